@@ -1,0 +1,124 @@
+// Per-thread pseudo-random generator for trace and span ids.
+//
+// Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
+// <random> is heavy to include. xoshiro256++ is four words, a handful of
+// instructions per 64 bits, and good enough for identifiers (not for crypto).
+// Each thread seeds once from the OS; a fork bumps a global generation so the
+// child re-seeds instead of repeating its parent's ids.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define STREAMBUS_TRACING_HAS_PTHREAD_ATFORK 1
+#else
+#include <random>
+#endif
+
+#include "../version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Entropy from the OS, mixed with time and the thread's identity so that a
+// failing source still yields distinct seeds per thread and per process.
+inline std::uint64_t os_seed() noexcept {
+  std::uint64_t seed = 0;
+#if defined(__linux__)
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
+#elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  try {
+    std::random_device rd;
+    seed = (std::uint64_t{rd()} << 32) ^ rd();
+  } catch (...) {
+  }
+#endif
+  seed ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  seed ^= static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
+  int local = 0;
+  std::uint64_t addr = 0;
+  const void* p = &local;
+  std::memcpy(&addr, &p, sizeof p < sizeof addr ? sizeof p : sizeof addr);
+  return seed ^ (addr * 0x9e3779b97f4a7c15ULL);
+}
+
+// Incremented in every forked child; generators compare it with the value
+// they were seeded under.
+inline std::atomic<std::uint32_t>& fork_generation() noexcept {
+  static std::atomic<std::uint32_t> generation{0};
+  return generation;
+}
+
+inline void register_fork_handler() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+#endif
+}
+
+class xoshiro256pp {
+ public:
+  xoshiro256pp() noexcept { reseed(); }
+
+  std::uint64_t next() noexcept {
+    const std::uint32_t gen = fork_generation().load(std::memory_order_relaxed);
+    if (gen != generation_) reseed();
+    const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  void reseed() noexcept {
+    register_fork_handler();
+    generation_ = fork_generation().load(std::memory_order_relaxed);
+    std::uint64_t x = os_seed();
+    for (auto& word : s_) word = splitmix64(x);
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4]{};
+  std::uint32_t generation_ = 0;
+};
+
+inline xoshiro256pp& thread_rng() noexcept {
+  thread_local xoshiro256pp rng;
+  return rng;
+}
+
+/// A random non-zero 64-bit value.
+inline std::uint64_t random_nonzero_u64() noexcept {
+  auto& rng = thread_rng();
+  std::uint64_t v;
+  do {
+    v = rng.next();
+  } while (v == 0);
+  return v;
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE

@@ -1,0 +1,33 @@
+// streambus tracing — version and namespace macros.
+// The version is written once, here; CMake and meson parse these three lines.
+#pragma once
+
+#define STREAMBUS_TRACING_VERSION_MAJOR 0
+#define STREAMBUS_TRACING_VERSION_MINOR 1
+#define STREAMBUS_TRACING_VERSION_PATCH 0
+
+#define STREAMBUS_TRACING_STRINGIFY_(x) #x
+#define STREAMBUS_TRACING_STRINGIFY(x) STREAMBUS_TRACING_STRINGIFY_(x)
+#define STREAMBUS_TRACING_VERSION_STRING                          \
+  STREAMBUS_TRACING_STRINGIFY(STREAMBUS_TRACING_VERSION_MAJOR)    \
+  "." STREAMBUS_TRACING_STRINGIFY(STREAMBUS_TRACING_VERSION_MINOR) \
+  "." STREAMBUS_TRACING_STRINGIFY(STREAMBUS_TRACING_VERSION_PATCH)
+
+// A versioned inline namespace keeps two incompatible copies of the library
+// from silently mixing in one program (ODR), while users write
+// streambus::tracing::... as usual.
+#define STREAMBUS_TRACING_BEGIN_NAMESPACE \
+  namespace streambus {                   \
+  namespace tracing {                     \
+  inline namespace v0 {
+#define STREAMBUS_TRACING_END_NAMESPACE \
+  }                                     \
+  }                                     \
+  }
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+/// The library's version as "major.minor.patch".
+inline constexpr const char* version_string = STREAMBUS_TRACING_VERSION_STRING;
+/// Value of the resource attribute telemetry.sdk.name.
+inline constexpr const char* sdk_name = "streambus-tracing";
+STREAMBUS_TRACING_END_NAMESPACE
