@@ -1,16 +1,40 @@
 // The tracer's configuration: the seed's Config as a plain struct, plus the
 // OpenTelemetry environment variables (OTEL_*), resolved with one documented
-// precedence:
+// precedence (resolve_config() in detail/config_resolve.hpp implements it):
 //
-//   1. OTEL_SDK_DISABLED=true wins over everything (an operator's kill switch).
+//   1. OTEL_SDK_DISABLED=true wins over everything (an operator's kill switch);
+//      config::enabled = false disables too.
 //   2. A field set in code wins over its environment variable.
 //   3. The environment variable fills a field left unset in code.
 //   4. The OpenTelemetry default applies last.
 //
 // "Unset" is an empty string, an empty std::optional or an empty map.
-// Invalid values set in code raise config_error; unparseable environment
-// values produce a warning through the diagnostics and fall back to the default,
-// as the OpenTelemetry specification requires.
+// read_environment = false ignores every OTEL_* variable.
+//
+// Invalid values set in code raise config_error, naming every problem at once.
+// Unparseable or out-of-range environment values produce a warning (in
+// resolved_config::warnings, then the diagnostics) and fall back to the
+// default, as the OpenTelemetry specification requires. One deliberate
+// deviation: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=grpc raises config_error
+// while the otlp exporter is in use, because streambus speaks only OTLP/HTTP
+// and silently sending HTTP to a gRPC port would lose every span.
+//
+// Details that the rule above leaves open:
+//   - service.name: service_name > OTEL_SERVICE_NAME > service.name in
+//     OTEL_RESOURCE_ATTRIBUTES > attributes["service.name"] > "unknown_service".
+//     service.version and deployment.environment.name follow the same order
+//     (their field, OTEL_RESOURCE_ATTRIBUTES, then attributes[...]).
+//   - Other resource attributes: OTEL_RESOURCE_ATTRIBUTES merged with
+//     `attributes`, code winning per key. OTLP headers likewise:
+//     OTEL_EXPORTER_OTLP_TRACES_HEADERS (else OTEL_EXPORTER_OTLP_HEADERS)
+//     merged with otlp_headers, code winning per key.
+//   - sampling_rate alone means parentbased_traceidratio(rate), the seed's
+//     meaning; with `sampler` set it is that sampler's ratio argument.
+//   - otlp_endpoint from code is forgiving, for the seed's "localhost:4317":
+//     no scheme -> http://, port 4317 (gRPC) -> 4318 with a warning, no path ->
+//     /v1/traces. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is;
+//     OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended.
+//   - `limits` and `batch`, when set, replace all of their variables at once.
 #pragma once
 
 #include <chrono>
@@ -38,6 +62,14 @@ class config_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// Batch export settings (OTEL_BSP_*), used by the export pipeline.
+struct batch_options {
+  std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
+  std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
+  std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE
+  std::size_t max_export_batch_size = 512;          // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
+};
+
 /// The seed's Config, field for field, plus what a production tracer needs.
 struct config {
   // --- the seed's fields ---------------------------------------------------
@@ -62,6 +94,19 @@ struct config {
   std::optional<span_limits> limits;
   /// Where the "file" exporter writes (OTLP JSON lines). Empty: streambus-traces.jsonl.
   std::string file_path;
+  /// Zipkin v2 JSON endpoint (OTEL_EXPORTER_ZIPKIN_ENDPOINT).
+  std::string zipkin_endpoint;
+  /// Batch export settings; when set, the OTEL_BSP_* variables are ignored.
+  std::optional<batch_options> batch;
+
+  // --- OTLP/HTTP exporter (OTEL_EXPORTER_OTLP_[TRACES_]*) ---------------------
+  std::string otlp_protocol;                        // http/protobuf (default) | http/json; grpc is an error
+  std::map<std::string, std::string> otlp_headers;  // merged over the variables', code wins per key
+  std::optional<std::chrono::milliseconds> otlp_timeout;  // per export request, > 0
+  std::string otlp_compression;                     // none | gzip
+  std::string otlp_certificate;                     // CA file (PEM) to verify an https collector
+  std::optional<bool> otlp_insecure;                // skip TLS verification (only when asked)
+
   /// Extra exporters, e.g. an in_memory_exporter in tests. Used in addition to `exporter`.
   std::vector<std::shared_ptr<span_exporter>> exporters;
   /// Receives warnings and errors from the library (config fallbacks, export
@@ -69,14 +114,6 @@ struct config {
   std::function<void(std::string_view message)> on_diagnostic;
   /// Read OTEL_* variables at all (tests turn this off for isolation).
   bool read_environment = true;
-};
-
-/// Batch export settings (OTEL_BSP_*), used by the export pipeline.
-struct batch_options {
-  std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
-  std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
-  std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE
-  std::size_t max_export_batch_size = 512;          // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
 };
 
 /// OTLP/HTTP exporter settings (OTEL_EXPORTER_OTLP_*).

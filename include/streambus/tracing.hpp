@@ -1,0 +1,31 @@
+// streambus tracing — one include for the whole library.
+//
+//   #include <streambus/tracing.hpp>
+//
+// Define STREAMBUS_TRACING_DISABLED before including (or on the command line)
+// to compile every tracing call out: the API stays, as empty inline no-ops,
+// with no threads, no statics and no exporter code.
+#pragma once
+
+#include "tracing/version.hpp"
+#include "tracing/ids.hpp"
+#include "tracing/trace_state.hpp"
+#include "tracing/context.hpp"
+#include "tracing/propagation.hpp"
+#include "tracing/limits.hpp"
+#include "tracing/attributes.hpp"
+#include "tracing/sampler.hpp"
+#include "tracing/config.hpp"
+#include "tracing/span_kind.hpp"
+#include "tracing/span_options.hpp"
+
+#if defined(STREAMBUS_TRACING_DISABLED)
+#include "tracing/disabled.hpp"
+#else
+#include "tracing/clock.hpp"
+#include "tracing/span_data.hpp"
+#include "tracing/exporter.hpp"
+#include "tracing/detail/config_resolve.hpp"
+#include "tracing/console_exporter.hpp"
+#include "tracing/tracer.hpp"
+#endif

@@ -1,0 +1,229 @@
+// Attribute values (bool, int64, double, string and homogeneous arrays of
+// those, as OpenTelemetry defines them) and the per-span attribute list.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "detail/slot_list.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// The order matches attribute_value's variant index.
+enum class attribute_type : std::uint8_t {
+  boolean,
+  int64,
+  float64,
+  string,
+  bool_array,
+  int64_array,
+  float64_array,
+  string_array,
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                      !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> &&
+                                      !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>;
+template <class T>
+inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
+}  // namespace detail
+
+/// One typed attribute value. Construct it from any of the supported types:
+/// integers become int64 (an unsigned value above INT64_MAX, which OTLP
+/// cannot carry as an integer, is kept exactly as its decimal string),
+/// floating point becomes double, anything convertible to std::string_view
+/// becomes a string.
+class attribute_value {
+ public:
+  using storage_type = std::variant<bool, std::int64_t, double, std::string, std::vector<bool>,
+                                    std::vector<std::int64_t>, std::vector<double>, std::vector<std::string>>;
+
+  attribute_value() noexcept : v_(false) {}
+  attribute_value(bool b) noexcept : v_(b) {}
+  template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
+  attribute_value(T i) : v_(std::int64_t{0}) {
+    set_integer(i);
+  }
+  template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+  attribute_value(T d) noexcept : v_(static_cast<double>(d)) {}
+  attribute_value(const char* s) : v_(std::string(s ? s : "")) {}
+  attribute_value(std::string_view s) : v_(std::string(s)) {}
+  attribute_value(std::string s) noexcept : v_(std::move(s)) {}
+
+  attribute_value(std::vector<bool> v) noexcept : v_(std::move(v)) {}
+  attribute_value(std::vector<std::int64_t> v) noexcept : v_(std::move(v)) {}
+  attribute_value(std::vector<double> v) noexcept : v_(std::move(v)) {}
+  attribute_value(std::vector<std::string> v) noexcept : v_(std::move(v)) {}
+  template <class T, std::enable_if_t<detail::is_int_like_v<T> && !std::is_same_v<T, std::int64_t> &&
+                                          (std::is_signed_v<T> || sizeof(T) < 8),
+                                      int> = 0>
+  attribute_value(const std::vector<T>& v) : v_(std::vector<std::int64_t>(v.begin(), v.end())) {}
+  template <class T, std::enable_if_t<std::is_floating_point_v<T> && !std::is_same_v<T, double>, int> = 0>
+  attribute_value(const std::vector<T>& v) : v_(std::vector<double>(v.begin(), v.end())) {}
+  template <class T, std::enable_if_t<detail::is_stringish_v<T> && !std::is_same_v<T, std::string>, int> = 0>
+  attribute_value(const std::vector<T>& v) : v_(std::vector<std::string>{}) {
+    auto& out = std::get<std::vector<std::string>>(v_);
+    out.reserve(v.size());
+    for (const auto& s : v) out.emplace_back(std::string_view(s));
+  }
+  template <class T>
+  attribute_value(std::initializer_list<T> list) : attribute_value(std::vector<T>(list)) {}
+
+  attribute_type type() const noexcept { return static_cast<attribute_type>(v_.index()); }
+  const storage_type& storage() const noexcept { return v_; }
+  storage_type& storage() noexcept { return v_; }
+
+  template <class T>
+  const T* get_if() const noexcept {
+    return std::get_if<T>(&v_);
+  }
+
+  /// Assigns a string, reusing this value's string buffer when it already holds one.
+  void assign_string(std::string_view s) {
+    if (auto* str = std::get_if<std::string>(&v_))
+      str->assign(s.data(), s.size());
+    else
+      v_.emplace<std::string>(s);
+  }
+
+  friend bool operator==(const attribute_value& a, const attribute_value& b) { return a.v_ == b.v_; }
+  friend bool operator!=(const attribute_value& a, const attribute_value& b) { return !(a == b); }
+
+ private:
+  template <class T>
+  void set_integer(T i) {
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+      if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
+        v_ = std::to_string(i);
+        return;
+      }
+    }
+    v_ = static_cast<std::int64_t>(i);
+  }
+
+  storage_type v_;
+};
+
+/// A key and its value.
+struct attribute {
+  std::string key;
+  attribute_value value;
+};
+
+/// {{"key", value}, ...} — what set_attributes() and add_event() take.
+using attribute_init = std::initializer_list<std::pair<std::string_view, attribute_value>>;
+
+namespace detail {
+
+// Truncates to at most max_chars Unicode characters without splitting a
+// UTF-8 sequence (the OpenTelemetry limit counts characters, not bytes).
+inline void truncate_utf8(std::string& s, std::size_t max_chars) {
+  if (s.size() <= max_chars) return;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if ((byte & 0xC0) != 0x80) {  // not a continuation byte: a character starts here
+      if (chars == max_chars) {
+        s.resize(i);
+        return;
+      }
+      ++chars;
+    }
+  }
+}
+
+inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
+  if (max_chars == std::numeric_limits<std::size_t>::max()) return;
+  if (auto* s = std::get_if<std::string>(&v.storage())) {
+    truncate_utf8(*s, max_chars);
+  } else if (auto* arr = std::get_if<std::vector<std::string>>(&v.storage())) {
+    for (auto& item : *arr) truncate_utf8(item, max_chars);
+  }
+}
+
+// Stores `value` into `dst`, reusing dst's string buffer for string inputs so a
+// recycled slot does not allocate.
+template <class T>
+void assign_value(attribute_value& dst, const T& value) {
+  if constexpr (std::is_same_v<T, attribute_value>) {
+    dst = value;
+  } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
+    dst.assign_string(std::string_view(value));
+  } else {
+    dst = attribute_value(value);
+  }
+}
+
+}  // namespace detail
+
+/// The attributes of a span, event, link or resource: unique keys, insertion
+/// order, last write wins, a count limit beyond which new keys are dropped and
+/// counted.
+class attribute_list {
+ public:
+  /// Sets key to value. Returns false when the key was dropped (empty key, or
+  /// a new key past count_limit). Existing keys are always updated.
+  template <class T>
+  bool set(std::string_view key, const T& value, std::size_t count_limit = 128,
+           std::size_t length_limit = std::numeric_limits<std::size_t>::max()) {
+    if (key.empty()) {
+      ++dropped_;
+      return false;
+    }
+    for (auto& a : slots_) {
+      if (a.key == key) {
+        detail::assign_value(a.value, value);
+        detail::apply_length_limit(a.value, length_limit);
+        return true;
+      }
+    }
+    if (slots_.size() >= count_limit) {
+      ++dropped_;
+      return false;
+    }
+    attribute& slot = slots_.next_slot();
+    slot.key.assign(key.data(), key.size());
+    detail::assign_value(slot.value, value);
+    detail::apply_length_limit(slot.value, length_limit);
+    return true;
+  }
+
+  /// The value stored under key, or nullptr.
+  const attribute_value* find(std::string_view key) const noexcept {
+    for (const auto& a : slots_)
+      if (a.key == key) return &a.value;
+    return nullptr;
+  }
+
+  std::size_t size() const noexcept { return slots_.size(); }
+  bool empty() const noexcept { return slots_.empty(); }
+  /// How many attributes were dropped because of the count limit.
+  std::uint32_t dropped() const noexcept { return dropped_; }
+  void add_dropped(std::uint32_t n) noexcept { dropped_ += n; }
+  const attribute* begin() const noexcept { return slots_.begin(); }
+  const attribute* end() const noexcept { return slots_.end(); }
+  const attribute& operator[](std::size_t i) const noexcept { return slots_[i]; }
+
+  /// Empties the list, keeping storage for reuse.
+  void clear() noexcept {
+    slots_.clear();
+    dropped_ = 0;
+  }
+
+ private:
+  detail::slot_list<attribute> slots_;
+  std::uint32_t dropped_ = 0;
+};
+
+STREAMBUS_TRACING_END_NAMESPACE

@@ -1,0 +1,198 @@
+// Console exporter: prints each trace as a readable tree once its local root
+// span ends — service, span name, kind, duration, attributes, events, status.
+//
+//   trace 4bf92f3577b34da6a3ce929d0e0e4736 (service streambus-broker)
+//   └─ handle-request [server] 2.310 ms  OK
+//      │ http.request.method=GET
+//      └─ db.query [client] 1.020 ms
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "exporter.hpp"
+#include "span_data.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+// Writes a value the way a person reads it: strings quoted, arrays bracketed.
+struct value_printer {
+  std::string& out;
+  void operator()(bool b) const { out += b ? "true" : "false"; }
+  void operator()(std::int64_t i) const { out += std::to_string(i); }
+  void operator()(double d) const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", d);
+    out += buf;
+  }
+  void operator()(const std::string& s) const {
+    out += '"';
+    out += s;
+    out += '"';
+  }
+  template <class T>
+  void operator()(const std::vector<T>& items) const {
+    out += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ", ";
+      (*this)(static_cast<T>(items[i]));
+    }
+    out += ']';
+  }
+};
+
+inline void append_value(std::string& out, const attribute_value& v) { std::visit(value_printer{out}, v.storage()); }
+
+inline std::string format_attributes(const attribute_list& attrs) {
+  std::string out;
+  for (const auto& a : attrs) {
+    if (!out.empty()) out += ' ';
+    out += a.key;
+    out += '=';
+    append_value(out, a.value);
+  }
+  return out;
+}
+
+/// Renders spans (any order, one or more traces) as trees, roots first by start time.
+inline std::string render_trace_tree(const resource& res, const std::vector<const span_data*>& spans) {
+  std::string out;
+  std::string service = "unknown_service";
+  if (const auto* v = res.attributes.find("service.name"))
+    if (const auto* s = v->get_if<std::string>()) service = *s;
+
+  std::map<span_id, std::vector<const span_data*>> children;
+  std::vector<const span_data*> roots;
+  std::map<span_id, const span_data*> by_id;
+  for (const auto* s : spans) by_id[s->context.span_id()] = s;
+  for (const auto* s : spans) {
+    const bool parent_here = s->parent_span_id.valid() && by_id.count(s->parent_span_id) != 0;
+    (parent_here ? children[s->parent_span_id] : roots).push_back(s);
+  }
+  const auto by_start = [](const span_data* a, const span_data* b) {
+    return a->start_time_unix_nano < b->start_time_unix_nano;
+  };
+  std::sort(roots.begin(), roots.end(), by_start);
+  for (auto& kv : children) std::sort(kv.second.begin(), kv.second.end(), by_start);
+
+  struct printer {
+    std::string& out;
+    std::map<span_id, std::vector<const span_data*>>& children;
+    void print(const span_data& s, const std::string& prefix, bool last) {
+      char head[160];
+      const double ms = static_cast<double>(s.duration_ns()) / 1e6;
+      std::snprintf(head, sizeof head, " [%.*s] %.3f ms", static_cast<int>(to_string(s.kind).size()),
+                    to_string(s.kind).data(), ms);
+      out += prefix;
+      out += last ? "└─ " : "├─ ";
+      out += s.name;
+      out += head;
+      if (s.status == status_code::ok) out += "  OK";
+      if (s.status == status_code::error) {
+        out += "  ERROR";
+        if (!s.status_message.empty()) out += ": " + s.status_message;
+      }
+      out += "  span=" + s.context.span_id().to_hex();
+      if (s.parent_is_remote) out += " remote-parent=" + s.parent_span_id.to_hex();
+      out += '\n';
+      const std::string inner = prefix + (last ? "   " : "│  ");
+      const auto it = children.find(s.context.span_id());
+      const bool has_children = it != children.end() && !it->second.empty();
+      const std::string bar = inner + (has_children ? "│ " : "  ");
+      if (!s.attributes.empty()) out += bar + format_attributes(s.attributes) + '\n';
+      for (const auto& e : s.events) {
+        out += bar + "event " + e.name;
+        if (!e.attributes.empty()) out += " " + format_attributes(e.attributes);
+        out += '\n';
+      }
+      if (has_children)
+        for (std::size_t i = 0; i < it->second.size(); ++i) print(*it->second[i], inner, i + 1 == it->second.size());
+    }
+  } p{out, children};
+
+  trace_id current;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const span_data& root = *roots[i];
+    if (i == 0 || root.context.trace_id() != current) {
+      current = root.context.trace_id();
+      out += "trace " + current.to_hex() + " (service " + service + ")\n";
+    }
+    p.print(root, "", true);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Prints traces as trees to a FILE* (stdout by default) when their local root ends.
+class console_exporter final : public span_exporter {
+ public:
+  explicit console_exporter(std::FILE* out = stdout) noexcept : out_(out) {}
+
+  export_result export_spans(const span_batch& batch) noexcept override {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      resource_ = batch.resource();
+      for (const span_data& s : batch) {
+        auto& pending = pending_[s.context.trace_id()];
+        pending.push_back(s);
+        ++buffered_;
+        // A local root (no parent, or a parent in another process) closes the
+        // trace as far as this process is concerned.
+        if (!s.parent_span_id.valid() || s.parent_is_remote) print_and_erase(s.context.trace_id());
+      }
+      if (buffered_ > max_buffered) flush_all();
+      return export_result::success;
+    } catch (...) {
+      return export_result::failure;
+    }
+  }
+
+  bool force_flush(std::chrono::milliseconds) noexcept override {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      flush_all();
+    } catch (...) {
+      return false;
+    }
+    return true;
+  }
+  void shutdown(std::chrono::milliseconds timeout) noexcept override { force_flush(timeout); }
+  std::string_view name() const noexcept override { return "console"; }
+
+ private:
+  static constexpr std::size_t max_buffered = 10000;
+
+  void print_and_erase(const trace_id& id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    std::vector<const span_data*> spans;
+    for (const auto& s : it->second) spans.push_back(&s);
+    const std::string text = detail::render_trace_tree(resource_, spans);
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fflush(out_);
+    buffered_ -= it->second.size();
+    pending_.erase(it);
+  }
+
+  void flush_all() {
+    while (!pending_.empty()) print_and_erase(pending_.begin()->first);
+  }
+
+  std::mutex mutex_;
+  std::FILE* out_;
+  resource resource_;
+  std::map<trace_id, std::vector<span_data>> pending_;
+  std::size_t buffered_ = 0;
+};
+
+STREAMBUS_TRACING_END_NAMESPACE

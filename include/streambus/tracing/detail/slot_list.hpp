@@ -1,0 +1,59 @@
+// A list that keeps its elements' storage when cleared.
+//
+// Span records are recycled; clearing a std::vector would destroy the
+// strings inside its elements and give their memory back, so the next span
+// would allocate again. slot_list keeps the elements (and their capacity) and
+// tracks how many are live, so a steady workload stops allocating.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "../version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+template <class T>
+class slot_list {
+ public:
+  slot_list() = default;
+  slot_list(const slot_list& other) : slots_(other.begin(), other.end()), size_(other.size_) {}
+  slot_list& operator=(const slot_list& other) {
+    if (this != &other) {
+      clear();
+      for (const T& item : other) next_slot() = item;
+    }
+    return *this;
+  }
+  slot_list(slot_list&&) noexcept = default;
+  slot_list& operator=(slot_list&&) noexcept = default;
+
+  /// The next live element: a recycled one (holding old contents the caller
+  /// overwrites) or a new default-constructed one.
+  T& next_slot() {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    return slots_[size_++];
+  }
+  /// Gives back the slot just taken by next_slot() (e.g. when filling it failed).
+  void pop_back() noexcept {
+    if (size_ > 0) --size_;
+  }
+  void clear() noexcept { size_ = 0; }
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  T& operator[](std::size_t i) noexcept { return slots_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return slots_[i]; }
+  T* begin() noexcept { return slots_.data(); }
+  T* end() noexcept { return slots_.data() + size_; }
+  const T* begin() const noexcept { return slots_.data(); }
+  const T* end() const noexcept { return slots_.data() + size_; }
+
+ private:
+  std::vector<T> slots_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE

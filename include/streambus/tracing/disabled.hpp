@@ -1,0 +1,83 @@
+// The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
+// as tracer.hpp, as empty inline functions. No threads, no statics, no
+// exporters; the optimiser removes every call. Arguments you pass are still
+// evaluated (they are ordinary function arguments), so keep expensive
+// computations inside `if (span.is_recording())` when that matters.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "attributes.hpp"
+#include "config.hpp"
+#include "context.hpp"
+#include "span_kind.hpp"
+#include "span_options.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+class span {
+ public:
+  span() noexcept = default;
+  span(span&&) noexcept = default;
+  span& operator=(span&&) noexcept = default;
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+
+  span_context context() const noexcept { return {}; }
+  bool is_recording() const noexcept { return false; }
+  template <class T>
+  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attributes(attribute_init) noexcept { return *this; }
+  span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
+  span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
+  span& set_name(std::string_view) noexcept { return *this; }
+  span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
+  span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
+  span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
+  void end() noexcept {}
+};
+
+class tracer {
+ public:
+  tracer() noexcept = default;
+  static tracer create(const config& = {}) noexcept { return tracer(); }
+  static tracer create(const config&, const env_reader&) noexcept { return tracer(); }
+
+  bool is_enabled() const noexcept { return false; }
+  span start(std::string_view, span_kind = span_kind::internal) noexcept { return span(); }
+  span start(std::string_view, const span_context&, span_kind = span_kind::internal) noexcept { return span(); }
+  span start(std::string_view, const span_options&) noexcept { return span(); }
+
+  span_context current_context() const noexcept { return {}; }
+  template <class T>
+  void set_attribute(std::string_view, const T&) noexcept {}
+  void set_attributes(attribute_init) noexcept {}
+  void add_event(std::string_view, attribute_init = {}) noexcept {}
+  void record_error(const std::exception&, attribute_init = {}) noexcept {}
+  void record_error(std::string_view, attribute_init = {}) noexcept {}
+  void set_status(status_code, std::string_view = {}) noexcept {}
+
+  template <class Carrier>
+  void inject(Carrier&) const noexcept {}
+  template <class Carrier>
+  void inject(const span_context&, Carrier&) const noexcept {}
+  template <class Carrier>
+  span_context extract(const Carrier&) const noexcept {
+    return {};
+  }
+  void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}
+  span_context extract_trace_context(const std::map<std::string, std::string>&) const noexcept { return {}; }
+
+  bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  const resolved_config* settings() const noexcept { return nullptr; }
+};
+
+STREAMBUS_TRACING_END_NAMESPACE

@@ -1,0 +1,116 @@
+// Exporters: where finished spans go. An exporter runs off the traced
+// threads' hot path and sees batches of spans sharing one resource and scope.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "span_data.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+enum class export_result : std::uint8_t { success, failure };
+
+/// A read-only view of spans to export; valid only during export_spans().
+class span_batch {
+ public:
+  span_batch(const streambus::tracing::resource& res, const instrumentation_scope& scope,
+             const span_data* const* spans, std::size_t count) noexcept
+      : resource_(&res), scope_(&scope), spans_(spans), count_(count) {}
+
+  const streambus::tracing::resource& resource() const noexcept { return *resource_; }
+  const instrumentation_scope& scope() const noexcept { return *scope_; }
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  const span_data& operator[](std::size_t i) const noexcept { return *spans_[i]; }
+
+  class iterator {
+   public:
+    explicit iterator(const span_data* const* p) noexcept : p_(p) {}
+    const span_data& operator*() const noexcept { return **p_; }
+    const span_data* operator->() const noexcept { return *p_; }
+    iterator& operator++() noexcept {
+      ++p_;
+      return *this;
+    }
+    friend bool operator==(iterator a, iterator b) noexcept { return a.p_ == b.p_; }
+    friend bool operator!=(iterator a, iterator b) noexcept { return a.p_ != b.p_; }
+
+   private:
+    const span_data* const* p_;
+  };
+  iterator begin() const noexcept { return iterator(spans_); }
+  iterator end() const noexcept { return iterator(spans_ + count_); }
+
+ private:
+  const streambus::tracing::resource* resource_;
+  const instrumentation_scope* scope_;
+  const span_data* const* spans_;
+  std::size_t count_;
+};
+
+/// Implement this to send spans somewhere. The tracer calls export_spans()
+/// from one thread at a time; it must not throw (report failures by result).
+class span_exporter {
+ public:
+  virtual ~span_exporter() = default;
+  virtual export_result export_spans(const span_batch& batch) noexcept = 0;
+  virtual bool force_flush(std::chrono::milliseconds /*timeout*/) noexcept { return true; }
+  virtual void shutdown(std::chrono::milliseconds /*timeout*/) noexcept {}
+  /// Short name for diagnostics, e.g. "otlp".
+  virtual std::string_view name() const noexcept = 0;
+};
+
+/// Keeps copies of every exported span in memory: for tests, yours and ours.
+class in_memory_exporter final : public span_exporter {
+ public:
+  export_result export_spans(const span_batch& batch) noexcept override {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      resource_ = batch.resource();
+      for (const span_data& span : batch) spans_.push_back(span);
+      changed_.notify_all();
+      return export_result::success;
+    } catch (...) {
+      return export_result::failure;
+    }
+  }
+  std::string_view name() const noexcept override { return "memory"; }
+
+  /// A snapshot of the spans exported so far, in end order.
+  std::vector<span_data> spans() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return spans_;
+  }
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return spans_.size();
+  }
+  /// The resource of the most recent batch.
+  resource last_resource() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return resource_;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spans_.clear();
+  }
+  /// Waits until at least n spans arrived; false on timeout.
+  bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return spans_.size() >= n; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::vector<span_data> spans_;
+  resource resource_;
+};
+
+STREAMBUS_TRACING_END_NAMESPACE

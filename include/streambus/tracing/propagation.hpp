@@ -1,0 +1,236 @@
+// W3C Trace Context (Level 1 and Level 2) propagation: the traceparent and
+// tracestate headers, and the carrier adapters that read and write them.
+//
+//   traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+//                ^^ version (2 lowercase hex; ff forbidden)
+//                   ^ trace-id (32 lowercase hex, not all zero)
+//                                                    ^ parent-id (16, not all zero)
+//                                                                     ^ trace-flags
+//
+// A carrier is anything holding header-like key/value pairs. std::map,
+// std::multimap (so cpp-httplib's httplib::Headers), std::unordered_map and
+// std::unordered_multimap of std::string work out of the box. Adapt your own
+// type by specializing carrier_traits:
+//
+//   struct my_headers { std::vector<std::pair<std::string, std::string>> items; };
+//
+//   namespace streambus::tracing {
+//   template <>
+//   struct carrier_traits<my_headers> {
+//     // Calls f(std::string_view value) for every value whose key matches
+//     // `key` case-insensitively, in carrier order.
+//     template <class F>
+//     static void for_each(const my_headers& h, std::string_view key, F&& f) {
+//       for (const auto& [k, v] : h.items)
+//         if (header_name_equals(k, key)) f(std::string_view(v));
+//     }
+//     // Replaces every entry whose key matches case-insensitively.
+//     static void set(my_headers& h, std::string_view key, std::string_view value) {
+//       auto& v = h.items;
+//       v.erase(std::remove_if(v.begin(), v.end(),
+//                              [&](const auto& kv) { return header_name_equals(kv.first, key); }),
+//               v.end());
+//       v.emplace_back(std::string(key), std::string(value));
+//     }
+//   };
+//   }  // namespace streambus::tracing
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "context.hpp"
+#include "ids.hpp"
+#include "trace_state.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// Header names, lowercase as the spec says to send them (they are matched
+/// case-insensitively on receipt).
+inline constexpr std::string_view traceparent_header = "traceparent";
+inline constexpr std::string_view tracestate_header = "tracestate";
+
+/// Length of a version-00 traceparent value.
+inline constexpr std::size_t traceparent_size = 55;
+
+/// ASCII case-insensitive equality, for header names.
+constexpr bool header_name_equals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+/// Parses a traceparent value into a remote span_context (empty tracestate).
+/// Returns false, leaving `out` unchanged, when the value must be ignored.
+///
+/// Leading and trailing OWS (spaces and tabs) are removed first: HTTP strips
+/// them from field values (RFC 7230 section 3.2.4), not every carrier does,
+/// and the official W3C test suite (test_traceparent_ows_handling) requires
+/// " 00-...-01", "\t00-...-01", "00-...-01 " and "\t 00-...-01 \t" to parse.
+///
+/// Version 00 must be exactly 55 characters. A higher version (not ff) is
+/// parsed as the spec's "Versioning of traceparent" says: at least 55
+/// characters, the first four fields as in version 00, and if longer, a '-'
+/// right after the flags; what follows is not examined. Flag bits other than
+/// sampled (0x01) and random (0x02, Level 2) are accepted and dropped, so they
+/// are never forwarded ("vendors MUST set those to zero").
+inline bool parse_traceparent(std::string_view value, span_context& out) noexcept {
+  value = detail::tc_trim_ows(value);
+  if (value.size() < traceparent_size) return false;
+  const int version_hi = detail::hex_value(value[0]);
+  const int version_lo = detail::hex_value(value[1]);
+  if (version_hi < 0 || version_lo < 0) return false;  // also rejects uppercase
+  const int version = (version_hi << 4) | version_lo;
+  if (version == 0xff) return false;
+  if (version == 0 && value.size() != traceparent_size) return false;
+  if (value.size() > traceparent_size && value[traceparent_size] != '-') return false;
+  if (value[2] != '-' || value[35] != '-' || value[52] != '-') return false;
+
+  streambus::tracing::trace_id tid;
+  streambus::tracing::span_id sid;
+  if (!streambus::tracing::trace_id::from_hex(value.substr(3, 32), tid) || !tid.valid()) return false;
+  if (!streambus::tracing::span_id::from_hex(value.substr(36, 16), sid) || !sid.valid()) return false;
+  const int flags_hi = detail::hex_value(value[53]);
+  const int flags_lo = detail::hex_value(value[54]);
+  if (flags_hi < 0 || flags_lo < 0) return false;
+
+  out = span_context(tid, sid, trace_flags(static_cast<std::uint8_t>((flags_hi << 4) | flags_lo)),
+                     /*remote=*/true);
+  return true;
+}
+
+/// Writes the 55-character version-00 traceparent of `ctx` to `out` (no
+/// terminator) and returns 55, or writes nothing and returns 0 if `ctx` is
+/// invalid. Only the known flag bits are written.
+inline std::size_t format_traceparent(const span_context& ctx, char* out) noexcept {
+  if (!ctx.valid()) return 0;
+  out[0] = '0';
+  out[1] = '0';
+  out[2] = '-';
+  ctx.trace_id().to_hex(out + 3);
+  out[35] = '-';
+  ctx.span_id().to_hex(out + 36);
+  out[52] = '-';
+  const std::uint8_t flags = ctx.flags().bits() & trace_flags::known_bits;
+  out[53] = detail::hex_digits[flags >> 4];
+  out[54] = detail::hex_digits[flags & 0x0f];
+  return traceparent_size;
+}
+
+/// The traceparent of `ctx`, or an empty string if `ctx` is invalid.
+inline std::string format_traceparent(const span_context& ctx) {
+  char buf[traceparent_size];
+  return std::string(buf, format_traceparent(ctx, buf));
+}
+
+/// How inject/extract read and write a carrier. Specialize for your own types
+/// (see the example at the top of this file); the second parameter is there
+/// for enable_if-style partial specializations.
+template <class Carrier, class = void>
+struct carrier_traits;
+
+namespace detail {
+
+// Any associative container of std::string -> std::string. A linear scan,
+// because the container's own ordering or hashing is usually case-sensitive
+// and header names must match in any case; header sets are small.
+template <class Container>
+struct tc_associative_carrier {
+  template <class F>
+  static void for_each(const Container& c, std::string_view key, F&& f) {
+    for (const auto& kv : c)
+      if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
+  }
+  static void set(Container& c, std::string_view key, std::string_view value) {
+    for (auto it = c.begin(); it != c.end();) {
+      if (header_name_equals(it->first, key))
+        it = c.erase(it);
+      else
+        ++it;
+    }
+    c.emplace(std::string(key), std::string(value));
+  }
+};
+
+}  // namespace detail
+
+template <class Compare, class Alloc>
+struct carrier_traits<std::map<std::string, std::string, Compare, Alloc>>
+    : detail::tc_associative_carrier<std::map<std::string, std::string, Compare, Alloc>> {};
+
+/// Also httplib::Headers (a std::multimap with a case-insensitive compare).
+/// Values of equal keys are visited in insertion order.
+template <class Compare, class Alloc>
+struct carrier_traits<std::multimap<std::string, std::string, Compare, Alloc>>
+    : detail::tc_associative_carrier<std::multimap<std::string, std::string, Compare, Alloc>> {};
+
+template <class Hash, class KeyEqual, class Alloc>
+struct carrier_traits<std::unordered_map<std::string, std::string, Hash, KeyEqual, Alloc>>
+    : detail::tc_associative_carrier<std::unordered_map<std::string, std::string, Hash, KeyEqual, Alloc>> {};
+
+/// Note: the standard does not fix the iteration order of equal keys in an
+/// unordered_multimap, so a tracestate split over several entries of one may
+/// be joined out of order. Send tracestate as one entry there.
+template <class Hash, class KeyEqual, class Alloc>
+struct carrier_traits<std::unordered_multimap<std::string, std::string, Hash, KeyEqual, Alloc>>
+    : detail::tc_associative_carrier<std::unordered_multimap<std::string, std::string, Hash, KeyEqual, Alloc>> {};
+
+/// Writes `traceparent` (always version 00) and, when non-empty, `tracestate`
+/// into the carrier, replacing existing entries of those names in any case.
+/// An invalid context writes nothing.
+template <class Carrier>
+void inject(const span_context& ctx, Carrier& carrier) {
+  char buf[traceparent_size];
+  const std::size_t n = format_traceparent(ctx, buf);
+  if (n == 0) return;
+  carrier_traits<Carrier>::set(carrier, traceparent_header, std::string_view(buf, n));
+  if (!ctx.trace_state().empty())
+    carrier_traits<Carrier>::set(carrier, tracestate_header, ctx.trace_state().header());
+}
+
+/// Reads the remote context from the carrier. Returns an invalid (default)
+/// span_context if traceparent is missing, invalid or present more than once;
+/// the tracestate is then not even looked at, as the spec requires. Several
+/// tracestate values are joined with "," in carrier order (RFC 7230 field
+/// combination); an invalid tracestate is dropped and the context kept.
+template <class Carrier>
+span_context extract(const Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
+  span_context ctx;
+  std::size_t count = 0;
+  bool ok = false;
+  // Parse inside the callback: a user carrier may hand out views that only
+  // live for the duration of the call.
+  traits::for_each(carrier, traceparent_header, [&](std::string_view value) {
+    if (count == 0) ok = parse_traceparent(value, ctx);
+    if (count < 2) ++count;
+  });
+  if (count != 1 || !ok) return span_context{};
+
+  std::string joined;
+  bool any = false;
+  traits::for_each(carrier, tracestate_header, [&](std::string_view value) {
+    if (any) joined.push_back(',');
+    joined.append(value.data(), value.size());
+    any = true;
+  });
+  if (any) {
+    trace_state state;
+    if (trace_state::parse(joined, state)) ctx.set_trace_state(std::move(state));
+  }
+  return ctx;
+}
+
+STREAMBUS_TRACING_END_NAMESPACE

@@ -1,0 +1,548 @@
+// The tracer and its RAII span.
+//
+//   auto tracer = streambus::tracing::tracer::create(cfg);   // throws config_error
+//   {
+//     auto span = tracer.start("producer.send");             // child of the current span
+//     span.set_attribute("messaging.destination.name", topic);
+//   }                                                         // ends here
+//
+// Hot path (what start()/end() cost): one thread-local lookup, three PRNG
+// draws for a root span (one for a child), a monotonic clock read at start
+// and at end, and for sampled spans a recycled record from a per-thread pool.
+// No locks on start; no allocation in steady state unless a span's strings
+// outgrow the recycled buffers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#if defined(__GNUG__)
+#include <cxxabi.h>
+#include <cstdlib>
+#endif
+
+#include "attributes.hpp"
+#include "clock.hpp"
+#include "config.hpp"
+#include "console_exporter.hpp"
+#include "context.hpp"
+#include "detail/config_resolve.hpp"
+#include "detail/diagnostics.hpp"
+#include "detail/random.hpp"
+#include "detail/record_pool.hpp"
+#include "detail/span_processor.hpp"
+#include "exporter.hpp"
+#include "ids.hpp"
+#include "propagation.hpp"
+#include "sampler.hpp"
+#include "span_data.hpp"
+#include "span_options.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+class tracer;
+class span;
+
+namespace detail {
+
+class tracer_state;
+
+/// One entry of a thread's stack of current spans.
+struct active_span {
+  span_context context;
+  span_data* record = nullptr;  // null for unsampled spans
+  tracer_state* owner = nullptr;
+};
+
+/// The thread's current-span stack: push on start, truncate on end.
+struct context_stack {
+  std::vector<active_span> entries;
+  const active_span* top() const noexcept { return entries.empty() ? nullptr : &entries.back(); }
+};
+
+inline context_stack& thread_context_stack() noexcept {
+  thread_local context_stack stack;
+  return stack;
+}
+
+inline std::string demangle(const char* name) {
+#if defined(__GNUG__)
+  int status = 0;
+  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status == 0 && out != nullptr) {
+    std::string result(out);
+    std::free(out);
+    return result;
+  }
+#endif
+  return name;
+}
+
+// Shared implementation of the recording calls, used by span and by the
+// tracer's "current span" calls. All of them are no-ops on a null record.
+struct recorder {
+  template <class T>
+  static void set_attribute(span_data* r, const span_limits& l, std::string_view key, const T& value) noexcept {
+    if (r == nullptr) return;
+    try {
+      r->attributes.set(key, value, l.attribute_count, l.attribute_value_length);
+    } catch (...) {
+      r->attributes.add_dropped(1);
+    }
+  }
+
+  static void set_attributes(span_data* r, const span_limits& l, attribute_init attrs) noexcept {
+    for (const auto& kv : attrs) set_attribute(r, l, kv.first, kv.second);
+  }
+
+  static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
+                        std::uint64_t time_unix_nano = 0) noexcept {
+    if (r == nullptr) return;
+    if (r->events.size() >= l.event_count) {
+      ++r->dropped_events;
+      return;
+    }
+    try {
+      span_event& e = r->events.next_slot();
+      e.name.assign(name.data(), name.size());
+      e.time_unix_nano = time_unix_nano != 0 ? time_unix_nano : now().unix_nano;
+      e.attributes.clear();
+      for (const auto& kv : attrs) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+    } catch (...) {
+      r->events.pop_back();
+      ++r->dropped_events;
+    }
+  }
+
+  static void add_link(span_data* r, const span_limits& l, const span_context& ctx, attribute_init attrs) noexcept {
+    if (r == nullptr || !ctx.valid()) return;
+    if (r->links.size() >= l.link_count) {
+      ++r->dropped_links;
+      return;
+    }
+    try {
+      span_link& link = r->links.next_slot();
+      link.context = ctx;
+      link.attributes.clear();
+      for (const auto& kv : attrs) link.attributes.set(kv.first, kv.second, l.attributes_per_link, l.attribute_value_length);
+    } catch (...) {
+      r->links.pop_back();
+      ++r->dropped_links;
+    }
+  }
+
+  // OpenTelemetry status rules: Ok is final, Unset never overrides, a
+  // description is kept only with Error.
+  static void set_status(span_data* r, status_code code, std::string_view description) noexcept {
+    if (r == nullptr || code == status_code::unset || r->status == status_code::ok) return;
+    r->status = code;
+    try {
+      if (code == status_code::error)
+        r->status_message.assign(description.data(), description.size());
+      else
+        r->status_message.clear();
+    } catch (...) {
+    }
+  }
+
+  static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
+                               attribute_init extra) noexcept {
+    if (r == nullptr) return;
+    add_event(r, l, "exception", {{"exception.type", type}, {"exception.message", message}});
+    if (!r->events.empty() && r->events[r->events.size() - 1].name == "exception") {
+      span_event& e = r->events[r->events.size() - 1];
+      try {
+        for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      } catch (...) {
+      }
+    }
+    set_status(r, status_code::error, message);
+  }
+};
+
+/// Everything one tracer owns. Spans point at it, so it must outlive them.
+class tracer_state {
+ public:
+  tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
+               std::function<void(std::string_view)> on_diagnostic)
+      : settings_(std::move(cfg)), diagnostics_(std::move(on_diagnostic)) {
+    build_resource();
+    for (const auto& w : settings_.warnings) diagnostics_.report(w);
+    std::vector<std::shared_ptr<span_exporter>> exporters = std::move(extra_exporters);
+    for (const auto& name : settings_.exporters) {
+      if (name == "console") {
+        exporters.push_back(std::make_shared<console_exporter>());
+      } else if (name == "memory") {
+        memory_ = std::make_shared<in_memory_exporter>();
+        exporters.push_back(memory_);
+      } else if (name != "none") {
+        diagnostics_.report("exporter '" + name +
+                            "' is not available in this version of streambus tracing yet; "
+                            "its spans are discarded (available: console, memory, none)");
+      }
+    }
+    processor_ = std::make_unique<simple_processor>(std::move(exporters), resource_, scope_, diagnostics_);
+  }
+
+  const resolved_config& settings() const noexcept { return settings_; }
+  const span_limits& limits() const noexcept { return settings_.limits; }
+  const streambus::tracing::sampler& sampler() const noexcept { return settings_.sampler; }
+  const streambus::tracing::resource& resource() const noexcept { return resource_; }
+  const instrumentation_scope& scope() const noexcept { return scope_; }
+  detail::diagnostics& diagnostics() noexcept { return diagnostics_; }
+  const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
+
+  void finish(span_data* record) noexcept {
+    if (shut_down_.load(std::memory_order_acquire)) {
+      thread_record_pool().release(record);
+      return;
+    }
+    processor_->on_end(record);
+  }
+
+  bool force_flush(std::chrono::milliseconds timeout) noexcept { return processor_->force_flush(timeout); }
+
+  bool shutdown(std::chrono::milliseconds timeout) noexcept {
+    if (shut_down_.exchange(true, std::memory_order_acq_rel)) return true;
+    return processor_->shutdown(timeout);
+  }
+
+  bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
+
+ private:
+  void build_resource() {
+    auto& attrs = resource_.attributes;
+    const std::size_t no_limit = static_cast<std::size_t>(-1);
+    attrs.set("service.name", settings_.service_name, no_limit);
+    if (!settings_.service_version.empty()) attrs.set("service.version", settings_.service_version, no_limit);
+    if (!settings_.environment.empty()) attrs.set("deployment.environment.name", settings_.environment, no_limit);
+    attrs.set("telemetry.sdk.name", sdk_name, no_limit);
+    attrs.set("telemetry.sdk.language", "cpp", no_limit);
+    attrs.set("telemetry.sdk.version", version_string, no_limit);
+    for (const auto& kv : settings_.resource_attributes) attrs.set(kv.first, kv.second, no_limit);
+  }
+
+  resolved_config settings_;
+  detail::diagnostics diagnostics_;
+  streambus::tracing::resource resource_;
+  instrumentation_scope scope_;
+  std::shared_ptr<in_memory_exporter> memory_;
+  std::unique_ptr<span_processor> processor_;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace detail
+
+/// A span: records while alive, ends when end() is called or when it goes out
+/// of scope. Move-only. A default-constructed span is a valid no-op.
+class span {
+ public:
+  span() noexcept = default;
+  span(span&& other) noexcept { *this = std::move(other); }
+  span& operator=(span&& other) noexcept {
+    if (this != &other) {
+      end();
+      state_ = std::exchange(other.state_, nullptr);
+      record_ = std::exchange(other.record_, nullptr);
+      context_ = std::move(other.context_);
+      stack_ = std::exchange(other.stack_, nullptr);
+      depth_ = other.depth_;
+    }
+    return *this;
+  }
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+  ~span() { end(); }
+
+  /// Ids, flags and tracestate; valid for sampled and unsampled spans alike.
+  const span_context& context() const noexcept { return context_; }
+  /// True while the span records (sampled and not yet ended).
+  bool is_recording() const noexcept { return record_ != nullptr; }
+
+  template <class T>
+  span& set_attribute(std::string_view key, const T& value) noexcept {
+    if (record_) detail::recorder::set_attribute(record_, state_->limits(), key, value);
+    return *this;
+  }
+  span& set_attributes(attribute_init attrs) noexcept {
+    if (record_) detail::recorder::set_attributes(record_, state_->limits(), attrs);
+    return *this;
+  }
+  span& add_event(std::string_view name, attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs);
+    return *this;
+  }
+  span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
+    return *this;
+  }
+  span& set_status(status_code code, std::string_view description = {}) noexcept {
+    detail::recorder::set_status(record_, code, description);
+    return *this;
+  }
+  span& set_name(std::string_view name) noexcept {
+    if (record_) {
+      try {
+        record_->name.assign(name.data(), name.size());
+      } catch (...) {
+      }
+    }
+    return *this;
+  }
+
+  /// Adds an `exception` event (exception.type, exception.message) and sets
+  /// status ERROR with the message.
+  span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
+    if (record_) {
+      try {
+        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+      } catch (...) {
+      }
+    }
+    return *this;
+  }
+  span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
+    if (record_) {
+      try {
+        const std::string type = std::string("std::error_code:") + ec.category().name() + ":" + std::to_string(ec.value());
+        detail::recorder::record_exception(record_, state_->limits(), type, ec.message(), attrs);
+      } catch (...) {
+      }
+    }
+    return *this;
+  }
+  span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
+    return *this;
+  }
+
+  /// Ends the span (idempotent). Afterwards the span is no longer current and
+  /// records nothing.
+  void end() noexcept {
+    if (stack_ != nullptr) {
+      detail::context_stack& mine = detail::thread_context_stack();
+      if (stack_ == &mine) {
+        // Truncate to where this span was pushed, if it is still there: this
+        // also drops children that were never ended on this thread.
+        if (mine.entries.size() > depth_ && mine.entries[depth_].context.span_id() == context_.span_id())
+          mine.entries.resize(depth_);
+      } else if (state_ != nullptr) {
+        state_->diagnostics().report(
+            "a current span was ended on another thread than the one that started it; "
+            "start spans that move between threads with span_options::make_current = false");
+      }
+      stack_ = nullptr;
+    }
+    if (record_ != nullptr) {
+      record_->end_time_unix_nano =
+          detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::steady_now_ns());
+      state_->finish(std::exchange(record_, nullptr));
+    }
+    state_ = nullptr;
+  }
+
+ private:
+  friend class tracer;
+  detail::tracer_state* state_ = nullptr;
+  span_data* record_ = nullptr;
+  span_context context_;
+  detail::context_stack* stack_ = nullptr;  // set while the span is current on a thread
+  std::size_t depth_ = 0;
+};
+
+/// The tracer: creates spans, propagates context, owns the export pipeline.
+/// Move-only; every span must end before its tracer is destroyed.
+class tracer {
+ public:
+  /// A disabled tracer: every call is a cheap no-op.
+  tracer() noexcept = default;
+
+  /// Builds a tracer from cfg and the OTEL_* environment (see config.hpp for
+  /// the precedence). Throws config_error naming every invalid setting.
+  static tracer create(const config& cfg = {}) { return create(cfg, cfg.read_environment ? process_environment() : env_reader{}); }
+  static tracer create(const config& cfg, const env_reader& env) {
+    resolved_config resolved = resolve_config(cfg, env ? env : env_reader([](std::string_view) { return std::optional<std::string>{}; }));
+    tracer t;
+    if (resolved.enabled) t.state_ = std::make_unique<detail::tracer_state>(std::move(resolved), cfg.exporters, cfg.on_diagnostic);
+    return t;
+  }
+
+  tracer(tracer&&) noexcept = default;
+  tracer& operator=(tracer&& other) noexcept {
+    if (this != &other) {
+      shutdown();
+      state_ = std::move(other.state_);
+    }
+    return *this;
+  }
+  ~tracer() { shutdown(); }
+
+  /// False when disabled by config or OTEL_SDK_DISABLED, or after shutdown.
+  bool is_enabled() const noexcept { return state_ != nullptr && !state_->is_shut_down(); }
+
+  // --- spans ---------------------------------------------------------------
+  span start(std::string_view name, span_kind kind = span_kind::internal) noexcept {
+    if (state_ == nullptr) return span();
+    const detail::active_span* top = detail::thread_context_stack().top();
+    static const span_context no_parent;
+    return start_span(name, top ? top->context : no_parent, kind, true, nullptr);
+  }
+  span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
+    if (state_ == nullptr) return span();
+    return start_span(name, parent, kind, true, nullptr);
+  }
+  span start(std::string_view name, const span_options& options) noexcept {
+    if (state_ == nullptr) return span();
+    static const span_context no_parent;
+    const span_context* parent = &no_parent;
+    if (options.parent) {
+      parent = &*options.parent;
+    } else if (!options.new_root) {
+      if (const detail::active_span* top = detail::thread_context_stack().top()) parent = &top->context;
+    }
+    return start_span(name, *parent, options.kind, options.make_current, &options.links);
+  }
+
+  // --- the current span (the seed's ctx-based calls) -------------------------
+  /// The current span's context on this thread, or an invalid context.
+  span_context current_context() const {
+    const detail::active_span* top = detail::thread_context_stack().top();
+    return top ? top->context : span_context{};
+  }
+  template <class T>
+  void set_attribute(std::string_view key, const T& value) noexcept {
+    if (auto* a = current_recording()) detail::recorder::set_attribute(a->record, a->owner->limits(), key, value);
+  }
+  void set_attributes(attribute_init attrs) noexcept {
+    if (auto* a = current_recording()) detail::recorder::set_attributes(a->record, a->owner->limits(), attrs);
+  }
+  void add_event(std::string_view name, attribute_init attrs = {}) noexcept {
+    if (auto* a = current_recording()) detail::recorder::add_event(a->record, a->owner->limits(), name, attrs);
+  }
+  void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
+    if (auto* a = current_recording()) {
+      try {
+        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+      } catch (...) {
+      }
+    }
+  }
+  void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
+    if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
+  }
+  void set_status(status_code code, std::string_view description = {}) noexcept {
+    if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);
+  }
+
+  // --- propagation -----------------------------------------------------------
+  /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
+  template <class Carrier>
+  void inject(Carrier& carrier) const {
+    if (state_ != nullptr) streambus::tracing::inject(current_context(), carrier);
+  }
+  template <class Carrier>
+  void inject(const span_context& ctx, Carrier& carrier) const {
+    if (state_ != nullptr) streambus::tracing::inject(ctx, carrier);
+  }
+  /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
+  template <class Carrier>
+  span_context extract(const Carrier& carrier) const {
+    return state_ != nullptr ? streambus::tracing::extract(carrier) : span_context{};
+  }
+  /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
+  void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
+  span_context extract_trace_context(const std::map<std::string, std::string>& headers) const { return extract(headers); }
+
+  // --- lifecycle -------------------------------------------------------------
+  /// Exports every span ended so far; false if the timeout elapsed first.
+  bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
+    return state_ != nullptr ? state_->force_flush(timeout) : true;
+  }
+  /// Flushes, stops exporting and releases exporters. Idempotent, thread-safe;
+  /// the destructor calls it too. Spans ended afterwards are discarded.
+  bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
+    return state_ != nullptr ? state_->shutdown(timeout) : true;
+  }
+
+  /// The settings in force after precedence and defaults (null when disabled).
+  const resolved_config* settings() const noexcept { return state_ ? &state_->settings() : nullptr; }
+  /// The exporter created for the "memory" exporter name, if any.
+  std::shared_ptr<in_memory_exporter> memory_exporter() const {
+    return state_ ? state_->memory_exporter() : nullptr;
+  }
+
+ private:
+  const detail::active_span* current_recording() const noexcept {
+    if (state_ == nullptr) return nullptr;
+    const detail::active_span* top = detail::thread_context_stack().top();
+    return (top != nullptr && top->record != nullptr) ? top : nullptr;
+  }
+
+  span start_span(std::string_view name, const span_context& parent, span_kind kind, bool make_current,
+                  const std::vector<span_context>* links) noexcept {
+    span s;
+    detail::tracer_state& st = *state_;
+    if (st.is_shut_down()) return s;
+
+    // Ids: continue the parent's trace, or start one whose low 56 bits are
+    // random (we set the W3C Level 2 `random` flag on traces we create).
+    trace_flags flags;
+    trace_id tid;
+    const bool has_parent = parent.valid();
+    if (has_parent) {
+      tid = parent.trace_id();
+      flags = parent.flags();
+    } else {
+      tid = trace_id::from_u64(detail::random_nonzero_u64(), detail::random_nonzero_u64());
+      flags = trace_flags(trace_flags::random_bit);
+    }
+    const bool sampled = st.sampler().should_sample(parent, tid);
+    flags = flags.with_sampled(sampled);
+    try {
+      s.context_ = span_context(tid, span_id::from_u64(detail::random_nonzero_u64()), flags, false,
+                                has_parent ? parent.trace_state() : trace_state{});
+      s.state_ = &st;
+      if (sampled) {
+        span_data* r = detail::thread_record_pool().acquire();
+        r->context = s.context_;
+        r->parent_span_id = has_parent ? parent.span_id() : span_id{};
+        r->parent_is_remote = has_parent && parent.is_remote();
+        r->name.assign(name.data(), name.size());
+        r->kind = kind;
+        const detail::timestamp t = detail::now();
+        r->start_time_unix_nano = t.unix_nano;
+        r->start_steady_ns = t.steady_ns;
+        s.record_ = r;
+        if (links != nullptr)
+          for (const auto& l : *links) detail::recorder::add_link(r, st.limits(), l, {});
+      }
+      if (make_current) {
+        detail::context_stack& stack = detail::thread_context_stack();
+        s.depth_ = stack.entries.size();
+        stack.entries.push_back(detail::active_span{s.context_, s.record_, &st});
+        s.stack_ = &stack;
+      }
+    } catch (...) {
+      // Out of memory: give back what was taken and hand out a no-op span.
+      if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
+      s.state_ = nullptr;
+      s.stack_ = nullptr;
+    }
+    return s;
+  }
+
+  std::unique_ptr<detail::tracer_state> state_;
+};
+
+STREAMBUS_TRACING_END_NAMESPACE
