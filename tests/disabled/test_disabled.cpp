@@ -1,0 +1,65 @@
+// With STREAMBUS_TRACING_DISABLED the whole public API still compiles and
+// does nothing: no spans, no context, no threads.
+#ifndef STREAMBUS_TRACING_DISABLED
+#error "this test must be compiled with STREAMBUS_TRACING_DISABLED"
+#endif
+
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace st = streambus::tracing;
+
+TEST_CASE("the compiled-out API accepts every call and records nothing") {
+  st::config cfg;
+  cfg.service_name = "svc";
+  cfg.exporter = "otlp";
+  cfg.sampling_rate = 0.5;
+  auto tracer = st::tracer::create(cfg);
+  CHECK_FALSE(tracer.is_enabled());
+  CHECK(tracer.settings() == nullptr);
+
+  st::span_context ctx;
+  {
+    auto span = tracer.start("op", st::span_kind::server);
+    span.set_attribute("user_id", 123).set_attribute("action", "create").set_attributes({{"a", 1}});
+    span.add_event("event", {{"valid", true}}).add_link(ctx);
+    span.record_error(std::runtime_error("x")).record_error(std::make_error_code(std::errc::timed_out));
+    span.record_error("message").set_status(st::status_code::error, "bad").set_name("renamed");
+    CHECK_FALSE(span.is_recording());
+    CHECK_FALSE(span.context().valid());
+    auto child = tracer.start("child", span.context());
+    st::span_options opts;
+    opts.kind = st::span_kind::consumer;
+    opts.make_current = false;
+    auto detached = tracer.start("detached", opts);
+    detached.end();
+  }
+  tracer.set_attribute("k", 1);
+  tracer.set_attributes({{"k", 2}});
+  tracer.add_event("e");
+  tracer.record_error(std::runtime_error("x"));
+  tracer.record_error("y");
+  tracer.set_status(st::status_code::ok);
+  CHECK_FALSE(tracer.current_context().valid());
+
+  std::map<std::string, std::string> headers;
+  tracer.inject(headers);
+  tracer.inject_trace_context(headers);
+  CHECK(headers.empty());
+  headers["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  CHECK_FALSE(tracer.extract(headers).valid());
+  CHECK_FALSE(tracer.extract_trace_context(headers).valid());
+  CHECK(tracer.force_flush());
+  CHECK(tracer.shutdown());
+}
+
+TEST_CASE("compiled-out spans and tracers are empty types") {
+  CHECK(std::is_empty_v<st::span>);
+  CHECK(std::is_empty_v<st::tracer>);
+}

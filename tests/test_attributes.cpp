@@ -1,0 +1,100 @@
+// Attribute values and lists: types, last write wins, limits, truncation.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace st = streambus::tracing;
+using st::attribute_type;
+
+TEST_CASE("attribute values take every OpenTelemetry type") {
+  CHECK(st::attribute_value(true).type() == attribute_type::boolean);
+  CHECK(st::attribute_value(7).type() == attribute_type::int64);
+  CHECK(st::attribute_value(std::int64_t{-7}).type() == attribute_type::int64);
+  CHECK(st::attribute_value(7u).type() == attribute_type::int64);
+  CHECK(st::attribute_value(short{7}).type() == attribute_type::int64);
+  CHECK(st::attribute_value(2.5).type() == attribute_type::float64);
+  CHECK(st::attribute_value(2.5f).type() == attribute_type::float64);
+  CHECK(st::attribute_value("text").type() == attribute_type::string);
+  CHECK(st::attribute_value(std::string("text")).type() == attribute_type::string);
+  CHECK(st::attribute_value(std::string_view("text")).type() == attribute_type::string);
+  CHECK(st::attribute_value(std::vector<bool>{true, false}).type() == attribute_type::bool_array);
+  CHECK(st::attribute_value(std::vector<int>{1, 2}).type() == attribute_type::int64_array);
+  CHECK(st::attribute_value(std::vector<std::int64_t>{1, 2}).type() == attribute_type::int64_array);
+  CHECK(st::attribute_value(std::vector<double>{1.5}).type() == attribute_type::float64_array);
+  CHECK(st::attribute_value(std::vector<float>{1.5f}).type() == attribute_type::float64_array);
+  CHECK(st::attribute_value(std::vector<std::string>{"a"}).type() == attribute_type::string_array);
+  CHECK(st::attribute_value(std::vector<std::string_view>{"a"}).type() == attribute_type::string_array);
+  CHECK(st::attribute_value({"a", "b"}).type() == attribute_type::string_array);
+  CHECK(st::attribute_value({1, 2, 3}).type() == attribute_type::int64_array);
+  CHECK(*st::attribute_value(-5).get_if<std::int64_t>() == -5);
+  CHECK(*st::attribute_value("x").get_if<std::string>() == "x");
+}
+
+TEST_CASE("unsigned values beyond int64 are kept exactly as decimal strings") {
+  const std::uint64_t big = std::numeric_limits<std::uint64_t>::max();
+  const st::attribute_value v(big);
+  REQUIRE(v.type() == attribute_type::string);
+  CHECK(*v.get_if<std::string>() == "18446744073709551615");
+  const st::attribute_value fits(std::uint64_t{42});
+  CHECK(*fits.get_if<std::int64_t>() == 42);
+}
+
+TEST_CASE("attribute list: last write wins, order kept, type may change") {
+  st::attribute_list list;
+  list.set("a", 1);
+  list.set("b", "two");
+  list.set("a", "one");
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].key == "a");
+  CHECK(*list.find("a")->get_if<std::string>() == "one");
+  CHECK(list[1].key == "b");
+  CHECK(list.find("missing") == nullptr);
+}
+
+TEST_CASE("attribute list: count limit drops new keys and counts them, updates still apply") {
+  st::attribute_list list;
+  for (int i = 0; i < 5; ++i) list.set("k" + std::to_string(i), i, 3);
+  CHECK(list.size() == 3);
+  CHECK(list.dropped() == 2);
+  CHECK(list.set("k0", 100, 3));
+  CHECK(*list.find("k0")->get_if<std::int64_t>() == 100);
+  CHECK_FALSE(list.set("", 1, 3));  // empty keys are invalid
+  CHECK(list.dropped() == 3);
+}
+
+TEST_CASE("attribute list: value length limit truncates strings by characters") {
+  st::attribute_list list;
+  list.set("ascii", "abcdef", 128, 3);
+  list.set("utf8", "h\xc3\xa9llo", 128, 2);  // "héllo": é is two bytes
+  list.set("array", std::vector<std::string>{"abcdef", "xy"}, 128, 3);
+  list.set("number", 123456, 128, 3);  // not a string: untouched
+  CHECK(*list.find("ascii")->get_if<std::string>() == "abc");
+  CHECK(*list.find("utf8")->get_if<std::string>() == "h\xc3\xa9");
+  CHECK(*list.find("array")->get_if<std::vector<std::string>>() == std::vector<std::string>{"abc", "xy"});
+  CHECK(*list.find("number")->get_if<std::int64_t>() == 123456);
+}
+
+TEST_CASE("attribute list: clear keeps storage so slots are reused") {
+  st::attribute_list list;
+  list.set("a.long.attribute.key.that.does.not.fit.sso", "a long string value that does not fit sso");
+  const char* key_storage = list[0].key.data();
+  list.clear();
+  CHECK(list.empty());
+  CHECK(list.dropped() == 0);
+  list.set("another.long.key.that.does.not.fit.sso", "x");
+  CHECK(list[0].key.data() == key_storage);
+}
+
+TEST_CASE("attribute_init builds typed values from a braced list") {
+  st::attribute_init init{{"user_id", 123}, {"action", "create"}, {"valid", true}, {"ratio", 0.5}};
+  st::attribute_list list;
+  for (const auto& kv : init) list.set(kv.first, kv.second);
+  CHECK(list.find("user_id")->type() == attribute_type::int64);
+  CHECK(list.find("action")->type() == attribute_type::string);
+  CHECK(list.find("valid")->type() == attribute_type::boolean);
+  CHECK(list.find("ratio")->type() == attribute_type::float64);
+}

@@ -1,0 +1,120 @@
+// Samplers: the ratio rule on the trace id's low 56 bits, and parent-based decisions.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace st = streambus::tracing;
+
+namespace {
+// A tiny independent generator so the test does not depend on the library's PRNG.
+std::uint64_t next_random(std::uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+std::vector<st::trace_id> random_trace_ids(std::size_t n) {
+  std::uint64_t s = 0x9e3779b97f4a7c15ULL;
+  std::vector<st::trace_id> ids;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto hi = next_random(s);
+    ids.push_back(st::trace_id::from_u64(hi, next_random(s)));
+  }
+  return ids;
+}
+st::span_context parent(bool sampled, bool remote) {
+  return st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(3),
+                          st::trace_flags(sampled ? st::trace_flags::sampled_bit : 0), remote);
+}
+}  // namespace
+
+TEST_CASE("ratio threshold is (1 - ratio) * 2^56") {
+  CHECK(st::sampler::trace_id_ratio(1.0).threshold() == 0);
+  CHECK(st::sampler::trace_id_ratio(0.0).threshold() == (std::uint64_t{1} << 56));
+  CHECK(st::sampler::trace_id_ratio(0.5).threshold() == (std::uint64_t{1} << 55));
+  CHECK(st::sampler::trace_id_ratio(0.25).threshold() == 3 * (std::uint64_t{1} << 54));
+  CHECK(st::sampler::trace_id_ratio(-3).ratio() == 0.0);
+  CHECK(st::sampler::trace_id_ratio(7).ratio() == 1.0);
+}
+
+TEST_CASE("ratio decision compares the low 56 bits with the threshold") {
+  const auto half = st::sampler::trace_id_ratio(0.5);
+  const st::span_context none;
+  // R = 2^55 exactly: sampled (R >= T); R = 2^55 - 1: not sampled.
+  CHECK(half.should_sample(none, st::trace_id::from_u64(0, std::uint64_t{1} << 55)));
+  CHECK_FALSE(half.should_sample(none, st::trace_id::from_u64(0, (std::uint64_t{1} << 55) - 1)));
+  // The high 72 bits never matter.
+  CHECK_FALSE(half.should_sample(none, st::trace_id::from_u64(~0ULL, 0xff00000000000000ULL)));
+  CHECK(half.should_sample(none, st::trace_id::from_u64(0, 0x00ffffffffffffffULL)));
+}
+
+TEST_CASE("ratio sampling is deterministic and every service agrees") {
+  const auto a = st::sampler::trace_id_ratio(0.3);
+  const auto b = st::sampler::trace_id_ratio(0.3);
+  for (const auto& id : random_trace_ids(10000)) {
+    CHECK(a.should_sample({}, id) == b.should_sample({}, id));
+    CHECK(a.should_sample({}, id) == a.should_sample({}, id));
+  }
+}
+
+TEST_CASE("observed sampling rate over 100k trace ids matches the ratio") {
+  const auto ids = random_trace_ids(100000);
+  for (double ratio : {0.01, 0.1, 0.5, 0.9}) {
+    const auto s = st::sampler::trace_id_ratio(ratio);
+    std::size_t sampled = 0;
+    for (const auto& id : ids) sampled += s.should_sample({}, id) ? 1 : 0;
+    const double observed = static_cast<double>(sampled) / static_cast<double>(ids.size());
+    CAPTURE(ratio);
+    CHECK(std::abs(observed - ratio) < 0.006);  // > 5 standard deviations for n = 100k
+  }
+  std::size_t never = 0, always = 0;
+  for (const auto& id : ids) {
+    never += st::sampler::trace_id_ratio(0).should_sample({}, id) ? 1 : 0;
+    always += st::sampler::trace_id_ratio(1).should_sample({}, id) ? 1 : 0;
+  }
+  CHECK(never == 0);
+  CHECK(always == ids.size());
+}
+
+TEST_CASE("a higher ratio samples a superset of a lower ratio") {
+  const auto low = st::sampler::trace_id_ratio(0.1);
+  const auto high = st::sampler::trace_id_ratio(0.5);
+  std::size_t low_count = 0;
+  for (const auto& id : random_trace_ids(50000)) {
+    if (low.should_sample({}, id)) {
+      ++low_count;
+      CHECK(high.should_sample({}, id));
+    }
+  }
+  CHECK(low_count > 0);
+}
+
+TEST_CASE("parent-based samplers follow the parent, the root sampler otherwise") {
+  const auto id = st::trace_id::from_u64(1, 0);  // randomness 0: only ratio 1 samples it
+  for (bool remote : {false, true}) {
+    CHECK(st::sampler::parent_based(0.0).should_sample(parent(true, remote), id));
+    CHECK_FALSE(st::sampler::parent_based(1.0).should_sample(parent(false, remote), id));
+    CHECK_FALSE(st::sampler(st::sampler_kind::parent_based_always_on).should_sample(parent(false, remote), id));
+    CHECK(st::sampler(st::sampler_kind::parent_based_always_off).should_sample(parent(true, remote), id));
+  }
+  CHECK(st::sampler(st::sampler_kind::parent_based_always_on).should_sample({}, id));
+  CHECK_FALSE(st::sampler(st::sampler_kind::parent_based_always_off).should_sample({}, id));
+  CHECK_FALSE(st::sampler::parent_based(0.5).should_sample({}, id));
+  CHECK(st::sampler::parent_based(1.0).should_sample({}, id));
+  // Non-parent-based samplers ignore the parent.
+  CHECK(st::sampler::always_on().should_sample(parent(false, true), id));
+  CHECK_FALSE(st::sampler::always_off().should_sample(parent(true, true), id));
+  CHECK_FALSE(st::sampler::trace_id_ratio(0.5).should_sample(parent(true, false), id));
+}
+
+TEST_CASE("sampler names are the OTEL_TRACES_SAMPLER spellings") {
+  CHECK(st::sampler::always_on().name() == "always_on");
+  CHECK(st::sampler::always_off().name() == "always_off");
+  CHECK(st::sampler::trace_id_ratio(0.1).name() == "traceidratio");
+  CHECK(st::sampler::parent_based(0.1).name() == "parentbased_traceidratio");
+  CHECK(st::sampler().name() == "parentbased_always_on");
+  CHECK(st::sampler(st::sampler_kind::parent_based_always_off).name() == "parentbased_always_off");
+}

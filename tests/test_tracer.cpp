@@ -1,0 +1,511 @@
+// The tracer and its spans: ids, nesting, explicit and remote parents,
+// sampling, recording calls, limits, lifecycle.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace st = streambus::tracing;
+
+namespace {
+
+struct fixture {
+  std::shared_ptr<st::in_memory_exporter> memory = std::make_shared<st::in_memory_exporter>();
+  st::tracer tracer;
+
+  explicit fixture(st::config cfg = {}) {
+    cfg.read_environment = false;
+    if (cfg.exporter.empty()) cfg.exporter = "none";
+    if (cfg.service_name.empty()) cfg.service_name = "test-service";
+    cfg.exporters.push_back(memory);
+    tracer = st::tracer::create(cfg);
+  }
+
+  std::vector<st::span_data> spans() const { return memory->spans(); }
+  st::span_data only_span() const {
+    auto all = spans();
+    REQUIRE(all.size() == 1);
+    return all.front();
+  }
+};
+
+st::config with_sampler(const char* name, std::optional<double> ratio = std::nullopt) {
+  st::config cfg;
+  cfg.sampler = name;
+  cfg.sampling_rate = ratio;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("a root span gets fresh non-zero ids, the random flag and timestamps") {
+  fixture f;
+  const auto before = st::detail::system_now_ns();
+  st::span_context ctx;
+  {
+    auto span = f.tracer.start("root-op", st::span_kind::server);
+    ctx = span.context();
+    CHECK(span.is_recording());
+    CHECK(ctx.valid());
+    CHECK(ctx.sampled());
+    CHECK(ctx.flags().random());
+    CHECK_FALSE(ctx.is_remote());
+  }
+  const auto s = f.only_span();
+  CHECK(s.name == "root-op");
+  CHECK(s.kind == st::span_kind::server);
+  CHECK(s.context.trace_id() == ctx.trace_id());
+  CHECK(s.context.span_id() == ctx.span_id());
+  CHECK_FALSE(s.parent_span_id.valid());
+  CHECK(s.start_time_unix_nano >= static_cast<std::uint64_t>(before) - 1'000'000);  // clock offset tolerance 1 ms
+  CHECK(s.end_time_unix_nano >= s.start_time_unix_nano);
+  CHECK(s.status == st::status_code::unset);
+}
+
+TEST_CASE("spans nest through the thread's current span") {
+  fixture f;
+  st::span_context outer_ctx, inner_ctx;
+  {
+    auto outer = f.tracer.start("outer");
+    outer_ctx = outer.context();
+    CHECK(f.tracer.current_context() == outer_ctx);
+    {
+      auto inner = f.tracer.start("inner");
+      inner_ctx = inner.context();
+      CHECK(f.tracer.current_context() == inner_ctx);
+    }
+    CHECK(f.tracer.current_context() == outer_ctx);
+    auto sibling = f.tracer.start("sibling");
+    CHECK(sibling.context().trace_id() == outer_ctx.trace_id());
+  }
+  CHECK_FALSE(f.tracer.current_context().valid());
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0].name == "inner");
+  CHECK(spans[0].parent_span_id == outer_ctx.span_id());
+  CHECK(spans[0].context.trace_id() == outer_ctx.trace_id());
+  CHECK(spans[1].name == "sibling");
+  CHECK(spans[1].parent_span_id == outer_ctx.span_id());
+  CHECK(spans[2].name == "outer");
+  CHECK(inner_ctx.span_id() != outer_ctx.span_id());
+}
+
+TEST_CASE("explicit end is idempotent and pops the span") {
+  fixture f;
+  auto span = f.tracer.start("op");
+  span.end();
+  span.end();
+  CHECK_FALSE(span.is_recording());
+  CHECK_FALSE(f.tracer.current_context().valid());
+  span.set_attribute("after", 1);  // ignored, no crash
+  CHECK(f.spans().size() == 1);
+  CHECK(f.spans()[0].attributes.find("after") == nullptr);
+}
+
+TEST_CASE("an outer span ending first also pops children left open") {
+  fixture f;
+  auto outer = f.tracer.start("outer");
+  auto inner = f.tracer.start("inner");
+  outer.end();
+  CHECK_FALSE(f.tracer.current_context().valid());
+  inner.end();  // still exported, parent link intact
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[1].parent_span_id == spans[0].context.span_id());
+}
+
+TEST_CASE("moving a span transfers it; the moved-from span is inert") {
+  fixture f;
+  st::span moved;
+  {
+    auto span = f.tracer.start("op");
+    moved = std::move(span);
+  }
+  CHECK(f.spans().empty());
+  CHECK(moved.is_recording());
+  moved.end();
+  CHECK(f.spans().size() == 1);
+}
+
+TEST_CASE("an explicit parent context parents work on another thread") {
+  fixture f;
+  st::span_context parent_ctx;
+  {
+    auto parent = f.tracer.start("request");
+    parent_ctx = parent.context();
+    std::thread worker([&] {
+      CHECK_FALSE(f.tracer.current_context().valid());  // the current span is per thread
+      auto child = f.tracer.start("background-work", parent_ctx);
+      auto grandchild = f.tracer.start("step");
+      CHECK(grandchild.context().trace_id() == parent_ctx.trace_id());
+    });
+    worker.join();
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0].name == "step");
+  CHECK(spans[1].name == "background-work");
+  CHECK(spans[1].parent_span_id == parent_ctx.span_id());
+  CHECK(spans[0].parent_span_id == spans[1].context.span_id());
+  CHECK_FALSE(spans[1].parent_is_remote);
+}
+
+TEST_CASE("a detached span can end on another thread without touching the current span") {
+  fixture f;
+  st::span_options opts;
+  opts.make_current = false;
+  opts.kind = st::span_kind::producer;
+  auto detached = f.tracer.start("async-send", opts);
+  CHECK_FALSE(f.tracer.current_context().valid());
+  std::thread([s = std::move(detached)]() mutable { s.end(); }).join();
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].kind == st::span_kind::producer);
+}
+
+TEST_CASE("new_root ignores the current span") {
+  fixture f;
+  auto outer = f.tracer.start("outer");
+  st::span_options opts;
+  opts.new_root = true;
+  auto root = f.tracer.start("independent", opts);
+  CHECK(root.context().trace_id() != outer.context().trace_id());
+}
+
+TEST_CASE("a remote parent continues the trace, keeps tracestate and flags") {
+  fixture f;
+  std::map<std::string, std::string> headers{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"tracestate", "congo=t61rcWkgMzE"}};
+  const auto remote = f.tracer.extract(headers);
+  REQUIRE(remote.valid());
+  CHECK(remote.is_remote());
+  {
+    auto span = f.tracer.start("handle", remote, st::span_kind::server);
+    CHECK(span.context().trace_id() == remote.trace_id());
+    CHECK(span.context().trace_state().header() == "congo=t61rcWkgMzE");
+    CHECK_FALSE(span.context().flags().random());  // not set by the caller: carried unchanged
+    std::map<std::string, std::string> out;
+    f.tracer.inject(out);
+    CHECK(out["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-" + span.context().span_id().to_hex() + "-01");
+    CHECK(out["tracestate"] == "congo=t61rcWkgMzE");
+  }
+  const auto s = f.only_span();
+  CHECK(s.parent_span_id.to_hex() == "00f067aa0ba902b7");
+  CHECK(s.parent_is_remote);
+  CHECK(s.context.trace_state().header() == "congo=t61rcWkgMzE");
+}
+
+TEST_CASE("invalid incoming context starts a fresh trace") {
+  fixture f;
+  std::map<std::string, std::string> headers{{"traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}};
+  const auto remote = f.tracer.extract(headers);
+  CHECK_FALSE(remote.valid());
+  { auto span = f.tracer.start("handle", remote); }
+  const auto s = f.only_span();
+  CHECK(s.context.trace_id().valid());
+  CHECK_FALSE(s.parent_span_id.valid());
+}
+
+TEST_CASE("unsampled spans record nothing but still propagate") {
+  fixture f(with_sampler("always_off"));
+  std::map<std::string, std::string> headers;
+  {
+    auto span = f.tracer.start("not-sampled");
+    CHECK_FALSE(span.is_recording());
+    CHECK(span.context().valid());
+    CHECK_FALSE(span.context().sampled());
+    span.set_attribute("ignored", 1).add_event("ignored");
+    f.tracer.inject(headers);
+    auto child = f.tracer.start("child");
+    CHECK(child.context().trace_id() == span.context().trace_id());
+  }
+  CHECK(f.spans().empty());
+  REQUIRE(headers.count("traceparent") == 1);
+  CHECK(headers["traceparent"].substr(53) == "02");  // random flag, not sampled
+}
+
+TEST_CASE("parent-based sampling follows a sampled remote parent even at ratio 0") {
+  fixture f(with_sampler("parentbased_traceidratio", 0.0));
+  { auto root = f.tracer.start("root"); CHECK_FALSE(root.is_recording()); }
+  std::map<std::string, std::string> headers{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
+  { auto span = f.tracer.start("continued", f.tracer.extract(headers)); CHECK(span.is_recording()); }
+  headers["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+  { auto span = f.tracer.start("dropped", f.tracer.extract(headers)); CHECK_FALSE(span.is_recording()); }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "continued");
+}
+
+TEST_CASE("the seed's sampling_rate means parent-based ratio sampling") {
+  st::config cfg;
+  cfg.sampling_rate = 0.0;
+  fixture f(cfg);
+  for (int i = 0; i < 100; ++i) { auto s = f.tracer.start("x"); }
+  CHECK(f.spans().empty());
+}
+
+TEST_CASE("attributes, events and links are recorded with their types") {
+  fixture f;
+  const st::span_context linked(st::trace_id::from_u64(5, 6), st::span_id::from_u64(7), st::trace_flags(1));
+  {
+    auto span = f.tracer.start("op");
+    span.set_attribute("user_id", 123)
+        .set_attribute("action", "create")
+        .set_attribute("ratio", 0.5)
+        .set_attribute("ok", true)
+        .set_attribute("tags", std::vector<std::string>{"a", "b"});
+    span.set_attributes({{"user_id", 124}, {"extra", "x"}});
+    span.add_event("validation-complete", {{"valid", true}});
+    span.add_link(linked, {{"reason", "batch"}});
+  }
+  const auto s = f.only_span();
+  CHECK(s.attributes.size() == 6);
+  CHECK(*s.attributes.find("user_id")->get_if<std::int64_t>() == 124);  // last write wins
+  CHECK(*s.attributes.find("action")->get_if<std::string>() == "create");
+  CHECK(*s.attributes.find("ratio")->get_if<double>() == 0.5);
+  CHECK(*s.attributes.find("ok")->get_if<bool>() == true);
+  REQUIRE(s.events.size() == 1);
+  CHECK(s.events[0].name == "validation-complete");
+  CHECK(s.events[0].time_unix_nano >= s.start_time_unix_nano);
+  CHECK(s.events[0].time_unix_nano <= s.end_time_unix_nano);
+  CHECK(*s.events[0].attributes.find("valid")->get_if<bool>() == true);
+  REQUIRE(s.links.size() == 1);
+  CHECK(s.links[0].context == linked);
+  CHECK(*s.links[0].attributes.find("reason")->get_if<std::string>() == "batch");
+}
+
+TEST_CASE("links given at start are recorded") {
+  fixture f;
+  st::span_options opts;
+  opts.links = {st::span_context(st::trace_id::from_u64(1, 1), st::span_id::from_u64(1), st::trace_flags(1)),
+                st::span_context()};  // invalid links are ignored
+  { auto s = f.tracer.start("batch", opts); }
+  CHECK(f.only_span().links.size() == 1);
+}
+
+TEST_CASE("the tracer's calls act on the current span, like the seed's ctx calls") {
+  fixture f;
+  {
+    auto span = f.tracer.start("op");
+    f.tracer.set_attribute("user_id", 123);
+    f.tracer.set_attributes({{"action", "create"}});
+    f.tracer.add_event("step", {{"n", 1}});
+    f.tracer.record_error(std::runtime_error("bad input"), {{"error_code", "VALIDATION_FAILED"}});
+  }
+  f.tracer.set_attribute("no-current-span", 1);  // nothing current: a no-op
+  const auto s = f.only_span();
+  CHECK(s.attributes.size() == 2);
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[1].name == "exception");
+  CHECK(*s.events[1].attributes.find("error_code")->get_if<std::string>() == "VALIDATION_FAILED");
+  CHECK(s.status == st::status_code::error);
+}
+
+TEST_CASE("record_error adds an exception event and sets status ERROR") {
+  fixture f;
+  {
+    auto span = f.tracer.start("exception");
+    span.record_error(std::invalid_argument("user id must be odd"));
+  }
+  {
+    auto span = f.tracer.start("error_code");
+    span.record_error(std::make_error_code(std::errc::connection_refused));
+  }
+  {
+    auto span = f.tracer.start("message");
+    span.record_error("timed out", {{"attempt", 3}});
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  const auto& e0 = spans[0].events[0];
+  CHECK(e0.name == "exception");
+  CHECK(*e0.attributes.find("exception.type")->get_if<std::string>() == "std::invalid_argument");
+  CHECK(*e0.attributes.find("exception.message")->get_if<std::string>() == "user id must be odd");
+  CHECK(spans[0].status == st::status_code::error);
+  CHECK(spans[0].status_message == "user id must be odd");
+
+  const auto& e1 = spans[1].events[0];
+  CHECK(e1.attributes.find("exception.type")->get_if<std::string>()->find("generic") != std::string::npos);
+  CHECK(*e1.attributes.find("exception.message")->get_if<std::string>() ==
+        std::make_error_code(std::errc::connection_refused).message());
+  CHECK(spans[1].status == st::status_code::error);
+
+  CHECK(*spans[2].events[0].attributes.find("exception.message")->get_if<std::string>() == "timed out");
+  CHECK(*spans[2].events[0].attributes.find("attempt")->get_if<std::int64_t>() == 3);
+  CHECK(spans[2].status_message == "timed out");
+}
+
+TEST_CASE("status follows the OpenTelemetry rules") {
+  fixture f;
+  {
+    auto span = f.tracer.start("ok-is-final");
+    span.set_status(st::status_code::ok, "ignored description");
+    span.set_status(st::status_code::error, "too late");
+  }
+  {
+    auto span = f.tracer.start("unset-does-not-override");
+    span.set_status(st::status_code::error, "broken");
+    span.set_status(st::status_code::unset);
+  }
+  {
+    auto span = f.tracer.start("error-then-ok");
+    span.set_status(st::status_code::error, "broken");
+    span.set_status(st::status_code::ok);
+  }
+  const auto spans = f.spans();
+  CHECK(spans[0].status == st::status_code::ok);
+  CHECK(spans[0].status_message.empty());
+  CHECK(spans[1].status == st::status_code::error);
+  CHECK(spans[1].status_message == "broken");
+  CHECK(spans[2].status == st::status_code::ok);
+  CHECK(spans[2].status_message.empty());
+}
+
+TEST_CASE("span limits drop and count attributes, events and links") {
+  st::config cfg;
+  st::span_limits limits;
+  limits.attribute_count = 2;
+  limits.event_count = 1;
+  limits.link_count = 1;
+  limits.attributes_per_event = 1;
+  limits.attribute_value_length = 4;
+  cfg.limits = limits;
+  fixture f(cfg);
+  const st::span_context a(st::trace_id::from_u64(1, 1), st::span_id::from_u64(1), st::trace_flags(1));
+  {
+    auto span = f.tracer.start("limited");
+    span.set_attribute("a", "123456789").set_attribute("b", 2).set_attribute("c", 3);
+    span.add_event("e1", {{"x", 1}, {"y", 2}}).add_event("e2");
+    span.add_link(a).add_link(a);
+  }
+  const auto s = f.only_span();
+  CHECK(s.attributes.size() == 2);
+  CHECK(s.attributes.dropped() == 1);
+  CHECK(*s.attributes.find("a")->get_if<std::string>() == "1234");
+  CHECK(s.events.size() == 1);
+  CHECK(s.dropped_events == 1);
+  CHECK(s.events[0].attributes.size() == 1);
+  CHECK(s.events[0].attributes.dropped() == 1);
+  CHECK(s.links.size() == 1);
+  CHECK(s.dropped_links == 1);
+}
+
+TEST_CASE("the resource carries service, sdk and user attributes") {
+  st::config cfg;
+  cfg.service_name = "streambus-broker";
+  cfg.service_version = "1.0.0";
+  cfg.environment = "production";
+  cfg.attributes = {{"cluster", "us-west-1"}, {"datacenter", "dc1"}};
+  fixture f(cfg);
+  { auto s = f.tracer.start("op"); }
+  const auto res = f.memory->last_resource();
+  const auto str = [&](const char* key) {
+    const auto* v = res.attributes.find(key);
+    return v && v->get_if<std::string>() ? *v->get_if<std::string>() : std::string("<missing>");
+  };
+  CHECK(str("service.name") == "streambus-broker");
+  CHECK(str("service.version") == "1.0.0");
+  CHECK(str("deployment.environment.name") == "production");
+  CHECK(str("telemetry.sdk.name") == "streambus-tracing");
+  CHECK(str("telemetry.sdk.language") == "cpp");
+  CHECK(str("telemetry.sdk.version") == st::version_string);
+  CHECK(str("cluster") == "us-west-1");
+  CHECK(str("datacenter") == "dc1");
+}
+
+TEST_CASE("durations stay monotonic when the wall clock jumps") {
+  fixture f;
+  {
+    auto span = f.tracer.start("across-a-clock-step");
+    // Simulate the system clock being stepped back by 1000 s mid-span.
+    st::detail::wall_offset_ns().fetch_sub(1'000'000'000'000LL);
+  }
+  st::detail::clock_resync();
+  const auto s = f.only_span();
+  CHECK(s.end_time_unix_nano >= s.start_time_unix_nano);
+  CHECK(s.duration_ns() < 1'000'000'000ULL);
+}
+
+TEST_CASE("a disabled tracer is a no-op") {
+  st::config cfg;
+  cfg.enabled = false;
+  fixture f(cfg);
+  CHECK_FALSE(f.tracer.is_enabled());
+  auto span = f.tracer.start("nothing");
+  CHECK_FALSE(span.is_recording());
+  CHECK_FALSE(span.context().valid());
+  std::map<std::string, std::string> headers;
+  f.tracer.inject(headers);
+  CHECK(headers.empty());
+  span.end();
+  CHECK(f.spans().empty());
+  CHECK_FALSE(st::tracer().is_enabled());
+}
+
+TEST_CASE("shutdown is idempotent, stops recording and is safe from several threads") {
+  fixture f;
+  CHECK(f.tracer.is_enabled());
+  auto open = f.tracer.start("open-at-shutdown");
+  std::thread t([&] { CHECK(f.tracer.shutdown()); });
+  CHECK(f.tracer.shutdown());
+  t.join();
+  CHECK(f.tracer.shutdown());
+  CHECK_FALSE(f.tracer.is_enabled());
+  open.end();  // discarded, no crash
+  auto late = f.tracer.start("after-shutdown");
+  CHECK_FALSE(late.is_recording());
+  CHECK(f.spans().empty());
+}
+
+TEST_CASE("the memory exporter can be chosen by name") {
+  st::config cfg;
+  cfg.exporter = "memory";
+  cfg.read_environment = false;
+  auto tracer = st::tracer::create(cfg);
+  REQUIRE(static_cast<bool>(tracer.memory_exporter()));
+  { auto s = tracer.start("op"); }
+  CHECK(tracer.memory_exporter()->size() == 1);
+}
+
+TEST_CASE("message headers round-trip across a produce -> consume hop") {
+  fixture f;
+  std::map<std::string, std::string> message_headers;
+  st::span_context producer_ctx;
+  {
+    auto produce = f.tracer.start("events send", st::span_kind::producer);
+    producer_ctx = produce.context();
+    f.tracer.inject_trace_context(message_headers);
+  }
+  {
+    const auto ctx = f.tracer.extract_trace_context(message_headers);
+    auto consume = f.tracer.start("events process", ctx, st::span_kind::consumer);
+    CHECK(consume.context().trace_id() == producer_ctx.trace_id());
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[1].parent_span_id == producer_ctx.span_id());
+  CHECK(spans[1].parent_is_remote);
+}
+
+TEST_CASE("recycled span records are reused by later spans") {
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  auto tracer = st::tracer::create(cfg);
+  { auto warm = tracer.start("warm-up"); warm.set_attribute("key", "value"); }
+  const std::size_t cached = st::detail::thread_record_pool().cached();
+  CHECK(cached >= 1);
+  for (int i = 0; i < 100; ++i) {
+    auto s = tracer.start("steady");
+    s.set_attribute("key", "value");
+  }
+  CHECK(st::detail::thread_record_pool().cached() == cached);
+}
