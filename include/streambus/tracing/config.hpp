@@ -11,13 +11,14 @@
 // "Unset" is an empty string, an empty std::optional or an empty map.
 // read_environment = false ignores every OTEL_* variable.
 //
-// Invalid values set in code raise config_error, naming every problem at once.
-// Unparseable or out-of-range environment values produce a warning (in
+// Invalid values set in code raise config_error naming every problem at once,
+// even when tracing is disabled (a bug in code stays a bug). Unparseable or
+// out-of-range environment values produce a warning (in
 // resolved_config::warnings, then the diagnostics) and fall back to the
 // default, as the OpenTelemetry specification requires. One deliberate
 // deviation: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=grpc raises config_error
-// while the otlp exporter is in use, because streambus speaks only OTLP/HTTP
-// and silently sending HTTP to a gRPC port would lose every span.
+// while tracing is enabled with the otlp exporter, because streambus speaks
+// only OTLP/HTTP and silently sending HTTP to a gRPC port would lose every span.
 //
 // Details that the rule above leaves open:
 //   - service.name: service_name > OTEL_SERVICE_NAME > service.name in
