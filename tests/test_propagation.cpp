@@ -16,12 +16,15 @@
 namespace tr = streambus::tracing;
 
 // A user carrier: an ordered list of header lines, adapted by specializing
-// carrier_traits, as the header's documentation shows.
+// carrier_traits, as the header's documentation shows. (Internal linkage: the
+// whole suite links into one executable.)
+namespace {
 namespace user {
 struct header_list {
   std::vector<std::pair<std::string, std::string>> items;
 };
 }  // namespace user
+}  // namespace
 
 namespace streambus::tracing {
 template <>

@@ -360,8 +360,8 @@ inline bool trace_state::parse(std::string_view header, trace_state& out) {
   std::size_t total = 0;
   for (;;) {
     const std::size_t comma = header.find(',');
-    // Spaces and tabs around a member are OWS; a value keeps its leading
-    // spaces only when they follow '=' (they are inside the member).
+    // Spaces and tabs around a member are OWS. Spaces right after '=' are
+    // inside the member, so they stay part of the value, as the spec says.
     const std::string_view member = detail::tc_trim_ows(header.substr(0, comma));
     if (!member.empty()) {  // empty and whitespace-only members are allowed and skipped
       if (count == max_members) return false;
