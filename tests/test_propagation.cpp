@@ -576,3 +576,13 @@ TEST_CASE("extract survives random carriers without crashing") {
   }
   CHECK(valid > 0);
 }
+
+TEST_CASE("inject into a reused carrier removes a stale tracestate") {
+  std::map<std::string, std::string> headers{{"TraceState", "old=value"},
+                                             {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
+  const tr::span_context ctx(tr::trace_id::from_hex("4bf92f3577b34da6a3ce929d0e0e4736"),
+                             tr::span_id::from_hex("00f067aa0ba902b7"), tr::trace_flags(1));
+  tr::inject(ctx, headers);
+  CHECK(headers.size() == 1);
+  CHECK(headers["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}

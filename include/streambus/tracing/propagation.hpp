@@ -41,6 +41,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -154,15 +155,26 @@ struct tc_associative_carrier {
       if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
   }
   static void set(Container& c, std::string_view key, std::string_view value) {
+    erase(c, key);
+    c.emplace(std::string(key), std::string(value));
+  }
+  static void erase(Container& c, std::string_view key) {
     for (auto it = c.begin(); it != c.end();) {
       if (header_name_equals(it->first, key))
         it = c.erase(it);
       else
         ++it;
     }
-    c.emplace(std::string(key), std::string(value));
   }
 };
+
+// Whether a carrier's traits can remove a header (optional for user adapters).
+template <class Traits, class Carrier, class = void>
+struct has_erase : std::false_type {};
+template <class Traits, class Carrier>
+struct has_erase<Traits, Carrier,
+                 std::void_t<decltype(Traits::erase(std::declval<Carrier&>(), std::string_view()))>>
+    : std::true_type {};
 
 }  // namespace detail
 
@@ -189,15 +201,21 @@ struct carrier_traits<std::unordered_multimap<std::string, std::string, Hash, Ke
 
 /// Writes `traceparent` (always version 00) and, when non-empty, `tracestate`
 /// into the carrier, replacing existing entries of those names in any case.
-/// An invalid context writes nothing.
+/// A stale `tracestate` left in a reused carrier is removed when the context
+/// has none (if the carrier's traits provide `erase`, as the standard
+/// containers' do). An invalid context writes nothing.
 template <class Carrier>
 void inject(const span_context& ctx, Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
   char buf[traceparent_size];
   const std::size_t n = format_traceparent(ctx, buf);
   if (n == 0) return;
-  carrier_traits<Carrier>::set(carrier, traceparent_header, std::string_view(buf, n));
-  if (!ctx.trace_state().empty())
-    carrier_traits<Carrier>::set(carrier, tracestate_header, ctx.trace_state().header());
+  traits::set(carrier, traceparent_header, std::string_view(buf, n));
+  if (!ctx.trace_state().empty()) {
+    traits::set(carrier, tracestate_header, ctx.trace_state().header());
+  } else if constexpr (detail::has_erase<traits, Carrier>::value) {
+    traits::erase(carrier, tracestate_header);
+  }
 }
 
 /// Reads the remote context from the carrier. Returns an invalid (default)
