@@ -656,8 +656,21 @@ struct tc_associative_carrier {
       if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
   }
   static void set(Container& c, std::string_view key, std::string_view value) {
-    erase(c, key);
-    c.emplace(std::string(key), std::string(value));
+    // Overwrite an entry spelled exactly like key in place (no node or string
+    // allocation when a carrier is reused); drop every other spelling.
+    bool assigned = false;
+    for (auto it = c.begin(); it != c.end();) {
+      if (!header_name_equals(it->first, key)) {
+        ++it;
+      } else if (!assigned && it->first == key) {
+        it->second.assign(value.data(), value.size());
+        assigned = true;
+        ++it;
+      } else {
+        it = c.erase(it);
+      }
+    }
+    if (!assigned) c.emplace(std::string(key), std::string(value));
   }
   static void erase(Container& c, std::string_view key) {
     for (auto it = c.begin(); it != c.end();) {
