@@ -1402,6 +1402,10 @@ class span {
 class tracer {
  public:
   tracer() noexcept = default;
+  tracer(tracer&&) noexcept = default;
+  tracer& operator=(tracer&&) noexcept = default;
+  // User-provided for the same reason as span's: no unused-variable warnings.
+  ~tracer() {}  // NOLINT(modernize-use-equals-default)
   static tracer create(const config& = {}) noexcept { return tracer(); }
   static tracer create(const config&, const env_reader&) noexcept { return tracer(); }
 
