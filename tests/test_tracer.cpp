@@ -509,3 +509,43 @@ TEST_CASE("recycled span records are reused by later spans") {
   }
   CHECK(st::detail::thread_record_pool().cached() == cached);
 }
+
+TEST_CASE("a current span ended on another thread is exported once and stops being current") {
+  std::vector<std::string> diagnostics;
+  st::config cfg;
+  cfg.on_diagnostic = [&](std::string_view m) { diagnostics.emplace_back(m); };
+  fixture f(cfg);
+  auto moved = f.tracer.start("moved-away");  // current on this thread
+  const auto moved_id = moved.context().span_id();
+  std::thread([s = std::move(moved)]() mutable { s.end(); }).join();
+  REQUIRE(f.spans().size() == 1);
+  CHECK(f.spans()[0].name == "moved-away");
+  CHECK(diagnostics.size() == 1);
+  // This thread no longer treats the ended span as current.
+  CHECK_FALSE(f.tracer.current_context().valid());
+  { auto next = f.tracer.start("next"); }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[1].name == "next");
+  CHECK(spans[1].parent_span_id != moved_id);
+  CHECK_FALSE(spans[1].parent_span_id.valid());
+}
+
+TEST_CASE("a span ended elsewhere after its entry was dropped here is exported normally") {
+  fixture f;
+  auto outer = f.tracer.start("outer");
+  auto inner = f.tracer.start("inner");
+  outer.end();  // drops inner's entry from this thread's stack
+  std::thread([s = std::move(inner)]() mutable { s.end(); }).join();
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[1].name == "inner");
+}
+
+TEST_CASE("a thread that exits while its current span is ended elsewhere leaks nothing") {
+  fixture f;
+  st::span handed_over;
+  std::thread([&] { handed_over = f.tracer.start("from-exiting-thread"); }).join();
+  handed_over.end();  // the origin thread's stack is already gone: exported normally
+  CHECK(f.spans().size() == 1);
+}

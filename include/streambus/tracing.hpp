@@ -25,6 +25,7 @@
 #include "tracing/clock.hpp"
 #include "tracing/span_data.hpp"
 #include "tracing/exporter.hpp"
+#include "tracing/otlp_encoder.hpp"
 #include "tracing/detail/config_resolve.hpp"
 #include "tracing/console_exporter.hpp"
 #include "tracing/tracer.hpp"

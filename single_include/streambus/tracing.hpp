@@ -1534,6 +1534,38 @@ struct resource {
   attribute_list attributes;
 };
 
+namespace detail {
+
+// Who still points at a record from a thread's current-span stack, for spans
+// that end on another thread than the one they are current on (see
+// span::end). Copies start blank: the flag belongs to one record object.
+class stack_ref {
+ public:
+  static constexpr std::uint8_t referenced = 0;  // on the origin thread's stack (or not pushed at all)
+  static constexpr std::uint8_t dropped = 1;     // the origin thread removed its entry
+  static constexpr std::uint8_t orphaned = 2;    // ended elsewhere; the origin thread frees it
+
+  stack_ref() noexcept = default;
+  stack_ref(const stack_ref&) noexcept {}
+  stack_ref& operator=(const stack_ref&) noexcept { return *this; }
+
+  // Both sides race to claim the record; whoever loses learns the other's
+  // state. acq_rel: the winner's writes to the record happen-before the
+  // loser's reuse or release of it.
+  std::uint8_t claim(std::uint8_t desired) noexcept {
+    std::uint8_t expected = referenced;
+    state_.compare_exchange_strong(expected, desired, std::memory_order_acq_rel);
+    return expected;
+  }
+  bool is_orphaned() const noexcept { return state_.load(std::memory_order_acquire) == orphaned; }
+  void reset() noexcept { state_.store(referenced, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint8_t> state_{referenced};
+};
+
+}  // namespace detail
+
 /// Everything recorded about one span.
 struct span_data {
   span_context context;  // trace id, span id, flags, tracestate
@@ -1553,6 +1585,8 @@ struct span_data {
 
   /// Monotonic start, so the end time is start + a monotonic duration.
   std::int64_t start_steady_ns = 0;
+  /// Internal: cross-thread end bookkeeping.
+  detail::stack_ref stack_ref;
 
   std::uint64_t duration_ns() const noexcept {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
@@ -1573,6 +1607,7 @@ struct span_data {
     links.clear();
     dropped_events = dropped_links = 0;
     start_steady_ns = 0;
+    stack_ref.reset();
   }
 };
 
@@ -1692,6 +1727,949 @@ class in_memory_exporter final : public span_exporter {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/exporter.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
+// ---- begin streambus/tracing/otlp_encoder.hpp ----
+// OTLP encoders: a span_batch as an ExportTraceServiceRequest, in binary
+// protobuf (application/x-protobuf) or OTLP/JSON (application/json).
+//
+// Field numbers and types follow opentelemetry-proto's
+// opentelemetry/proto/collector/trace/v1/trace_service.proto,
+// trace/v1/trace.proto, common/v1/common.proto and resource/v1/resource.proto.
+// JSON follows the OTLP specification's "JSON Protobuf Encoding": the proto3
+// JSON mapping with lowerCamelCase keys, trace/span ids as lowercase hex,
+// enums as integers, 64-bit integers as decimal strings.
+//
+// One batch becomes one ResourceSpans holding one ScopeSpans (a span_batch
+// shares one resource and scope). As proto3 does, fields holding their default
+// value (0, empty) are omitted, except inside AnyValue, whose oneof keeps the
+// type of an empty string, a zero or false.
+//
+// Strings are not trusted to be UTF-8: proto3 receivers may reject a request
+// carrying an invalid `string` field and JSON cannot carry one, so every
+// ill-formed sequence becomes U+FFFD in both encodings (one per maximal
+// subpart, as Unicode recommends).
+
+#include <charconv>
+#include <cstdio>
+
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
+// ---- begin streambus/tracing/detail/protobuf_writer.hpp ----
+// A minimal protobuf wire-format writer: just what the OTLP encoder needs.
+//
+// It appends to a caller-owned std::string, so a buffer reused across calls
+// stops allocating once it has grown to the largest message. append_buffer,
+// the cursor it writes through, serves the OTLP JSON writer too.
+//
+// Nested messages: the length prefix goes before the body, but the body's size
+// is known only after writing it. Rather than a second sizing pass over every
+// message (which would walk the spans twice and, for UTF-8 checks, every
+// string twice), begin_message() reserves a guessed number of length bytes and
+// end_message() writes the length there; when the guess was wrong the body is
+// moved once by the difference. Guessing well (1 byte for attributes, 2 for a
+// span) makes moves rare and keeps the output canonical (minimal varints).
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+/// Appends bytes to a std::string through a cursor. The string is grown ahead
+/// of the cursor (to its capacity first, so a reused string does not
+/// allocate) and trimmed back to the cursor by finish() or the destructor:
+/// small writes become plain stores instead of std::string::append calls.
+class append_buffer {
+ public:
+  /// Appends after the current contents of `s`.
+  explicit append_buffer(std::string& s) noexcept : s_(&s), pos_(s.size()) {}
+  append_buffer(const append_buffer&) = delete;
+  append_buffer& operator=(const append_buffer&) = delete;
+  ~append_buffer() { finish(); }
+
+  /// Room for n bytes at the cursor; write them, then advance() past them.
+  char* ensure(std::size_t n) {
+    if (s_->size() - pos_ < n) grow(n);
+    return s_->data() + pos_;
+  }
+  void advance(std::size_t n) noexcept { pos_ += n; }
+
+  void append(const char* p, std::size_t n) {
+    if (n == 0) return;
+    std::memcpy(ensure(n), p, n);
+    pos_ += n;
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  void push_back(char c) {
+    *ensure(1) = c;
+    ++pos_;
+  }
+
+  std::size_t size() const noexcept { return pos_; }
+  char* data() noexcept { return s_->data(); }
+  /// Drops everything after `size` bytes.
+  void truncate(std::size_t size) noexcept {
+    if (size < pos_) pos_ = size;
+  }
+  /// Trims the string to what was written (shrinking never throws).
+  void finish() noexcept {
+    if (s_->size() != pos_) s_->resize(pos_);
+  }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t need = pos_ + n;
+    std::size_t target = s_->capacity();
+    if (target < need) target = need > 2 * s_->size() ? need : 2 * s_->size();
+    s_->resize(target);
+  }
+
+  std::string* s_;
+  std::size_t pos_;
+};
+
+class protobuf_writer {
+ public:
+  enum class wire_type : std::uint8_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
+
+  /// Where a nested message's body starts and how many length bytes were reserved.
+  struct message_mark {
+    std::size_t body_start;
+    std::size_t reserved;
+  };
+
+  /// Appends to `out` (its current contents are kept); the bytes are final
+  /// once finish() ran or the writer is destroyed.
+  explicit protobuf_writer(std::string& out) noexcept : buf_(out) {}
+
+  append_buffer& buffer() noexcept { return buf_; }
+  void finish() noexcept { buf_.finish(); }
+
+  static constexpr std::size_t varint_size(std::uint64_t v) noexcept {
+    std::size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  }
+
+  void write_varint(std::uint64_t v) { buf_.advance(encode_varint(v, buf_.ensure(10))); }
+
+  void write_tag(std::uint32_t field, wire_type type) {
+    write_varint((static_cast<std::uint64_t>(field) << 3) | static_cast<std::uint8_t>(type));
+  }
+
+  // Fixed-width values are little-endian on the wire whatever the host order.
+  void write_fixed32(std::uint32_t v) {
+    char* p = buf_.ensure(4);
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    buf_.advance(4);
+  }
+
+  void write_fixed64(std::uint64_t v) {
+    char* p = buf_.ensure(8);
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    buf_.advance(8);
+  }
+
+  // ---- whole fields (written unconditionally; proto3 default-omission is the caller's choice)
+
+  /// uint32/uint64/enum/bool fields.
+  void field_varint(std::uint32_t field, std::uint64_t v) {
+    char* p = buf_.ensure(20);
+    std::size_t n = encode_varint(static_cast<std::uint64_t>(field) << 3, p);
+    n += encode_varint(v, p + n);
+    buf_.advance(n);
+  }
+
+  /// int64 fields: negative values are their two's complement, ten bytes long.
+  void field_int64(std::uint32_t field, std::int64_t v) { field_varint(field, static_cast<std::uint64_t>(v)); }
+
+  void field_bool(std::uint32_t field, bool v) { field_varint(field, v ? 1 : 0); }
+
+  void field_fixed32(std::uint32_t field, std::uint32_t v) {
+    write_tag(field, wire_type::fixed32);
+    write_fixed32(v);
+  }
+
+  void field_fixed64(std::uint32_t field, std::uint64_t v) {
+    write_tag(field, wire_type::fixed64);
+    write_fixed64(v);
+  }
+
+  void field_double(std::uint32_t field, double v) {
+    static_assert(sizeof(double) == sizeof(std::uint64_t), "IEEE 754 binary64 expected");
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    field_fixed64(field, bits);
+  }
+
+  /// bytes/string fields (the caller guarantees UTF-8 for string fields).
+  void field_bytes(std::uint32_t field, const void* data, std::size_t size) {
+    char* p = buf_.ensure(20 + size);
+    std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3) | 2, p);
+    n += encode_varint(size, p + n);
+    if (size != 0) std::memcpy(p + n, data, size);
+    buf_.advance(n + size);
+  }
+
+  void field_string(std::uint32_t field, std::string_view s) { field_bytes(field, s.data(), s.size()); }
+
+  // ---- nested messages (and any length-delimited field written piecewise)
+
+  /// Writes the tag and reserves `length_guess` bytes (1..5) for the length.
+  message_mark begin_message(std::uint32_t field, std::size_t length_guess = 1) {
+    if (length_guess < 1) length_guess = 1;
+    if (length_guess > 5) length_guess = 5;
+    char* p = buf_.ensure(10 + length_guess);
+    const std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3) | 2, p);
+    buf_.advance(n + length_guess);
+    return message_mark{buf_.size(), length_guess};
+  }
+
+  /// Writes the body length into the reserved bytes, moving the body when the
+  /// length needs a different number of bytes than reserved.
+  void end_message(message_mark mark) {
+    const std::size_t length = buf_.size() - mark.body_start;
+    const std::size_t needed = varint_size(length);
+    if (needed > mark.reserved) {
+      const std::size_t grow = needed - mark.reserved;
+      buf_.ensure(grow);
+      char* body = buf_.data() + mark.body_start;
+      std::memmove(body + grow, body, length);
+      buf_.advance(grow);
+    } else if (needed < mark.reserved) {
+      const std::size_t shrink = mark.reserved - needed;
+      char* body = buf_.data() + mark.body_start;
+      std::memmove(body - shrink, body, length);
+      buf_.truncate(buf_.size() - shrink);
+    }
+    encode_varint(length, buf_.data() + mark.body_start - mark.reserved);
+  }
+
+ private:
+  static std::size_t encode_varint(std::uint64_t v, char* p) noexcept {
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      p[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    p[n++] = static_cast<char>(v);
+    return n;
+  }
+
+  append_buffer buf_;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/protobuf_writer.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace otlp {
+
+inline constexpr std::string_view protobuf_content_type = "application/x-protobuf";
+inline constexpr std::string_view json_content_type = "application/json";
+
+/// Span.flags / Link.flags bits above the W3C trace flags (trace.proto's SpanFlags).
+inline constexpr std::uint32_t span_flags_trace_flags_mask = 0x000000FFu;
+inline constexpr std::uint32_t span_flags_context_has_is_remote_mask = 0x00000100u;
+inline constexpr std::uint32_t span_flags_context_is_remote_mask = 0x00000200u;
+
+/// Replaces the contents of `out` with the binary protobuf ExportTraceServiceRequest
+/// for `batch`. The capacity of `out` is kept: reusing one buffer, a steady
+/// workload stops allocating. An empty batch gives an empty request (no bytes).
+/// Throws only what growing `out` throws (std::bad_alloc); `out` then holds a
+/// truncated request, not to be sent.
+inline void encode_protobuf(const span_batch& batch, std::string& out);
+
+/// Replaces the contents of `out` with the OTLP/JSON ExportTraceServiceRequest
+/// for `batch` (compact, no whitespace, always valid JSON). Same buffer reuse
+/// and exceptions as encode_protobuf(); an empty batch gives "{}".
+inline void encode_json(const span_batch& batch, std::string& out);
+
+namespace detail {
+
+using tracing::detail::append_buffer;
+using tracing::detail::protobuf_writer;
+
+// ---------------------------------------------------------------- UTF-8
+
+// At p[0..n), n >= 1: the length (1..4) of the well-formed UTF-8 sequence
+// starting there, or 0 when it is ill-formed, with *bad set to the length of
+// its maximal subpart (the bytes one U+FFFD replaces). Ranges from the Unicode
+// Standard's table "Well-Formed UTF-8 Byte Sequences": no overlong forms, no
+// surrogates, nothing above U+10FFFF.
+inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::size_t* bad) noexcept {
+  const unsigned char b0 = p[0];
+  if (b0 < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 == 0xE0) {
+    len = 3;
+    lo = 0xA0;
+  } else if (b0 == 0xED) {
+    len = 3;
+    hi = 0x9F;
+  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
+    len = 3;
+  } else if (b0 == 0xF0) {
+    len = 4;
+    lo = 0x90;
+  } else if (b0 == 0xF4) {
+    len = 4;
+    hi = 0x8F;
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
+    len = 4;
+  } else {  // a continuation byte, C0, C1 or F5..FF: never valid as a lead
+    *bad = 1;
+    return 0;
+  }
+  if (n < 2 || p[1] < lo || p[1] > hi) {
+    *bad = 1;
+    return 0;
+  }
+  for (std::size_t i = 2; i < len; ++i) {
+    if (i >= n || (p[i] & 0xC0) != 0x80) {
+      *bad = i;
+      return 0;
+    }
+  }
+  return len;
+}
+
+inline bool utf8_valid(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII runs, eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t chunk;
+      std::memcpy(&chunk, p + i, 8);
+      if (chunk & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Appends s with every ill-formed sequence replaced by U+FFFD.
+inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0, run = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len != 0) {
+      i += len;
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    out.append(utf8_replacement);
+    i += bad;
+    run = i;
+  }
+  out.append(s.data() + run, n - run);
+}
+
+// ---------------------------------------------------------------- flags
+
+// A span always knows whether its parent is remote (a root span's is not).
+inline std::uint32_t span_flags(const span_data& span) noexcept {
+  std::uint32_t flags = span.context.flags().bits() | span_flags_context_has_is_remote_mask;
+  if (span.parent_is_remote && span.parent_span_id.valid()) flags |= span_flags_context_is_remote_mask;
+  return flags;
+}
+
+inline std::uint32_t link_flags(const span_link& link) noexcept {
+  std::uint32_t flags = link.context.flags().bits() | span_flags_context_has_is_remote_mask;
+  if (link.context.is_remote()) flags |= span_flags_context_is_remote_mask;
+  return flags;
+}
+
+// ---------------------------------------------------------------- protobuf
+
+// Field numbers, from the opentelemetry-proto files named at the top.
+namespace pb {
+// ExportTraceServiceRequest
+inline constexpr std::uint32_t request_resource_spans = 1;
+// ResourceSpans
+inline constexpr std::uint32_t resource_spans_resource = 1;
+inline constexpr std::uint32_t resource_spans_scope_spans = 2;
+// Resource
+inline constexpr std::uint32_t resource_attributes = 1;
+inline constexpr std::uint32_t resource_dropped_attributes_count = 2;
+// ScopeSpans
+inline constexpr std::uint32_t scope_spans_scope = 1;
+inline constexpr std::uint32_t scope_spans_spans = 2;
+// InstrumentationScope
+inline constexpr std::uint32_t scope_name = 1;
+inline constexpr std::uint32_t scope_version = 2;
+// Span
+inline constexpr std::uint32_t span_trace_id = 1;
+inline constexpr std::uint32_t span_span_id = 2;
+inline constexpr std::uint32_t span_trace_state = 3;
+inline constexpr std::uint32_t span_parent_span_id = 4;
+inline constexpr std::uint32_t span_name = 5;
+inline constexpr std::uint32_t span_kind = 6;
+inline constexpr std::uint32_t span_start_time_unix_nano = 7;
+inline constexpr std::uint32_t span_end_time_unix_nano = 8;
+inline constexpr std::uint32_t span_attributes = 9;
+inline constexpr std::uint32_t span_dropped_attributes_count = 10;
+inline constexpr std::uint32_t span_events = 11;
+inline constexpr std::uint32_t span_dropped_events_count = 12;
+inline constexpr std::uint32_t span_links = 13;
+inline constexpr std::uint32_t span_dropped_links_count = 14;
+inline constexpr std::uint32_t span_status = 15;
+inline constexpr std::uint32_t span_flags = 16;
+// Span.Event
+inline constexpr std::uint32_t event_time_unix_nano = 1;
+inline constexpr std::uint32_t event_name = 2;
+inline constexpr std::uint32_t event_attributes = 3;
+inline constexpr std::uint32_t event_dropped_attributes_count = 4;
+// Span.Link
+inline constexpr std::uint32_t link_trace_id = 1;
+inline constexpr std::uint32_t link_span_id = 2;
+inline constexpr std::uint32_t link_trace_state = 3;
+inline constexpr std::uint32_t link_attributes = 4;
+inline constexpr std::uint32_t link_dropped_attributes_count = 5;
+inline constexpr std::uint32_t link_flags = 6;
+// Status
+inline constexpr std::uint32_t status_message = 2;
+inline constexpr std::uint32_t status_code = 3;
+// KeyValue
+inline constexpr std::uint32_t key_value_key = 1;
+inline constexpr std::uint32_t key_value_value = 2;
+// AnyValue
+inline constexpr std::uint32_t any_string_value = 1;
+inline constexpr std::uint32_t any_bool_value = 2;
+inline constexpr std::uint32_t any_int_value = 3;
+inline constexpr std::uint32_t any_double_value = 4;
+inline constexpr std::uint32_t any_array_value = 5;
+// ArrayValue
+inline constexpr std::uint32_t array_values = 1;
+}  // namespace pb
+
+// A string field, U+FFFD-sanitized when needed. proto3 omits an empty string
+// unless `always` (a oneof member keeps its presence).
+inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view s, bool always = false) {
+  if (s.empty() && !always) return;
+  if (utf8_valid(s)) {
+    w.field_string(field, s);
+    return;
+  }
+  const auto mark = w.begin_message(field, protobuf_writer::varint_size(s.size()));
+  append_utf8_sanitized(w.buffer(), s);
+  w.end_message(mark);
+}
+
+inline void pb_uint32_nonzero(protobuf_writer& w, std::uint32_t field, std::uint32_t v) {
+  if (v != 0) w.field_varint(field, v);
+}
+
+// One array element: an AnyValue holding a scalar.
+template <class T>
+void pb_array_element(protobuf_writer& w, const T& v) {
+  const auto mark = w.begin_message(pb::array_values);
+  if constexpr (std::is_same_v<T, bool>) {
+    w.field_bool(pb::any_bool_value, v);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    w.field_int64(pb::any_int_value, v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    w.field_double(pb::any_double_value, v);
+  } else {
+    pb_string(w, pb::any_string_value, v, true);
+  }
+  w.end_message(mark);
+}
+
+template <class Vector>
+void pb_array(protobuf_writer& w, const Vector& values) {
+  const auto mark = w.begin_message(pb::any_array_value, values.size() < 12 ? 1 : 2);
+  for (const auto& v : values) pb_array_element<typename Vector::value_type>(w, v);
+  w.end_message(mark);
+}
+
+inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribute_value& value) {
+  const auto mark = w.begin_message(field);
+  const auto& storage = value.storage();
+  if (const auto* b = std::get_if<bool>(&storage)) {
+    w.field_bool(pb::any_bool_value, *b);
+  } else if (const auto* i = std::get_if<std::int64_t>(&storage)) {
+    w.field_int64(pb::any_int_value, *i);
+  } else if (const auto* d = std::get_if<double>(&storage)) {
+    w.field_double(pb::any_double_value, *d);
+  } else if (const auto* s = std::get_if<std::string>(&storage)) {
+    pb_string(w, pb::any_string_value, *s, true);
+  } else if (const auto* vb = std::get_if<std::vector<bool>>(&storage)) {
+    pb_array(w, *vb);
+  } else if (const auto* vi = std::get_if<std::vector<std::int64_t>>(&storage)) {
+    pb_array(w, *vi);
+  } else if (const auto* vd = std::get_if<std::vector<double>>(&storage)) {
+    pb_array(w, *vd);
+  } else if (const auto* vs = std::get_if<std::vector<std::string>>(&storage)) {
+    pb_array(w, *vs);
+  }
+  w.end_message(mark);
+}
+
+inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribute_list& attributes) {
+  for (const attribute& a : attributes) {
+    const auto mark = w.begin_message(field);
+    pb_string(w, pb::key_value_key, a.key);
+    pb_any_value(w, pb::key_value_value, a.value);
+    w.end_message(mark);
+  }
+}
+
+inline void pb_span(protobuf_writer& w, const span_data& span) {
+  const auto mark = w.begin_message(pb::scope_spans_spans, 2);
+  const span_context& ctx = span.context;
+  w.field_bytes(pb::span_trace_id, ctx.trace_id().data(), trace_id::size);
+  w.field_bytes(pb::span_span_id, ctx.span_id().data(), span_id::size);
+  pb_string(w, pb::span_trace_state, ctx.trace_state().header());
+  if (span.parent_span_id.valid())
+    w.field_bytes(pb::span_parent_span_id, span.parent_span_id.data(), span_id::size);
+  pb_string(w, pb::span_name, span.name);
+  if (span.kind != span_kind{}) w.field_varint(pb::span_kind, static_cast<std::uint8_t>(span.kind));
+  if (span.start_time_unix_nano != 0) w.field_fixed64(pb::span_start_time_unix_nano, span.start_time_unix_nano);
+  if (span.end_time_unix_nano != 0) w.field_fixed64(pb::span_end_time_unix_nano, span.end_time_unix_nano);
+  pb_attributes(w, pb::span_attributes, span.attributes);
+  pb_uint32_nonzero(w, pb::span_dropped_attributes_count, span.attributes.dropped());
+  for (const span_event& e : span.events) {
+    const auto event_mark = w.begin_message(pb::span_events);
+    if (e.time_unix_nano != 0) w.field_fixed64(pb::event_time_unix_nano, e.time_unix_nano);
+    pb_string(w, pb::event_name, e.name);
+    pb_attributes(w, pb::event_attributes, e.attributes);
+    pb_uint32_nonzero(w, pb::event_dropped_attributes_count, e.attributes.dropped());
+    w.end_message(event_mark);
+  }
+  pb_uint32_nonzero(w, pb::span_dropped_events_count, span.dropped_events);
+  for (const span_link& l : span.links) {
+    const auto link_mark = w.begin_message(pb::span_links);
+    w.field_bytes(pb::link_trace_id, l.context.trace_id().data(), trace_id::size);
+    w.field_bytes(pb::link_span_id, l.context.span_id().data(), span_id::size);
+    pb_string(w, pb::link_trace_state, l.context.trace_state().header());
+    pb_attributes(w, pb::link_attributes, l.attributes);
+    pb_uint32_nonzero(w, pb::link_dropped_attributes_count, l.attributes.dropped());
+    w.field_fixed32(pb::link_flags, link_flags(l));
+    w.end_message(link_mark);
+  }
+  pb_uint32_nonzero(w, pb::span_dropped_links_count, span.dropped_links);
+  if (span.status != status_code::unset || !span.status_message.empty()) {
+    const auto status_mark = w.begin_message(pb::span_status);
+    pb_string(w, pb::status_message, span.status_message);
+    if (span.status != status_code::unset) w.field_varint(pb::status_code, static_cast<std::uint8_t>(span.status));
+    w.end_message(status_mark);
+  }
+  w.field_fixed32(pb::span_flags, span_flags(span));
+  w.end_message(mark);
+}
+
+// ---------------------------------------------------------------- JSON
+
+// A JSON string literal: `"` `\` and control characters escaped, ill-formed
+// UTF-8 replaced by U+FFFD, everything else copied as is.
+inline void json_string(append_buffer& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  out.push_back('"');
+  std::size_t i = 0, run = 0;
+  while (i < n) {
+    // Eight plain ASCII bytes at a time: no byte >= 0x80, < 0x20, '"' or '\'.
+    while (i + 8 <= n) {
+      constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+      std::uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+      const std::uint64_t special = (x | ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+                                     ((backslash - ones) & ~backslash)) &
+                                    highs;
+      if (special != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      std::size_t bad = 0;
+      const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+      if (len != 0) {
+        i += len;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      out.append(utf8_replacement);
+      i += bad;
+      run = i;
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    std::size_t len = 2;
+    switch (c) {
+      case '"': esc[1] = '"'; break;
+      case '\\': esc[1] = '\\'; break;
+      case '\b': esc[1] = 'b'; break;
+      case '\f': esc[1] = 'f'; break;
+      case '\n': esc[1] = 'n'; break;
+      case '\r': esc[1] = 'r'; break;
+      case '\t': esc[1] = 't'; break;
+      default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 0x0f];
+        len = 6;
+    }
+    out.append(esc, len);
+    ++i;
+    run = i;
+  }
+  out.append(s.data() + run, n - run);
+  out.push_back('"');
+}
+
+template <class Int>
+void json_integer(append_buffer& out, Int v) {
+  char buf[24];
+  const auto result = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(result.ptr - buf));
+}
+
+// proto3 JSON writes 64-bit integers as decimal strings (JavaScript numbers
+// cannot hold them).
+template <class Int>
+void json_quoted_integer(append_buffer& out, Int v) {
+  out.push_back('"');
+  json_integer(out, v);
+  out.push_back('"');
+}
+
+// A round-trippable, locale-independent JSON number, or proto3 JSON's
+// "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
+inline void json_double(append_buffer& out, double v) {
+  if (std::isnan(v)) {
+    out.append("\"NaN\"");
+    return;
+  }
+  if (std::isinf(v)) {
+    out.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
+  char buf[64];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+  // Shortest representation that reads back to the same double.
+  const auto result = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(result.ptr - buf));
+#else
+  // %.17g round-trips; the locale may change the decimal point, so anything
+  // that is not a digit, sign or exponent is the decimal point.
+  const int len = std::snprintf(buf, sizeof buf, "%.17g", v);
+  bool in_point = false;
+  for (int k = 0; k < len && k < static_cast<int>(sizeof buf); ++k) {
+    const char c = buf[k];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+      out.push_back(c);
+      in_point = false;
+    } else if (!in_point) {
+      out.push_back('.');
+      in_point = true;
+    }
+  }
+#endif
+}
+
+template <std::size_t N>
+void json_hex_id(append_buffer& out, const basic_id<N>& id) {
+  char buf[2 * N + 2];
+  buf[0] = '"';
+  id.to_hex(buf + 1);
+  buf[2 * N + 1] = '"';
+  out.append(buf, sizeof buf);
+}
+
+template <class T>
+void json_scalar_any(append_buffer& out, const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    out.append(v ? "{\"boolValue\":true}" : "{\"boolValue\":false}");
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    out.append("{\"intValue\":");
+    json_quoted_integer(out, v);
+    out.push_back('}');
+  } else if constexpr (std::is_same_v<T, double>) {
+    out.append("{\"doubleValue\":");
+    json_double(out, v);
+    out.push_back('}');
+  } else {
+    out.append("{\"stringValue\":");
+    json_string(out, v);
+    out.push_back('}');
+  }
+}
+
+template <class Vector>
+void json_array_any(append_buffer& out, const Vector& values) {
+  if (values.empty()) {  // proto3 JSON omits the empty repeated field
+    out.append("{\"arrayValue\":{}}");
+    return;
+  }
+  out.append("{\"arrayValue\":{\"values\":[");
+  bool first = true;
+  for (const auto& v : values) {
+    if (!first) out.push_back(',');
+    first = false;
+    json_scalar_any<typename Vector::value_type>(out, v);
+  }
+  out.append("]}}");
+}
+
+inline void json_any_value(append_buffer& out, const attribute_value& value) {
+  const auto& storage = value.storage();
+  if (const auto* b = std::get_if<bool>(&storage)) {
+    json_scalar_any(out, *b);
+  } else if (const auto* i = std::get_if<std::int64_t>(&storage)) {
+    json_scalar_any(out, *i);
+  } else if (const auto* d = std::get_if<double>(&storage)) {
+    json_scalar_any(out, *d);
+  } else if (const auto* s = std::get_if<std::string>(&storage)) {
+    json_scalar_any(out, *s);
+  } else if (const auto* vb = std::get_if<std::vector<bool>>(&storage)) {
+    json_array_any(out, *vb);
+  } else if (const auto* vi = std::get_if<std::vector<std::int64_t>>(&storage)) {
+    json_array_any(out, *vi);
+  } else if (const auto* vd = std::get_if<std::vector<double>>(&storage)) {
+    json_array_any(out, *vd);
+  } else if (const auto* vs = std::get_if<std::vector<std::string>>(&storage)) {
+    json_array_any(out, *vs);
+  } else {
+    out.append("{}");
+  }
+}
+
+// Writes `,"key":value` for a member of an object whose first member may be
+// absent; `first` tracks whether a comma is needed.
+inline void json_member(append_buffer& out, bool& first, std::string_view key_with_quotes_and_colon) {
+  if (!first) out.push_back(',');
+  first = false;
+  out.append(key_with_quotes_and_colon);
+}
+
+// "attributes":[...] and "droppedAttributesCount":n, each only when non-default.
+inline void json_attributes(append_buffer& out, bool& first, const attribute_list& attributes) {
+  if (!attributes.empty()) {
+    json_member(out, first, "\"attributes\":[");
+    bool first_attr = true;
+    for (const attribute& a : attributes) {
+      if (!first_attr) out.push_back(',');
+      first_attr = false;
+      if (a.key.empty()) {
+        out.append("{\"value\":");
+      } else {
+        out.append("{\"key\":");
+        json_string(out, a.key);
+        out.append(",\"value\":");
+      }
+      json_any_value(out, a.value);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  if (attributes.dropped() != 0) {
+    json_member(out, first, "\"droppedAttributesCount\":");
+    json_integer(out, attributes.dropped());
+  }
+}
+
+inline void json_span(append_buffer& out, const span_data& span) {
+  const span_context& ctx = span.context;
+  out.append("{\"traceId\":");
+  json_hex_id(out, ctx.trace_id());
+  out.append(",\"spanId\":");
+  json_hex_id(out, ctx.span_id());
+  bool first = false;  // traceId is always there
+  if (!ctx.trace_state().empty()) {
+    json_member(out, first, "\"traceState\":");
+    json_string(out, ctx.trace_state().header());
+  }
+  if (span.parent_span_id.valid()) {
+    json_member(out, first, "\"parentSpanId\":");
+    json_hex_id(out, span.parent_span_id);
+  }
+  json_member(out, first, "\"flags\":");
+  json_integer(out, span_flags(span));
+  if (!span.name.empty()) {
+    json_member(out, first, "\"name\":");
+    json_string(out, span.name);
+  }
+  if (span.kind != span_kind{}) {
+    json_member(out, first, "\"kind\":");
+    json_integer(out, static_cast<unsigned>(span.kind));
+  }
+  if (span.start_time_unix_nano != 0) {
+    json_member(out, first, "\"startTimeUnixNano\":");
+    json_quoted_integer(out, span.start_time_unix_nano);
+  }
+  if (span.end_time_unix_nano != 0) {
+    json_member(out, first, "\"endTimeUnixNano\":");
+    json_quoted_integer(out, span.end_time_unix_nano);
+  }
+  json_attributes(out, first, span.attributes);
+  if (!span.events.empty()) {
+    json_member(out, first, "\"events\":[");
+    bool first_event = true;
+    for (const span_event& e : span.events) {
+      if (!first_event) out.push_back(',');
+      first_event = false;
+      out.push_back('{');
+      bool first_member = true;
+      if (e.time_unix_nano != 0) {
+        json_member(out, first_member, "\"timeUnixNano\":");
+        json_quoted_integer(out, e.time_unix_nano);
+      }
+      if (!e.name.empty()) {
+        json_member(out, first_member, "\"name\":");
+        json_string(out, e.name);
+      }
+      json_attributes(out, first_member, e.attributes);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  if (span.dropped_events != 0) {
+    json_member(out, first, "\"droppedEventsCount\":");
+    json_integer(out, span.dropped_events);
+  }
+  if (!span.links.empty()) {
+    json_member(out, first, "\"links\":[");
+    bool first_link = true;
+    for (const span_link& l : span.links) {
+      if (!first_link) out.push_back(',');
+      first_link = false;
+      out.append("{\"traceId\":");
+      json_hex_id(out, l.context.trace_id());
+      out.append(",\"spanId\":");
+      json_hex_id(out, l.context.span_id());
+      bool first_member = false;
+      if (!l.context.trace_state().empty()) {
+        json_member(out, first_member, "\"traceState\":");
+        json_string(out, l.context.trace_state().header());
+      }
+      json_attributes(out, first_member, l.attributes);
+      json_member(out, first_member, "\"flags\":");
+      json_integer(out, link_flags(l));
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  if (span.dropped_links != 0) {
+    json_member(out, first, "\"droppedLinksCount\":");
+    json_integer(out, span.dropped_links);
+  }
+  if (span.status != status_code::unset || !span.status_message.empty()) {
+    json_member(out, first, "\"status\":{");
+    bool first_member = true;
+    if (!span.status_message.empty()) {
+      json_member(out, first_member, "\"message\":");
+      json_string(out, span.status_message);
+    }
+    if (span.status != status_code::unset) {
+      json_member(out, first_member, "\"code\":");
+      json_integer(out, static_cast<unsigned>(span.status));
+    }
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+}  // namespace detail
+
+inline void encode_protobuf(const span_batch& batch, std::string& out) {
+  out.clear();
+  if (batch.empty()) return;
+  detail::protobuf_writer w(out);
+  namespace pb = detail::pb;
+  // 3 bytes of length cover bodies up to 2 MiB: most batches never move.
+  const auto resource_spans = w.begin_message(pb::request_resource_spans, 3);
+  {
+    const auto resource = w.begin_message(pb::resource_spans_resource, 2);
+    detail::pb_attributes(w, pb::resource_attributes, batch.resource().attributes);
+    detail::pb_uint32_nonzero(w, pb::resource_dropped_attributes_count, batch.resource().attributes.dropped());
+    w.end_message(resource);
+  }
+  const auto scope_spans = w.begin_message(pb::resource_spans_scope_spans, 3);
+  {
+    const auto scope = w.begin_message(pb::scope_spans_scope);
+    detail::pb_string(w, pb::scope_name, batch.scope().name);
+    detail::pb_string(w, pb::scope_version, batch.scope().version);
+    w.end_message(scope);
+  }
+  for (const span_data& span : batch) detail::pb_span(w, span);
+  w.end_message(scope_spans);
+  w.end_message(resource_spans);
+  w.finish();
+}
+
+inline void encode_json(const span_batch& batch, std::string& str) {
+  str.clear();
+  detail::append_buffer out(str);
+  if (batch.empty()) {
+    out.append("{}");
+    out.finish();
+    return;
+  }
+  out.append("{\"resourceSpans\":[{\"resource\":{");
+  bool first = true;
+  detail::json_attributes(out, first, batch.resource().attributes);
+  out.append("},\"scopeSpans\":[{\"scope\":{");
+  first = true;
+  if (!batch.scope().name.empty()) {
+    detail::json_member(out, first, "\"name\":");
+    detail::json_string(out, batch.scope().name);
+  }
+  if (!batch.scope().version.empty()) {
+    detail::json_member(out, first, "\"version\":");
+    detail::json_string(out, batch.scope().version);
+  }
+  out.append("},\"spans\":[");
+  bool first_span = true;
+  for (const span_data& span : batch) {
+    if (!first_span) out.push_back(',');
+    first_span = false;
+    detail::json_span(out, span);
+  }
+  out.append("]}]}]}");
+  out.finish();
+}
+
+}  // namespace otlp
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/otlp_encoder.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
 // ---- begin streambus/tracing/detail/config_resolve.hpp ----
@@ -1706,7 +2684,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // (they carry API keys) nor the credentials of a URL.
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <iterator>
 
@@ -3121,6 +4098,15 @@ class record_pool {
     return r;
   }
 
+  /// Like acquire(), but null instead of throwing when memory is exhausted.
+  span_data* acquire_or_null() noexcept {
+    try {
+      return acquire();
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->reset();
@@ -3247,9 +4233,39 @@ struct active_span {
 };
 
 /// The thread's current-span stack: push on start, truncate on end.
+///
+/// A span current here may still be ended on another thread (a misuse we
+/// survive): that thread then exports a copy and marks the record orphaned,
+/// and this stack frees it when the entry goes away (drop) or is found on
+/// top (skipped, since that span has ended).
 struct context_stack {
   std::vector<active_span> entries;
-  const active_span* top() const noexcept { return entries.empty() ? nullptr : &entries.back(); }
+
+  ~context_stack() {
+    // Thread exit: the thread's record pool may already be gone, so orphans
+    // are deleted directly.
+    for (auto& e : entries)
+      if (e.record != nullptr && e.record->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) delete e.record;
+  }
+
+  /// The innermost live entry, or null.
+  const active_span* top() noexcept {
+    while (!entries.empty() && entries.back().record != nullptr && entries.back().record->stack_ref.is_orphaned()) {
+      thread_record_pool().release(entries.back().record);
+      entries.pop_back();
+    }
+    return entries.empty() ? nullptr : &entries.back();
+  }
+
+  /// Removes entries from index `depth` on; the entry at `depth` belongs to
+  /// the span being ended here, which finishes its own record.
+  void truncate(std::size_t depth) noexcept {
+    for (std::size_t i = depth + 1; i < entries.size(); ++i) {
+      span_data* r = entries[i].record;
+      if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
+    }
+    entries.resize(depth);
+  }
 };
 
 inline context_stack& thread_context_stack() noexcept {
@@ -3511,24 +4527,42 @@ class span {
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
   void end() noexcept {
+    bool ended_elsewhere = false;
     if (stack_ != nullptr) {
       detail::context_stack& mine = detail::thread_context_stack();
       if (stack_ == &mine) {
         // Truncate to where this span was pushed, if it is still there: this
         // also drops children that were never ended on this thread.
         if (mine.entries.size() > depth_ && mine.entries[depth_].context.span_id() == context_.span_id())
-          mine.entries.resize(depth_);
-      } else if (state_ != nullptr) {
-        state_->diagnostics().report(
-            "a current span was ended on another thread than the one that started it; "
-            "start spans that move between threads with span_options::make_current = false");
+          mine.truncate(depth_);
+      } else {
+        ended_elsewhere = true;
+        if (state_ != nullptr)
+          state_->diagnostics().report(
+              "a current span was ended on another thread than the one that started it; "
+              "start spans that move between threads with span_options::make_current = false");
       }
       stack_ = nullptr;
     }
     if (record_ != nullptr) {
       record_->end_time_unix_nano =
           detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::steady_now_ns());
-      state_->finish(std::exchange(record_, nullptr));
+      span_data* finished = std::exchange(record_, nullptr);
+      if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
+        // The origin thread's stack still points at the record: export a
+        // copy and leave the original for that thread to free.
+        span_data* copy = detail::thread_record_pool().acquire_or_null();
+        if (copy != nullptr) {
+          try {
+            *copy = *finished;
+            state_->finish(copy);
+          } catch (...) {
+            detail::thread_record_pool().release(copy);
+          }
+        }
+      } else {
+        state_->finish(finished);
+      }
     }
     state_ = nullptr;
   }

@@ -54,15 +54,19 @@ inline constexpr std::uint32_t span_flags_context_is_remote_mask = 0x00000200u;
 /// Replaces the contents of `out` with the binary protobuf ExportTraceServiceRequest
 /// for `batch`. The capacity of `out` is kept: reusing one buffer, a steady
 /// workload stops allocating. An empty batch gives an empty request (no bytes).
-/// Throws only what growing `out` throws (std::bad_alloc).
-void encode_protobuf(const span_batch& batch, std::string& out);
+/// Throws only what growing `out` throws (std::bad_alloc); `out` then holds a
+/// truncated request, not to be sent.
+inline void encode_protobuf(const span_batch& batch, std::string& out);
 
 /// Replaces the contents of `out` with the OTLP/JSON ExportTraceServiceRequest
 /// for `batch` (compact, no whitespace, always valid JSON). Same buffer reuse
 /// and exceptions as encode_protobuf(); an empty batch gives "{}".
-void encode_json(const span_batch& batch, std::string& out);
+inline void encode_json(const span_batch& batch, std::string& out);
 
 namespace detail {
+
+using tracing::detail::append_buffer;
+using tracing::detail::protobuf_writer;
 
 // ---------------------------------------------------------------- UTF-8
 
@@ -139,7 +143,7 @@ inline bool utf8_valid(std::string_view s) noexcept {
 inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Appends s with every ill-formed sequence replaced by U+FFFD.
-inline void append_utf8_sanitized(std::string& out, std::string_view s) {
+inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
   std::size_t i = 0, run = 0;
@@ -239,8 +243,6 @@ inline constexpr std::uint32_t any_array_value = 5;
 // ArrayValue
 inline constexpr std::uint32_t array_values = 1;
 }  // namespace pb
-
-using tracing::detail::protobuf_writer;
 
 // A string field, U+FFFD-sanitized when needed. proto3 omits an empty string
 // unless `always` (a oneof member keeps its presence).
@@ -362,13 +364,26 @@ inline void pb_span(protobuf_writer& w, const span_data& span) {
 
 // A JSON string literal: `"` `\` and control characters escaped, ill-formed
 // UTF-8 replaced by U+FFFD, everything else copied as is.
-inline void json_string(std::string& out, std::string_view s) {
+inline void json_string(append_buffer& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
   out.push_back('"');
   std::size_t i = 0, run = 0;
   while (i < n) {
+    // Eight plain ASCII bytes at a time: no byte >= 0x80, < 0x20, '"' or '\'.
+    while (i + 8 <= n) {
+      constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+      std::uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+      const std::uint64_t special = (x | ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+                                     ((backslash - ones) & ~backslash)) &
+                                    highs;
+      if (special != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
     const unsigned char c = p[i];
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       ++i;
@@ -415,7 +430,7 @@ inline void json_string(std::string& out, std::string_view s) {
 }
 
 template <class Int>
-void json_integer(std::string& out, Int v) {
+void json_integer(append_buffer& out, Int v) {
   char buf[24];
   const auto result = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, static_cast<std::size_t>(result.ptr - buf));
@@ -424,7 +439,7 @@ void json_integer(std::string& out, Int v) {
 // proto3 JSON writes 64-bit integers as decimal strings (JavaScript numbers
 // cannot hold them).
 template <class Int>
-void json_quoted_integer(std::string& out, Int v) {
+void json_quoted_integer(append_buffer& out, Int v) {
   out.push_back('"');
   json_integer(out, v);
   out.push_back('"');
@@ -432,7 +447,7 @@ void json_quoted_integer(std::string& out, Int v) {
 
 // A round-trippable, locale-independent JSON number, or proto3 JSON's
 // "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
-inline void json_double(std::string& out, double v) {
+inline void json_double(append_buffer& out, double v) {
   if (std::isnan(v)) {
     out.append("\"NaN\"");
     return;
@@ -465,7 +480,7 @@ inline void json_double(std::string& out, double v) {
 }
 
 template <std::size_t N>
-void json_hex_id(std::string& out, const basic_id<N>& id) {
+void json_hex_id(append_buffer& out, const basic_id<N>& id) {
   char buf[2 * N + 2];
   buf[0] = '"';
   id.to_hex(buf + 1);
@@ -474,7 +489,7 @@ void json_hex_id(std::string& out, const basic_id<N>& id) {
 }
 
 template <class T>
-void json_scalar_any(std::string& out, const T& v) {
+void json_scalar_any(append_buffer& out, const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
     out.append(v ? "{\"boolValue\":true}" : "{\"boolValue\":false}");
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
@@ -493,7 +508,7 @@ void json_scalar_any(std::string& out, const T& v) {
 }
 
 template <class Vector>
-void json_array_any(std::string& out, const Vector& values) {
+void json_array_any(append_buffer& out, const Vector& values) {
   if (values.empty()) {  // proto3 JSON omits the empty repeated field
     out.append("{\"arrayValue\":{}}");
     return;
@@ -508,7 +523,7 @@ void json_array_any(std::string& out, const Vector& values) {
   out.append("]}}");
 }
 
-inline void json_any_value(std::string& out, const attribute_value& value) {
+inline void json_any_value(append_buffer& out, const attribute_value& value) {
   const auto& storage = value.storage();
   if (const auto* b = std::get_if<bool>(&storage)) {
     json_scalar_any(out, *b);
@@ -533,14 +548,14 @@ inline void json_any_value(std::string& out, const attribute_value& value) {
 
 // Writes `,"key":value` for a member of an object whose first member may be
 // absent; `first` tracks whether a comma is needed.
-inline void json_member(std::string& out, bool& first, std::string_view key_with_quotes_and_colon) {
+inline void json_member(append_buffer& out, bool& first, std::string_view key_with_quotes_and_colon) {
   if (!first) out.push_back(',');
   first = false;
   out.append(key_with_quotes_and_colon);
 }
 
 // "attributes":[...] and "droppedAttributesCount":n, each only when non-default.
-inline void json_attributes(std::string& out, bool& first, const attribute_list& attributes) {
+inline void json_attributes(append_buffer& out, bool& first, const attribute_list& attributes) {
   if (!attributes.empty()) {
     json_member(out, first, "\"attributes\":[");
     bool first_attr = true;
@@ -565,7 +580,7 @@ inline void json_attributes(std::string& out, bool& first, const attribute_list&
   }
 }
 
-inline void json_span(std::string& out, const span_data& span) {
+inline void json_span(append_buffer& out, const span_data& span) {
   const span_context& ctx = span.context;
   out.append("{\"traceId\":");
   json_hex_id(out, ctx.trace_id());
@@ -691,12 +706,15 @@ inline void encode_protobuf(const span_batch& batch, std::string& out) {
   for (const span_data& span : batch) detail::pb_span(w, span);
   w.end_message(scope_spans);
   w.end_message(resource_spans);
+  w.finish();
 }
 
-inline void encode_json(const span_batch& batch, std::string& out) {
-  out.clear();
+inline void encode_json(const span_batch& batch, std::string& str) {
+  str.clear();
+  detail::append_buffer out(str);
   if (batch.empty()) {
     out.append("{}");
+    out.finish();
     return;
   }
   out.append("{\"resourceSpans\":[{\"resource\":{");
@@ -720,6 +738,7 @@ inline void encode_json(const span_batch& batch, std::string& out) {
     detail::json_span(out, span);
   }
   out.append("]}]}]}");
+  out.finish();
 }
 
 }  // namespace otlp

@@ -5,6 +5,7 @@
 // allocating per span.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -41,6 +42,38 @@ struct resource {
   attribute_list attributes;
 };
 
+namespace detail {
+
+// Who still points at a record from a thread's current-span stack, for spans
+// that end on another thread than the one they are current on (see
+// span::end). Copies start blank: the flag belongs to one record object.
+class stack_ref {
+ public:
+  static constexpr std::uint8_t referenced = 0;  // on the origin thread's stack (or not pushed at all)
+  static constexpr std::uint8_t dropped = 1;     // the origin thread removed its entry
+  static constexpr std::uint8_t orphaned = 2;    // ended elsewhere; the origin thread frees it
+
+  stack_ref() noexcept = default;
+  stack_ref(const stack_ref&) noexcept {}
+  stack_ref& operator=(const stack_ref&) noexcept { return *this; }
+
+  // Both sides race to claim the record; whoever loses learns the other's
+  // state. acq_rel: the winner's writes to the record happen-before the
+  // loser's reuse or release of it.
+  std::uint8_t claim(std::uint8_t desired) noexcept {
+    std::uint8_t expected = referenced;
+    state_.compare_exchange_strong(expected, desired, std::memory_order_acq_rel);
+    return expected;
+  }
+  bool is_orphaned() const noexcept { return state_.load(std::memory_order_acquire) == orphaned; }
+  void reset() noexcept { state_.store(referenced, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint8_t> state_{referenced};
+};
+
+}  // namespace detail
+
 /// Everything recorded about one span.
 struct span_data {
   span_context context;  // trace id, span id, flags, tracestate
@@ -60,6 +93,8 @@ struct span_data {
 
   /// Monotonic start, so the end time is start + a monotonic duration.
   std::int64_t start_steady_ns = 0;
+  /// Internal: cross-thread end bookkeeping.
+  detail::stack_ref stack_ref;
 
   std::uint64_t duration_ns() const noexcept {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
@@ -80,6 +115,7 @@ struct span_data {
     links.clear();
     dropped_events = dropped_links = 0;
     start_steady_ns = 0;
+    stack_ref.reset();
   }
 };
 

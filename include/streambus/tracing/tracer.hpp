@@ -66,9 +66,39 @@ struct active_span {
 };
 
 /// The thread's current-span stack: push on start, truncate on end.
+///
+/// A span current here may still be ended on another thread (a misuse we
+/// survive): that thread then exports a copy and marks the record orphaned,
+/// and this stack frees it when the entry goes away (drop) or is found on
+/// top (skipped, since that span has ended).
 struct context_stack {
   std::vector<active_span> entries;
-  const active_span* top() const noexcept { return entries.empty() ? nullptr : &entries.back(); }
+
+  ~context_stack() {
+    // Thread exit: the thread's record pool may already be gone, so orphans
+    // are deleted directly.
+    for (auto& e : entries)
+      if (e.record != nullptr && e.record->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) delete e.record;
+  }
+
+  /// The innermost live entry, or null.
+  const active_span* top() noexcept {
+    while (!entries.empty() && entries.back().record != nullptr && entries.back().record->stack_ref.is_orphaned()) {
+      thread_record_pool().release(entries.back().record);
+      entries.pop_back();
+    }
+    return entries.empty() ? nullptr : &entries.back();
+  }
+
+  /// Removes entries from index `depth` on; the entry at `depth` belongs to
+  /// the span being ended here, which finishes its own record.
+  void truncate(std::size_t depth) noexcept {
+    for (std::size_t i = depth + 1; i < entries.size(); ++i) {
+      span_data* r = entries[i].record;
+      if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
+    }
+    entries.resize(depth);
+  }
 };
 
 inline context_stack& thread_context_stack() noexcept {
@@ -330,24 +360,42 @@ class span {
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
   void end() noexcept {
+    bool ended_elsewhere = false;
     if (stack_ != nullptr) {
       detail::context_stack& mine = detail::thread_context_stack();
       if (stack_ == &mine) {
         // Truncate to where this span was pushed, if it is still there: this
         // also drops children that were never ended on this thread.
         if (mine.entries.size() > depth_ && mine.entries[depth_].context.span_id() == context_.span_id())
-          mine.entries.resize(depth_);
-      } else if (state_ != nullptr) {
-        state_->diagnostics().report(
-            "a current span was ended on another thread than the one that started it; "
-            "start spans that move between threads with span_options::make_current = false");
+          mine.truncate(depth_);
+      } else {
+        ended_elsewhere = true;
+        if (state_ != nullptr)
+          state_->diagnostics().report(
+              "a current span was ended on another thread than the one that started it; "
+              "start spans that move between threads with span_options::make_current = false");
       }
       stack_ = nullptr;
     }
     if (record_ != nullptr) {
       record_->end_time_unix_nano =
           detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::steady_now_ns());
-      state_->finish(std::exchange(record_, nullptr));
+      span_data* finished = std::exchange(record_, nullptr);
+      if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
+        // The origin thread's stack still points at the record: export a
+        // copy and leave the original for that thread to free.
+        span_data* copy = detail::thread_record_pool().acquire_or_null();
+        if (copy != nullptr) {
+          try {
+            *copy = *finished;
+            state_->finish(copy);
+          } catch (...) {
+            detail::thread_record_pool().release(copy);
+          }
+        }
+      } else {
+        state_->finish(finished);
+      }
     }
     state_ = nullptr;
   }

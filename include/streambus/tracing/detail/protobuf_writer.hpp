@@ -1,7 +1,8 @@
 // A minimal protobuf wire-format writer: just what the OTLP encoder needs.
 //
 // It appends to a caller-owned std::string, so a buffer reused across calls
-// stops allocating once it has grown to the largest message.
+// stops allocating once it has grown to the largest message. append_buffer,
+// the cursor it writes through, serves the OTLP JSON writer too.
 //
 // Nested messages: the length prefix goes before the body, but the body's size
 // is known only after writing it. Rather than a second sizing pass over every
@@ -23,6 +24,59 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+/// Appends bytes to a std::string through a cursor. The string is grown ahead
+/// of the cursor (to its capacity first, so a reused string does not
+/// allocate) and trimmed back to the cursor by finish() or the destructor:
+/// small writes become plain stores instead of std::string::append calls.
+class append_buffer {
+ public:
+  /// Appends after the current contents of `s`.
+  explicit append_buffer(std::string& s) noexcept : s_(&s), pos_(s.size()) {}
+  append_buffer(const append_buffer&) = delete;
+  append_buffer& operator=(const append_buffer&) = delete;
+  ~append_buffer() { finish(); }
+
+  /// Room for n bytes at the cursor; write them, then advance() past them.
+  char* ensure(std::size_t n) {
+    if (s_->size() - pos_ < n) grow(n);
+    return s_->data() + pos_;
+  }
+  void advance(std::size_t n) noexcept { pos_ += n; }
+
+  void append(const char* p, std::size_t n) {
+    if (n == 0) return;
+    std::memcpy(ensure(n), p, n);
+    pos_ += n;
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  void push_back(char c) {
+    *ensure(1) = c;
+    ++pos_;
+  }
+
+  std::size_t size() const noexcept { return pos_; }
+  char* data() noexcept { return s_->data(); }
+  /// Drops everything after `size` bytes.
+  void truncate(std::size_t size) noexcept {
+    if (size < pos_) pos_ = size;
+  }
+  /// Trims the string to what was written (shrinking never throws).
+  void finish() noexcept {
+    if (s_->size() != pos_) s_->resize(pos_);
+  }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t need = pos_ + n;
+    std::size_t target = s_->capacity();
+    if (target < need) target = need > 2 * s_->size() ? need : 2 * s_->size();
+    s_->resize(target);
+  }
+
+  std::string* s_;
+  std::size_t pos_;
+};
+
 class protobuf_writer {
  public:
   enum class wire_type : std::uint8_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
@@ -33,10 +87,12 @@ class protobuf_writer {
     std::size_t reserved;
   };
 
-  /// Appends to `out` (its current contents are kept).
-  explicit protobuf_writer(std::string& out) noexcept : out_(&out) {}
+  /// Appends to `out` (its current contents are kept); the bytes are final
+  /// once finish() ran or the writer is destroyed.
+  explicit protobuf_writer(std::string& out) noexcept : buf_(out) {}
 
-  std::string& buffer() noexcept { return *out_; }
+  append_buffer& buffer() noexcept { return buf_; }
+  void finish() noexcept { buf_.finish(); }
 
   static constexpr std::size_t varint_size(std::uint64_t v) noexcept {
     std::size_t n = 1;
@@ -47,10 +103,7 @@ class protobuf_writer {
     return n;
   }
 
-  void write_varint(std::uint64_t v) {
-    char tmp[10];
-    out_->append(tmp, encode_varint(v, tmp));
-  }
+  void write_varint(std::uint64_t v) { buf_.advance(encode_varint(v, buf_.ensure(10))); }
 
   void write_tag(std::uint32_t field, wire_type type) {
     write_varint((static_cast<std::uint64_t>(field) << 3) | static_cast<std::uint8_t>(type));
@@ -58,25 +111,25 @@ class protobuf_writer {
 
   // Fixed-width values are little-endian on the wire whatever the host order.
   void write_fixed32(std::uint32_t v) {
-    char tmp[4];
-    for (int i = 0; i < 4; ++i) tmp[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    out_->append(tmp, 4);
+    char* p = buf_.ensure(4);
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    buf_.advance(4);
   }
 
   void write_fixed64(std::uint64_t v) {
-    char tmp[8];
-    for (int i = 0; i < 8; ++i) tmp[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    out_->append(tmp, 8);
+    char* p = buf_.ensure(8);
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    buf_.advance(8);
   }
 
   // ---- whole fields (written unconditionally; proto3 default-omission is the caller's choice)
 
   /// uint32/uint64/enum/bool fields.
   void field_varint(std::uint32_t field, std::uint64_t v) {
-    char tmp[20];
-    std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3), tmp);
-    n += encode_varint(v, tmp + n);
-    out_->append(tmp, n);
+    char* p = buf_.ensure(20);
+    std::size_t n = encode_varint(static_cast<std::uint64_t>(field) << 3, p);
+    n += encode_varint(v, p + n);
+    buf_.advance(n);
   }
 
   /// int64 fields: negative values are their two's complement, ten bytes long.
@@ -103,11 +156,11 @@ class protobuf_writer {
 
   /// bytes/string fields (the caller guarantees UTF-8 for string fields).
   void field_bytes(std::uint32_t field, const void* data, std::size_t size) {
-    char tmp[20];
-    std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3) | 2, tmp);
-    n += encode_varint(size, tmp + n);
-    out_->append(tmp, n);
-    out_->append(static_cast<const char*>(data), size);
+    char* p = buf_.ensure(20 + size);
+    std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3) | 2, p);
+    n += encode_varint(size, p + n);
+    if (size != 0) std::memcpy(p + n, data, size);
+    buf_.advance(n + size);
   }
 
   void field_string(std::uint32_t field, std::string_view s) { field_bytes(field, s.data(), s.size()); }
@@ -116,31 +169,32 @@ class protobuf_writer {
 
   /// Writes the tag and reserves `length_guess` bytes (1..5) for the length.
   message_mark begin_message(std::uint32_t field, std::size_t length_guess = 1) {
-    write_tag(field, wire_type::length_delimited);
     if (length_guess < 1) length_guess = 1;
     if (length_guess > 5) length_guess = 5;
-    out_->append(length_guess, '\0');
-    return message_mark{out_->size(), length_guess};
+    char* p = buf_.ensure(10 + length_guess);
+    const std::size_t n = encode_varint((static_cast<std::uint64_t>(field) << 3) | 2, p);
+    buf_.advance(n + length_guess);
+    return message_mark{buf_.size(), length_guess};
   }
 
   /// Writes the body length into the reserved bytes, moving the body when the
   /// length needs a different number of bytes than reserved.
   void end_message(message_mark mark) {
-    std::string& out = *out_;
-    const std::size_t length = out.size() - mark.body_start;
+    const std::size_t length = buf_.size() - mark.body_start;
     const std::size_t needed = varint_size(length);
     if (needed > mark.reserved) {
       const std::size_t grow = needed - mark.reserved;
-      out.append(grow, '\0');
-      char* body = &out[mark.body_start];
+      buf_.ensure(grow);
+      char* body = buf_.data() + mark.body_start;
       std::memmove(body + grow, body, length);
+      buf_.advance(grow);
     } else if (needed < mark.reserved) {
       const std::size_t shrink = mark.reserved - needed;
-      char* body = &out[mark.body_start];
+      char* body = buf_.data() + mark.body_start;
       std::memmove(body - shrink, body, length);
-      out.resize(out.size() - shrink);
+      buf_.truncate(buf_.size() - shrink);
     }
-    encode_varint(length, &out[mark.body_start - mark.reserved]);
+    encode_varint(length, buf_.data() + mark.body_start - mark.reserved);
   }
 
  private:
@@ -154,7 +208,7 @@ class protobuf_writer {
     return n;
   }
 
-  std::string* out_;
+  append_buffer buf_;
 };
 
 }  // namespace detail

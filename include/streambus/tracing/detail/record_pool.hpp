@@ -30,6 +30,15 @@ class record_pool {
     return r;
   }
 
+  /// Like acquire(), but null instead of throwing when memory is exhausted.
+  span_data* acquire_or_null() noexcept {
+    try {
+      return acquire();
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->reset();
