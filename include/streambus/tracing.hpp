@@ -18,6 +18,7 @@
 #include "tracing/config.hpp"
 #include "tracing/span_kind.hpp"
 #include "tracing/span_options.hpp"
+#include "tracing/stats.hpp"
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #include "tracing/disabled.hpp"
@@ -26,6 +27,8 @@
 #include "tracing/span_data.hpp"
 #include "tracing/exporter.hpp"
 #include "tracing/otlp_encoder.hpp"
+#include "tracing/exporter_registry.hpp"
+#include "tracing/file_exporter.hpp"
 #include "tracing/detail/config_resolve.hpp"
 #include "tracing/console_exporter.hpp"
 #include "tracing/tracer.hpp"

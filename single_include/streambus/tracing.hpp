@@ -1284,6 +1284,7 @@ struct resolved_config {
   /// deployment.environment.name (those live in the fields above).
   std::map<std::string, std::string> resource_attributes;
   std::vector<std::string> exporters;       // normalized names; empty = export nothing
+  bool exporters_defaulted = false;         // true: nobody chose; the OpenTelemetry default "otlp" applied
   std::string jaeger_endpoint = "http://localhost:14268/api/traces";
   std::string zipkin_endpoint = "http://localhost:9411/api/v2/spans";
   std::string file_path = "streambus-traces.jsonl";
@@ -1357,6 +1358,24 @@ struct span_options {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/span_options.hpp ----
+// ---- begin streambus/tracing/stats.hpp ----
+// Self-diagnostics: what happened to the spans, readable at any time through
+// tracer::stats(). Counts only sampled spans (unsampled ones cost nothing).
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+struct tracer_stats {
+  std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
+  std::uint64_t spans_queued = 0;    // handed to the export queue
+  std::uint64_t spans_dropped = 0;   // not queued: the queue was full
+  std::uint64_t spans_exported = 0;  // in a batch that an exporter accepted
+  std::uint64_t spans_failed = 0;    // in a batch that an exporter finally rejected
+  std::uint64_t export_failures = 0; // failed export calls (after retries)
+  std::uint64_t export_retries = 0;  // retried requests (network exporters)
+};
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/stats.hpp ----
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
@@ -1436,6 +1455,7 @@ class tracer {
 
   bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
   bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  tracer_stats stats() const noexcept { return {}; }
   const resolved_config* settings() const noexcept { return nullptr; }
 };
 
@@ -1675,11 +1695,19 @@ class span_exporter {
   virtual void shutdown(std::chrono::milliseconds /*timeout*/) noexcept {}
   /// Short name for diagnostics, e.g. "otlp".
   virtual std::string_view name() const noexcept = 0;
+  /// True: receive each span on the thread that ends it, as it ends (for
+  /// debugging and tests). False (the default): receive batches on the
+  /// background export thread, which is what network exporters want.
+  virtual bool synchronous() const noexcept { return false; }
 };
 
 /// Keeps copies of every exported span in memory: for tests, yours and ours.
 class in_memory_exporter final : public span_exporter {
  public:
+  /// synchronous = false puts it behind the batch pipeline like a network
+  /// exporter (then use tracer::force_flush() or wait_for() before reading).
+  explicit in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
+
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -1692,6 +1720,7 @@ class in_memory_exporter final : public span_exporter {
     }
   }
   std::string_view name() const noexcept override { return "memory"; }
+  bool synchronous() const noexcept override { return synchronous_; }
 
   /// A snapshot of the spans exported so far, in end order.
   std::vector<span_data> spans() const {
@@ -1722,6 +1751,7 @@ class in_memory_exporter final : public span_exporter {
   mutable std::condition_variable changed_;
   std::vector<span_data> spans_;
   resource resource_;
+  bool synchronous_;
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -2670,6 +2700,184 @@ inline void encode_json(const span_batch& batch, std::string& str) {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/otlp_encoder.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
+// ---- begin streambus/tracing/exporter_registry.hpp ----
+// Exporters chosen by name (config.exporter / OTEL_TRACES_EXPORTER).
+//
+// Built-in names (console, memory, file, none) need nothing but the standard
+// library. Transports with dependencies (the OTLP/HTTP exporter needs
+// cpp-httplib) live in opt-in headers that register their names here when
+// included in any translation unit, so the core never includes them.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// What a factory gets to build an exporter.
+struct exporter_environment {
+  const resolved_config& settings;
+  /// Reports a warning or error through the tracer's diagnostics (rate-limited).
+  std::function<void(std::string_view)> diagnostic;
+  /// Incremented once per retried export request (shown in tracer::stats()).
+  std::atomic<std::uint64_t>* retries = nullptr;
+};
+
+using exporter_factory = std::function<std::shared_ptr<span_exporter>(const exporter_environment&)>;
+
+namespace detail {
+
+struct exporter_registry {
+  std::mutex mutex;
+  std::map<std::string, exporter_factory, std::less<>> factories;
+};
+
+// A function-local static in an inline function: one registry per program,
+// also across shared libraries built with default visibility.
+inline exporter_registry& registry() {
+  static exporter_registry r;
+  return r;
+}
+
+}  // namespace detail
+
+/// Makes `name` available to config.exporter / OTEL_TRACES_EXPORTER. A later
+/// registration of the same name replaces the earlier one.
+inline bool register_exporter(std::string name, exporter_factory factory) {
+  auto& r = detail::registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.factories[std::move(name)] = std::move(factory);
+  return true;
+}
+
+/// The factory registered for name, or an empty function.
+inline exporter_factory find_exporter_factory(std::string_view name) {
+  auto& r = detail::registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  const auto it = r.factories.find(name);
+  return it == r.factories.end() ? exporter_factory{} : it->second;
+}
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/exporter_registry.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
+// ---- begin streambus/tracing/file_exporter.hpp ----
+// File exporter: OTLP JSON lines, the format of the OpenTelemetry
+// specification's "OTLP File Exporter" (JSON lines, one TracesData object per
+// line) that the Collector's otlpjsonfile receiver reads. Each exported batch
+// becomes one line: {"resourceSpans":[...]} followed by '\n'.
+//
+// The file is opened in append mode on the first non-empty batch (so merely
+// configuring the exporter creates no file) and every line is handed to the
+// operating system before export_spans() returns: a crash loses no exported
+// batch. Each line goes out in one unbuffered write, so with O_APPEND several
+// processes may share a file without interleaving lines (on local file systems).
+
+#include <cerrno>
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+class file_exporter final : public span_exporter {
+ public:
+  explicit file_exporter(std::string path) : path_(std::move(path)) {}
+
+  file_exporter(const file_exporter&) = delete;
+  file_exporter& operator=(const file_exporter&) = delete;
+
+  ~file_exporter() override { close_locked(); }
+
+  /// Appends one JSON line per non-empty batch. Open and write errors give
+  /// failure (see last_error()); a later call tries to open the file again.
+  export_result export_spans(const span_batch& batch) noexcept override {
+    if (batch.empty()) return export_result::success;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shut_down_) {
+      error_ = "the exporter is shut down";
+      return export_result::failure;
+    }
+    try {
+      otlp::encode_json(batch, line_);
+      line_ += '\n';
+    } catch (...) {
+      error_ = "out of memory while encoding a batch";
+      return export_result::failure;
+    }
+    if (file_ == nullptr && !open_locked()) return export_result::failure;
+    errno = 0;
+    const std::size_t written = std::fwrite(line_.data(), 1, line_.size(), file_);
+    if (written != line_.size() || std::fflush(file_) != 0) {
+      set_error("cannot write to ");
+      // Start over with a fresh handle: the stream's error state is sticky and
+      // the file may have been replaced (log rotation) or its disk freed.
+      close_locked();
+      return export_result::failure;
+    }
+    return export_result::success;
+  }
+
+  bool force_flush(std::chrono::milliseconds /*timeout*/) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return file_ == nullptr || std::fflush(file_) == 0;
+  }
+
+  /// Closes the file; later exports fail.
+  void shutdown(std::chrono::milliseconds /*timeout*/) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    shut_down_ = true;
+    close_locked();
+  }
+
+  std::string_view name() const noexcept override { return "file"; }
+
+  const std::string& path() const noexcept { return path_; }
+
+  /// Why the most recent failed export failed (empty before any failure).
+  std::string last_error() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
+
+ private:
+  bool open_locked() noexcept {
+    errno = 0;
+    file_ = std::fopen(path_.c_str(), "ab");
+    if (file_ == nullptr) {
+      set_error("cannot open ");
+      return false;
+    }
+    // Unbuffered: one fwrite = one write(2) of the whole line.
+    std::setvbuf(file_, nullptr, _IONBF, 0);
+    return true;
+  }
+
+  void close_locked() noexcept {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+  }
+
+  void set_error(const char* what) noexcept {
+    const int err = errno;
+    try {
+      error_ = what + path_;
+      if (err != 0) {
+        error_ += ": ";
+        error_ += std::strerror(err);
+      }
+    } catch (...) {
+    }
+  }
+
+  mutable std::mutex mutex_;
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::string line_;  // reused: a steady workload stops allocating
+  std::string error_;
+  bool shut_down_ = false;
+};
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/file_exporter.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
 // ---- begin streambus/tracing/detail/config_resolve.hpp ----
@@ -3365,6 +3573,7 @@ class config_resolver {
       return;
     }
     out_.exporters = {"otlp"};
+    out_.exporters_defaulted = true;
     const auto v = env("OTEL_TRACES_EXPORTER");
     if (!v) return;
     const name_list l = parse_names(*v, exporter_names, exporter_count);
@@ -3373,9 +3582,10 @@ class config_resolver {
            allowed + ")");
     if (l.none && !l.names.empty())
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " combines \"none\" with other exporters; \"none\" ignored");
-    if (l.none || !l.names.empty())
+    if (l.none || !l.names.empty()) {
       out_.exporters = l.names;
-    else
+      out_.exporters_defaulted = false;
+    } else
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " names no known exporter; using the default otlp");
   }
 
@@ -3835,6 +4045,7 @@ class console_exporter final : public span_exporter {
   }
   void shutdown(std::chrono::milliseconds timeout) noexcept override { force_flush(timeout); }
   std::string_view name() const noexcept override { return "console"; }
+  bool synchronous() const noexcept override { return true; }
 
  private:
   static constexpr std::size_t max_buffered = 10000;
@@ -4076,22 +4287,173 @@ STREAMBUS_TRACING_END_NAMESPACE
 // ---- begin streambus/tracing/detail/record_pool.hpp ----
 // Recycling of span records, so steady-state spans do not touch the heap.
 //
-// Each thread keeps a bounded free list. A record is taken when a sampled
-// span starts and given back (cleared, buffers kept) by whoever finishes with
-// it; with the synchronous processor that is the thread that ended the span.
+// A sampled span takes a record from its thread's free list and the export
+// side gives it back (cleared, buffers kept). Records released on the thread
+// that uses them (synchronous export) stay in that thread's list; records
+// released by the export thread go to a shared lock-free recycling queue that
+// producer threads refill from in small batches. Both are bounded: beyond
+// them records are deleted, so memory follows the peak, not the total.
+
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
+// ---- begin streambus/tracing/detail/bounded_queue.hpp ----
+// A bounded lock-free queue of small trivially copyable values (span record
+// pointers), after Dmitry Vyukov's bounded MPMC queue: every cell carries a
+// sequence number that says whose turn it is, so producers and the consumer
+// never wait for each other and never allocate. Used as MPSC for ended spans
+// and as MPMC for recycled records.
+//
+// Memory ordering, in one place:
+// - a producer claims a position with a relaxed CAS on enqueue_pos_ (the
+//   position is only a ticket; no data is published through it);
+// - it then writes the value and publishes the cell with a release store of
+//   seq = pos + 1, which pairs with the consumer's acquire load of seq;
+// - the consumer frees the cell with a release store of seq = pos + capacity,
+//   which pairs with the next lap's producer acquire load of seq, so the
+//   producer cannot overwrite a value before it was read.
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+// Fixed, not std::hardware_destructive_interference_size (which varies with
+// compiler flags and warns in headers): 128 covers adjacent-line prefetch.
+inline constexpr std::size_t cache_line_pad = 128;
+
+template <class T>
+class bounded_queue {
+  static_assert(std::is_trivially_copyable_v<T>, "bounded_queue holds plain values (e.g. pointers)");
+
+ public:
+  /// Capacity is rounded up to a power of two (at least 2).
+  explicit bounded_queue(std::size_t min_capacity) {
+    std::size_t cap = 2;
+    while (cap < min_capacity) cap <<= 1;
+    mask_ = cap - 1;
+    cells_ = std::make_unique<cell[]>(cap);
+    for (std::size_t i = 0; i < cap; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+  }
+  bounded_queue(const bounded_queue&) = delete;
+  bounded_queue& operator=(const bounded_queue&) = delete;
+
+  std::size_t capacity() const noexcept { return mask_ + 1; }
+
+  /// False when full. Never blocks, never allocates.
+  bool try_push(T value) noexcept {
+    std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+    for (;;) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
+      if (diff == 0) {
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          c.value = value;
+          c.seq.store(pos + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // the cell of the previous lap is not consumed yet: full
+      } else {
+        pos = enqueue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  /// False when empty.
+  bool try_pop(T& out) noexcept {
+    std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    for (;;) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
+      if (diff == 0) {
+        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          out = c.value;
+          c.seq.store(pos + mask_ + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // not yet published: empty
+      } else {
+        pos = dequeue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  /// Successful pushes so far (a ticket counter, exact once producers are quiet).
+  std::size_t pushed() const noexcept { return enqueue_pos_.load(std::memory_order_relaxed); }
+  /// Approximate number of queued values.
+  std::size_t size_approx() const noexcept {
+    const std::size_t in = enqueue_pos_.load(std::memory_order_relaxed);
+    const std::size_t out = dequeue_pos_.load(std::memory_order_relaxed);
+    return in >= out ? in - out : 0;
+  }
+
+ private:
+  struct cell {
+    std::atomic<std::size_t> seq{0};
+    T value{};
+  };
+
+  std::unique_ptr<cell[]> cells_;
+  std::size_t mask_ = 0;
+  // Producers and the consumer write different counters: keep them on
+  // different cache lines so they do not slow each other down.
+  alignas(cache_line_pad) std::atomic<std::size_t> enqueue_pos_{0};
+  alignas(cache_line_pad) std::atomic<std::size_t> dequeue_pos_{0};
+};
+
+static_assert(alignof(bounded_queue<void*>) == cache_line_pad, "the counters must start cache lines");
+static_assert(sizeof(bounded_queue<void*>) % cache_line_pad == 0, "nothing may share the consumer's line");
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/bounded_queue.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+/// Records given back by export threads, waiting for a producer to reuse them.
+class record_recycler {
+ public:
+  static constexpr std::size_t capacity = 8192;
+
+  record_recycler() : queue_(capacity) {}
+  ~record_recycler() {
+    span_data* r = nullptr;
+    while (queue_.try_pop(r)) delete r;
+  }
+
+  /// Takes ownership; the record is reset here, off the producers' hot path.
+  void give(span_data* r) noexcept {
+    r->reset();
+    if (!queue_.try_push(r)) delete r;
+  }
+  span_data* take() noexcept {
+    span_data* r = nullptr;
+    return queue_.try_pop(r) ? r : nullptr;
+  }
+
+ private:
+  bounded_queue<span_data*> queue_;
+};
+
+inline record_recycler& shared_recycler() {
+  static record_recycler recycler;
+  return recycler;
+}
+
 class record_pool {
  public:
   static constexpr std::size_t max_cached = 256;
+  static constexpr std::size_t refill_batch = 32;
 
   ~record_pool() {
     for (span_data* r : free_) delete r;
   }
 
   span_data* acquire() {
+    if (free_.empty()) refill();
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
@@ -4124,6 +4486,20 @@ class record_pool {
   std::size_t cached() const noexcept { return free_.size(); }
 
  private:
+  void refill() noexcept {
+    try {
+      free_.reserve(max_cached);
+    } catch (...) {
+      return;
+    }
+    auto& recycler = shared_recycler();
+    for (std::size_t i = 0; i < refill_batch; ++i) {
+      span_data* r = recycler.take();
+      if (r == nullptr) break;
+      free_.push_back(r);  // capacity reserved above: cannot throw
+    }
+  }
+
   std::vector<span_data*> free_;
 };
 
@@ -4136,60 +4512,287 @@ inline record_pool& thread_record_pool() noexcept {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/record_pool.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RECORD_POOL_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPAN_PROCESSOR_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPAN_PROCESSOR_HPP_
-// ---- begin streambus/tracing/detail/span_processor.hpp ----
-// What happens to a span record once the span ends.
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BATCH_PROCESSOR_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BATCH_PROCESSOR_HPP_
+// ---- begin streambus/tracing/detail/batch_processor.hpp ----
+// The asynchronous export pipeline: ended spans go into a lock-free bounded
+// queue; one background thread takes them out in batches and hands them to
+// the exporters. The traced threads never wait for an exporter.
 //
-// This is the synchronous processor: it hands each ended span to every
-// exporter on the ending thread, under a mutex, then recycles the record.
-// Good for tests, the console and in-memory exporters; the asynchronous
-// batch pipeline (ring buffer + export thread) replaces it for network
-// exporters.
+// - Export when a batch is full (the producer that crosses the threshold wakes
+//   the thread), every schedule_delay otherwise, and on flush/shutdown.
+// - A full queue drops the span and counts it: memory stays bounded.
+// - force_flush/shutdown take deadlines. A thread stuck in an exporter past
+//   the deadline is told to abort (exporter shutdown) and, failing that, left
+//   to finish on its own: its state is shared, so nothing dangles.
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-class span_processor {
+class batch_processor {
  public:
-  virtual ~span_processor() = default;
-  /// Takes ownership of an ended record.
-  virtual void on_end(span_data* record) noexcept = 0;
-  virtual bool force_flush(std::chrono::milliseconds timeout) noexcept = 0;
-  virtual bool shutdown(std::chrono::milliseconds timeout) noexcept = 0;
-};
+  batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+                  const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag, const batch_options& options,
+                  std::shared_ptr<std::atomic<std::uint64_t>> retries)
+      : core_(std::make_shared<core>(std::move(exporters), res, scope, std::move(diag), options, std::move(retries))) {
+    // The thread owns a reference: if shutdown has to give up on it, it can
+    // still finish safely after the tracer is gone.
+    worker_ = std::thread([c = core_] { c->run(); });
+  }
 
-class simple_processor final : public span_processor {
- public:
-  simple_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
-                   const instrumentation_scope& scope, diagnostics& diag)
-      : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(diag) {}
+  batch_processor(const batch_processor&) = delete;
+  batch_processor& operator=(const batch_processor&) = delete;
+  ~batch_processor() { shutdown(std::chrono::seconds(5)); }
 
-  void on_end(span_data* record) noexcept override {
+  /// Hot path: one lock-free push. Takes ownership of the record.
+  void on_end(span_data* record) noexcept {
+    core& c = *core_;
+    if (!c.queue.try_push(record)) {
+      c.dropped.fetch_add(1, std::memory_order_relaxed);
+      thread_record_pool().release(record);
+      return;
+    }
+    if (c.queue.size_approx() >= c.batch_size && !c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
+      // Once per batch: under the mutex, so the wake-up cannot fall between
+      // the worker's check and its wait.
+      std::lock_guard<std::mutex> lock(c.mutex);
+      c.wake.notify_one();
+    }
+  }
+
+  bool force_flush(std::chrono::milliseconds timeout) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    return core_->flush(deadline);
+  }
+
+  bool shutdown(std::chrono::milliseconds timeout) noexcept {
+    if (!worker_.joinable()) return true;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    core& c = *core_;
+    const bool flushed = c.flush(deadline);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!shut_down_) {
-        const span_data* one[1] = {record};
-        const span_batch batch(resource_, scope_, one, 1);
-        for (auto& exporter : exporters_) {
-          if (exporter->export_spans(batch) == export_result::failure) {
-            ++failed_;
-            diag_.report(std::string("exporter '") + std::string(exporter->name()) + "' failed to export a span");
-          }
+      std::lock_guard<std::mutex> lock(c.mutex);
+      c.stop = true;
+      c.wake.notify_one();
+    }
+    bool finished = c.wait_finished(deadline);
+    if (!finished) {
+      // Stuck in an exporter: ask it to abort its I/O, then give it a moment.
+      for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
+      finished = c.wait_finished(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    }
+    if (finished) {
+      worker_.join();
+      for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::max(deadline - std::chrono::steady_clock::now(),
+                                               std::chrono::steady_clock::duration::zero())));
+    } else {
+      c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own");
+      worker_.detach();
+    }
+    return flushed && finished;
+  }
+
+  void add_stats(tracer_stats& s) const noexcept {
+    const core& c = *core_;
+    const std::uint64_t queued = c.queue.pushed();
+    const std::uint64_t dropped = c.dropped.load(std::memory_order_relaxed);
+    s.spans_ended += queued + dropped;
+    s.spans_queued += queued;
+    s.spans_dropped += dropped;
+    s.spans_exported += c.exported.load(std::memory_order_relaxed);
+    s.spans_failed += c.failed.load(std::memory_order_relaxed);
+    s.export_failures += c.failures.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct core {
+    core(std::vector<std::shared_ptr<span_exporter>> ex, const resource& res, const instrumentation_scope& sc,
+         std::shared_ptr<diagnostics> d, const batch_options& options, std::shared_ptr<std::atomic<std::uint64_t>> r)
+        : exporters(std::move(ex)),
+          resource_copy(res),
+          scope_copy(sc),
+          diag(std::move(d)),
+          retries(std::move(r)),
+          queue(std::max<std::size_t>(options.max_queue_size, 2)),
+          batch_size(std::max<std::size_t>(1, std::min(options.max_export_batch_size, options.max_queue_size))),
+          schedule_delay(options.schedule_delay) {}
+
+    ~core() {
+      span_data* r = nullptr;
+      while (queue.try_pop(r)) delete r;
+    }
+
+    void run() noexcept {
+      std::vector<span_data*> batch;
+      try {
+        batch.reserve(batch_size);
+      } catch (...) {
+      }
+      std::unique_lock<std::mutex> lock(mutex);
+      for (;;) {
+        // A zero schedule delay must not spin: poll at most every millisecond.
+        const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
+        wake.wait_for(lock, delay, [&] {
+          wake_pending.store(false, std::memory_order_release);
+          return stop || flush_requested > flush_done || queue.size_approx() >= batch_size;
+        });
+        const std::uint64_t flush_target = flush_requested;
+        const bool stopping = stop;
+        lock.unlock();
+        drain(batch);  // everything queued so far, in batches
+        report_drops();
+        lock.lock();
+        if (flush_target > flush_done) {
+          flush_done = flush_target;
+          flushed.notify_all();
+        }
+        if (stopping) break;
+      }
+      finished = true;
+      flushed.notify_all();
+    }
+
+    void drain(std::vector<span_data*>& batch) noexcept {
+      for (;;) {
+        batch.clear();
+        span_data* r = nullptr;
+        while (batch.size() < batch_size && queue.try_pop(r)) batch.push_back(r);
+        if (batch.empty()) return;
+        export_batch(batch);
+        for (span_data* done : batch) shared_recycler().give(done);
+      }
+    }
+
+    void export_batch(const std::vector<span_data*>& batch) noexcept {
+      const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());
+      for (auto& exporter : exporters) {
+        if (exporter->export_spans(view) == export_result::success) {
+          exported.fetch_add(batch.size(), std::memory_order_relaxed);
+        } else {
+          failed.fetch_add(batch.size(), std::memory_order_relaxed);
+          failures.fetch_add(1, std::memory_order_relaxed);
+          diag->report("exporter '" + std::string(exporter->name()) + "' failed to export " +
+                       std::to_string(batch.size()) + " span(s)");
         }
       }
     }
-    thread_record_pool().release(record);
+
+    bool flush(std::chrono::steady_clock::time_point deadline) noexcept {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (finished) return queue.size_approx() == 0;
+      const std::uint64_t target = ++flush_requested;
+      wake.notify_one();
+      const bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
+      lock.unlock();
+      bool ok = done;
+      if (done) {
+        for (auto& e : exporters) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
+          ok = e->force_flush(left) && ok;
+        }
+      }
+      return ok;
+    }
+
+    bool wait_finished(std::chrono::steady_clock::time_point deadline) noexcept {
+      std::unique_lock<std::mutex> lock(mutex);
+      return flushed.wait_until(lock, deadline, [&] { return finished; });
+    }
+
+    // Drops are counted on the hot path and reported here, off it.
+    void report_drops() noexcept {
+      const std::uint64_t now_dropped = dropped.load(std::memory_order_relaxed);
+      if (now_dropped == reported_drops) return;
+      try {
+        diag->report("export queue full: " + std::to_string(now_dropped - reported_drops) +
+                     " span(s) dropped (see tracer::stats(); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate)");
+      } catch (...) {
+      }
+      reported_drops = now_dropped;
+    }
+
+    std::vector<std::shared_ptr<span_exporter>> exporters;
+    resource resource_copy;
+    instrumentation_scope scope_copy;
+    std::shared_ptr<diagnostics> diag;
+    std::shared_ptr<std::atomic<std::uint64_t>> retries;
+
+    bounded_queue<span_data*> queue;
+    const std::size_t batch_size;
+    const std::chrono::milliseconds schedule_delay;
+
+    std::mutex mutex;
+    std::condition_variable wake;     // the worker waits here
+    std::condition_variable flushed;  // flush/shutdown callers wait here
+    std::atomic<bool> wake_pending{false};
+    std::uint64_t reported_drops = 0;  // worker thread only
+    bool stop = false;
+    bool finished = false;
+    std::uint64_t flush_requested = 0;
+    std::uint64_t flush_done = 0;
+
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> exported{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> failures{0};
+  };
+
+  std::shared_ptr<core> core_;
+  std::thread worker_;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/batch_processor.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BATCH_PROCESSOR_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPAN_PROCESSOR_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPAN_PROCESSOR_HPP_
+// ---- begin streambus/tracing/detail/span_processor.hpp ----
+// Synchronous delivery: exporters that want every span as it ends (console,
+// in-memory) get it on the ending thread, under a mutex. Fine for tests and
+// development; network exporters go through the batch processor instead.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+class sync_delivery {
+ public:
+  sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+                const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag)
+      : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(std::move(diag)) {}
+
+  bool empty() const noexcept { return exporters_.empty(); }
+
+  /// Exports one ended span; the caller keeps ownership of the record.
+  void deliver(const span_data& record) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shut_down_) return;
+    const span_data* one[1] = {&record};
+    const span_batch batch(resource_, scope_, one, 1);
+    ++ended_;
+    for (auto& exporter : exporters_) {
+      if (exporter->export_spans(batch) == export_result::success) {
+        ++exported_;
+      } else {
+        ++failed_;
+        try {
+          diag_->report("exporter '" + std::string(exporter->name()) + "' failed to export a span");
+        } catch (...) {
+        }
+      }
+    }
   }
 
-  bool force_flush(std::chrono::milliseconds timeout) noexcept override {
+  bool force_flush(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     bool ok = true;
     for (auto& exporter : exporters_) ok = exporter->force_flush(timeout) && ok;
     return ok;
   }
 
-  bool shutdown(std::chrono::milliseconds timeout) noexcept override {
+  bool shutdown(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return true;
     shut_down_ = true;
@@ -4201,13 +4804,23 @@ class simple_processor final : public span_processor {
     return ok;
   }
 
+  void add_stats(tracer_stats& s, bool count_ended) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (count_ended) s.spans_ended += ended_;
+    s.spans_exported += exported_;
+    s.spans_failed += failed_;
+    s.export_failures += failed_;
+  }
+
  private:
   std::mutex mutex_;
   std::vector<std::shared_ptr<span_exporter>> exporters_;
   const resource& resource_;
   const instrumentation_scope& scope_;
-  diagnostics& diag_;
+  std::shared_ptr<diagnostics> diag_;
   bool shut_down_ = false;
+  std::uint64_t ended_ = 0;
+  std::uint64_t exported_ = 0;
   std::uint64_t failed_ = 0;
 };
 
@@ -4373,23 +4986,19 @@ class tracer_state {
  public:
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
-      : settings_(std::move(cfg)), diagnostics_(std::move(on_diagnostic)) {
+      : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     build_resource();
-    for (const auto& w : settings_.warnings) diagnostics_.report(w);
-    std::vector<std::shared_ptr<span_exporter>> exporters = std::move(extra_exporters);
-    for (const auto& name : settings_.exporters) {
-      if (name == "console") {
-        exporters.push_back(std::make_shared<console_exporter>());
-      } else if (name == "memory") {
-        memory_ = std::make_shared<in_memory_exporter>();
-        exporters.push_back(memory_);
-      } else if (name != "none") {
-        diagnostics_.report("exporter '" + name +
-                            "' is not available in this version of streambus tracing yet; "
-                            "its spans are discarded (available: console, memory, none)");
-      }
-    }
-    processor_ = std::make_unique<simple_processor>(std::move(exporters), resource_, scope_, diagnostics_);
+    for (const auto& w : settings_.warnings) diagnostics_->report(w);
+    std::vector<std::shared_ptr<span_exporter>> sync, batched;
+    const auto add = [&](std::shared_ptr<span_exporter> e) {
+      if (e) (e->synchronous() ? sync : batched).push_back(std::move(e));
+    };
+    for (auto& e : extra_exporters) add(std::move(e));
+    for (const auto& name : settings_.exporters) add(make_exporter(name));
+    if (!sync.empty()) sync_ = std::make_unique<sync_delivery>(std::move(sync), resource_, scope_, diagnostics_);
+    if (!batched.empty())
+      batch_ = std::make_unique<batch_processor>(std::move(batched), resource_, scope_, diagnostics_, settings_.batch,
+                                                 retries_);
   }
 
   const resolved_config& settings() const noexcept { return settings_; }
@@ -4397,27 +5006,82 @@ class tracer_state {
   const streambus::tracing::sampler& sampler() const noexcept { return settings_.sampler; }
   const streambus::tracing::resource& resource() const noexcept { return resource_; }
   const instrumentation_scope& scope() const noexcept { return scope_; }
-  detail::diagnostics& diagnostics() noexcept { return diagnostics_; }
+  detail::diagnostics& diagnostics() noexcept { return *diagnostics_; }
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
 
+  /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
     if (shut_down_.load(std::memory_order_acquire)) {
       thread_record_pool().release(record);
       return;
     }
-    processor_->on_end(record);
+    if (sync_) sync_->deliver(*record);
+    if (batch_)
+      batch_->on_end(record);
+    else
+      thread_record_pool().release(record);
   }
 
-  bool force_flush(std::chrono::milliseconds timeout) noexcept { return processor_->force_flush(timeout); }
+  bool force_flush(std::chrono::milliseconds timeout) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool ok = batch_ ? batch_->force_flush(timeout) : true;
+    if (sync_) ok = sync_->force_flush(remaining(deadline)) && ok;
+    return ok;
+  }
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
     if (shut_down_.exchange(true, std::memory_order_acq_rel)) return true;
-    return processor_->shutdown(timeout);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool ok = batch_ ? batch_->shutdown(timeout) : true;
+    if (sync_) ok = sync_->shutdown(remaining(deadline)) && ok;
+    return ok;
   }
 
   bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
 
+  tracer_stats stats() const noexcept {
+    tracer_stats s;
+    if (batch_) batch_->add_stats(s);
+    if (sync_) sync_->add_stats(s, !batch_);
+    s.export_retries = retries_->load(std::memory_order_relaxed);
+    return s;
+  }
+
  private:
+  static std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) noexcept {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    return left > std::chrono::steady_clock::duration::zero()
+               ? std::chrono::duration_cast<std::chrono::milliseconds>(left)
+               : std::chrono::milliseconds(0);
+  }
+
+  std::shared_ptr<span_exporter> make_exporter(const std::string& name) {
+    if (name == "none") return nullptr;
+    if (name == "console") return std::make_shared<console_exporter>();
+    if (name == "memory") return memory_ = std::make_shared<in_memory_exporter>();
+    if (name == "file") return std::make_shared<file_exporter>(settings_.file_path);
+    if (exporter_factory factory = find_exporter_factory(name)) {
+      const auto diag = diagnostics_;
+      exporter_environment env{settings_, [diag](std::string_view m) { diag->report(m); }, retries_.get()};
+      return factory(env);
+    }
+    if (name == "otlp") {
+      const std::string how =
+          "the OTLP/HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one "
+          "source file and link cpp-httplib (CMake: streambus::tracing_http)";
+      // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
+      if (settings_.exporters_defaulted) {
+        diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
+                             "discarded; " + how + ", or set config.exporter / OTEL_TRACES_EXPORTER "
+                             "(console, file, none)");
+        return nullptr;
+      }
+      throw config_error("exporter 'otlp' is not available: " + how);
+    }
+    throw config_error("exporter '" + name + "' is not available in this version of streambus tracing yet "
+                       "(available: otlp, file, console, memory, none)");
+  }
+
   void build_resource() {
     auto& attrs = resource_.attributes;
     const std::size_t no_limit = static_cast<std::size_t>(-1);
@@ -4431,11 +5095,13 @@ class tracer_state {
   }
 
   resolved_config settings_;
-  detail::diagnostics diagnostics_;
+  std::shared_ptr<detail::diagnostics> diagnostics_;
+  std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
-  std::unique_ptr<span_processor> processor_;
+  std::unique_ptr<sync_delivery> sync_;
+  std::unique_ptr<batch_processor> batch_;
   std::atomic<bool> shut_down_{false};
 };
 
@@ -4689,6 +5355,9 @@ class tracer {
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
     return state_ != nullptr ? state_->shutdown(timeout) : true;
   }
+
+  /// Counters of what happened to sampled spans (all zero when disabled).
+  tracer_stats stats() const noexcept { return state_ ? state_->stats() : tracer_stats{}; }
 
   /// The settings in force after precedence and defaults (null when disabled).
   const resolved_config* settings() const noexcept { return state_ ? &state_->settings() : nullptr; }

@@ -138,6 +138,7 @@ struct resolved_config {
   /// deployment.environment.name (those live in the fields above).
   std::map<std::string, std::string> resource_attributes;
   std::vector<std::string> exporters;       // normalized names; empty = export nothing
+  bool exporters_defaulted = false;         // true: nobody chose; the OpenTelemetry default "otlp" applied
   std::string jaeger_endpoint = "http://localhost:14268/api/traces";
   std::string zipkin_endpoint = "http://localhost:9411/api/v2/spans";
   std::string file_path = "streambus-traces.jsonl";

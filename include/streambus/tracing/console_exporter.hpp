@@ -168,6 +168,7 @@ class console_exporter final : public span_exporter {
   }
   void shutdown(std::chrono::milliseconds timeout) noexcept override { force_flush(timeout); }
   std::string_view name() const noexcept override { return "console"; }
+  bool synchronous() const noexcept override { return true; }
 
  private:
   static constexpr std::size_t max_buffered = 10000;

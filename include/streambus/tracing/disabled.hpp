@@ -17,6 +17,7 @@
 #include "context.hpp"
 #include "span_kind.hpp"
 #include "span_options.hpp"
+#include "stats.hpp"
 #include "version.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -84,6 +85,7 @@ class tracer {
 
   bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
   bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  tracer_stats stats() const noexcept { return {}; }
   const resolved_config* settings() const noexcept { return nullptr; }
 };
 

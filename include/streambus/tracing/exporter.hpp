@@ -64,11 +64,19 @@ class span_exporter {
   virtual void shutdown(std::chrono::milliseconds /*timeout*/) noexcept {}
   /// Short name for diagnostics, e.g. "otlp".
   virtual std::string_view name() const noexcept = 0;
+  /// True: receive each span on the thread that ends it, as it ends (for
+  /// debugging and tests). False (the default): receive batches on the
+  /// background export thread, which is what network exporters want.
+  virtual bool synchronous() const noexcept { return false; }
 };
 
 /// Keeps copies of every exported span in memory: for tests, yours and ours.
 class in_memory_exporter final : public span_exporter {
  public:
+  /// synchronous = false puts it behind the batch pipeline like a network
+  /// exporter (then use tracer::force_flush() or wait_for() before reading).
+  explicit in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
+
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -81,6 +89,7 @@ class in_memory_exporter final : public span_exporter {
     }
   }
   std::string_view name() const noexcept override { return "memory"; }
+  bool synchronous() const noexcept override { return synchronous_; }
 
   /// A snapshot of the spans exported so far, in end order.
   std::vector<span_data> spans() const {
@@ -111,6 +120,7 @@ class in_memory_exporter final : public span_exporter {
   mutable std::condition_variable changed_;
   std::vector<span_data> spans_;
   resource resource_;
+  bool synchronous_;
 };
 
 STREAMBUS_TRACING_END_NAMESPACE

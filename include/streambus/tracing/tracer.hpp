@@ -40,13 +40,17 @@
 #include "detail/diagnostics.hpp"
 #include "detail/random.hpp"
 #include "detail/record_pool.hpp"
+#include "detail/batch_processor.hpp"
 #include "detail/span_processor.hpp"
 #include "exporter.hpp"
+#include "exporter_registry.hpp"
+#include "file_exporter.hpp"
 #include "ids.hpp"
 #include "propagation.hpp"
 #include "sampler.hpp"
 #include "span_data.hpp"
 #include "span_options.hpp"
+#include "stats.hpp"
 #include "version.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -206,23 +210,19 @@ class tracer_state {
  public:
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
-      : settings_(std::move(cfg)), diagnostics_(std::move(on_diagnostic)) {
+      : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     build_resource();
-    for (const auto& w : settings_.warnings) diagnostics_.report(w);
-    std::vector<std::shared_ptr<span_exporter>> exporters = std::move(extra_exporters);
-    for (const auto& name : settings_.exporters) {
-      if (name == "console") {
-        exporters.push_back(std::make_shared<console_exporter>());
-      } else if (name == "memory") {
-        memory_ = std::make_shared<in_memory_exporter>();
-        exporters.push_back(memory_);
-      } else if (name != "none") {
-        diagnostics_.report("exporter '" + name +
-                            "' is not available in this version of streambus tracing yet; "
-                            "its spans are discarded (available: console, memory, none)");
-      }
-    }
-    processor_ = std::make_unique<simple_processor>(std::move(exporters), resource_, scope_, diagnostics_);
+    for (const auto& w : settings_.warnings) diagnostics_->report(w);
+    std::vector<std::shared_ptr<span_exporter>> sync, batched;
+    const auto add = [&](std::shared_ptr<span_exporter> e) {
+      if (e) (e->synchronous() ? sync : batched).push_back(std::move(e));
+    };
+    for (auto& e : extra_exporters) add(std::move(e));
+    for (const auto& name : settings_.exporters) add(make_exporter(name));
+    if (!sync.empty()) sync_ = std::make_unique<sync_delivery>(std::move(sync), resource_, scope_, diagnostics_);
+    if (!batched.empty())
+      batch_ = std::make_unique<batch_processor>(std::move(batched), resource_, scope_, diagnostics_, settings_.batch,
+                                                 retries_);
   }
 
   const resolved_config& settings() const noexcept { return settings_; }
@@ -230,27 +230,82 @@ class tracer_state {
   const streambus::tracing::sampler& sampler() const noexcept { return settings_.sampler; }
   const streambus::tracing::resource& resource() const noexcept { return resource_; }
   const instrumentation_scope& scope() const noexcept { return scope_; }
-  detail::diagnostics& diagnostics() noexcept { return diagnostics_; }
+  detail::diagnostics& diagnostics() noexcept { return *diagnostics_; }
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
 
+  /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
     if (shut_down_.load(std::memory_order_acquire)) {
       thread_record_pool().release(record);
       return;
     }
-    processor_->on_end(record);
+    if (sync_) sync_->deliver(*record);
+    if (batch_)
+      batch_->on_end(record);
+    else
+      thread_record_pool().release(record);
   }
 
-  bool force_flush(std::chrono::milliseconds timeout) noexcept { return processor_->force_flush(timeout); }
+  bool force_flush(std::chrono::milliseconds timeout) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool ok = batch_ ? batch_->force_flush(timeout) : true;
+    if (sync_) ok = sync_->force_flush(remaining(deadline)) && ok;
+    return ok;
+  }
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
     if (shut_down_.exchange(true, std::memory_order_acq_rel)) return true;
-    return processor_->shutdown(timeout);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool ok = batch_ ? batch_->shutdown(timeout) : true;
+    if (sync_) ok = sync_->shutdown(remaining(deadline)) && ok;
+    return ok;
   }
 
   bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
 
+  tracer_stats stats() const noexcept {
+    tracer_stats s;
+    if (batch_) batch_->add_stats(s);
+    if (sync_) sync_->add_stats(s, !batch_);
+    s.export_retries = retries_->load(std::memory_order_relaxed);
+    return s;
+  }
+
  private:
+  static std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) noexcept {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    return left > std::chrono::steady_clock::duration::zero()
+               ? std::chrono::duration_cast<std::chrono::milliseconds>(left)
+               : std::chrono::milliseconds(0);
+  }
+
+  std::shared_ptr<span_exporter> make_exporter(const std::string& name) {
+    if (name == "none") return nullptr;
+    if (name == "console") return std::make_shared<console_exporter>();
+    if (name == "memory") return memory_ = std::make_shared<in_memory_exporter>();
+    if (name == "file") return std::make_shared<file_exporter>(settings_.file_path);
+    if (exporter_factory factory = find_exporter_factory(name)) {
+      const auto diag = diagnostics_;
+      exporter_environment env{settings_, [diag](std::string_view m) { diag->report(m); }, retries_.get()};
+      return factory(env);
+    }
+    if (name == "otlp") {
+      const std::string how =
+          "the OTLP/HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one "
+          "source file and link cpp-httplib (CMake: streambus::tracing_http)";
+      // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
+      if (settings_.exporters_defaulted) {
+        diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
+                             "discarded; " + how + ", or set config.exporter / OTEL_TRACES_EXPORTER "
+                             "(console, file, none)");
+        return nullptr;
+      }
+      throw config_error("exporter 'otlp' is not available: " + how);
+    }
+    throw config_error("exporter '" + name + "' is not available in this version of streambus tracing yet "
+                       "(available: otlp, file, console, memory, none)");
+  }
+
   void build_resource() {
     auto& attrs = resource_.attributes;
     const std::size_t no_limit = static_cast<std::size_t>(-1);
@@ -264,11 +319,13 @@ class tracer_state {
   }
 
   resolved_config settings_;
-  detail::diagnostics diagnostics_;
+  std::shared_ptr<detail::diagnostics> diagnostics_;
+  std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
-  std::unique_ptr<span_processor> processor_;
+  std::unique_ptr<sync_delivery> sync_;
+  std::unique_ptr<batch_processor> batch_;
   std::atomic<bool> shut_down_{false};
 };
 
@@ -522,6 +579,9 @@ class tracer {
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
     return state_ != nullptr ? state_->shutdown(timeout) : true;
   }
+
+  /// Counters of what happened to sampled spans (all zero when disabled).
+  tracer_stats stats() const noexcept { return state_ ? state_->stats() : tracer_stats{}; }
 
   /// The settings in force after precedence and defaults (null when disabled).
   const resolved_config* settings() const noexcept { return state_ ? &state_->settings() : nullptr; }

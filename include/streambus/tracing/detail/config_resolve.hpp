@@ -707,6 +707,7 @@ class config_resolver {
       return;
     }
     out_.exporters = {"otlp"};
+    out_.exporters_defaulted = true;
     const auto v = env("OTEL_TRACES_EXPORTER");
     if (!v) return;
     const name_list l = parse_names(*v, exporter_names, exporter_count);
@@ -715,9 +716,10 @@ class config_resolver {
            allowed + ")");
     if (l.none && !l.names.empty())
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " combines \"none\" with other exporters; \"none\" ignored");
-    if (l.none || !l.names.empty())
+    if (l.none || !l.names.empty()) {
       out_.exporters = l.names;
-    else
+      out_.exporters_defaulted = false;
+    } else
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " names no known exporter; using the default otlp");
   }
 

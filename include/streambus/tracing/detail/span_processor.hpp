@@ -1,66 +1,59 @@
-// What happens to a span record once the span ends.
-//
-// This is the synchronous processor: it hands each ended span to every
-// exporter on the ending thread, under a mutex, then recycles the record.
-// Good for tests, the console and in-memory exporters; the asynchronous
-// batch pipeline (ring buffer + export thread) replaces it for network
-// exporters.
+// Synchronous delivery: exporters that want every span as it ends (console,
+// in-memory) get it on the ending thread, under a mutex. Fine for tests and
+// development; network exporters go through the batch processor instead.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "../exporter.hpp"
 #include "../span_data.hpp"
+#include "../stats.hpp"
 #include "../version.hpp"
 #include "diagnostics.hpp"
-#include "record_pool.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-class span_processor {
+class sync_delivery {
  public:
-  virtual ~span_processor() = default;
-  /// Takes ownership of an ended record.
-  virtual void on_end(span_data* record) noexcept = 0;
-  virtual bool force_flush(std::chrono::milliseconds timeout) noexcept = 0;
-  virtual bool shutdown(std::chrono::milliseconds timeout) noexcept = 0;
-};
+  sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+                const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag)
+      : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(std::move(diag)) {}
 
-class simple_processor final : public span_processor {
- public:
-  simple_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
-                   const instrumentation_scope& scope, diagnostics& diag)
-      : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(diag) {}
+  bool empty() const noexcept { return exporters_.empty(); }
 
-  void on_end(span_data* record) noexcept override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!shut_down_) {
-        const span_data* one[1] = {record};
-        const span_batch batch(resource_, scope_, one, 1);
-        for (auto& exporter : exporters_) {
-          if (exporter->export_spans(batch) == export_result::failure) {
-            ++failed_;
-            diag_.report(std::string("exporter '") + std::string(exporter->name()) + "' failed to export a span");
-          }
+  /// Exports one ended span; the caller keeps ownership of the record.
+  void deliver(const span_data& record) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shut_down_) return;
+    const span_data* one[1] = {&record};
+    const span_batch batch(resource_, scope_, one, 1);
+    ++ended_;
+    for (auto& exporter : exporters_) {
+      if (exporter->export_spans(batch) == export_result::success) {
+        ++exported_;
+      } else {
+        ++failed_;
+        try {
+          diag_->report("exporter '" + std::string(exporter->name()) + "' failed to export a span");
+        } catch (...) {
         }
       }
     }
-    thread_record_pool().release(record);
   }
 
-  bool force_flush(std::chrono::milliseconds timeout) noexcept override {
+  bool force_flush(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     bool ok = true;
     for (auto& exporter : exporters_) ok = exporter->force_flush(timeout) && ok;
     return ok;
   }
 
-  bool shutdown(std::chrono::milliseconds timeout) noexcept override {
+  bool shutdown(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return true;
     shut_down_ = true;
@@ -72,13 +65,23 @@ class simple_processor final : public span_processor {
     return ok;
   }
 
+  void add_stats(tracer_stats& s, bool count_ended) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (count_ended) s.spans_ended += ended_;
+    s.spans_exported += exported_;
+    s.spans_failed += failed_;
+    s.export_failures += failed_;
+  }
+
  private:
   std::mutex mutex_;
   std::vector<std::shared_ptr<span_exporter>> exporters_;
   const resource& resource_;
   const instrumentation_scope& scope_;
-  diagnostics& diag_;
+  std::shared_ptr<diagnostics> diag_;
   bool shut_down_ = false;
+  std::uint64_t ended_ = 0;
+  std::uint64_t exported_ = 0;
   std::uint64_t failed_ = 0;
 };
 

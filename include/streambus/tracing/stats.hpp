@@ -1,0 +1,21 @@
+// Self-diagnostics: what happened to the spans, readable at any time through
+// tracer::stats(). Counts only sampled spans (unsampled ones cost nothing).
+#pragma once
+
+#include <cstdint>
+
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+struct tracer_stats {
+  std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
+  std::uint64_t spans_queued = 0;    // handed to the export queue
+  std::uint64_t spans_dropped = 0;   // not queued: the queue was full
+  std::uint64_t spans_exported = 0;  // in a batch that an exporter accepted
+  std::uint64_t spans_failed = 0;    // in a batch that an exporter finally rejected
+  std::uint64_t export_failures = 0; // failed export calls (after retries)
+  std::uint64_t export_retries = 0;  // retried requests (network exporters)
+};
+
+STREAMBUS_TRACING_END_NAMESPACE

@@ -1,0 +1,210 @@
+// file_exporter: OTLP JSON lines, one ExportTraceServiceRequest (TracesData)
+// object per exported batch, appended and flushed, never throwing.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace st = streambus::tracing;
+
+namespace {
+
+// A fresh path in the temporary directory, removed when the object dies.
+struct temp_path {
+  std::string path;
+  explicit temp_path(const char* tag) {
+    static int counter = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("streambus_file_exporter_" + std::string(tag) + "_" + std::to_string(++counter) + ".jsonl"))
+               .string();
+    std::remove(path.c_str());
+  }
+  ~temp_path() { std::remove(path.c_str()); }
+  temp_path(const temp_path&) = delete;
+  temp_path& operator=(const temp_path&) = delete;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) {
+      out.push_back(text.substr(pos));  // an unterminated last line: a bug the tests catch
+      break;
+    }
+    out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+struct fixture {
+  st::resource res;
+  st::instrumentation_scope scope;
+  std::vector<std::unique_ptr<st::span_data>> spans;
+  std::vector<const st::span_data*> pointers;
+
+  fixture() { res.attributes.set("service.name", "files"); }
+
+  st::span_data& add(std::uint64_t id, std::string name) {
+    spans.push_back(std::make_unique<st::span_data>());
+    st::span_data& s = *spans.back();
+    s.context = st::span_context(st::trace_id::from_u64(0x0102030405060708ULL, id), st::span_id::from_u64(id),
+                                 st::trace_flags(0x01), false, st::trace_state());
+    s.name = std::move(name);
+    s.start_time_unix_nano = 1700000000000000000ULL + id;
+    s.end_time_unix_nano = s.start_time_unix_nano + 1000;
+    s.attributes.set("line.break", "a\nb");  // must stay escaped: one batch = one line
+    pointers.push_back(&s);
+    return s;
+  }
+  st::span_batch batch(std::size_t first, std::size_t count) const {
+    return st::span_batch(res, scope, pointers.data() + first, count);
+  }
+  std::string json(std::size_t first, std::size_t count) const {
+    std::string out;
+    st::otlp::encode_json(batch(first, count), out);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("file_exporter writes one OTLP JSON line per batch, exactly the encoder's request") {
+  temp_path tmp("lines");
+  fixture f;
+  f.add(1, "first");
+  f.add(2, "second");
+  f.add(3, "third");
+
+  st::file_exporter exporter(tmp.path);
+  CHECK(exporter.name() == "file");
+  CHECK(exporter.path() == tmp.path);
+  CHECK(exporter.export_spans(f.batch(0, 2)) == st::export_result::success);
+  // Flushed per batch: readable before any flush or shutdown.
+  CHECK(lines_of(read_all(tmp.path)).size() == 1);
+  CHECK(exporter.export_spans(f.batch(2, 1)) == st::export_result::success);
+
+  const std::string text = read_all(tmp.path);
+  REQUIRE(!text.empty());
+  CHECK(text.back() == '\n');
+  const auto lines = lines_of(text);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == f.json(0, 2));
+  CHECK(lines[1] == f.json(2, 1));
+  // The otlpjsonfile receiver's format: a TracesData object per line.
+  CHECK(lines[0].rfind("{\"resourceSpans\":[", 0) == 0);
+  CHECK(lines[0].find("\"name\":\"second\"") != std::string::npos);
+  CHECK(lines[1].find("\"spanId\":\"0000000000000003\"") != std::string::npos);
+  CHECK(exporter.last_error().empty());
+}
+
+TEST_CASE("file_exporter appends to an existing file and writes nothing for an empty batch") {
+  temp_path tmp("append");
+  fixture f;
+  f.add(7, "appended");
+
+  SUBCASE("an empty batch creates no file") {
+    st::file_exporter exporter(tmp.path);
+    CHECK(exporter.export_spans(f.batch(0, 0)) == st::export_result::success);
+    CHECK(!std::filesystem::exists(tmp.path));
+  }
+  SUBCASE("earlier content is kept") {
+    {
+      std::ofstream out(tmp.path, std::ios::binary);
+      out << "{\"resourceSpans\":[]}\n";
+    }
+    {
+      st::file_exporter exporter(tmp.path);
+      CHECK(exporter.export_spans(f.batch(0, 0)) == st::export_result::success);
+      CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::success);
+    }
+    {
+      st::file_exporter again(tmp.path);  // a second run of the program
+      CHECK(again.export_spans(f.batch(0, 1)) == st::export_result::success);
+    }
+    const auto lines = lines_of(read_all(tmp.path));
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == "{\"resourceSpans\":[]}");
+    CHECK(lines[1] == f.json(0, 1));
+    CHECK(lines[2] == f.json(0, 1));
+  }
+}
+
+TEST_CASE("file_exporter reports an unopenable path as failure, without throwing, and recovers") {
+  const auto dir = std::filesystem::temp_directory_path() / "streambus_file_exporter_missing_dir";
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "spans.jsonl").string();
+  fixture f;
+  f.add(1, "lost");
+
+  st::file_exporter exporter(path);
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);
+  CHECK(exporter.last_error().find(path) != std::string::npos);
+  CHECK(exporter.force_flush(std::chrono::milliseconds(100)));  // nothing open, nothing to flush
+
+  // The directory appears later: the next batch opens the file.
+  std::filesystem::create_directories(dir);
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::success);
+  exporter.shutdown(std::chrono::milliseconds(100));
+  CHECK(lines_of(read_all(path)) == std::vector<std::string>{f.json(0, 1)});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("file_exporter reports a full device as failure") {
+  if (!std::filesystem::exists("/dev/full")) return;  // Linux only
+  fixture f;
+  f.add(1, "no space");
+  st::file_exporter exporter("/dev/full");
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);
+  CHECK(exporter.last_error().find("/dev/full") != std::string::npos);
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);  // still no crash, still false
+}
+
+TEST_CASE("file_exporter fails every export after shutdown and leaves the file alone") {
+  temp_path tmp("shutdown");
+  fixture f;
+  f.add(1, "before");
+  st::file_exporter exporter(tmp.path);
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::success);
+  exporter.shutdown(std::chrono::milliseconds(100));
+  exporter.shutdown(std::chrono::milliseconds(100));  // idempotent
+  CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);
+  CHECK(lines_of(read_all(tmp.path)).size() == 1);
+}
+
+TEST_CASE("exporter \"file\" writes the tracer's spans to config.file_path") {
+  temp_path tmp("tracer");
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.service_name = "file-test";
+  cfg.exporter = "file";
+  cfg.file_path = tmp.path;
+  {
+    auto tracer = st::tracer::create(cfg);
+    { auto span = tracer.start("to.file"); }
+    { auto span = tracer.start("also.to.file"); }
+    CHECK(tracer.force_flush(std::chrono::seconds(10)));
+  }
+  const std::string text = read_all(tmp.path);
+  const auto lines = lines_of(text);
+  REQUIRE(!lines.empty());
+  for (const auto& line : lines) CHECK(line.rfind("{\"resourceSpans\":[", 0) == 0);
+  CHECK(text.find("\"name\":\"to.file\"") != std::string::npos);
+  CHECK(text.find("\"name\":\"also.to.file\"") != std::string::npos);
+  CHECK(text.find("\"stringValue\":\"file-test\"") != std::string::npos);
+}
