@@ -179,6 +179,7 @@ TEST_CASE("spans ended on several threads all reach the exporter in bounded batc
   }
   CHECK(total == threads * per_thread);
   const auto stats = tracer.stats();
+  CHECK(stats.spans_started == threads * per_thread);  // counted per thread, threads already exited
   CHECK(stats.spans_ended == threads * per_thread);
   CHECK(stats.spans_queued == threads * per_thread);
   CHECK(stats.spans_exported == threads * per_thread);
@@ -321,4 +322,18 @@ TEST_CASE("registered exporter factories are used by name") {
   CHECK(tracer.force_flush(10s));
   CHECK(memory->size() == 1);
   st::register_exporter("zipkin", nullptr);  // leave the registry as found
+}
+
+TEST_CASE("spans_started counts open spans and spans of several tracers separately") {
+  auto a = make_tracer(std::make_shared<st::in_memory_exporter>(false), options(64, 8));
+  auto b = make_tracer(std::make_shared<st::in_memory_exporter>(false), options(64, 8));
+  auto open_a = a.start("open");
+  { auto x = b.start("b1"); }
+  { auto y = a.start("a2"); }
+  { auto z = b.start("b2"); }
+  std::thread([&] { auto t = a.start("other-thread"); }).join();
+  CHECK(a.stats().spans_started == 3);
+  CHECK(b.stats().spans_started == 2);
+  CHECK(a.force_flush(10s));
+  CHECK(a.stats().spans_ended == 2);
 }

@@ -1365,6 +1365,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 struct tracer_stats {
+  std::uint64_t spans_started = 0;   // sampled spans started
   std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
   std::uint64_t spans_queued = 0;    // handed to the export queue
   std::uint64_t spans_dropped = 0;   // not queued: the queue was full
@@ -4828,6 +4829,111 @@ class sync_delivery {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/span_processor.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPAN_PROCESSOR_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THREAD_COUNTERS_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THREAD_COUNTERS_HPP_
+// ---- begin streambus/tracing/detail/thread_counters.hpp ----
+// A per-tracer counter that the hot path bumps without a shared atomic
+// read-modify-write: each thread owns one slot (plain relaxed load + store,
+// no lock prefix, no cache-line ping-pong) and readers sum the slots. Slots of
+// exited threads are folded into a total and reused, so thread churn does not
+// grow memory.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+class thread_counters : public std::enable_shared_from_this<thread_counters> {
+ public:
+  struct slot {
+    std::atomic<std::uint64_t> value{0};
+    void bump() noexcept { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  };
+
+  thread_counters() : id_(next_id()) {}
+
+  /// This thread's slot (created on the thread's first use of this counter).
+  slot* local() noexcept {
+    cache& c = thread_cache();
+    if (c.owner_id == id_) return c.slot_;
+    return bind(c);
+  }
+
+  std::uint64_t total() const noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::uint64_t sum = retired_;
+    for (const auto& s : live_) sum += s->value.load(std::memory_order_relaxed);
+    return sum;
+  }
+
+ private:
+  // One cached (counter, slot) pair per thread: tracers are usually one per
+  // process. The id, unlike an address, is never reused by a later counter.
+  struct cache {
+    std::uint64_t owner_id = 0;
+    slot* slot_ = nullptr;
+    std::shared_ptr<thread_counters> owner;  // keeps the slot alive until thread exit
+    ~cache() {
+      if (owner) owner->retire(slot_);
+    }
+  };
+
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> n{0};
+    return n.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  static cache& thread_cache() noexcept {
+    thread_local cache c;
+    return c;
+  }
+
+  slot* bind(cache& c) noexcept {
+    try {
+      std::shared_ptr<thread_counters> self = shared_from_this();
+      slot* s = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!free_.empty()) {
+          s = free_.back().release();
+          free_.pop_back();
+        } else {
+          s = new slot();
+        }
+        s->value.store(0, std::memory_order_relaxed);
+        live_.emplace_back(s);
+      }
+      if (c.owner) c.owner->retire(c.slot_);
+      c.owner = std::move(self);
+      c.owner_id = id_;
+      c.slot_ = s;
+      return s;
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
+  void retire(slot* s) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = live_.begin(); it != live_.end(); ++it) {
+      if (it->get() == s) {
+        retired_ += s->value.load(std::memory_order_relaxed);
+        free_.push_back(std::move(*it));
+        live_.erase(it);
+        return;
+      }
+    }
+  }
+
+  const std::uint64_t id_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<slot>> live_;
+  std::vector<std::unique_ptr<slot>> free_;
+  std::uint64_t retired_ = 0;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/thread_counters.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THREAD_COUNTERS_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -5039,8 +5145,14 @@ class tracer_state {
 
   bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
 
+  /// Counts a sampled span start on this thread's own slot.
+  void count_start() noexcept {
+    if (thread_counters::slot* slot = started_->local()) slot->bump();
+  }
+
   tracer_stats stats() const noexcept {
     tracer_stats s;
+    s.spans_started = started_->total();
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -5097,6 +5209,7 @@ class tracer_state {
   resolved_config settings_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
@@ -5408,6 +5521,7 @@ class tracer {
         r->start_time_unix_nano = t.unix_nano;
         r->start_steady_ns = t.steady_ns;
         s.record_ = r;
+        st.count_start();
         if (links != nullptr)
           for (const auto& l : *links) detail::recorder::add_link(r, st.limits(), l, {});
       }

@@ -9,6 +9,7 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 struct tracer_stats {
+  std::uint64_t spans_started = 0;   // sampled spans started
   std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
   std::uint64_t spans_queued = 0;    // handed to the export queue
   std::uint64_t spans_dropped = 0;   // not queued: the queue was full

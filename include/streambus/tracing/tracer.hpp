@@ -42,6 +42,7 @@
 #include "detail/record_pool.hpp"
 #include "detail/batch_processor.hpp"
 #include "detail/span_processor.hpp"
+#include "detail/thread_counters.hpp"
 #include "exporter.hpp"
 #include "exporter_registry.hpp"
 #include "file_exporter.hpp"
@@ -263,8 +264,14 @@ class tracer_state {
 
   bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
 
+  /// Counts a sampled span start on this thread's own slot.
+  void count_start() noexcept {
+    if (thread_counters::slot* slot = started_->local()) slot->bump();
+  }
+
   tracer_stats stats() const noexcept {
     tracer_stats s;
+    s.spans_started = started_->total();
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -321,6 +328,7 @@ class tracer_state {
   resolved_config settings_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
@@ -632,6 +640,7 @@ class tracer {
         r->start_time_unix_nano = t.unix_nano;
         r->start_steady_ns = t.steady_ns;
         s.record_ = r;
+        st.count_start();
         if (links != nullptr)
           for (const auto& l : *links) detail::recorder::add_link(r, st.limits(), l, {});
       }
