@@ -155,51 +155,80 @@ def generate(root):
     return BANNER + "#pragma once\n\n" + body
 
 
+# Opt-in headers (they need a third-party library, so the single header does
+# not contain them). They include only "../tracing.hpp", which in
+# single_include/ resolves to the single header, so they are copied beside it
+# verbatim, under a banner.
+OPT_IN = ["otlp_http_exporter.hpp", "http.hpp"]
+
+
+def opt_in_outputs(root):
+    outputs = []
+    for name in OPT_IN:
+        source = os.path.join(root, "include", "streambus", "tracing", name)
+        if not os.path.exists(source):
+            continue
+        with open(source, encoding="utf-8", newline="") as f:
+            text = f.read()
+        for m in re.finditer(r'^\s*#\s*include\s+"([^"]+)"', text, re.M):
+            if m.group(1) != "../tracing.hpp":
+                raise AmalgamateError("%s includes \"%s\"; opt-in headers may include only \"../tracing.hpp\""
+                                      % (name, m.group(1)))
+        banner = ("// streambus tracing: copied by tools/amalgamate.py from include/streambus/tracing/%s\n"
+                  "// -- do not edit; edit the original and rerun the script.\n" % name)
+        outputs.append((os.path.join("single_include", "streambus", "tracing", name), banner + text))
+    return outputs
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if %s differs from a fresh generation" % OUTPUT)
+                        help="do not write; exit 1 if a generated file differs from a fresh generation")
     parser.add_argument("--root", default=ROOT, help="repository root (default: this script's parent's parent)")
     args = parser.parse_args(argv)
 
     root = os.path.abspath(args.root)
-    output = os.path.join(root, OUTPUT)
     try:
-        text = generate(root)
+        outputs = [(OUTPUT, generate(root))] + opt_in_outputs(root)
     except AmalgamateError as e:
         print("amalgamate.py: error: %s" % e, file=sys.stderr)
         return 2
 
-    current = None
-    if os.path.exists(output):
-        with open(output, encoding="utf-8", newline="") as f:
-            current = f.read()
+    status = 0
+    for rel, text in outputs:
+        output = os.path.join(root, rel)
+        current = None
+        if os.path.exists(output):
+            with open(output, encoding="utf-8", newline="") as f:
+                current = f.read()
 
-    if args.check:
-        if current == text:
-            print("amalgamate.py: %s is up to date" % OUTPUT)
-            return 0
-        if current is None:
-            print("amalgamate.py: %s is missing" % OUTPUT, file=sys.stderr)
+        if args.check:
+            if current == text:
+                print("amalgamate.py: %s is up to date" % rel)
+                continue
+            status = 1
+            if current is None:
+                print("amalgamate.py: %s is missing" % rel, file=sys.stderr)
+            else:
+                print("amalgamate.py: %s is out of date with include/:" % rel, file=sys.stderr)
+                diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(),
+                                                 "committed/" + rel, "generated/" + rel, lineterm="", n=1))
+                for d in diff[:60]:
+                    print(d, file=sys.stderr)
+                if len(diff) > 60:
+                    print("... (%d more diff lines)" % (len(diff) - 60), file=sys.stderr)
+            continue
+
+        if current != text:  # leave the timestamp alone when nothing changed
+            os.makedirs(os.path.dirname(output), exist_ok=True)
+            with open(output, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+            print("amalgamate.py: wrote %s" % rel)
         else:
-            print("amalgamate.py: %s is out of date with include/:" % OUTPUT, file=sys.stderr)
-            diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(),
-                                             "committed/" + OUTPUT, "generated/" + OUTPUT, lineterm="", n=1))
-            for d in diff[:60]:
-                print(d, file=sys.stderr)
-            if len(diff) > 60:
-                print("... (%d more diff lines)" % (len(diff) - 60), file=sys.stderr)
-        print("amalgamate.py: regenerate it with: python3 tools/amalgamate.py", file=sys.stderr)
-        return 1
-
-    if current != text:  # leave the timestamp alone when nothing changed
-        os.makedirs(os.path.dirname(output), exist_ok=True)
-        with open(output, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        print("amalgamate.py: wrote %s" % OUTPUT)
-    else:
-        print("amalgamate.py: %s already up to date" % OUTPUT)
-    return 0
+            print("amalgamate.py: %s already up to date" % rel)
+    if status:
+        print("amalgamate.py: regenerate with: python3 tools/amalgamate.py", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -1,11 +1,31 @@
 // Timestamps: wall-clock nanoseconds since the Unix epoch for export, derived
-// from the monotonic clock so that a span's duration never goes negative or
+// from a monotonic clock so that a span's duration never goes negative or
 // jumps when the system clock is stepped.
+//
+// The monotonic "span clock" is the CPU's time-stamp counter where it is
+// invariant (x86 with the invariant-TSC CPUID bit): one rdtsc (~9 ns here)
+// instead of clock_gettime (~21 ns), twice per span. Ticks are converted to
+// nanoseconds with a ratio calibrated against std::chrono::steady_clock when
+// the clock is first used (2 ms) and refined by clock_resync(), which the
+// export thread calls: each refinement re-bases the conversion where it is,
+// so the mapping stays continuous and durations never jump. Elsewhere, or with
+// STREAMBUS_TRACING_CLOCK=steady in the environment, steady_clock is used.
+//
+// wall = span clock + offset; the offset is re-measured by clock_resync() too.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <x86intrin.h>
+#define STREAMBUS_TRACING_HAS_TSC 1
+#endif
 
 #include "version.hpp"
 
@@ -24,33 +44,130 @@ inline std::int64_t system_now_ns() noexcept {
       .count();
 }
 
-// wall = steady + offset. One atomic word, read relaxed on the hot path and
-// re-measured by clock_resync() (called from the export side), so a stepped
-// system clock is picked up by later spans without ever touching durations.
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+// TSC ticks -> steady-clock nanoseconds: ns = base_ns + (tsc - base_tsc) * ns_per_tick.
+// The three parameters change together under a sequence lock: readers retry
+// if a writer was active (odd sequence) or finished in between.
+class tsc_clock {
+ public:
+  static tsc_clock& instance() noexcept {
+    static tsc_clock clock;
+    return clock;
+  }
+
+  bool usable() const noexcept { return usable_; }
+
+  std::int64_t now_ns() const noexcept {
+    const std::uint64_t tsc = __rdtsc();
+    for (;;) {
+      const std::uint64_t seq = seq_.load(std::memory_order_acquire);
+      const std::uint64_t base_tsc = base_tsc_.load(std::memory_order_relaxed);
+      const std::int64_t base_ns = base_ns_.load(std::memory_order_relaxed);
+      const double ratio = ns_per_tick_.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the writer's release of seq
+      if ((seq & 1) == 0 && seq_.load(std::memory_order_relaxed) == seq) {
+        const auto delta = static_cast<std::int64_t>(tsc - base_tsc);  // may be slightly negative
+        return base_ns + static_cast<std::int64_t>(static_cast<double>(delta) * ratio);
+      }
+    }
+  }
+
+  // Refines the ratio over the whole time since calibration and re-bases at
+  // the current point of the old mapping (continuity).
+  void recalibrate() noexcept {
+    if (!usable_) return;
+    std::lock_guard<std::mutex> lock(writer_);
+    const std::uint64_t tsc = __rdtsc();
+    const std::int64_t steady = steady_now_ns();
+    if (tsc <= first_tsc_ || steady <= first_ns_) return;
+    const double ratio = static_cast<double>(steady - first_ns_) / static_cast<double>(tsc - first_tsc_);
+    if (!(ratio > 0.01 && ratio < 100.0)) return;  // nonsense: keep what we have
+    const std::int64_t here = now_ns();
+    publish(tsc, here, ratio);
+  }
+
+ private:
+  tsc_clock() noexcept {
+    const char* forced = std::getenv("STREAMBUS_TRACING_CLOCK");
+    if (forced != nullptr && std::strcmp(forced, "steady") == 0) return;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007u) return;
+    if (__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx) == 0 || (edx & (1u << 8)) == 0) return;  // invariant TSC
+    // Calibrate against steady_clock over ~2 ms.
+    const std::uint64_t t0 = __rdtsc();
+    const std::int64_t s0 = steady_now_ns();
+    std::int64_t s1 = s0;
+    while (s1 - s0 < 2'000'000) s1 = steady_now_ns();
+    const std::uint64_t t1 = __rdtsc();
+    if (t1 <= t0) return;
+    const double ratio = static_cast<double>(s1 - s0) / static_cast<double>(t1 - t0);
+    if (!(ratio > 0.01 && ratio < 100.0)) return;
+    first_tsc_ = t0;
+    first_ns_ = s0;
+    publish(t1, s1, ratio);
+    usable_ = true;
+  }
+
+  void publish(std::uint64_t base_tsc, std::int64_t base_ns, double ratio) noexcept {
+    const std::uint64_t seq = seq_.load(std::memory_order_relaxed);
+    seq_.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);  // the odd value is seen before new fields
+    base_tsc_.store(base_tsc, std::memory_order_relaxed);
+    base_ns_.store(base_ns, std::memory_order_relaxed);
+    ns_per_tick_.store(ratio, std::memory_order_relaxed);
+    seq_.store(seq + 2, std::memory_order_release);  // pairs with the readers' acquire
+  }
+
+  bool usable_ = false;
+  std::uint64_t first_tsc_ = 0;
+  std::int64_t first_ns_ = 0;
+  std::mutex writer_;
+  std::atomic<std::uint64_t> seq_{0};
+  std::atomic<std::uint64_t> base_tsc_{0};
+  std::atomic<std::int64_t> base_ns_{0};
+  std::atomic<double> ns_per_tick_{1.0};
+};
+#endif
+
+/// The monotonic clock spans are timed with, in nanoseconds.
+inline std::int64_t span_clock_ns() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  const tsc_clock& tsc = tsc_clock::instance();
+  if (tsc.usable()) return tsc.now_ns();
+#endif
+  return steady_now_ns();
+}
+
+// wall = span clock + offset. One atomic word, read relaxed on the hot path.
 inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
-  static std::atomic<std::int64_t> offset{system_now_ns() - steady_now_ns()};
+  static std::atomic<std::int64_t> offset{system_now_ns() - span_clock_ns()};
   return offset;
 }
 
+/// Refines the TSC calibration and re-measures the wall-clock offset, so a
+/// stepped system clock is picked up by later spans without touching durations.
 inline void clock_resync() noexcept {
-  wall_offset_ns().store(system_now_ns() - steady_now_ns(), std::memory_order_relaxed);
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  tsc_clock::instance().recalibrate();
+#endif
+  wall_offset_ns().store(system_now_ns() - span_clock_ns(), std::memory_order_relaxed);
 }
 
-/// A point in time taken on the hot path: its epoch time and its monotonic time.
+/// A point in time taken on the hot path: its epoch time and its span-clock time.
 struct timestamp {
   std::uint64_t unix_nano = 0;
   std::int64_t steady_ns = 0;
 };
 
 inline timestamp now() noexcept {
-  const std::int64_t steady = steady_now_ns();
-  const std::int64_t wall = steady + wall_offset_ns().load(std::memory_order_relaxed);
-  return {wall > 0 ? static_cast<std::uint64_t>(wall) : 0, steady};
+  const std::int64_t mono = span_clock_ns();
+  const std::int64_t wall = mono + wall_offset_ns().load(std::memory_order_relaxed);
+  return {wall > 0 ? static_cast<std::uint64_t>(wall) : 0, mono};
 }
 
-/// Epoch nanoseconds of an end measured on the monotonic clock since `start`.
-inline std::uint64_t end_unix_nano(const timestamp& start, std::int64_t end_steady_ns) noexcept {
-  const std::int64_t elapsed = end_steady_ns - start.steady_ns;
+/// Epoch nanoseconds of an end measured on the span clock since `start`.
+inline std::uint64_t end_unix_nano(const timestamp& start, std::int64_t end_span_clock_ns) noexcept {
+  const std::int64_t elapsed = end_span_clock_ns - start.steady_ns;
   return start.unix_nano + static_cast<std::uint64_t>(elapsed > 0 ? elapsed : 0);
 }
 

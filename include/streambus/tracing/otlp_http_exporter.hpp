@@ -712,7 +712,7 @@ class otlp_http_exporter final : public span_exporter {
       std::vector<const span_data*> spans;
       spans.reserve(batch.size());
       for (std::size_t i = 0; i < batch.size(); ++i) spans.push_back(&batch[i]);
-      const bool ok = send_split(batch, spans.data(), spans.size(), deadline);
+      const bool ok = send_halves(batch, spans.data(), spans.size(), deadline);
       body_.clear();
       body_.shrink_to_fit();  // do not keep a 20 MiB buffer for every later batch
       return ok ? export_result::success : export_result::failure;
@@ -801,9 +801,14 @@ class otlp_http_exporter final : public span_exporter {
 
   // Sends spans[0, count) in as many requests as the size limit needs.
   bool send_split(const span_batch& whole, const span_data* const* spans, std::size_t count, clock::time_point deadline) {
-    const span_batch part(whole.resource(), whole.scope(), spans, count);
-    encode(part, body_);
+    encode(span_batch(whole.resource(), whole.scope(), spans, count), body_);
     if (body_.size() <= options_.max_request_bytes) return send(body_, count, deadline);
+    return send_halves(whole, spans, count, deadline);
+  }
+
+  // spans[0, count) encode to body_, which is over the limit.
+  bool send_halves(const span_batch& whole, const span_data* const* spans, std::size_t count,
+                   clock::time_point deadline) {
     if (count == 1) {
       report("dropped span '" + detail::otlp_http::excerpt(spans[0]->name, 100) + "': encoded alone it takes " +
              std::to_string(body_.size()) + " bytes, more than the request limit of " +

@@ -212,6 +212,7 @@ class tracer_state {
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
       : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
+    (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -444,7 +445,7 @@ class span {
     }
     if (record_ != nullptr) {
       record_->end_time_unix_nano =
-          detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::steady_now_ns());
+          detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::span_clock_ns());
       span_data* finished = std::exchange(record_, nullptr);
       if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
         // The origin thread's stack still points at the record: export a

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "../clock.hpp"
 #include "../config.hpp"
 #include "../exporter.hpp"
 #include "../span_data.hpp"
@@ -144,6 +145,7 @@ class batch_processor {
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
         lock.unlock();
+        clock_resync();  // refine the span clock off the hot path
         drain(batch);  // everything queued so far, in batches
         report_drops();
         lock.lock();

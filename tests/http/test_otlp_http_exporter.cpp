@@ -1,0 +1,721 @@
+// otlp_http_exporter against real cpp-httplib receivers on 127.0.0.1: what
+// goes on the wire, which answers are retried and how, and that nothing
+// hangs. Every receiver is stopped by its destructor; every wait is bounded.
+#include "http_test_support.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <string>
+
+using namespace http_test;
+
+namespace {
+
+std::string user_agent_prefix() { return std::string(st::sdk_name) + "/" + st::version_string; }
+
+}  // namespace
+
+// ============================================================ what is sent
+
+TEST_CASE("otlp/http protobuf: one POST per batch to the endpoint path, every span decoded, keep-alive") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(5);
+
+  st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+  CHECK(exporter.name() == "otlp");
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+
+  const auto reqs = rx.requests();
+  REQUIRE(reqs.size() == 2);
+  for (const auto& r : reqs) {
+    CHECK(r.method == "POST");
+    CHECK(r.path == "/v1/traces");
+    CHECK(r.header("Content-Type") == "application/x-protobuf");
+    CHECK(!r.has_header("Content-Encoding"));
+    CHECK(r.header("Content-Length") == std::to_string(r.body.size()));
+  }
+  // The same connection carried both requests.
+  CHECK(reqs[0].remote_port == reqs[1].remote_port);
+
+  std::vector<decoded_span> spans;
+  REQUIRE(decode_request(reqs[0].body, spans));
+  REQUIRE(spans.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(spans[i].span_id == f.span_id_bytes(i));
+    CHECK(spans[i].name == "span-" + std::to_string(i + 1));
+    CHECK(spans[i].attributes == 1);
+  }
+  // Exactly the encoder's bytes.
+  std::string expected;
+  st::otlp::encode_protobuf(f.batch(), expected);
+  CHECK(reqs[1].body == expected);
+  CHECK(diag.all().empty());
+}
+
+TEST_CASE("otlp/http json: Content-Type application/json and the OTLP/JSON encoding") {
+  receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(3);
+  auto o = options_for(rx.endpoint(), diag);
+  o.otlp.protocol = "http/json";
+  st::otlp_http_exporter exporter(o);
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+
+  const auto reqs = rx.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].header("Content-Type") == "application/json");
+  std::string expected;
+  st::otlp::encode_json(f.batch(), expected);
+  CHECK(reqs[0].body == expected);
+  CHECK(reqs[0].body.find("\"spanId\":\"0000000000000003\"") != std::string::npos);
+  CHECK(diag.all().empty());
+}
+
+TEST_CASE("otlp/http gzip: compressed on the wire when asked, plain otherwise") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(50);  // repetitive: compresses well
+  std::string plain;
+  st::otlp::encode_protobuf(f.batch(), plain);
+
+  SUBCASE("gzip") {
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.compression = "gzip";
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].header("Content-Encoding") == "gzip");
+    // httplib inflated the body; the length on the wire was the compressed one.
+    const auto wire = std::stoul(reqs[0].header("Content-Length"));
+    CHECK(wire < plain.size() / 2);
+    CHECK(reqs[0].body == plain);
+    std::vector<decoded_span> spans;
+    CHECK(decode_request(reqs[0].body, spans));
+    CHECK(spans.size() == 50);
+  }
+  SUBCASE("none") {
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.compression = "none";
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(!reqs[0].has_header("Content-Encoding"));
+    CHECK(reqs[0].header("Content-Length") == std::to_string(plain.size()));
+    CHECK(reqs[0].body == plain);
+  }
+}
+
+TEST_CASE("otlp/http sends the configured headers and a User-Agent naming the library and version") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(1);
+
+  SUBCASE("default User-Agent") {
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.headers = {{"api-key", "s3cr3t=value"}, {"X-Tenant", "blue"}, {"Content-Type", "text/plain"}};
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].header("api-key") == "s3cr3t=value");
+    CHECK(reqs[0].header("x-tenant") == "blue");
+    CHECK(reqs[0].header("User-Agent").rfind(user_agent_prefix() + " ", 0) == 0);
+    // The exporter owns Content-Type: the configured one is ignored, and said so (by name only).
+    CHECK(reqs[0].headers.count("Content-Type") == 1);
+    CHECK(reqs[0].header("Content-Type") == "application/x-protobuf");
+    CHECK(diag.any_contains("\"Content-Type\""));
+    CHECK(!diag.any_contains("s3cr3t"));
+  }
+  SUBCASE("a configured User-Agent wins") {
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.headers = {{"user-agent", "my-app/2"}};
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].headers.count("User-Agent") == 1);
+    CHECK(reqs[0].header("User-Agent") == "my-app/2");
+  }
+}
+
+TEST_CASE("otlp/http endpoint credentials become Basic auth and never appear in diagnostics") {
+  receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) { res.status = 400; });
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(1);
+  auto o = options_for("http://user:p%40ss@127.0.0.1:" + std::to_string(rx.port()) + "/v1/traces?key=t0ken", diag);
+  st::otlp_http_exporter exporter(o);
+  CHECK(exporter.endpoint() == rx.endpoint());  // shown without credentials nor query
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  const auto reqs = rx.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].path == "/v1/traces");
+  CHECK(reqs[0].header("Authorization") == "Basic dXNlcjpwQHNz");  // base64("user:p@ss")
+  REQUIRE(!diag.all().empty());
+  CHECK(!diag.any_contains("p%40ss"));
+  CHECK(!diag.any_contains("p@ss"));
+  CHECK(!diag.any_contains("t0ken"));
+}
+
+TEST_CASE("otlp/http sends nothing for an empty batch") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  f.add_many(1);
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  CHECK(rx.count() == 1);  // only the non-empty one
+}
+
+// ============================================================ retries
+
+TEST_CASE("otlp/http 503 with Retry-After: 1 is retried once, after a second, spans not duplicated") {
+  receiver rx([](std::size_t index, const httplib::Request&, httplib::Response& res) {
+    if (index == 0) {
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+    }
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  batch_fixture f;
+  f.add_many(4);
+  auto o = options_for(rx.endpoint(), diag, &retries);
+  o.initial_backoff = 5ms;  // Retry-After must win over the (shorter) backoff
+  st::otlp_http_exporter exporter(o);
+
+  const auto start = steady::now();
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  CHECK(since(start) >= 900ms);
+  CHECK(retries.load() == 1);
+  const auto reqs = rx.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].status == 503);
+  CHECK(reqs[1].status == 200);
+  CHECK(reqs[0].body == reqs[1].body);
+  const auto spans = accepted_spans(rx);
+  CHECK(spans.size() == 4);
+  CHECK(diag.all().empty());
+}
+
+TEST_CASE("otlp/http 429, 502 and 504 without Retry-After are retried with backoff") {
+  for (const int status : {429, 502, 504}) {
+    CAPTURE(status);
+    receiver rx([status](std::size_t index, const httplib::Request&, httplib::Response& res) {
+      if (index < 2) res.status = status;
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(2);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag, &retries));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(retries.load() == 2);
+    CHECK(rx.count() == 3);
+    CHECK(accepted_spans(rx).size() == 2);
+  }
+}
+
+TEST_CASE("otlp/http 400 and 413 are final: not retried, reported with the status message") {
+  for (const int status : {400, 401, 413, 500}) {
+    CAPTURE(status);
+    receiver rx([status](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.status = status;
+      res.set_content(rpc_status(3, "span name too long"), "application/x-protobuf");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(3);
+    auto o = options_for(rx.endpoint(), diag, &retries);
+    o.otlp.headers = {{"Authorization", "Bearer top-secret"}};
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(rx.count() == 1);
+    CHECK(retries.load() == 0);
+    CHECK(diag.any_contains("HTTP " + std::to_string(status) + ": span name too long"));
+    CHECK(diag.any_contains("export of 3 spans failed"));
+    CHECK(!diag.any_contains("top-secret"));
+  }
+}
+
+TEST_CASE("otlp/http a redirect is reported, not followed") {
+  receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+    res.status = 307;
+    res.set_header("Location", "http://127.0.0.1:1/elsewhere");
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(1);
+  st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  CHECK(rx.count() == 1);
+  CHECK(diag.any_contains("HTTP 307"));
+}
+
+TEST_CASE("otlp/http connection refused, then the receiver starts: delivered by a retry, once") {
+  const int port = free_port();
+  REQUIRE(port > 0);
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  batch_fixture f;
+  f.add_many(6);
+  auto o = options_for("http://127.0.0.1:" + std::to_string(port) + "/v1/traces", diag, &retries);
+  o.initial_backoff = 100ms;
+  o.max_backoff = 100ms;
+  st::otlp_http_exporter exporter(o);
+
+  auto result = std::async(std::launch::async, [&] { return exporter.export_spans(f.batch()); });
+  // Let a few attempts fail before the receiver appears.
+  const auto start = steady::now();
+  while (retries.load() < 2 && since(start) < 4s) std::this_thread::sleep_for(5ms);
+  CHECK(retries.load() >= 2);
+  receiver rx({}, port);
+  REQUIRE(rx.ok());
+  REQUIRE(result.wait_for(10s) == std::future_status::ready);
+  CHECK(result.get() == st::export_result::success);
+  const auto spans = accepted_spans(rx);
+  CHECK(rx.count() == 1);
+  CHECK(spans.size() == 6);
+}
+
+TEST_CASE("otlp/http nothing listening: retried until the export timeout, then failure") {
+  const int port = free_port();
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  batch_fixture f;
+  f.add_many(1);
+  auto o = options_for("http://127.0.0.1:" + std::to_string(port) + "/v1/traces", diag, &retries);
+  o.export_timeout = 600ms;
+  st::otlp_http_exporter exporter(o);
+  const auto start = steady::now();
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  CHECK(since(start) < 2s);
+  CHECK(retries.load() >= 1);
+  CHECK(diag.any_contains("Connection"));
+  CHECK(diag.any_contains("export timeout"));
+}
+
+TEST_CASE("otlp/http a Retry-After beyond the export timeout fails at once instead of waiting") {
+  receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "3600");
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  batch_fixture f;
+  f.add_many(1);
+  st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag, &retries));
+  const auto start = steady::now();
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  CHECK(since(start) < 2s);
+  CHECK(rx.count() == 1);
+  CHECK(retries.load() == 0);
+  CHECK(diag.any_contains("HTTP 503"));
+  CHECK(diag.any_contains("3600000 ms"));
+}
+
+TEST_CASE("otlp/http a receiver slower than the request timeout: failure within the export timeout") {
+  receiver* self = nullptr;
+  receiver rx([&self](std::size_t, const httplib::Request&, httplib::Response&) { self->hold(5s); });
+  self = &rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  batch_fixture f;
+  f.add_many(2);
+  auto o = options_for(rx.endpoint(), diag, &retries);
+  o.otlp.timeout = 200ms;
+  o.export_timeout = 700ms;
+  st::otlp_http_exporter exporter(o);
+  const auto start = steady::now();
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  const auto took = since(start);
+  CHECK(took >= 200ms);
+  CHECK(took < 2500ms);
+  CHECK(rx.count() >= 1);  // it was sent (and retried: a timeout is transient)
+  CHECK(diag.any_contains("Read"));
+  rx.release();
+}
+
+// ============================================================ answers
+
+TEST_CASE("otlp/http partial_success is reported, not retried") {
+  SUBCASE("protobuf") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.set_content(partial_success_response(2, "2 spans had no name"), "application/x-protobuf");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(5);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag, &retries));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(rx.count() == 1);
+    CHECK(retries.load() == 0);
+    CHECK(diag.any_contains("rejected 2 of 5 spans: 2 spans had no name"));
+  }
+  SUBCASE("json") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"partialSuccess":{"rejectedSpans":"1","errorMessage":"quota \u00e9"}})", "application/json");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    batch_fixture f;
+    f.add_many(3);
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.protocol = "http/json";
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(rx.count() == 1);
+    CHECK(diag.any_contains("rejected 1 of 3 spans: quota \\xc3\\xa9"));
+  }
+  SUBCASE("an empty partial_success is full success") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.set_content(partial_success_response(0, ""), "application/x-protobuf");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    batch_fixture f;
+    f.add_many(1);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(diag.all().empty());
+  }
+}
+
+TEST_CASE("otlp/http a malformed 200 body counts as delivered and is reported") {
+  for (const bool json : {false, true}) {
+    CAPTURE(json);
+    receiver rx([json](std::size_t, const httplib::Request&, httplib::Response& res) {
+      if (json)
+        res.set_content("{\"partialSuccess\":", "application/json");
+      else
+        res.set_content(std::string("\x0a\xff\xff\xff\xff\x0f\x01", 7), "application/x-protobuf");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(2);
+    auto o = options_for(rx.endpoint(), diag, &retries);
+    if (json) o.otlp.protocol = "http/json";
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(rx.count() == 1);
+    CHECK(retries.load() == 0);
+    CHECK(diag.any_contains("unreadable"));
+  }
+}
+
+// ============================================================ size limit
+
+TEST_CASE("otlp/http a batch over 20 MiB is split into requests under the limit; an oversized span is dropped") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  const std::size_t limit = std::size_t{20} * 1024 * 1024;
+  batch_fixture f;
+  const std::string big(7 * 1024 * 1024, 'x');
+  for (int i = 0; i < 3; ++i) f.add("big").attributes.set("payload", big);
+  f.add_many(3);
+
+  st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  auto reqs = rx.requests();
+  CHECK(reqs.size() >= 2);
+  for (const auto& r : reqs) CHECK(r.body.size() <= limit);
+  auto spans = accepted_spans(rx);
+  REQUIRE(spans.size() == 6);
+  std::set<std::string> ids;
+  for (const auto& s : spans) ids.insert(s.span_id);
+  CHECK(ids.size() == 6);
+  CHECK(diag.all().empty());
+
+  SUBCASE("a span alone above the limit") {
+    batch_fixture g;
+    g.add_many(2);
+    g.add("huge").attributes.set("payload", std::string(limit + 1, 'y'));
+    g.add_many(2);
+    const std::size_t before = rx.count();
+    CHECK(exporter.export_spans(g.batch()) == st::export_result::failure);
+    CHECK(diag.any_contains("dropped span 'huge'"));
+    std::size_t delivered = 0;
+    reqs = rx.requests();
+    for (std::size_t i = before; i < reqs.size(); ++i) {
+      CHECK(reqs[i].body.size() <= limit);
+      std::vector<decoded_span> part;
+      CHECK(decode_request(reqs[i].body, part));
+      for (const auto& s : part) CHECK(s.name != "huge");
+      delivered += part.size();
+    }
+    CHECK(delivered == 4);
+  }
+}
+
+// ============================================================ shutdown
+
+TEST_CASE("otlp/http shutdown aborts a request in flight promptly; later exports fail without I/O") {
+  receiver* self = nullptr;
+  receiver rx([&self](std::size_t, const httplib::Request&, httplib::Response&) { self->hold(10s); });
+  self = &rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(2);
+  auto o = options_for(rx.endpoint(), diag);
+  o.otlp.timeout = 10s;
+  o.export_timeout = 20s;
+  st::otlp_http_exporter exporter(o);
+
+  auto result = std::async(std::launch::async, [&] { return exporter.export_spans(f.batch()); });
+  REQUIRE(rx.wait_for(1, 5s));
+  const auto start = steady::now();
+  exporter.shutdown(2s);
+  CHECK(since(start) < 1500ms);
+  REQUIRE(result.wait_for(2s) == std::future_status::ready);
+  CHECK(result.get() == st::export_result::failure);
+  CHECK(since(start) < 2s);
+  CHECK(diag.any_contains("shutting down"));
+
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+  exporter.shutdown(1s);  // idempotent
+  CHECK(rx.count() == 1);
+  CHECK(exporter.force_flush(1s));
+  rx.release();
+}
+
+TEST_CASE("otlp/http shutdown ends a backoff wait") {
+  receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "10");
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(1);
+  auto o = options_for(rx.endpoint(), diag);
+  o.export_timeout = 30s;
+  st::otlp_http_exporter exporter(o);
+  auto result = std::async(std::launch::async, [&] { return exporter.export_spans(f.batch()); });
+  REQUIRE(rx.wait_for(1, 5s));
+  std::this_thread::sleep_for(50ms);  // into the wait
+  const auto start = steady::now();
+  exporter.shutdown(1s);
+  REQUIRE(result.wait_for(2s) == std::future_status::ready);
+  CHECK(result.get() == st::export_result::failure);
+  CHECK(since(start) < 1500ms);
+  CHECK(rx.count() == 1);
+}
+
+// ============================================================ configuration
+
+TEST_CASE("otlp/http rejects what it cannot send") {
+  messages diag;
+  auto o = options_for("http://127.0.0.1:4318/v1/traces", diag);
+  SUBCASE("not a URL") {
+    o.otlp.endpoint = "localhost:4318";
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+  }
+  SUBCASE("another scheme") {
+    o.otlp.endpoint = "grpc://127.0.0.1:4317";
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+  }
+  SUBCASE("grpc protocol") {
+    o.otlp.protocol = "grpc";
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+  }
+  SUBCASE("unknown compression") {
+    o.otlp.compression = "zstd";
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+  }
+}
+
+TEST_CASE("including otlp_http_exporter.hpp registers the exporter name \"otlp\"") {
+  const auto factory = st::find_exporter_factory("otlp");
+  REQUIRE(factory);
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "otlp";
+  cfg.otlp_endpoint = "http://127.0.0.1:4318/v1/traces";
+  const st::resolved_config settings = st::resolve_config(cfg);
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  const st::exporter_environment env{settings, diag.sink(), &retries};
+  const auto exporter = factory(env);
+  REQUIRE(exporter);
+  CHECK(exporter->name() == "otlp");
+  CHECK(dynamic_cast<st::otlp_http_exporter*>(exporter.get()) != nullptr);
+}
+
+// ============================================================ HTTPS
+
+namespace {
+
+struct tls_files {
+  std::string dir, cert, key;
+  bool ok = false;
+  tls_files() {
+    char tmpl[] = "/tmp/streambus_tls_XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return;
+    dir = tmpl;
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                            "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                            " >/dev/null 2>&1";
+    ok = std::system(cmd.c_str()) == 0 && std::ifstream(cert).good();
+  }
+  ~tls_files() {
+    std::remove(cert.c_str());
+    std::remove(key.c_str());
+    if (!dir.empty()) std::remove(dir.c_str());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("otlp/https verifies the server certificate unless told not to") {
+  tls_files tls;
+  if (!tls.ok) {
+    MESSAGE("openssl command not available: HTTPS test skipped");
+    return;
+  }
+  httplib::SSLServer server(tls.cert.c_str(), tls.key.c_str());
+  REQUIRE(server.is_valid());
+  std::atomic<int> received{0};
+  server.Post("/v1/traces", [&](const httplib::Request&, httplib::Response& res) {
+    ++received;
+    res.status = 200;
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  const auto start = steady::now();
+  while (!server.is_running() && since(start) < 5s) std::this_thread::sleep_for(1ms);
+  const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/v1/traces";
+
+  batch_fixture f;
+  f.add_many(1);
+  messages diag;
+  std::atomic<std::uint64_t> retries{0};
+  {
+    st::otlp_http_exporter exporter(options_for(endpoint, diag, &retries));  // verification on by default
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(received.load() == 0);
+    CHECK(retries.load() == 0);  // a certificate problem is not transient
+    CHECK(diag.any_contains("SSL"));
+  }
+  {
+    auto o = options_for(endpoint, diag);
+    o.otlp.certificate = tls.cert;  // trust the self-signed certificate
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(received.load() == 1);
+  }
+  {
+    auto o = options_for(endpoint, diag);
+    o.otlp.insecure = true;
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(received.load() == 2);
+  }
+  server.stop();
+  thread.join();
+}
+
+// ============================================================ parsing helpers
+
+TEST_CASE("Retry-After: delay-seconds and the three HTTP-date forms") {
+  namespace oh = st::detail::otlp_http;
+  const std::int64_t t = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
+  CHECK(oh::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == t);
+  CHECK(oh::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == t);
+  CHECK(oh::parse_http_date("Sun Nov  6 08:49:37 1994") == t);
+  CHECK(oh::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT") == 0);
+  CHECK(oh::parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT") == 1835481599);
+  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 08:49:37"));
+  CHECK(!oh::parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"));
+  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 8:49:37 GMT"));
+  CHECK(!oh::parse_http_date(""));
+
+  using ms = std::chrono::milliseconds;
+  CHECK(oh::parse_retry_after("120", t) == ms(120000));
+  CHECK(oh::parse_retry_after(" 0 ", t) == ms(0));
+  CHECK(oh::parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", t) == ms(30000));
+  CHECK(oh::parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", t) == ms(0));  // in the past: now
+  CHECK(oh::parse_retry_after("99999999999999999999999", t) == ms(10000000LL * 1000));
+  CHECK(!oh::parse_retry_after("-5", t));
+  CHECK(!oh::parse_retry_after("1.5", t));
+  CHECK(!oh::parse_retry_after("soon", t));
+  CHECK(!oh::parse_retry_after("", t));
+}
+
+TEST_CASE("response bodies: partial_success readers never crash on garbage") {
+  namespace oh = st::detail::otlp_http;
+  oh::partial_success ps;
+  CHECK(oh::parse_protobuf_response("", ps));
+  CHECK(!ps.any());
+  CHECK(oh::parse_protobuf_response(partial_success_response(-1, "x"), ps));
+  CHECK(ps.rejected_spans == -1);
+  CHECK(ps.error_message == "x");
+  for (const std::string& bad : {std::string("\x0a"), std::string("\x0a\x05\x08"), std::string("\x0b"),
+                                std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"), std::string("\x00", 1)}) {
+    oh::partial_success p;
+    CHECK(!oh::parse_protobuf_response(bad, p));
+  }
+  CHECK(oh::protobuf_status_message(rpc_status(8, "slow down")) == "slow down");
+  CHECK(oh::protobuf_status_message("\x12\x09short").empty());
+
+  const auto json = [](std::string_view body, std::int64_t rejected, std::string_view message) {
+    oh::partial_success p;
+    const bool ok = oh::parse_json_response(body, p);
+    return ok && p.rejected_spans == rejected && p.error_message == message;
+  };
+  CHECK(json("{}", 0, ""));
+  CHECK(json(" { \"partialSuccess\" : { } } ", 0, ""));
+  CHECK(json(R"({"partialSuccess":null})", 0, ""));
+  CHECK(json(R"({"partialSuccess":{"rejectedSpans":7,"errorMessage":"a\"b\\n\n"}})", 7, "a\"b\\n\n"));
+  CHECK(json(R"({"partial_success":{"rejected_spans":"3","error_message":"x"},"other":[1,{"a":null},true]})", 3,
+             "x"));
+  CHECK(json(R"({"partialSuccess":{"errorMessage":"\ud83d\ude00 \ud800"}})", 0, "\xF0\x9F\x98\x80 \xEF\xBF\xBD"));
+  oh::partial_success p;
+  for (const std::string& bad :
+       {std::string(""), std::string("[]"), std::string("{"), std::string("{\"a\":}"), std::string("{} x"),
+        std::string(R"({"partialSuccess":{"rejectedSpans":1.5}})"), std::string(R"({"partialSuccess":[]})"),
+        std::string(R"({"a":"unterminated)"), std::string("{\"a\":\"\x01\"}"), std::string(R"({"a":01})"),
+        std::string(R"({"partialSuccess":{"rejectedSpans":"99999999999999999999"}})"),
+        std::string(100000, '[')}) {
+    CAPTURE(bad.substr(0, 40));
+    CHECK(!oh::parse_json_response(bad, p));
+  }
+  std::string deep = "{\"a\":";
+  for (int i = 0; i < 100000; ++i) deep += '[';
+  CHECK(!oh::parse_json_response(deep, p));  // depth-limited, no stack overflow
+}
