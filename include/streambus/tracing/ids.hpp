@@ -50,19 +50,34 @@ bool all_zero(const std::array<std::uint8_t, N>& bytes) noexcept {
   return acc == 0;
 }
 
-// Big-endian load of n bytes: ids are compared and sampled as the number
-// their hex form spells.
-inline std::uint64_t load_be(const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
+// Big-endian loads and stores: ids are compared and sampled as the number
+// their hex form spells. memcpy + byte swap compiles to a load and a bswap.
+inline std::uint64_t bswap64(std::uint64_t v) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_bswap64(v);
+#else
+  std::uint64_t r = 0;
+  for (int i = 0; i < 8; ++i) r = (r << 8) | ((v >> (8 * i)) & 0xff);
+  return r;
+#endif
+}
+
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+inline std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return host_is_little_endian() ? bswap64(v) : v;
 }
 
 inline void store_be(std::uint64_t v, std::uint8_t* p) noexcept {
-  for (int i = 7; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v & 0xff);
-    v >>= 8;
-  }
+  if (host_is_little_endian()) v = bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
 }  // namespace detail
@@ -102,12 +117,17 @@ class basic_id {
     return s;
   }
 
-  constexpr bool valid() const noexcept {
-    for (auto b : bytes_)
-      if (b != 0) return true;
-    return false;
+  bool valid() const noexcept {
+    static_assert(N % 8 == 0, "ids are whole 64-bit words");
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < N; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes_.data() + i, 8);
+      acc |= word;
+    }
+    return acc != 0;
   }
-  constexpr explicit operator bool() const noexcept { return valid(); }
+  explicit operator bool() const noexcept { return valid(); }
 
   constexpr const bytes_type& bytes() const noexcept { return bytes_; }
   const std::uint8_t* data() const noexcept { return bytes_.data(); }
@@ -138,8 +158,8 @@ class trace_id : public basic_id<16> {
   }
   static trace_id from_hex(std::string_view hex) noexcept { return basic_id::from_hex(hex); }
   using basic_id::from_hex;
-  std::uint64_t high() const noexcept { return detail::load_be(bytes_.data(), 8); }
-  std::uint64_t low() const noexcept { return detail::load_be(bytes_.data() + 8, 8); }
+  std::uint64_t high() const noexcept { return detail::load_be64(bytes_.data()); }
+  std::uint64_t low() const noexcept { return detail::load_be64(bytes_.data() + 8); }
   /// The 56 rightmost bits: the randomness W3C Level 2 guarantees when the
   /// `random` flag is set, and the input of the ratio sampler.
   std::uint64_t randomness() const noexcept { return low() & ((std::uint64_t{1} << 56) - 1); }
@@ -158,7 +178,7 @@ class span_id : public basic_id<8> {
   }
   static span_id from_hex(std::string_view hex) noexcept { return basic_id::from_hex(hex); }
   using basic_id::from_hex;
-  std::uint64_t value() const noexcept { return detail::load_be(bytes_.data(), 8); }
+  std::uint64_t value() const noexcept { return detail::load_be64(bytes_.data()); }
 };
 
 STREAMBUS_TRACING_END_NAMESPACE

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,8 +93,8 @@ class trace_state {
   }
 
   /// Canonical re-serialisation: "k1=v1,k2=v2", no OWS.
-  std::string_view header() const noexcept { return header_; }
-  bool empty() const noexcept { return header_.empty(); }
+  std::string_view header() const noexcept { return header_ ? std::string_view(*header_) : std::string_view(); }
+  bool empty() const noexcept { return !header_ || header_->empty(); }
   std::size_t size() const noexcept;
   /// The value of `key` (a view into this state), or nullopt.
   std::optional<std::string_view> get(std::string_view key) const noexcept;
@@ -108,7 +109,7 @@ class trace_state {
   /// Calls f(key, value) for every member, left to right.
   template <class F>
   void for_each(F&& f) const {
-    detail::tc_for_each_member(header_, [&f](std::string_view member) {
+    detail::tc_for_each_member(header(), [&f](std::string_view member) {
       const std::size_t eq = member.find('=');
       f(member.substr(0, eq), member.substr(eq + 1));
       return true;
@@ -118,11 +119,21 @@ class trace_state {
   static bool valid_key(std::string_view key) noexcept;
   static bool valid_value(std::string_view value) noexcept;
 
-  friend bool operator==(const trace_state& a, const trace_state& b) noexcept { return a.header_ == b.header_; }
+  friend bool operator==(const trace_state& a, const trace_state& b) noexcept { return a.header() == b.header(); }
   friend bool operator!=(const trace_state& a, const trace_state& b) noexcept { return !(a == b); }
 
  private:
-  std::string header_;
+  // Shared and immutable: copying a trace_state (every span copies its
+  // parent's) is a pointer copy, and no copy at all costs anything when the
+  // state is empty, which is almost always.
+  void assign(std::string text) {
+    if (text.empty())
+      header_.reset();
+    else
+      header_ = std::make_shared<const std::string>(std::move(text));
+  }
+
+  std::shared_ptr<const std::string> header_;
 };
 
 inline bool trace_state::valid_key(std::string_view key) noexcept {
@@ -178,20 +189,20 @@ inline bool trace_state::parse(std::string_view header, trace_state& out) {
       canonical.append(members[i].data(), members[i].size());
     }
   }
-  out.header_ = std::move(canonical);
+  out.assign(std::move(canonical));
   return true;
 }
 
 inline std::size_t trace_state::size() const noexcept {
-  if (header_.empty()) return 0;
+  if (empty()) return 0;
   std::size_t n = 1;
-  for (const char c : header_) n += (c == ',') ? 1 : 0;
+  for (const char c : header()) n += (c == ',') ? 1 : 0;
   return n;
 }
 
 inline std::optional<std::string_view> trace_state::get(std::string_view key) const noexcept {
   std::optional<std::string_view> found;
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) != key) return true;
     found = member.substr(key.size() + 1);
     return false;
@@ -202,13 +213,13 @@ inline std::optional<std::string_view> trace_state::get(std::string_view key) co
 inline trace_state trace_state::set(std::string_view key, std::string_view value) const {
   if (!valid_key(key) || !valid_value(value)) return *this;
   trace_state result;
-  std::string& s = result.header_;
-  s.reserve(key.size() + 1 + value.size() + 1 + header_.size());
+  std::string s;
+  s.reserve(key.size() + 1 + value.size() + 1 + header().size());
   s.append(key.data(), key.size());
   s.push_back('=');
   s.append(value.data(), value.size());
   std::size_t count = 1;
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) == key) return true;  // the old entry of this key
     if (count == max_members) return false;                 // truncate from the right
     s.push_back(',');
@@ -216,20 +227,22 @@ inline trace_state trace_state::set(std::string_view key, std::string_view value
     ++count;
     return true;
   });
+  result.assign(std::move(s));
   return result;
 }
 
 inline trace_state trace_state::erase(std::string_view key) const {
   if (!get(key)) return *this;
   trace_state result;
-  std::string& s = result.header_;
-  s.reserve(header_.size());
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  std::string s;
+  s.reserve(header().size());
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) == key) return true;
     if (!s.empty()) s.push_back(',');
     s.append(member.data(), member.size());
     return true;
   });
+  result.assign(std::move(s));
   return result;
 }
 
