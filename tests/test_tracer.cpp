@@ -549,3 +549,39 @@ TEST_CASE("a thread that exits while its current span is ended elsewhere leaks n
   handed_over.end();  // the origin thread's stack is already gone: exported normally
   CHECK(f.spans().size() == 1);
 }
+
+TEST_CASE("the tracer injects and extracts through the configured propagators") {
+  st::config cfg;
+  cfg.propagators = "b3,jaeger";
+  fixture f(cfg);
+  std::map<std::string, std::string> headers;
+  st::span_context sent;
+  {
+    auto span = f.tracer.start("client");
+    sent = span.context();
+    f.tracer.inject(headers);
+  }
+  CHECK(headers.count("traceparent") == 0);
+  REQUIRE(headers.count("b3") == 1);
+  REQUIRE(headers.count("uber-trace-id") == 1);
+  CHECK(headers["b3"].find(sent.trace_id().to_hex()) == 0);
+  const auto got = f.tracer.extract(headers);
+  CHECK(got.trace_id() == sent.trace_id());
+  CHECK(got.span_id() == sent.span_id());
+  CHECK(got.sampled());
+  CHECK(got.is_remote());
+}
+
+TEST_CASE("baggage travels beside the context with the default propagators") {
+  fixture f;
+  std::map<std::string, std::string> headers;
+  auto span = f.tracer.start("op");
+  const auto bag = st::baggage().set("tenant", "acme corp");
+  f.tracer.inject(span.context(), bag, headers);
+  CHECK(headers.count("traceparent") == 1);
+  REQUIRE(headers.count("baggage") == 1);
+  const auto [ctx, got] = f.tracer.extract_with_baggage(headers);
+  CHECK(ctx.span_id() == span.context().span_id());
+  REQUIRE(got.get("tenant").has_value());
+  CHECK(*got.get("tenant") == "acme corp");
+}

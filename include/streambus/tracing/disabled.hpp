@@ -11,8 +11,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "attributes.hpp"
+#include "baggage.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "span_kind.hpp"
@@ -77,7 +79,13 @@ class tracer {
   template <class Carrier>
   void inject(const span_context&, Carrier&) const noexcept {}
   template <class Carrier>
+  void inject(const span_context&, const baggage&, Carrier&) const noexcept {}
+  template <class Carrier>
   span_context extract(const Carrier&) const noexcept {
+    return {};
+  }
+  template <class Carrier>
+  std::pair<span_context, baggage> extract_with_baggage(const Carrier&) const noexcept {
     return {};
   }
   void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}

@@ -47,7 +47,9 @@
 #include "exporter_registry.hpp"
 #include "file_exporter.hpp"
 #include "ids.hpp"
+#include "baggage.hpp"
 #include "propagation.hpp"
+#include "propagators.hpp"
 #include "sampler.hpp"
 #include "span_data.hpp"
 #include "span_options.hpp"
@@ -213,6 +215,7 @@ class tracer_state {
                std::function<void(std::string_view)> on_diagnostic)
       : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
+    propagators_ = parse_propagators(settings_.propagators);
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -234,6 +237,8 @@ class tracer_state {
   const instrumentation_scope& scope() const noexcept { return scope_; }
   detail::diagnostics& diagnostics() noexcept { return *diagnostics_; }
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
+  /// The propagators in force (config.propagators / OTEL_PROPAGATORS).
+  const std::vector<propagator_kind>& propagators() const noexcept { return propagators_; }
 
   /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
@@ -327,6 +332,7 @@ class tracer_state {
   }
 
   resolved_config settings_;
+  std::vector<propagator_kind> propagators_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
@@ -560,19 +566,32 @@ class tracer {
   }
 
   // --- propagation -----------------------------------------------------------
+  // Through the configured propagators (default W3C tracecontext + baggage;
+  // also b3, b3multi, jaeger: config.propagators / OTEL_PROPAGATORS).
+
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ != nullptr) streambus::tracing::inject(current_context(), carrier);
+    if (state_ != nullptr) inject_all(state_->propagators(), current_context(), baggage{}, carrier);
   }
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ != nullptr) streambus::tracing::inject(ctx, carrier);
+    if (state_ != nullptr) inject_all(state_->propagators(), ctx, baggage{}, carrier);
+  }
+  /// Writes a context and baggage entries.
+  template <class Carrier>
+  void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
+    if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);
   }
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    return state_ != nullptr ? streambus::tracing::extract(carrier) : span_context{};
+    return state_ != nullptr ? extract_all(state_->propagators(), carrier).first : span_context{};
+  }
+  /// Reads the remote parent and the baggage entries.
+  template <class Carrier>
+  std::pair<span_context, baggage> extract_with_baggage(const Carrier& carrier) const {
+    return state_ != nullptr ? extract_all(state_->propagators(), carrier) : std::pair<span_context, baggage>{};
   }
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
