@@ -302,10 +302,10 @@ class tracer_state {
       exporter_environment env{settings_, [diag](std::string_view m) { diag->report(m); }, retries_.get()};
       return factory(env);
     }
-    if (name == "otlp") {
+    if (name == "otlp" || name == "jaeger" || name == "zipkin") {
       const std::string how =
-          "the OTLP/HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one "
-          "source file and link cpp-httplib (CMake: streambus::tracing_http)";
+          "the HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one source "
+          "file and link cpp-httplib (CMake: streambus::tracing_http)";
       // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
       if (settings_.exporters_defaulted) {
         diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
@@ -313,10 +313,10 @@ class tracer_state {
                              "(console, file, none)");
         return nullptr;
       }
-      throw config_error("exporter 'otlp' is not available: " + how);
+      throw config_error("exporter '" + name + "' is not available: " + how);
     }
-    throw config_error("exporter '" + name + "' is not available in this version of streambus tracing yet "
-                       "(available: otlp, file, console, memory, none)");
+    throw config_error("exporter '" + name + "' is not available (built in: console, file, memory, none; "
+                       "with the HTTP transport: otlp, jaeger, zipkin)");
   }
 
   void build_resource() {
