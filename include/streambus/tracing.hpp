@@ -37,3 +37,5 @@
 #include "tracing/console_exporter.hpp"
 #include "tracing/tracer.hpp"
 #endif
+
+#include "tracing/instrumentation.hpp"

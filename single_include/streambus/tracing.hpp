@@ -98,19 +98,34 @@ bool all_zero(const std::array<std::uint8_t, N>& bytes) noexcept {
   return acc == 0;
 }
 
-// Big-endian load of n bytes: ids are compared and sampled as the number
-// their hex form spells.
-inline std::uint64_t load_be(const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
+// Big-endian loads and stores: ids are compared and sampled as the number
+// their hex form spells. memcpy + byte swap compiles to a load and a bswap.
+inline std::uint64_t bswap64(std::uint64_t v) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_bswap64(v);
+#else
+  std::uint64_t r = 0;
+  for (int i = 0; i < 8; ++i) r = (r << 8) | ((v >> (8 * i)) & 0xff);
+  return r;
+#endif
+}
+
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+inline std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return host_is_little_endian() ? bswap64(v) : v;
 }
 
 inline void store_be(std::uint64_t v, std::uint8_t* p) noexcept {
-  for (int i = 7; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v & 0xff);
-    v >>= 8;
-  }
+  if (host_is_little_endian()) v = bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
 }  // namespace detail
@@ -150,12 +165,17 @@ class basic_id {
     return s;
   }
 
-  constexpr bool valid() const noexcept {
-    for (auto b : bytes_)
-      if (b != 0) return true;
-    return false;
+  bool valid() const noexcept {
+    static_assert(N % 8 == 0, "ids are whole 64-bit words");
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < N; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes_.data() + i, 8);
+      acc |= word;
+    }
+    return acc != 0;
   }
-  constexpr explicit operator bool() const noexcept { return valid(); }
+  explicit operator bool() const noexcept { return valid(); }
 
   constexpr const bytes_type& bytes() const noexcept { return bytes_; }
   const std::uint8_t* data() const noexcept { return bytes_.data(); }
@@ -186,8 +206,8 @@ class trace_id : public basic_id<16> {
   }
   static trace_id from_hex(std::string_view hex) noexcept { return basic_id::from_hex(hex); }
   using basic_id::from_hex;
-  std::uint64_t high() const noexcept { return detail::load_be(bytes_.data(), 8); }
-  std::uint64_t low() const noexcept { return detail::load_be(bytes_.data() + 8, 8); }
+  std::uint64_t high() const noexcept { return detail::load_be64(bytes_.data()); }
+  std::uint64_t low() const noexcept { return detail::load_be64(bytes_.data() + 8); }
   /// The 56 rightmost bits: the randomness W3C Level 2 guarantees when the
   /// `random` flag is set, and the input of the ratio sampler.
   std::uint64_t randomness() const noexcept { return low() & ((std::uint64_t{1} << 56) - 1); }
@@ -206,7 +226,7 @@ class span_id : public basic_id<8> {
   }
   static span_id from_hex(std::string_view hex) noexcept { return basic_id::from_hex(hex); }
   using basic_id::from_hex;
-  std::uint64_t value() const noexcept { return detail::load_be(bytes_.data(), 8); }
+  std::uint64_t value() const noexcept { return detail::load_be64(bytes_.data()); }
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -227,6 +247,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 //   chr              = %x20 / nblk-chr
 //   OWS              = *( SP / HTAB )
 
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -299,8 +320,8 @@ class trace_state {
   }
 
   /// Canonical re-serialisation: "k1=v1,k2=v2", no OWS.
-  std::string_view header() const noexcept { return header_; }
-  bool empty() const noexcept { return header_.empty(); }
+  std::string_view header() const noexcept { return header_ ? std::string_view(*header_) : std::string_view(); }
+  bool empty() const noexcept { return !header_ || header_->empty(); }
   std::size_t size() const noexcept;
   /// The value of `key` (a view into this state), or nullopt.
   std::optional<std::string_view> get(std::string_view key) const noexcept;
@@ -315,7 +336,7 @@ class trace_state {
   /// Calls f(key, value) for every member, left to right.
   template <class F>
   void for_each(F&& f) const {
-    detail::tc_for_each_member(header_, [&f](std::string_view member) {
+    detail::tc_for_each_member(header(), [&f](std::string_view member) {
       const std::size_t eq = member.find('=');
       f(member.substr(0, eq), member.substr(eq + 1));
       return true;
@@ -325,11 +346,21 @@ class trace_state {
   static bool valid_key(std::string_view key) noexcept;
   static bool valid_value(std::string_view value) noexcept;
 
-  friend bool operator==(const trace_state& a, const trace_state& b) noexcept { return a.header_ == b.header_; }
+  friend bool operator==(const trace_state& a, const trace_state& b) noexcept { return a.header() == b.header(); }
   friend bool operator!=(const trace_state& a, const trace_state& b) noexcept { return !(a == b); }
 
  private:
-  std::string header_;
+  // Shared and immutable: copying a trace_state (every span copies its
+  // parent's) is a pointer copy, and no copy at all costs anything when the
+  // state is empty, which is almost always.
+  void assign(std::string text) {
+    if (text.empty())
+      header_.reset();
+    else
+      header_ = std::make_shared<const std::string>(std::move(text));
+  }
+
+  std::shared_ptr<const std::string> header_;
 };
 
 inline bool trace_state::valid_key(std::string_view key) noexcept {
@@ -385,20 +416,20 @@ inline bool trace_state::parse(std::string_view header, trace_state& out) {
       canonical.append(members[i].data(), members[i].size());
     }
   }
-  out.header_ = std::move(canonical);
+  out.assign(std::move(canonical));
   return true;
 }
 
 inline std::size_t trace_state::size() const noexcept {
-  if (header_.empty()) return 0;
+  if (empty()) return 0;
   std::size_t n = 1;
-  for (const char c : header_) n += (c == ',') ? 1 : 0;
+  for (const char c : header()) n += (c == ',') ? 1 : 0;
   return n;
 }
 
 inline std::optional<std::string_view> trace_state::get(std::string_view key) const noexcept {
   std::optional<std::string_view> found;
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) != key) return true;
     found = member.substr(key.size() + 1);
     return false;
@@ -409,13 +440,13 @@ inline std::optional<std::string_view> trace_state::get(std::string_view key) co
 inline trace_state trace_state::set(std::string_view key, std::string_view value) const {
   if (!valid_key(key) || !valid_value(value)) return *this;
   trace_state result;
-  std::string& s = result.header_;
-  s.reserve(key.size() + 1 + value.size() + 1 + header_.size());
+  std::string s;
+  s.reserve(key.size() + 1 + value.size() + 1 + header().size());
   s.append(key.data(), key.size());
   s.push_back('=');
   s.append(value.data(), value.size());
   std::size_t count = 1;
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) == key) return true;  // the old entry of this key
     if (count == max_members) return false;                 // truncate from the right
     s.push_back(',');
@@ -423,20 +454,22 @@ inline trace_state trace_state::set(std::string_view key, std::string_view value
     ++count;
     return true;
   });
+  result.assign(std::move(s));
   return result;
 }
 
 inline trace_state trace_state::erase(std::string_view key) const {
   if (!get(key)) return *this;
   trace_state result;
-  std::string& s = result.header_;
-  s.reserve(header_.size());
-  detail::tc_for_each_member(header_, [&](std::string_view member) {
+  std::string s;
+  s.reserve(header().size());
+  detail::tc_for_each_member(header(), [&](std::string_view member) {
     if (detail::tc_member_key(member) == key) return true;
     if (!s.empty()) s.push_back(',');
     s.append(member.data(), member.size());
     return true;
   });
+  result.assign(std::move(s));
   return result;
 }
 
@@ -767,6 +800,919 @@ span_context extract(const Carrier& carrier) {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/propagation.hpp ----
+// ---- begin streambus/tracing/baggage.hpp ----
+// W3C Baggage: application-defined key/value pairs that travel with a request
+// in the `baggage` header, independently of the trace context.
+//
+// Grammar (W3C "Propagation format for distributed context: Baggage"):
+//   baggage-string = list-member 0*179( OWS "," OWS list-member )
+//   list-member    = key OWS "=" OWS value *( OWS ";" OWS property )
+//   property       = key OWS "=" OWS value / key OWS
+//   key            = token                      ; RFC 7230 section 3.2.6
+//   value          = *baggage-octet             ; a percent-encoded UTF-8 string
+//   baggage-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+// Values are percent-decoded on receipt (sequences that are not UTF-8 become
+// U+FFFD) and percent-encoded when sent. Properties ("metadata") have no
+// meaning given by the spec: they are kept as received, in canonical form
+// ("k1;k2=v2", optional whitespace removed), and sent back unchanged.
+//
+// Limits: a platform MUST propagate at least 64 list-members and every
+// baggage-string of 8192 bytes or less; beyond that members MAY be dropped.
+// This implementation keeps (and sends) at most 64 members and 8192 bytes:
+// members past either limit are dropped, whole, never cut.
+//
+// Several `baggage` headers are joined with "," (RFC 7230 field combination).
+// A member that does not follow the grammar is dropped alone; the rest of the
+// header is kept (the spec allows removing an entry that is not well-formed).
+
+#include <vector>
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+inline constexpr std::string_view baggage_header = "baggage";
+
+namespace detail {
+
+constexpr bool bg_is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+constexpr std::string_view bg_trim(std::string_view s) noexcept {
+  while (!s.empty() && bg_is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && bg_is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 7230 tchar.
+constexpr bool bg_is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
+    default: return false;
+  }
+}
+
+constexpr bool bg_is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (const char c : s)
+    if (!bg_is_tchar(c)) return false;
+  return true;
+}
+
+constexpr bool bg_is_baggage_octet(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u <= 0x2B) || (u >= 0x2D && u <= 0x3A) || (u >= 0x3C && u <= 0x5B) ||
+         (u >= 0x5D && u <= 0x7E);
+}
+
+constexpr bool bg_is_value(std::string_view s) noexcept {
+  for (const char c : s)
+    if (!bg_is_baggage_octet(c)) return false;
+  return true;
+}
+
+constexpr int bg_hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 unreserved characters: the only ones sent unescaped.
+constexpr bool bg_is_unreserved(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+/// Appends `s` percent-encoded: every byte but the unreserved ones as %XX.
+inline void percent_encode(std::string_view s, std::string& out) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (const char c : s) {
+    if (bg_is_unreserved(c)) {
+      out.push_back(c);
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 0x0f]);
+    }
+  }
+}
+
+inline std::size_t percent_encoded_size(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (const char c : s) n += bg_is_unreserved(c) ? 1 : 3;
+  return n;
+}
+
+// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0 (the
+// Unicode Standard's "Well-Formed UTF-8 Byte Sequences" table).
+inline std::size_t bg_utf8_length(const unsigned char* p, std::size_t n) noexcept {
+  const unsigned char b0 = p[0];
+  if (b0 < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 == 0xE0) {
+    len = 3, lo = 0xA0;
+  } else if (b0 == 0xED) {
+    len = 3, hi = 0x9F;
+  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
+    len = 3;
+  } else if (b0 == 0xF0) {
+    len = 4, lo = 0x90;
+  } else if (b0 == 0xF4) {
+    len = 4, hi = 0x8F;
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
+    len = 4;
+  } else {
+    return 0;
+  }
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (std::size_t i = 2; i < len; ++i)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+/// Replaces every ill-formed UTF-8 sequence in `s` by U+FFFD (one per byte
+/// that cannot start or continue a valid sequence).
+inline void bg_sanitize_utf8(std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t len = bg_utf8_length(p + i, n - i);
+    if (len == 0) break;
+    i += len;
+  }
+  if (i == n) return;  // the common case: valid, untouched
+  std::string fixed(s.data(), i);
+  while (i < n) {
+    const std::size_t len = bg_utf8_length(p + i, n - i);
+    if (len == 0) {
+      fixed.append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      fixed.append(s.data() + i, len);
+      i += len;
+    }
+  }
+  s.swap(fixed);
+}
+
+/// Percent-decodes `s` into `out` (replacing it) and makes it valid UTF-8.
+/// False on a malformed escape ('%' not followed by two hex digits).
+inline bool percent_decode(std::string_view s, std::string& out) {
+  out.clear();
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (s.size() - i < 3) return false;
+    const int hi = bg_hex_value(s[i + 1]);
+    const int lo = bg_hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>((hi << 4) | lo));
+    i += 2;
+  }
+  bg_sanitize_utf8(out);
+  return true;
+}
+
+// Canonical properties ("k1;k2=v2", no OWS), or nullopt when one is malformed.
+inline std::optional<std::string> bg_canonical_properties(std::string_view props) {
+  std::string out;
+  while (true) {
+    const std::size_t semi = props.find(';');
+    const std::string_view prop = bg_trim(props.substr(0, semi));
+    const std::size_t eq = prop.find('=');
+    const std::string_view key = bg_trim(prop.substr(0, eq));
+    if (!bg_is_token(key)) return std::nullopt;
+    if (!out.empty()) out.push_back(';');
+    out.append(key.data(), key.size());
+    if (eq != std::string_view::npos) {
+      const std::string_view value = bg_trim(prop.substr(eq + 1));
+      if (!bg_is_value(value)) return std::nullopt;
+      out.push_back('=');
+      out.append(value.data(), value.size());
+    }
+    if (semi == std::string_view::npos) return out;
+    props.remove_prefix(semi + 1);
+  }
+}
+
+}  // namespace detail
+
+/// Immutable baggage: an ordered list of unique keys, each with a (decoded,
+/// UTF-8) value and optional properties. Modifiers return a new baggage.
+class baggage {
+ public:
+  static constexpr std::size_t max_members = 64;
+  static constexpr std::size_t max_bytes = 8192;
+
+  struct entry {
+    std::string key;
+    std::string value;       // decoded
+    std::string properties;  // canonical wire form, e.g. "p1;p2=v2"; empty when none
+
+    friend bool operator==(const entry& a, const entry& b) {
+      return a.key == b.key && a.value == b.value && a.properties == b.properties;
+    }
+    friend bool operator!=(const entry& a, const entry& b) { return !(a == b); }
+  };
+
+  baggage() = default;
+
+  /// Parses a (possibly joined) baggage header. Never fails: malformed members
+  /// are dropped, a repeated key keeps its first position and its last value,
+  /// and members beyond max_members or max_bytes are dropped.
+  static baggage from_header(std::string_view header);
+
+  /// The header value: members joined by ",", values percent-encoded. Members
+  /// that would exceed max_members or max_bytes are left out. Empty when the
+  /// baggage is.
+  std::string header() const;
+
+  bool empty() const noexcept { return entries_.empty(); }
+  std::size_t size() const noexcept { return entries_.size(); }
+  const std::vector<entry>& entries() const noexcept { return entries_; }
+
+  /// The value of `key` (a view into this baggage), or nullopt.
+  std::optional<std::string_view> get(std::string_view key) const noexcept {
+    const entry* e = find(key);
+    if (e == nullptr) return std::nullopt;
+    return std::string_view(e->value);
+  }
+  const entry* find(std::string_view key) const noexcept {
+    for (const entry& e : entries_)
+      if (e.key == key) return &e;
+    return nullptr;
+  }
+
+  /// New baggage with key = value (replacing the value and properties of an
+  /// existing key in place, appending a new one). The key must be an RFC 7230
+  /// token and the properties (if any) well-formed ("k", "k=v", joined by
+  /// ";"); otherwise the result is an unchanged copy. The value may be any
+  /// string (ill-formed UTF-8 becomes U+FFFD); it is percent-encoded on the wire.
+  baggage set(std::string_view key, std::string_view value, std::string_view properties = {}) const;
+  /// New baggage without `key` (an unchanged copy if absent).
+  baggage erase(std::string_view key) const;
+
+  static bool valid_key(std::string_view key) noexcept { return detail::bg_is_token(key); }
+
+  friend bool operator==(const baggage& a, const baggage& b) { return a.entries_ == b.entries_; }
+  friend bool operator!=(const baggage& a, const baggage& b) { return !(a == b); }
+
+ private:
+  // Sets in place; false if the key is invalid.
+  bool assign(std::string_view key, std::string value, std::string properties) {
+    if (!valid_key(key)) return false;
+    for (entry& e : entries_) {
+      if (e.key == key) {
+        e.value = std::move(value);
+        e.properties = std::move(properties);
+        return true;
+      }
+    }
+    entries_.push_back(entry{std::string(key), std::move(value), std::move(properties)});
+    return true;
+  }
+
+  // Bytes of the member on the wire (without the separating comma).
+  static std::size_t wire_size(const entry& e) noexcept {
+    return e.key.size() + 1 + detail::percent_encoded_size(e.value) +
+           (e.properties.empty() ? 0 : 1 + e.properties.size());
+  }
+
+  std::vector<entry> entries_;
+};
+
+inline baggage baggage::from_header(std::string_view header) {
+  baggage result;
+  std::size_t bytes = 0;
+  std::string value;
+  while (!header.empty() && result.entries_.size() < max_members) {
+    const std::size_t comma = header.find(',');
+    const std::string_view member = detail::bg_trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (member.empty()) continue;  // RFC 7230 lists may hold empty elements
+
+    const std::size_t semi = member.find(';');
+    const std::string_view pair = member.substr(0, semi);
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = detail::bg_trim(pair.substr(0, eq));
+    const std::string_view raw = detail::bg_trim(pair.substr(eq + 1));  // may hold more '='
+    if (!detail::bg_is_token(key) || !detail::bg_is_value(raw) || !detail::percent_decode(raw, value)) continue;
+    std::string properties;
+    if (semi != std::string_view::npos) {
+      auto canonical = detail::bg_canonical_properties(member.substr(semi + 1));
+      if (!canonical) continue;
+      properties = std::move(*canonical);
+    }
+
+    const entry candidate{std::string(key), value, std::move(properties)};
+    const std::size_t size = wire_size(candidate);
+    const entry* existing = result.find(key);
+    const std::size_t old = existing ? wire_size(*existing) + 1 : 0;
+    const std::size_t total = bytes - old + size + 1;  // +1: a comma per member, one too many
+    if (total - 1 > max_bytes) continue;
+    bytes = total;
+    result.assign(key, candidate.value, candidate.properties);
+  }
+  return result;
+}
+
+inline std::string baggage::header() const {
+  std::string out;
+  std::size_t count = 0;
+  for (const entry& e : entries_) {
+    if (count == max_members) break;
+    const std::size_t add = wire_size(e) + (out.empty() ? 0 : 1);
+    if (out.size() + add > max_bytes) continue;  // drop this one, a smaller one may still fit
+    if (!out.empty()) out.push_back(',');
+    out.append(e.key);
+    out.push_back('=');
+    detail::percent_encode(e.value, out);
+    if (!e.properties.empty()) {
+      out.push_back(';');
+      out.append(e.properties);
+    }
+    ++count;
+  }
+  return out;
+}
+
+inline baggage baggage::set(std::string_view key, std::string_view value, std::string_view properties) const {
+  std::string canonical;
+  if (!detail::bg_trim(properties).empty()) {
+    auto parsed = detail::bg_canonical_properties(properties);
+    if (!parsed) return *this;
+    canonical = std::move(*parsed);
+  }
+  std::string v(value);
+  detail::bg_sanitize_utf8(v);
+  baggage result = *this;
+  result.assign(key, std::move(v), std::move(canonical));
+  return result;
+}
+
+inline baggage baggage::erase(std::string_view key) const {
+  baggage result;
+  result.entries_.reserve(entries_.size());
+  for (const entry& e : entries_)
+    if (e.key != key) result.entries_.push_back(e);
+  return result;
+}
+
+/// Writes the `baggage` header (replacing existing entries of that name in any
+/// case). Empty baggage writes nothing and removes a stale header when the
+/// carrier's traits can erase.
+template <class Carrier>
+void inject_baggage(const baggage& bag, Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
+  const std::string value = bag.header();
+  if (!value.empty()) {
+    traits::set(carrier, baggage_header, value);
+  } else if constexpr (detail::has_erase<traits, Carrier>::value) {
+    traits::erase(carrier, baggage_header);
+  }
+}
+
+/// Reads the baggage from every `baggage` header of the carrier (joined with
+/// "," in carrier order). Never fails; what cannot be read is left out.
+template <class Carrier>
+baggage extract_baggage(const Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
+  std::string joined;
+  bool any = false;
+  traits::for_each(carrier, baggage_header, [&](std::string_view value) {
+    if (any) joined.push_back(',');
+    joined.append(value.data(), value.size());
+    any = true;
+  });
+  return any ? baggage::from_header(joined) : baggage();
+}
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/baggage.hpp ----
+// ---- begin streambus/tracing/propagators.hpp ----
+// Propagators beside W3C Trace Context: B3 (single and multi-header), Jaeger
+// (uber-trace-id and uberctx- baggage), and the composite that runs the list
+// OTEL_PROPAGATORS names (tracecontext, baggage, b3, b3multi, jaeger, none).
+// All of them read and write through carrier_traits (see propagation.hpp).
+//
+// B3 (openzipkin/b3-propagation, and the OpenTelemetry "B3 Requirements"):
+//   b3: {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]]   or just  b3: {SamplingState}
+//   x-b3-traceid, x-b3-spanid, x-b3-parentspanid, x-b3-sampled, x-b3-flags
+// - TraceId is 32 or 16 lower-hex characters (16 are left-padded with zeros to
+//   the 128-bit OpenTelemetry id), SpanId and ParentSpanId 16; zero ids are
+//   invalid. SamplingState: 1 accept, 0 deny, d debug (debug implies accept);
+//   absent = defer (extracted as not sampled). In the multi-header form
+//   x-b3-sampled is 1/0 (true/false accepted, as the spec allows leniency) and
+//   x-b3-flags: 1 is debug. A sampling state alone carries no ids, so it
+//   extracts no context.
+// - Extraction tries the single header first, then the multi-header form
+//   (the single header takes precedence; an unusable one falls back).
+// - Injection never writes a parent span id (OpenTelemetry MUST NOT), writes
+//   the trace id as 32 characters, and writes debug as `d` / x-b3-flags: 1
+//   (without x-b3-sampled, which debug implies).
+//
+// Jaeger (jaegertracing.io "Propagation Format"):
+//   uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}
+// - trace-id: 1 to 32 hex digits, span-id: 1 to 16, shorter values are
+//   left-padded with zeros (receivers MUST accept them); zero is invalid.
+//   parent-span-id (deprecated, ignored on receipt) 1 to 16 hex digits, sent
+//   as "0". flags: one or two hex digits, 0x01 sampled, 0x02 debug (implies
+//   sampled). A value whose colons arrive URL-encoded (%3A) is accepted.
+//   Hex digits may be upper or lower case on receipt; lowercase is sent.
+// - Baggage: one `uberctx-{key}: {url-encoded value}` header per entry.
+//   Reading them needs the carrier's keys: the standard containers are walked
+//   directly; a user carrier takes part when its carrier_traits provide
+//   `template <class F> static void for_each_entry(const C&, F f)` calling
+//   f(std::string_view key, std::string_view value) for every entry.
+//
+// The debug flag has no bit in the W3C trace flags: the functions here report
+// it through a `bool* debug` out-parameter and take it as a parameter when
+// injecting, for the caller to keep beside the span_context.
+//
+// Every extraction is all-or-nothing: a malformed value yields an invalid
+// (default) span_context, never a partly filled one, and never throws.
+// Extracted contexts are remote.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+// Header names, lowercase (matched case-insensitively on receipt).
+inline constexpr std::string_view b3_header = "b3";
+inline constexpr std::string_view b3_trace_id_header = "x-b3-traceid";
+inline constexpr std::string_view b3_span_id_header = "x-b3-spanid";
+inline constexpr std::string_view b3_parent_span_id_header = "x-b3-parentspanid";
+inline constexpr std::string_view b3_sampled_header = "x-b3-sampled";
+inline constexpr std::string_view b3_flags_header = "x-b3-flags";
+inline constexpr std::string_view jaeger_trace_header = "uber-trace-id";
+inline constexpr std::string_view jaeger_baggage_prefix = "uberctx-";
+
+namespace detail {
+
+// Lowercase hex of exactly out.size()*2 or (for a trace id) half that many
+// characters, left-padded; B3 allows only lower-hex.
+template <std::size_t N>
+bool pg_b3_id(std::string_view hex, std::array<std::uint8_t, N>& out, bool allow_half) noexcept {
+  if (hex.size() == 2 * N) return hex_to_bytes(hex, out);
+  if (allow_half && hex.size() == N) {
+    std::array<std::uint8_t, N / 2> low{};
+    if (!hex_to_bytes(hex, low)) return false;
+    out.fill(0);
+    for (std::size_t i = 0; i < N / 2; ++i) out[N / 2 + i] = low[i];
+    return true;
+  }
+  return false;
+}
+
+// 1..2N hex digits of either case, left-padded with zeros to N bytes.
+template <std::size_t N>
+bool pg_jaeger_id(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
+  if (hex.empty() || hex.size() > 2 * N) return false;
+  out.fill(0);
+  std::size_t nibble = 2 * N - hex.size();  // position of the first digit
+  for (const char c : hex) {
+    int v = hex_value(c);
+    if (v < 0 && c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (v < 0) return false;
+    std::uint8_t& byte = out[nibble / 2];
+    byte = static_cast<std::uint8_t>(byte | ((nibble % 2 == 0) ? (v << 4) : v));
+    ++nibble;
+  }
+  return true;
+}
+
+// Splits `s` on `sep` into at most `max` parts; false if there are more.
+template <std::size_t Max>
+bool pg_split(std::string_view s, char sep, std::array<std::string_view, Max>& parts, std::size_t& count) noexcept {
+  count = 0;
+  while (true) {
+    if (count == Max) return false;
+    const std::size_t pos = s.find(sep);
+    parts[count++] = s.substr(0, pos);
+    if (pos == std::string_view::npos) return true;
+    s.remove_prefix(pos + 1);
+  }
+}
+
+// The first value of `key` in the carrier (B3: "the first value wins"),
+// copied: a user carrier's views may only live during the callback.
+template <class Carrier>
+bool pg_first(const Carrier& carrier, std::string_view key, std::string& out) {
+  bool found = false;
+  carrier_traits<Carrier>::for_each(carrier, key, [&](std::string_view value) {
+    if (!found) out.assign(value.data(), value.size());
+    found = true;
+  });
+  return found;
+}
+
+// ---- walking every entry of a carrier (for uberctx-{key})
+
+struct pg_entry_probe {
+  void operator()(std::string_view, std::string_view) const noexcept {}
+};
+
+template <class Traits, class Carrier, class = void>
+struct pg_has_for_each_entry : std::false_type {};
+template <class Traits, class Carrier>
+struct pg_has_for_each_entry<
+    Traits, Carrier, std::void_t<decltype(Traits::for_each_entry(std::declval<const Carrier&>(), pg_entry_probe{}))>>
+    : std::true_type {};
+
+template <class Carrier, class = void>
+struct pg_is_pair_range : std::false_type {};
+template <class Carrier>
+struct pg_is_pair_range<Carrier,
+                        std::void_t<decltype(std::string_view(std::declval<const Carrier&>().begin()->first)),
+                                    decltype(std::string_view(std::declval<const Carrier&>().begin()->second)),
+                                    decltype(std::declval<const Carrier&>().end())>> : std::true_type {};
+
+template <class Carrier>
+inline constexpr bool pg_can_walk_v =
+    pg_has_for_each_entry<carrier_traits<Carrier>, Carrier>::value || pg_is_pair_range<Carrier>::value;
+
+// Calls f(key, value) for every entry; does nothing for a carrier it cannot walk.
+template <class Carrier, class F>
+void pg_for_each_entry(const Carrier& carrier, F&& f) {
+  if constexpr (pg_has_for_each_entry<carrier_traits<Carrier>, Carrier>::value) {
+    carrier_traits<Carrier>::for_each_entry(carrier, f);
+  } else if constexpr (pg_is_pair_range<Carrier>::value) {
+    for (const auto& kv : carrier) f(std::string_view(kv.first), std::string_view(kv.second));
+  } else {
+    static_cast<void>(carrier);
+    static_cast<void>(f);
+  }
+}
+
+}  // namespace detail
+
+// ============================================================ B3
+
+/// Parses a single-header `b3` value. On success `out` is a remote context and
+/// *debug (if given) says whether the debug state `d` was sent; on failure
+/// (including a sampling-state-only value, which has no ids) returns false and
+/// leaves both untouched.
+inline bool parse_b3_single(std::string_view value, span_context& out, bool* debug = nullptr) noexcept {
+  value = detail::tc_trim_ows(value);
+  std::array<std::string_view, 4> parts{};
+  std::size_t n = 0;
+  if (!detail::pg_split(value, '-', parts, n) || n < 2) return false;
+  trace_id::bytes_type tid{};
+  span_id::bytes_type sid{};
+  if (!detail::pg_b3_id(parts[0], tid, true) || !detail::pg_b3_id(parts[1], sid, false)) return false;
+  if (detail::all_zero(tid) || detail::all_zero(sid)) return false;
+  bool sampled = false, dbg = false;
+  if (n >= 3) {
+    if (parts[2] == "1") {
+      sampled = true;
+    } else if (parts[2] == "d") {
+      sampled = dbg = true;
+    } else if (parts[2] != "0") {
+      return false;
+    }
+  }
+  if (n == 4) {  // the parent is read for validity only: OpenTelemetry does not use it
+    span_id::bytes_type parent{};
+    if (!detail::pg_b3_id(parts[3], parent, false)) return false;
+  }
+  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
+                     /*remote=*/true);
+  if (debug != nullptr) *debug = dbg;
+  return true;
+}
+
+/// The single-header `b3` value of `ctx` ("{32 hex}-{16 hex}-{1|0|d}"), or an
+/// empty string for an invalid context.
+inline std::string format_b3_single(const span_context& ctx, bool debug = false) {
+  if (!ctx.valid()) return {};
+  std::string s(32 + 1 + 16 + 2, '-');
+  ctx.trace_id().to_hex(s.data());
+  ctx.span_id().to_hex(s.data() + 33);
+  s[50] = debug ? 'd' : (ctx.sampled() ? '1' : '0');
+  return s;
+}
+
+/// Reads B3 from the carrier: the `b3` header if it holds a usable value,
+/// else the x-b3-* headers. Returns an invalid context when neither does.
+template <class Carrier>
+span_context extract_b3(const Carrier& carrier, bool* debug = nullptr) {
+  std::string value;
+  span_context ctx;
+  bool dbg = false;
+  if (detail::pg_first(carrier, b3_header, value) && parse_b3_single(value, ctx, &dbg)) {
+    if (debug != nullptr) *debug = dbg;
+    return ctx;
+  }
+
+  std::string tid_hex, sid_hex;
+  if (!detail::pg_first(carrier, b3_trace_id_header, tid_hex) ||
+      !detail::pg_first(carrier, b3_span_id_header, sid_hex))
+    return span_context{};
+  trace_id::bytes_type tid{};
+  span_id::bytes_type sid{};
+  if (!detail::pg_b3_id(detail::tc_trim_ows(tid_hex), tid, true) ||
+      !detail::pg_b3_id(detail::tc_trim_ows(sid_hex), sid, false) || detail::all_zero(tid) ||
+      detail::all_zero(sid))
+    return span_context{};
+  if (detail::pg_first(carrier, b3_parent_span_id_header, value)) {
+    span_id::bytes_type parent{};
+    if (!detail::pg_b3_id(detail::tc_trim_ows(value), parent, false)) return span_context{};
+  }
+  bool sampled = false;
+  if (detail::pg_first(carrier, b3_sampled_header, value)) {
+    const std::string_view v = detail::tc_trim_ows(value);
+    if (v == "1" || v == "true") {
+      sampled = true;
+    } else if (v != "0" && v != "false") {
+      return span_context{};
+    }
+  }
+  // "Debug is encoded as X-B3-Flags: 1"; any other value is ignored.
+  if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") sampled = dbg = true;
+  if (debug != nullptr) *debug = dbg;
+  return span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
+                      /*remote=*/true);
+}
+
+/// Writes the single `b3` header. An invalid context writes nothing.
+template <class Carrier>
+void inject_b3(const span_context& ctx, Carrier& carrier, bool debug = false) {
+  if (!ctx.valid()) return;
+  carrier_traits<Carrier>::set(carrier, b3_header, format_b3_single(ctx, debug));
+}
+
+/// Writes x-b3-traceid, x-b3-spanid and x-b3-sampled (or x-b3-flags: 1 for
+/// debug). Stale x-b3-sampled / x-b3-flags / x-b3-parentspanid entries of a
+/// reused carrier are removed when its traits can erase. An invalid context
+/// writes nothing.
+template <class Carrier>
+void inject_b3_multi(const span_context& ctx, Carrier& carrier, bool debug = false) {
+  using traits = carrier_traits<Carrier>;
+  if (!ctx.valid()) return;
+  traits::set(carrier, b3_trace_id_header, ctx.trace_id().to_hex());
+  traits::set(carrier, b3_span_id_header, ctx.span_id().to_hex());
+  if (debug) {
+    traits::set(carrier, b3_flags_header, "1");
+  } else {
+    traits::set(carrier, b3_sampled_header, ctx.sampled() ? "1" : "0");
+  }
+  if constexpr (detail::has_erase<traits, Carrier>::value) {
+    traits::erase(carrier, debug ? b3_sampled_header : b3_flags_header);
+    traits::erase(carrier, b3_parent_span_id_header);
+  }
+}
+
+// ============================================================ Jaeger
+
+/// Parses an `uber-trace-id` value. On success `out` is a remote context and
+/// *debug (if given) holds the debug flag; on failure returns false and
+/// leaves both untouched.
+inline bool parse_uber_trace_id(std::string_view value, span_context& out, bool* debug = nullptr) noexcept {
+  value = detail::tc_trim_ows(value);
+  // Colons sent URL-encoded: "%3A" (either case) stands for ':'. Anything
+  // else with '%' is not hex and fails below.
+  char buf[32 + 16 + 16 + 2 + 3];
+  if (value.find('%') != std::string_view::npos) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (n == sizeof buf) return false;
+      if (value[i] == '%' && value.size() - i >= 3 && value[i + 1] == '3' &&
+          (value[i + 2] == 'A' || value[i + 2] == 'a')) {
+        buf[n++] = ':';
+        i += 2;
+      } else {
+        buf[n++] = value[i];
+      }
+    }
+    value = std::string_view(buf, n);
+  }
+  std::array<std::string_view, 4> parts{};
+  std::size_t n = 0;
+  if (!detail::pg_split(value, ':', parts, n) || n != 4) return false;
+  trace_id::bytes_type tid{};
+  span_id::bytes_type sid{}, parent{};
+  if (!detail::pg_jaeger_id(parts[0], tid) || !detail::pg_jaeger_id(parts[1], sid) ||
+      !detail::pg_jaeger_id(parts[2], parent))
+    return false;
+  if (detail::all_zero(tid) || detail::all_zero(sid)) return false;
+  std::array<std::uint8_t, 1> flags{};
+  if (!detail::pg_jaeger_id(parts[3], flags)) return false;
+  const bool dbg = (flags[0] & 0x02) != 0;
+  const bool sampled = (flags[0] & 0x01) != 0 || dbg;  // debug implies sampled
+  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
+                     /*remote=*/true);
+  if (debug != nullptr) *debug = dbg;
+  return true;
+}
+
+/// "{32 hex}:{16 hex}:0:{flags}" (flags 00, 01, or 03 for debug), or an empty
+/// string for an invalid context.
+inline std::string format_uber_trace_id(const span_context& ctx, bool debug = false) {
+  if (!ctx.valid()) return {};
+  std::string s(32 + 1 + 16 + 1 + 1 + 1 + 2, ':');
+  ctx.trace_id().to_hex(s.data());
+  ctx.span_id().to_hex(s.data() + 33);
+  s[50] = '0';
+  s[52] = '0';
+  s[53] = debug ? '3' : (ctx.sampled() ? '1' : '0');
+  return s;
+}
+
+/// Reads `uber-trace-id` (the first one). Invalid context when it is missing
+/// or malformed.
+template <class Carrier>
+span_context extract_jaeger(const Carrier& carrier, bool* debug = nullptr) {
+  std::string value;
+  span_context ctx;
+  if (!detail::pg_first(carrier, jaeger_trace_header, value) || !parse_uber_trace_id(value, ctx, debug))
+    return span_context{};
+  return ctx;
+}
+
+/// Writes `uber-trace-id`. An invalid context writes nothing.
+template <class Carrier>
+void inject_jaeger(const span_context& ctx, Carrier& carrier, bool debug = false) {
+  if (!ctx.valid()) return;
+  carrier_traits<Carrier>::set(carrier, jaeger_trace_header, format_uber_trace_id(ctx, debug));
+}
+
+/// Writes one `uberctx-{key}` header per baggage entry, the value
+/// percent-encoded (properties have no Jaeger form and are not sent).
+template <class Carrier>
+void inject_jaeger_baggage(const baggage& bag, Carrier& carrier) {
+  std::string name, value;
+  for (const baggage::entry& e : bag.entries()) {
+    name.assign(jaeger_baggage_prefix.data(), jaeger_baggage_prefix.size());
+    name.append(e.key);
+    value.clear();
+    detail::percent_encode(e.value, value);
+    carrier_traits<Carrier>::set(carrier, name, value);
+  }
+}
+
+/// Reads every `uberctx-{key}` header (name matched case-insensitively, the
+/// key kept as the carrier spells it) into baggage, values percent-decoded.
+/// Entries with an empty or invalid key or a malformed escape are skipped, as
+/// are entries past baggage::max_members. Carriers whose keys cannot be
+/// walked (see the top of this file) give empty baggage.
+template <class Carrier>
+baggage extract_jaeger_baggage(const Carrier& carrier) {
+  baggage bag;
+  std::string decoded;
+  detail::pg_for_each_entry(carrier, [&](std::string_view key, std::string_view value) {
+    if (key.size() <= jaeger_baggage_prefix.size() ||
+        !header_name_equals(key.substr(0, jaeger_baggage_prefix.size()), jaeger_baggage_prefix))
+      return;
+    const std::string_view name = key.substr(jaeger_baggage_prefix.size());
+    if (bag.size() >= baggage::max_members && !bag.find(name)) return;
+    if (!detail::percent_decode(detail::tc_trim_ows(value), decoded)) return;
+    bag = bag.set(name, decoded);
+  });
+  return bag;
+}
+
+// ============================================================ composite
+
+/// The propagators OTEL_PROPAGATORS can name (xray and ottrace are not provided).
+enum class propagator_kind : std::uint8_t { tracecontext, baggage, b3, b3multi, jaeger };
+
+/// The OTEL_PROPAGATORS name of a propagator.
+inline std::string_view to_string(propagator_kind kind) noexcept {
+  switch (kind) {
+    case propagator_kind::tracecontext: return "tracecontext";
+    case propagator_kind::baggage: return "baggage";
+    case propagator_kind::b3: return "b3";
+    case propagator_kind::b3multi: return "b3multi";
+    case propagator_kind::jaeger: return "jaeger";
+  }
+  return "none";
+}
+
+/// The OpenTelemetry default: tracecontext,baggage.
+inline std::vector<propagator_kind> default_propagators() {
+  return {propagator_kind::tracecontext, propagator_kind::baggage};
+}
+
+/// Maps OTEL_PROPAGATORS names to propagators, in order, without duplicates.
+/// Names are trimmed and compared case-insensitively; empty names are
+/// skipped. "none" anywhere gives an empty list. Unknown names (including
+/// the spec's xray and ottrace, not provided here) are skipped and, when
+/// `unknown` is given, appended to it for the caller to report.
+inline std::vector<propagator_kind> parse_propagators(const std::vector<std::string>& names,
+                                                      std::vector<std::string>* unknown = nullptr) {
+  static constexpr propagator_kind all[] = {propagator_kind::tracecontext, propagator_kind::baggage,
+                                            propagator_kind::b3, propagator_kind::b3multi, propagator_kind::jaeger};
+  std::vector<propagator_kind> kinds;
+  for (const std::string& raw : names) {
+    const std::string_view name = detail::tc_trim_ows(raw);
+    if (name.empty()) continue;
+    if (header_name_equals(name, "none")) {
+      kinds.clear();
+      return kinds;
+    }
+    bool known = false;
+    for (const propagator_kind k : all) {
+      if (!header_name_equals(name, to_string(k))) continue;
+      known = true;
+      bool present = false;
+      for (const propagator_kind have : kinds) present = present || have == k;
+      if (!present) kinds.push_back(k);
+    }
+    if (!known && unknown != nullptr) unknown->emplace_back(name);
+  }
+  return kinds;
+}
+
+/// parse_propagators() of a comma-separated list, as OTEL_PROPAGATORS holds it.
+inline std::vector<propagator_kind> parse_propagator_list(std::string_view list,
+                                                          std::vector<std::string>* unknown = nullptr) {
+  std::vector<std::string> names;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    names.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return parse_propagators(names, unknown);
+}
+
+/// Injects `ctx` and `bag` with every listed propagator, in order (an invalid
+/// context writes no trace headers; empty baggage writes no baggage).
+/// `debug` is the B3/Jaeger debug flag to send.
+template <class Carrier>
+void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
+                Carrier& carrier, bool debug = false) {
+  for (const propagator_kind k : kinds) {
+    switch (k) {
+      case propagator_kind::tracecontext: inject(ctx, carrier); break;
+      case propagator_kind::baggage: inject_baggage(bag, carrier); break;
+      case propagator_kind::b3: inject_b3(ctx, carrier, debug); break;
+      case propagator_kind::b3multi: inject_b3_multi(ctx, carrier, debug); break;
+      case propagator_kind::jaeger:
+        inject_jaeger(ctx, carrier, debug);
+        inject_jaeger_baggage(bag, carrier);
+        break;
+    }
+  }
+}
+
+/// Extracts with every listed propagator, in order, as the OpenTelemetry
+/// composite propagator does: each one that finds a valid context replaces
+/// what an earlier one found (one that finds nothing keeps it), so the last
+/// listed propagator with a valid context wins. Baggage from `baggage` and
+/// from Jaeger's uberctx- headers is merged in the same order (a later value
+/// of a key replaces an earlier one). *debug (if given) is the winning
+/// propagator's debug flag (false for tracecontext).
+template <class Carrier>
+std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
+                                             bool* debug = nullptr) {
+  span_context ctx;
+  baggage bag;
+  bool dbg = false;
+  const auto merge = [&bag](const baggage& more) {
+    if (bag.empty()) {
+      bag = more;
+      return;
+    }
+    for (const baggage::entry& e : more.entries()) {
+      // The same value again (e.g. from uberctx-, which has no properties)
+      // keeps the properties already read.
+      const baggage::entry* have = bag.find(e.key);
+      if (have != nullptr && have->value == e.value && e.properties.empty()) continue;
+      bag = bag.set(e.key, e.value, e.properties);
+    }
+  };
+  for (const propagator_kind k : kinds) {
+    span_context found;
+    bool found_debug = false;
+    switch (k) {
+      case propagator_kind::tracecontext: found = extract(carrier); break;
+      case propagator_kind::baggage: merge(extract_baggage(carrier)); break;
+      case propagator_kind::b3:
+      case propagator_kind::b3multi: found = extract_b3(carrier, &found_debug); break;
+      case propagator_kind::jaeger:
+        found = extract_jaeger(carrier, &found_debug);
+        merge(extract_jaeger_baggage(carrier));
+        break;
+    }
+    if (found.valid()) {
+      ctx = std::move(found);
+      dbg = found_debug;
+    }
+  }
+  if (debug != nullptr) *debug = dbg;
+  return {std::move(ctx), std::move(bag)};
+}
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/propagators.hpp ----
 // ---- begin streambus/tracing/limits.hpp ----
 // Span limits, as the OpenTelemetry specification defines them.
 
@@ -795,7 +1741,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <initializer_list>
 #include <variant>
-#include <vector>
 
 // ---- begin streambus/tracing/detail/slot_list.hpp ----
 // A list that keeps its elements' storage when cleared.
@@ -1196,7 +2141,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <stdexcept>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -1393,6 +2337,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
+struct retry_backoff;  // instrumentation.hpp
+
 class span {
  public:
   span() noexcept = default;
@@ -1448,11 +2394,34 @@ class tracer {
   template <class Carrier>
   void inject(const span_context&, Carrier&) const noexcept {}
   template <class Carrier>
+  void inject(const span_context&, const baggage&, Carrier&) const noexcept {}
+  template <class Carrier>
   span_context extract(const Carrier&) const noexcept {
+    return {};
+  }
+  template <class Carrier>
+  std::pair<span_context, baggage> extract_with_baggage(const Carrier&) const noexcept {
     return {};
   }
   void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}
   span_context extract_trace_context(const std::map<std::string, std::string>&) const noexcept { return {}; }
+
+  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
+  template <class F>
+  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                    std::string_view value);
+  template <class Headers>
+  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                             std::string_view value, Headers& headers);
+  template <class Headers>
+  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                             const Headers& headers);
+  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
   bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
   bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
@@ -2816,6 +3785,1061 @@ inline void encode_json(const span_batch& batch, std::string& str) {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/otlp_encoder.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
+// ---- begin streambus/tracing/jaeger_encoder.hpp ----
+// Jaeger encoders: a span_batch as a Jaeger Thrift `Batch` (binary protocol,
+// what a collector's /api/traces takes) and as the Jaeger query API / UI trace
+// JSON (what the UI's "JSON File" upload opens).
+//
+// Thrift field ids and types follow jaeger-idl's thrift/jaeger.thrift:
+//   Batch   { 1: required Process process, 2: required list<Span> spans }
+//   Process { 1: required string serviceName, 2: optional list<Tag> tags }
+//   Span    { 1: i64 traceIdLow, 2: i64 traceIdHigh, 3: i64 spanId,
+//             4: i64 parentSpanId, 5: string operationName,
+//             6: optional list<SpanRef> references, 7: i32 flags,
+//             8: i64 startTime, 9: i64 duration, 10: optional list<Tag> tags,
+//             11: optional list<Log> logs }        (12: incomplete, unused)
+//   Tag     { 1: string key, 2: TagType vType, 3: vStr, 4: vDouble, 5: vBool,
+//             6: vLong, 7: vBinary }   TagType { STRING, DOUBLE, BOOL, LONG, BINARY }
+//   Log     { 1: i64 timestamp, 2: list<Tag> fields }
+//   SpanRef { 1: SpanRefType refType, 2: i64 traceIdLow, 3: i64 traceIdHigh,
+//             4: i64 spanId }                     SpanRefType { CHILD_OF, FOLLOWS_FROM }
+// The JSON follows jaeger's model/json/model.go as the query API serves it:
+// {"data":[{"traceID","spans":[...],"processes":{"p1":{...}},"warnings":null}],
+//  "total":0,"limit":0,"offset":0,"errors":null}.
+//
+// The OpenTelemetry -> Jaeger mapping is the specification's
+// (trace/sdk_exporters/jaeger.md and common/mapping-to-non-otlp.md):
+// - ids: big-endian halves, reinterpreted as signed i64; times in microseconds
+//   (truncated); the parent is parentSpanId in Thrift and the first CHILD_OF
+//   reference in JSON; links become FOLLOWS_FROM references after it;
+// - resource -> Process: serviceName from service.name ("unknown_service"
+//   when absent), the other resource attributes as process tags;
+// - span.kind tag for server/client/producer/consumer (none for internal);
+// - status: otel.status_code OK/ERROR, otel.status_description, and for ERROR
+//   the tag error=true; instrumentation scope as otel.scope.name/version plus
+//   the deprecated otel.library.name/version aliases the spec still requires;
+//   non-zero dropped counts as otel.dropped_{attributes,events,links}_count;
+//   when an attribute has the key of one of these tags, the mapped tag wins;
+// - attributes keep their type; arrays become a string holding a JSON list;
+// - events become logs: an `event` field with the event name (unless an
+//   attribute named `event` exists), then the attributes.
+// Strings are made valid UTF-8 (ill-formed sequences become U+FFFD) in both
+// encodings, as the OTLP encoders do.
+
+#include <algorithm>
+
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
+// ---- begin streambus/tracing/detail/thrift_writer.hpp ----
+// A minimal Thrift binary-protocol writer: just what the Jaeger Batch encoder
+// needs (structs, lists, i32/i64/double/bool/string fields).
+//
+// Binary protocol encoding (Apache Thrift's TBinaryProtocol):
+//   field header  = type byte, then the field id as a big-endian i16
+//   struct end    = a single stop byte (0)
+//   list header   = element type byte, then the size as a big-endian i32
+//   string/binary = big-endian i32 length, then the bytes
+//   i16/i32/i64   = big-endian two's complement
+//   double        = the IEEE 754 binary64 bits as a big-endian i64
+//   bool          = one byte, 1 or 0
+// "Strict" only changes the message envelope, which a bare struct (what the
+// Jaeger collector's /api/traces reads) does not have.
+//
+// Like protobuf_writer it appends through an append_buffer, so a reused
+// std::string stops allocating. Lengths and list sizes that are known only
+// after writing the body are reserved and patched: both are fixed 4 bytes, so
+// nothing ever moves.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+class thrift_writer {
+ public:
+  /// TType codes of the binary protocol.
+  enum class type : std::uint8_t {
+    stop = 0,
+    boolean = 2,
+    byte = 3,
+    double_ = 4,
+    i16 = 6,
+    i32 = 8,
+    i64 = 10,
+    string = 11,  // also `binary`
+    struct_ = 12,
+    map = 13,
+    set = 14,
+    list = 15,
+  };
+
+  /// Where a list's size or a string's length waits to be patched.
+  struct mark {
+    std::size_t at;
+  };
+
+  /// Appends to `out` (its current contents are kept); the bytes are final
+  /// once finish() ran or the writer is destroyed.
+  explicit thrift_writer(std::string& out) noexcept : buf_(out) {}
+
+  append_buffer& buffer() noexcept { return buf_; }
+  void finish() noexcept { buf_.finish(); }
+
+  // ---- raw values
+
+  void write_byte(std::uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  void write_bool(bool v) { write_byte(v ? 1 : 0); }
+  void write_i16(std::int16_t v) { write_be(static_cast<std::uint16_t>(v), 2); }
+  void write_i32(std::int32_t v) { write_be(static_cast<std::uint32_t>(v), 4); }
+  /// i64 from its unsigned bit pattern: ids are unsigned numbers that Thrift
+  /// carries reinterpreted as signed, and no conversion is needed for that.
+  void write_i64_bits(std::uint64_t v) { write_be(v, 8); }
+  void write_i64(std::int64_t v) { write_be(static_cast<std::uint64_t>(v), 8); }
+  void write_double(double v) {
+    static_assert(sizeof(double) == sizeof(std::uint64_t), "IEEE 754 binary64 expected");
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    write_be(bits, 8);
+  }
+  void write_string(std::string_view s) {
+    write_i32(static_cast<std::int32_t>(s.size()));
+    buf_.append(s);
+  }
+
+  /// A string written piecewise (e.g. sanitised as it is copied): reserve the
+  /// length, append the bytes to buffer(), then end_string().
+  mark begin_string() {
+    const mark m{buf_.size()};
+    write_i32(0);
+    return m;
+  }
+  void end_string(mark m) { patch_i32(m.at, static_cast<std::int32_t>(buf_.size() - m.at - 4)); }
+
+  // ---- structure
+
+  void field_begin(type t, std::int16_t id) {
+    write_byte(static_cast<std::uint8_t>(t));
+    write_i16(id);
+  }
+  void field_stop() { write_byte(static_cast<std::uint8_t>(type::stop)); }
+
+  void list_begin(type element, std::int32_t size) {
+    write_byte(static_cast<std::uint8_t>(element));
+    write_i32(size);
+  }
+  /// A list whose size is known only at the end: pass the count to list_end().
+  mark list_begin_deferred(type element) {
+    write_byte(static_cast<std::uint8_t>(element));
+    const mark m{buf_.size()};
+    write_i32(0);
+    return m;
+  }
+  void list_end(mark m, std::int32_t size) { patch_i32(m.at, size); }
+
+  // ---- whole fields
+
+  void field_bool(std::int16_t id, bool v) {
+    field_begin(type::boolean, id);
+    write_bool(v);
+  }
+  void field_i32(std::int16_t id, std::int32_t v) {
+    field_begin(type::i32, id);
+    write_i32(v);
+  }
+  void field_i64(std::int16_t id, std::int64_t v) {
+    field_begin(type::i64, id);
+    write_i64(v);
+  }
+  void field_i64_bits(std::int16_t id, std::uint64_t v) {
+    field_begin(type::i64, id);
+    write_i64_bits(v);
+  }
+  void field_double(std::int16_t id, double v) {
+    field_begin(type::double_, id);
+    write_double(v);
+  }
+  void field_string(std::int16_t id, std::string_view s) {
+    field_begin(type::string, id);
+    write_string(s);
+  }
+
+ private:
+  void write_be(std::uint64_t v, int bytes) {
+    char* p = buf_.ensure(static_cast<std::size_t>(bytes));
+    for (int i = bytes - 1; i >= 0; --i) {
+      p[i] = static_cast<char>(v & 0xff);
+      v >>= 8;
+    }
+    buf_.advance(static_cast<std::size_t>(bytes));
+  }
+
+  void patch_i32(std::size_t at, std::int32_t v) {
+    auto u = static_cast<std::uint32_t>(v);
+    char* p = buf_.data() + at;
+    for (int i = 3; i >= 0; --i) {
+      p[i] = static_cast<char>(u & 0xff);
+      u >>= 8;
+    }
+  }
+
+  append_buffer buf_;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/thrift_writer.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+namespace detail {
+
+// ------------------------------------------------ shared by the non-OTLP encoders
+
+/// Service name when the resource has none: the SDK default resource's value.
+inline constexpr std::string_view nonotlp_default_service_name = "unknown_service";
+
+inline std::string_view nonotlp_service_name(const resource& res) noexcept {
+  if (const attribute_value* v = res.attributes.find("service.name"))
+    if (const auto* s = v->get_if<std::string>())
+      if (!s->empty()) return *s;
+  return nonotlp_default_service_name;
+}
+
+constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 1000; }
+
+/// A finite double as a plain JSON number; "NaN", "Infinity", "-Infinity"
+/// (unquoted) otherwise: the text a string-typed tag carries.
+inline void nonotlp_double_text(append_buffer& out, double v) {
+  if (std::isnan(v)) {
+    out.append("NaN");
+  } else if (std::isinf(v)) {
+    out.append(v > 0 ? "Infinity" : "-Infinity");
+  } else {
+    otlp::detail::json_double(out, v);
+  }
+}
+
+/// An attribute value as JSON: arrays as a JSON list, as the mapping spec
+/// asks for array attributes (non-finite doubles as the strings "NaN",
+/// "Infinity", "-Infinity", which JSON has no numbers for).
+inline void nonotlp_json_value(append_buffer& out, const attribute_value& value) {
+  const auto element = [&out](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      out.append(v ? "true" : "false");
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      otlp::detail::json_integer(out, v);
+    } else if constexpr (std::is_same_v<T, double>) {
+      otlp::detail::json_double(out, v);
+    } else {
+      otlp::detail::json_string(out, v);
+    }
+  };
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+                      std::is_same_v<T, std::string>) {
+          element(v);
+        } else {
+          out.push_back('[');
+          bool first = true;
+          for (const auto& item : v) {
+            if (!first) out.push_back(',');
+            first = false;
+            if constexpr (std::is_same_v<T, std::vector<bool>>) {
+              element(static_cast<bool>(item));  // a std::vector<bool> element is a proxy
+            } else {
+              element(item);
+            }
+          }
+          out.push_back(']');
+        }
+      },
+      value.storage());
+}
+
+/// A typed tag value, as Jaeger (and, as text, Zipkin) carries it.
+struct nonotlp_tag {
+  enum class kind : std::uint8_t { string, boolean, int64, float64 };
+  kind type = kind::string;
+  std::string_view str;
+  bool b = false;
+  std::int64_t i = 0;
+  double d = 0;
+
+  static nonotlp_tag of_string(std::string_view s) noexcept {
+    nonotlp_tag t;
+    t.str = s;
+    return t;
+  }
+  static nonotlp_tag of_bool(bool v) noexcept {
+    nonotlp_tag t;
+    t.type = kind::boolean;
+    t.b = v;
+    return t;
+  }
+  static nonotlp_tag of_int(std::int64_t v) noexcept {
+    nonotlp_tag t;
+    t.type = kind::int64;
+    t.i = v;
+    return t;
+  }
+  static nonotlp_tag of_double(double v) noexcept {
+    nonotlp_tag t;
+    t.type = kind::float64;
+    t.d = v;
+    return t;
+  }
+};
+
+/// The tag of an attribute value. An array is rendered as JSON list text into
+/// `scratch`, which the returned tag then views: use it before the next call.
+inline nonotlp_tag nonotlp_tag_of(const attribute_value& value, std::string& scratch) {
+  const auto& v = value.storage();
+  if (const auto* b = std::get_if<bool>(&v)) return nonotlp_tag::of_bool(*b);
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return nonotlp_tag::of_int(*i);
+  if (const auto* d = std::get_if<double>(&v)) return nonotlp_tag::of_double(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return nonotlp_tag::of_string(*s);
+  scratch.clear();
+  {
+    append_buffer out(scratch);
+    nonotlp_json_value(out, value);
+  }
+  return nonotlp_tag::of_string(scratch);
+}
+
+/// A span's mapped tags beside its attributes (scope, kind, status, dropped
+/// counts): at most 12, kept on the stack.
+class nonotlp_extras {
+ public:
+  void add(std::string_view key, nonotlp_tag value) noexcept {
+    if (n_ < capacity) items_[n_++] = {key, value};
+  }
+  /// Whether a mapped tag has this key (an attribute with the key is then skipped).
+  bool has(std::string_view key) const noexcept {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (items_[i].first == key) return true;
+    return false;
+  }
+  const std::pair<std::string_view, nonotlp_tag>* begin() const noexcept { return items_; }
+  const std::pair<std::string_view, nonotlp_tag>* end() const noexcept { return items_ + n_; }
+  std::size_t size() const noexcept { return n_; }
+
+  /// Scope and dropped counts, the mappings Jaeger and Zipkin share.
+  void add_common(const span_data& span, const instrumentation_scope& scope) noexcept {
+    if (!scope.name.empty()) {
+      add("otel.scope.name", nonotlp_tag::of_string(scope.name));
+      add("otel.library.name", nonotlp_tag::of_string(scope.name));
+    }
+    if (!scope.version.empty()) {
+      add("otel.scope.version", nonotlp_tag::of_string(scope.version));
+      add("otel.library.version", nonotlp_tag::of_string(scope.version));
+    }
+    if (span.attributes.dropped() != 0)
+      add("otel.dropped_attributes_count", nonotlp_tag::of_int(span.attributes.dropped()));
+    if (span.dropped_events != 0) add("otel.dropped_events_count", nonotlp_tag::of_int(span.dropped_events));
+    if (span.dropped_links != 0) add("otel.dropped_links_count", nonotlp_tag::of_int(span.dropped_links));
+  }
+
+ private:
+  static constexpr std::size_t capacity = 12;
+  std::pair<std::string_view, nonotlp_tag> items_[capacity];
+  std::size_t n_ = 0;
+};
+
+inline std::string_view nonotlp_status_name(status_code code) noexcept {
+  return code == status_code::error ? "ERROR" : "OK";
+}
+
+}  // namespace detail
+
+namespace jaeger {
+
+/// Content-Type of encode_thrift_batch() output for a collector's /api/traces
+/// (collectors also accept "application/x-thrift").
+inline constexpr std::string_view thrift_content_type = "application/vnd.apache.thrift.binary";
+inline constexpr std::string_view json_content_type = "application/json";
+
+/// Replaces the contents of `out` with the Thrift binary-protocol Batch for
+/// `batch` (one Process for the batch's resource, every span). An empty batch
+/// gives a Batch with no spans. The capacity of `out` is kept for reuse.
+/// Throws only what growing `out` throws (std::bad_alloc).
+inline void encode_thrift_batch(const span_batch& batch, std::string& out);
+
+/// Replaces the contents of `out` with the Jaeger UI / query API JSON for
+/// `batch`: one entry in "data" per trace id (in order of first appearance),
+/// holding that trace's spans and one process "p1". Compact, always valid JSON.
+inline void encode_ui_json(const span_batch& batch, std::string& out);
+
+namespace detail {
+
+using tracing::detail::append_buffer;
+using tracing::detail::nonotlp_extras;
+using tracing::detail::nonotlp_tag;
+using tracing::detail::thrift_writer;
+
+// Thrift field ids, from jaeger.thrift.
+namespace th {
+inline constexpr std::int16_t batch_process = 1;
+inline constexpr std::int16_t batch_spans = 2;
+inline constexpr std::int16_t process_service_name = 1;
+inline constexpr std::int16_t process_tags = 2;
+inline constexpr std::int16_t span_trace_id_low = 1;
+inline constexpr std::int16_t span_trace_id_high = 2;
+inline constexpr std::int16_t span_span_id = 3;
+inline constexpr std::int16_t span_parent_span_id = 4;
+inline constexpr std::int16_t span_operation_name = 5;
+inline constexpr std::int16_t span_references = 6;
+inline constexpr std::int16_t span_flags = 7;
+inline constexpr std::int16_t span_start_time = 8;
+inline constexpr std::int16_t span_duration = 9;
+inline constexpr std::int16_t span_tags = 10;
+inline constexpr std::int16_t span_logs = 11;
+inline constexpr std::int16_t tag_key = 1;
+inline constexpr std::int16_t tag_v_type = 2;
+inline constexpr std::int16_t tag_v_str = 3;
+inline constexpr std::int16_t tag_v_double = 4;
+inline constexpr std::int16_t tag_v_bool = 5;
+inline constexpr std::int16_t tag_v_long = 6;
+inline constexpr std::int16_t log_timestamp = 1;
+inline constexpr std::int16_t log_fields = 2;
+inline constexpr std::int16_t ref_ref_type = 1;
+inline constexpr std::int16_t ref_trace_id_low = 2;
+inline constexpr std::int16_t ref_trace_id_high = 3;
+inline constexpr std::int16_t ref_span_id = 4;
+// enum TagType
+inline constexpr std::int32_t tag_type_string = 0;
+inline constexpr std::int32_t tag_type_double = 1;
+inline constexpr std::int32_t tag_type_bool = 2;
+inline constexpr std::int32_t tag_type_long = 3;
+// enum SpanRefType
+inline constexpr std::int32_t ref_child_of = 0;
+inline constexpr std::int32_t ref_follows_from = 1;
+}  // namespace th
+
+/// Jaeger's flags: 1 = sampled, 2 = debug. The W3C `random` bit has no Jaeger
+/// meaning and must not turn into debug.
+inline std::int32_t span_flags(const span_data& span) noexcept { return span.context.sampled() ? 1 : 0; }
+
+/// Tags of a span beyond its attributes: scope, kind, status, dropped counts.
+inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
+  nonotlp_extras ex;
+  ex.add_common(span, scope);
+  if (span.kind != span_kind::internal) ex.add("span.kind", nonotlp_tag::of_string(to_string(span.kind)));
+  if (span.status != status_code::unset) {
+    ex.add("otel.status_code", nonotlp_tag::of_string(tracing::detail::nonotlp_status_name(span.status)));
+    if (!span.status_message.empty())
+      ex.add("otel.status_description", nonotlp_tag::of_string(span.status_message));
+    if (span.status == status_code::error) ex.add("error", nonotlp_tag::of_bool(true));
+  }
+  return ex;
+}
+
+/// Calls f(key, nonotlp_tag) for every tag of the span: attributes (except
+/// those a mapped tag replaces), then the mapped tags.
+template <class F>
+void for_each_span_tag(const span_data& span, const nonotlp_extras& extras, std::string& scratch, F&& f) {
+  for (const attribute& a : span.attributes) {
+    if (extras.has(a.key)) continue;
+    f(std::string_view(a.key), tracing::detail::nonotlp_tag_of(a.value, scratch));
+  }
+  for (const auto& kv : extras) f(kv.first, kv.second);
+}
+
+/// Log fields of an event: `event` = name (unless an attribute is named
+/// `event`), the attributes, and a non-zero dropped attributes count.
+template <class F>
+void for_each_event_field(const span_event& event, std::string& scratch, F&& f) {
+  if (event.attributes.find("event") == nullptr) f(std::string_view("event"), nonotlp_tag::of_string(event.name));
+  for (const attribute& a : event.attributes) f(std::string_view(a.key), tracing::detail::nonotlp_tag_of(a.value, scratch));
+  if (event.attributes.dropped() != 0)
+    f(std::string_view("otel.dropped_attributes_count"), nonotlp_tag::of_int(event.attributes.dropped()));
+}
+
+/// Process tags: the resource attributes except service.name (the serviceName).
+template <class F>
+void for_each_process_tag(const resource& res, std::string& scratch, F&& f) {
+  for (const attribute& a : res.attributes) {
+    if (a.key == "service.name") continue;
+    f(std::string_view(a.key), tracing::detail::nonotlp_tag_of(a.value, scratch));
+  }
+}
+
+// ---------------------------------------------------------------- Thrift
+
+inline void thrift_string_value(thrift_writer& w, std::string_view s) {
+  if (otlp::detail::utf8_valid(s)) {
+    w.write_string(s);
+    return;
+  }
+  const auto m = w.begin_string();
+  otlp::detail::append_utf8_sanitized(w.buffer(), s);
+  w.end_string(m);
+}
+
+inline void thrift_string_field(thrift_writer& w, std::int16_t id, std::string_view s) {
+  w.field_begin(thrift_writer::type::string, id);
+  thrift_string_value(w, s);
+}
+
+// One Tag struct (as a list element: no field header).
+inline void thrift_tag(thrift_writer& w, std::string_view key, const nonotlp_tag& t) {
+  thrift_string_field(w, th::tag_key, key);
+  switch (t.type) {
+    case nonotlp_tag::kind::string:
+      w.field_i32(th::tag_v_type, th::tag_type_string);
+      thrift_string_field(w, th::tag_v_str, t.str);
+      break;
+    case nonotlp_tag::kind::boolean:
+      w.field_i32(th::tag_v_type, th::tag_type_bool);
+      w.field_bool(th::tag_v_bool, t.b);
+      break;
+    case nonotlp_tag::kind::int64:
+      w.field_i32(th::tag_v_type, th::tag_type_long);
+      w.field_i64(th::tag_v_long, t.i);
+      break;
+    case nonotlp_tag::kind::float64:
+      w.field_i32(th::tag_v_type, th::tag_type_double);
+      w.field_double(th::tag_v_double, t.d);
+      break;
+  }
+  w.field_stop();
+}
+
+// A list<Tag> field filled by `each(callback)`.
+template <class Each>
+void thrift_tag_list(thrift_writer& w, std::int16_t id, Each&& each) {
+  w.field_begin(thrift_writer::type::list, id);
+  const auto m = w.list_begin_deferred(thrift_writer::type::struct_);
+  std::int32_t count = 0;
+  each([&](std::string_view key, const nonotlp_tag& t) {
+    thrift_tag(w, key, t);
+    ++count;
+  });
+  w.list_end(m, count);
+}
+
+inline void thrift_span(thrift_writer& w, const span_data& span, const instrumentation_scope& scope,
+                        std::string& scratch) {
+  const trace_id& tid = span.context.trace_id();
+  w.field_i64_bits(th::span_trace_id_low, tid.low());
+  w.field_i64_bits(th::span_trace_id_high, tid.high());
+  w.field_i64_bits(th::span_span_id, span.context.span_id().value());
+  w.field_i64_bits(th::span_parent_span_id, span.parent_span_id.valid() ? span.parent_span_id.value() : 0);
+  thrift_string_field(w, th::span_operation_name, span.name);
+  if (!span.links.empty()) {
+    w.field_begin(thrift_writer::type::list, th::span_references);
+    w.list_begin(thrift_writer::type::struct_, static_cast<std::int32_t>(span.links.size()));
+    for (const span_link& l : span.links) {
+      w.field_i32(th::ref_ref_type, th::ref_follows_from);
+      w.field_i64_bits(th::ref_trace_id_low, l.context.trace_id().low());
+      w.field_i64_bits(th::ref_trace_id_high, l.context.trace_id().high());
+      w.field_i64_bits(th::ref_span_id, l.context.span_id().value());
+      w.field_stop();
+    }
+  }
+  w.field_i32(th::span_flags, span_flags(span));
+  // Microseconds since the epoch fit an i64 for the next 292 000 years.
+  w.field_i64(th::span_start_time, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(span.start_time_unix_nano)));
+  w.field_i64(th::span_duration, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(span.duration_ns())));
+  const nonotlp_extras extras = span_extras(span, scope);
+  thrift_tag_list(w, th::span_tags, [&](auto&& emit) { for_each_span_tag(span, extras, scratch, emit); });
+  if (!span.events.empty()) {
+    w.field_begin(thrift_writer::type::list, th::span_logs);
+    w.list_begin(thrift_writer::type::struct_, static_cast<std::int32_t>(span.events.size()));
+    for (const span_event& e : span.events) {
+      w.field_i64(th::log_timestamp, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(e.time_unix_nano)));
+      thrift_tag_list(w, th::log_fields, [&](auto&& emit) { for_each_event_field(e, scratch, emit); });
+      w.field_stop();
+    }
+  }
+  w.field_stop();
+}
+
+// ---------------------------------------------------------------- JSON
+
+inline void json_tag(append_buffer& out, std::string_view key, const nonotlp_tag& t) {
+  out.append("{\"key\":");
+  otlp::detail::json_string(out, key);
+  switch (t.type) {
+    case nonotlp_tag::kind::string:
+      out.append(",\"type\":\"string\",\"value\":");
+      otlp::detail::json_string(out, t.str);
+      break;
+    case nonotlp_tag::kind::boolean:
+      out.append(t.b ? ",\"type\":\"bool\",\"value\":true" : ",\"type\":\"bool\",\"value\":false");
+      break;
+    case nonotlp_tag::kind::int64:
+      out.append(",\"type\":\"int64\",\"value\":");
+      otlp::detail::json_integer(out, t.i);
+      break;
+    case nonotlp_tag::kind::float64:
+      if (std::isfinite(t.d)) {
+        out.append(",\"type\":\"float64\",\"value\":");
+        otlp::detail::json_double(out, t.d);
+      } else {
+        // JSON has no NaN or infinities: keep the value readable as a string tag.
+        out.append(",\"type\":\"string\",\"value\":\"");
+        tracing::detail::nonotlp_double_text(out, t.d);
+        out.push_back('"');
+      }
+      break;
+  }
+  out.push_back('}');
+}
+
+// "name":[tags...] filled by `each(callback)`.
+template <class Each>
+void json_tag_array(append_buffer& out, std::string_view member, Each&& each) {
+  out.append(member);
+  out.push_back('[');
+  bool first = true;
+  each([&](std::string_view key, const nonotlp_tag& t) {
+    if (!first) out.push_back(',');
+    first = false;
+    json_tag(out, key, t);
+  });
+  out.push_back(']');
+}
+
+inline void json_reference(append_buffer& out, std::string_view type, const trace_id& tid, const span_id& sid) {
+  out.append("{\"refType\":\"");
+  out.append(type);
+  out.append("\",\"traceID\":");
+  otlp::detail::json_hex_id(out, tid);
+  out.append(",\"spanID\":");
+  otlp::detail::json_hex_id(out, sid);
+  out.push_back('}');
+}
+
+inline void json_span(append_buffer& out, const span_data& span, const instrumentation_scope& scope,
+                      std::string& scratch) {
+  const span_context& ctx = span.context;
+  out.append("{\"traceID\":");
+  otlp::detail::json_hex_id(out, ctx.trace_id());
+  out.append(",\"spanID\":");
+  otlp::detail::json_hex_id(out, ctx.span_id());
+  out.append(",\"flags\":");
+  otlp::detail::json_integer(out, span_flags(span));
+  out.append(",\"operationName\":");
+  otlp::detail::json_string(out, span.name);
+  out.append(",\"references\":[");
+  bool first = true;
+  if (span.parent_span_id.valid()) {  // the parent first, as the mapping spec requires
+    json_reference(out, "CHILD_OF", ctx.trace_id(), span.parent_span_id);
+    first = false;
+  }
+  for (const span_link& l : span.links) {
+    if (!first) out.push_back(',');
+    first = false;
+    json_reference(out, "FOLLOWS_FROM", l.context.trace_id(), l.context.span_id());
+  }
+  out.append("],\"startTime\":");
+  otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(span.start_time_unix_nano));
+  out.append(",\"duration\":");
+  otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(span.duration_ns()));
+  const nonotlp_extras extras = span_extras(span, scope);
+  json_tag_array(out, ",\"tags\":", [&](auto&& emit) { for_each_span_tag(span, extras, scratch, emit); });
+  out.append(",\"logs\":[");
+  first = true;
+  for (const span_event& e : span.events) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"timestamp\":");
+    otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(e.time_unix_nano));
+    json_tag_array(out, ",\"fields\":", [&](auto&& emit) { for_each_event_field(e, scratch, emit); });
+    out.push_back('}');
+  }
+  out.append("],\"processID\":\"p1\",\"warnings\":null}");
+}
+
+// Spans grouped by trace id, groups in order of first appearance, spans in
+// batch order within a group: {start, end} ranges into `order`.
+inline std::vector<std::pair<std::size_t, std::size_t>> group_by_trace(const span_batch& batch,
+                                                                       std::vector<std::size_t>& order) {
+  order.resize(batch.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&batch](std::size_t a, std::size_t b) {
+    return batch[a].context.trace_id() < batch[b].context.trace_id();
+  });
+  std::vector<std::pair<std::size_t, std::size_t>> groups;
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i + 1;
+    while (j < order.size() && batch[order[j]].context.trace_id() == batch[order[i]].context.trace_id()) ++j;
+    groups.emplace_back(i, j);
+    i = j;
+  }
+  // Stable sort kept batch order inside a group, so its first element is the
+  // trace's first appearance.
+  std::sort(groups.begin(), groups.end(),
+            [&order](const auto& a, const auto& b) { return order[a.first] < order[b.first]; });
+  return groups;
+}
+
+}  // namespace detail
+
+inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
+  out.clear();
+  std::string scratch;
+  detail::thrift_writer w(out);
+  namespace th = detail::th;
+  w.field_begin(detail::thrift_writer::type::struct_, th::batch_process);
+  detail::thrift_string_field(w, th::process_service_name, tracing::detail::nonotlp_service_name(batch.resource()));
+  detail::thrift_tag_list(w, th::process_tags,
+                          [&](auto&& emit) { detail::for_each_process_tag(batch.resource(), scratch, emit); });
+  w.field_stop();
+  w.field_begin(detail::thrift_writer::type::list, th::batch_spans);
+  w.list_begin(detail::thrift_writer::type::struct_, static_cast<std::int32_t>(batch.size()));
+  for (const span_data& span : batch) detail::thrift_span(w, span, batch.scope(), scratch);
+  w.field_stop();
+  w.finish();
+}
+
+inline void encode_ui_json(const span_batch& batch, std::string& str) {
+  str.clear();
+  std::string scratch;
+  std::vector<std::size_t> order;
+  const auto groups = detail::group_by_trace(batch, order);
+  detail::append_buffer out(str);
+  out.append("{\"data\":[");
+  bool first_trace = true;
+  for (const auto& g : groups) {
+    if (!first_trace) out.push_back(',');
+    first_trace = false;
+    out.append("{\"traceID\":");
+    otlp::detail::json_hex_id(out, batch[order[g.first]].context.trace_id());
+    out.append(",\"spans\":[");
+    for (std::size_t k = g.first; k < g.second; ++k) {
+      if (k != g.first) out.push_back(',');
+      detail::json_span(out, batch[order[k]], batch.scope(), scratch);
+    }
+    out.append("],\"processes\":{\"p1\":{\"serviceName\":");
+    otlp::detail::json_string(out, tracing::detail::nonotlp_service_name(batch.resource()));
+    detail::json_tag_array(out, ",\"tags\":",
+                           [&](auto&& emit) { detail::for_each_process_tag(batch.resource(), scratch, emit); });
+    out.append("}},\"warnings\":null}");
+  }
+  out.append("],\"total\":0,\"limit\":0,\"offset\":0,\"errors\":null}");
+  out.finish();
+}
+
+}  // namespace jaeger
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/jaeger_encoder.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
+// ---- begin streambus/tracing/zipkin_encoder.hpp ----
+// Zipkin encoder: a span_batch as the Zipkin v2 JSON list of spans that
+// `POST /api/v2/spans` takes (Zipkin, Jaeger's Zipkin port and others).
+//
+// Shape, from openzipkin/zipkin-api's zipkin2-api.yaml:
+//   [{"traceId": 32 lower-hex, "id": 16, "parentId": 16 (absent on a root),
+//     "name", "kind": CLIENT|SERVER|PRODUCER|CONSUMER (absent = local),
+//     "timestamp": epoch µs, "duration": µs (less than one rounds up to 1),
+//     "localEndpoint": {"serviceName"}, "remoteEndpoint": {...},
+//     "annotations": [{"timestamp", "value"}], "tags": {string: string}}]
+//
+// The OpenTelemetry -> Zipkin mapping is the specification's
+// (trace/sdk_exporters/zipkin.md and common/mapping-to-non-otlp.md):
+// - service name from service.name ("unknown_service" when absent); the other
+//   resource attributes become tags (Zipkin has no process), a span attribute
+//   of the same key wins;
+// - INTERNAL spans have no kind;
+// - attributes as string tags: booleans "true"/"false", numbers as their
+//   shortest round-trip text, arrays as a JSON list;
+// - status: otel.status_code OK/ERROR; for ERROR the tag `error` holds the
+//   description ("" when none); otherwise an attribute error=false (bool or
+//   string) is removed, since Zipkin treats any `error` tag as a failure;
+// - otel.scope.name/version (and the deprecated otel.library.* aliases) and
+//   non-zero otel.dropped_{attributes,events,links}_count tags; a mapped tag
+//   wins over an attribute with its key;
+// - events become annotations: the event name, or `"name":{attributes as
+//   JSON}` when the event has attributes (the spec's format);
+// - CLIENT and PRODUCER spans get a remoteEndpoint from the first of the
+//   spec's ranked attributes present (peer.service, server.address,
+//   net.peer.name, network.peer.address(+port), ...): an IP literal goes to
+//   ipv4/ipv6, anything else to serviceName;
+// - fields that would be empty are omitted (the spec's "Request Payload").
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace zipkin {
+
+inline constexpr std::string_view json_content_type = "application/json";
+
+/// Replaces the contents of `out` with the Zipkin v2 JSON list of the spans in
+/// `batch` (compact, always valid JSON; "[]" for an empty batch). The capacity
+/// of `out` is kept for reuse. Throws only what growing `out` throws.
+inline void encode_json_v2(const span_batch& batch, std::string& out);
+
+namespace detail {
+
+using tracing::detail::append_buffer;
+using tracing::detail::nonotlp_extras;
+using tracing::detail::nonotlp_tag;
+
+inline std::string_view kind_name(span_kind kind) noexcept {
+  switch (kind) {
+    case span_kind::server: return "SERVER";
+    case span_kind::client: return "CLIENT";
+    case span_kind::producer: return "PRODUCER";
+    case span_kind::consumer: return "CONSUMER";
+    case span_kind::internal: break;
+  }
+  return {};
+}
+
+/// A tag value as a JSON string literal (Zipkin tags are all strings).
+inline void json_tag_text(append_buffer& out, const nonotlp_tag& t) {
+  switch (t.type) {
+    case nonotlp_tag::kind::string: otlp::detail::json_string(out, t.str); return;
+    case nonotlp_tag::kind::boolean: out.append(t.b ? "\"true\"" : "\"false\""); return;
+    case nonotlp_tag::kind::int64:
+      out.push_back('"');
+      otlp::detail::json_integer(out, t.i);
+      out.push_back('"');
+      return;
+    case nonotlp_tag::kind::float64:
+      out.push_back('"');
+      tracing::detail::nonotlp_double_text(out, t.d);
+      out.push_back('"');
+      return;
+  }
+}
+
+/// Tags beside the attributes: scope, dropped counts and status.
+inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
+  nonotlp_extras ex;
+  ex.add_common(span, scope);
+  if (span.status != status_code::unset)
+    ex.add("otel.status_code", nonotlp_tag::of_string(tracing::detail::nonotlp_status_name(span.status)));
+  if (span.status == status_code::error) ex.add("error", nonotlp_tag::of_string(span.status_message));
+  return ex;
+}
+
+// `error: false` must not reach Zipkin, which reads any `error` tag as failure.
+inline bool is_false_error(const attribute& a) noexcept {
+  if (a.key != "error") return false;
+  if (const auto* b = a.value.get_if<bool>()) return !*b;
+  if (const auto* s = a.value.get_if<std::string>()) return *s == "false";
+  return false;
+}
+
+// ---------------------------------------------------------------- remoteEndpoint
+
+inline bool is_ipv4(std::string_view s) noexcept {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t digits = 0;
+    unsigned value = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+      value = value * 10 + static_cast<unsigned>(s[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || digits > 3 || value > 255) return false;
+    ++parts;
+    if (i == s.size()) break;
+    if (s[i] != '.' || parts == 4) return false;
+    ++i;
+  }
+  return parts == 4;
+}
+
+// Loose on purpose: only decides between "address" and "name".
+inline bool is_ipv6(std::string_view s) noexcept {
+  if (s.size() < 2 || s.size() > 45 || s.find(':') == std::string_view::npos) return false;
+  for (const char c : s) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+                    c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct remote_endpoint {
+  std::string_view service_name, ipv4, ipv6;
+  std::int64_t port = 0;
+  bool empty() const noexcept { return service_name.empty() && ipv4.empty() && ipv6.empty(); }
+};
+
+// The specification's ranking, each with the port attribute that goes with it.
+inline remote_endpoint find_remote_endpoint(const span_data& span) noexcept {
+  static constexpr std::pair<std::string_view, std::string_view> ranked[] = {
+      {"peer.service", {}},
+      {"server.address", {}},
+      {"net.peer.name", {}},
+      {"network.peer.address", "network.peer.port"},
+      {"server.socket.domain", {}},
+      {"server.socket.address", "server.socket.port"},
+      {"net.sock.peer.name", {}},
+      {"net.sock.peer.addr", "net.sock.peer.port"},
+      {"peer.hostname", {}},
+      {"peer.address", {}},
+      {"db.name", {}},
+  };
+  remote_endpoint ep;
+  for (const auto& [key, port_key] : ranked) {
+    const attribute_value* v = span.attributes.find(key);
+    const std::string* s = v ? v->get_if<std::string>() : nullptr;
+    if (s == nullptr || s->empty()) continue;
+    if (key == "peer.service") {
+      ep.service_name = *s;
+    } else if (is_ipv4(*s)) {
+      ep.ipv4 = *s;
+    } else if (is_ipv6(*s)) {
+      ep.ipv6 = *s;
+    } else {
+      ep.service_name = *s;
+    }
+    if (!port_key.empty()) {
+      if (const attribute_value* p = span.attributes.find(port_key))
+        if (const auto* n = p->get_if<std::int64_t>())
+          if (*n > 0 && *n <= 65535) ep.port = *n;
+    }
+    break;
+  }
+  return ep;
+}
+
+// ---------------------------------------------------------------- span
+
+inline void json_span(append_buffer& out, const span_data& span, const resource& res,
+                      const instrumentation_scope& scope, std::string& scratch) {
+  const span_context& ctx = span.context;
+  out.append("{\"traceId\":");
+  otlp::detail::json_hex_id(out, ctx.trace_id());
+  out.append(",\"id\":");
+  otlp::detail::json_hex_id(out, ctx.span_id());
+  if (span.parent_span_id.valid()) {
+    out.append(",\"parentId\":");
+    otlp::detail::json_hex_id(out, span.parent_span_id);
+  }
+  if (!span.name.empty()) {
+    out.append(",\"name\":");
+    otlp::detail::json_string(out, span.name);
+  }
+  const std::string_view kind = kind_name(span.kind);
+  if (!kind.empty()) {
+    out.append(",\"kind\":\"");
+    out.append(kind);
+    out.push_back('"');
+  }
+  if (span.start_time_unix_nano != 0) {
+    out.append(",\"timestamp\":");
+    otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(span.start_time_unix_nano));
+  }
+  if (span.end_time_unix_nano != 0) {
+    const std::uint64_t us = tracing::detail::nonotlp_micros(span.duration_ns());
+    out.append(",\"duration\":");
+    otlp::detail::json_integer(out, us == 0 ? std::uint64_t{1} : us);
+  }
+  out.append(",\"localEndpoint\":{\"serviceName\":");
+  otlp::detail::json_string(out, tracing::detail::nonotlp_service_name(res));
+  out.push_back('}');
+  if (span.kind == span_kind::client || span.kind == span_kind::producer) {
+    const remote_endpoint ep = find_remote_endpoint(span);
+    if (!ep.empty()) {
+      out.append(",\"remoteEndpoint\":{");
+      bool first = true;
+      const auto member = [&](std::string_view name, std::string_view value) {
+        if (value.empty()) return;
+        if (!first) out.push_back(',');
+        first = false;
+        out.append(name);
+        otlp::detail::json_string(out, value);
+      };
+      member("\"serviceName\":", ep.service_name);
+      member("\"ipv4\":", ep.ipv4);
+      member("\"ipv6\":", ep.ipv6);
+      if (ep.port != 0) {
+        out.append(",\"port\":");
+        otlp::detail::json_integer(out, ep.port);
+      }
+      out.push_back('}');
+    }
+  }
+  if (!span.events.empty()) {
+    out.append(",\"annotations\":[");
+    bool first = true;
+    for (const span_event& e : span.events) {
+      if (!first) out.push_back(',');
+      first = false;
+      out.append("{\"timestamp\":");
+      otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(e.time_unix_nano));
+      out.append(",\"value\":");
+      if (e.attributes.empty()) {
+        otlp::detail::json_string(out, e.name);
+      } else {
+        scratch.clear();
+        {
+          append_buffer text(scratch);
+          otlp::detail::json_string(text, e.name);
+          text.append(":{");
+          bool first_attr = true;
+          for (const attribute& a : e.attributes) {
+            if (!first_attr) text.push_back(',');
+            first_attr = false;
+            otlp::detail::json_string(text, a.key);
+            text.push_back(':');
+            tracing::detail::nonotlp_json_value(text, a.value);
+          }
+          text.push_back('}');
+        }
+        otlp::detail::json_string(out, scratch);
+      }
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+
+  const nonotlp_extras extras = span_extras(span, scope);
+  bool first_tag = true;
+  const auto tag = [&](std::string_view key, const nonotlp_tag& t) {
+    out.append(first_tag ? ",\"tags\":{" : ",");
+    first_tag = false;
+    otlp::detail::json_string(out, key);
+    out.push_back(':');
+    json_tag_text(out, t);
+  };
+  for (const attribute& a : span.attributes) {
+    if (extras.has(a.key) || (span.status != status_code::error && is_false_error(a))) continue;
+    tag(a.key, tracing::detail::nonotlp_tag_of(a.value, scratch));
+  }
+  for (const attribute& a : res.attributes) {
+    if (a.key == "service.name" || extras.has(a.key) || span.attributes.find(a.key) != nullptr) continue;
+    if (span.status != status_code::error && is_false_error(a)) continue;
+    tag(a.key, tracing::detail::nonotlp_tag_of(a.value, scratch));
+  }
+  for (const auto& kv : extras) tag(kv.first, kv.second);
+  if (!first_tag) out.push_back('}');
+  out.push_back('}');
+}
+
+}  // namespace detail
+
+inline void encode_json_v2(const span_batch& batch, std::string& str) {
+  str.clear();
+  std::string scratch;
+  detail::append_buffer out(str);
+  out.push_back('[');
+  bool first = true;
+  for (const span_data& span : batch) {
+    if (!first) out.push_back(',');
+    first = false;
+    detail::json_span(out, span, batch.resource(), batch.scope(), scratch);
+  }
+  out.push_back(']');
+  out.finish();
+}
+
+}  // namespace zipkin
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/zipkin_encoder.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
 // ---- begin streambus/tracing/exporter_registry.hpp ----
@@ -3007,7 +5031,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // default. Warnings end up in logs, so they never echo OTLP header values
 // (they carry API keys) nor the credentials of a URL.
 
-#include <algorithm>
 #include <iterator>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -5052,6 +7075,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
+struct retry_backoff;  // instrumentation.hpp
+
 class tracer;
 class span;
 
@@ -5209,6 +7234,7 @@ class tracer_state {
                std::function<void(std::string_view)> on_diagnostic)
       : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
+    propagators_ = parse_propagators(settings_.propagators);
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -5230,6 +7256,8 @@ class tracer_state {
   const instrumentation_scope& scope() const noexcept { return scope_; }
   detail::diagnostics& diagnostics() noexcept { return *diagnostics_; }
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
+  /// The propagators in force (config.propagators / OTEL_PROPAGATORS).
+  const std::vector<propagator_kind>& propagators() const noexcept { return propagators_; }
 
   /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
@@ -5293,10 +7321,10 @@ class tracer_state {
       exporter_environment env{settings_, [diag](std::string_view m) { diag->report(m); }, retries_.get()};
       return factory(env);
     }
-    if (name == "otlp") {
+    if (name == "otlp" || name == "jaeger" || name == "zipkin") {
       const std::string how =
-          "the OTLP/HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one "
-          "source file and link cpp-httplib (CMake: streambus::tracing_http)";
+          "the HTTP transport is opt-in: #include <streambus/tracing/otlp_http_exporter.hpp> in one source "
+          "file and link cpp-httplib (CMake: streambus::tracing_http)";
       // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
       if (settings_.exporters_defaulted) {
         diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
@@ -5304,10 +7332,10 @@ class tracer_state {
                              "(console, file, none)");
         return nullptr;
       }
-      throw config_error("exporter 'otlp' is not available: " + how);
+      throw config_error("exporter '" + name + "' is not available: " + how);
     }
-    throw config_error("exporter '" + name + "' is not available in this version of streambus tracing yet "
-                       "(available: otlp, file, console, memory, none)");
+    throw config_error("exporter '" + name + "' is not available (built in: console, file, memory, none; "
+                       "with the HTTP transport: otlp, jaeger, zipkin)");
   }
 
   void build_resource() {
@@ -5323,6 +7351,7 @@ class tracer_state {
   }
 
   resolved_config settings_;
+  std::vector<propagator_kind> propagators_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
@@ -5556,23 +7585,53 @@ class tracer {
   }
 
   // --- propagation -----------------------------------------------------------
+  // Through the configured propagators (default W3C tracecontext + baggage;
+  // also b3, b3multi, jaeger: config.propagators / OTEL_PROPAGATORS).
+
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ != nullptr) streambus::tracing::inject(current_context(), carrier);
+    if (state_ != nullptr) inject_all(state_->propagators(), current_context(), baggage{}, carrier);
   }
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ != nullptr) streambus::tracing::inject(ctx, carrier);
+    if (state_ != nullptr) inject_all(state_->propagators(), ctx, baggage{}, carrier);
+  }
+  /// Writes a context and baggage entries.
+  template <class Carrier>
+  void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
+    if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);
   }
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    return state_ != nullptr ? streambus::tracing::extract(carrier) : span_context{};
+    return state_ != nullptr ? extract_all(state_->propagators(), carrier).first : span_context{};
+  }
+  /// Reads the remote parent and the baggage entries.
+  template <class Carrier>
+  std::pair<span_context, baggage> extract_with_baggage(const Carrier& carrier) const {
+    return state_ != nullptr ? extract_all(state_->propagators(), carrier) : std::pair<span_context, baggage>{};
   }
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
   span_context extract_trace_context(const std::map<std::string, std::string>& headers) const { return extract(headers); }
+
+  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
+  template <class F>
+  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                    std::string_view value);
+  template <class Headers>
+  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                             std::string_view value, Headers& headers);
+  template <class Headers>
+  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                             const Headers& headers);
+  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
   // --- lifecycle -------------------------------------------------------------
   /// Exports every span ended so far; false if the timeout elapsed first.
@@ -5663,4 +7722,662 @@ STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/tracer.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_TRACER_HPP_
 #endif
+
+// ---- begin streambus/tracing/instrumentation.hpp ----
+// Instrumentation helpers: an operation in a span, a retried operation with
+// one span per attempt, and the spans of a message's produce -> consume hop.
+//
+//   auto n = instrumented_operation(tracer, "db.load", [&](span& s) { return load(s); });
+//   auto r = trace_with_retry(tracer, "fetch", 3, [&](int attempt) { return fetch(); },
+//                             retry_backoff{std::chrono::milliseconds(50)});
+//
+//   auto send = trace_produce_message(tracer, "orders", 0, key, value, message.headers);
+//   ...
+//   auto process = trace_consume_message(tracer, "orders", 0, offset, message.headers);
+//
+// Everything here uses only the API that tracer.hpp and disabled.hpp share,
+// so it compiles unchanged with STREAMBUS_TRACING_DISABLED: the callables
+// still run, results are still returned, exceptions still propagate and
+// retries still wait; only the spans are gone.
+//
+// What counts as a failed operation (the span gets status ERROR, error.type
+// and a status description; the result is returned unchanged):
+//   - an exception: recorded with span::record_error (an `exception` event),
+//     error.type = its dynamic type name ("_OTHER" when not a std::exception),
+//     then rethrown as is (`throw;`: same object, same type);
+//   - a non-zero std::error_code: error.type = "<category>:<value>"
+//     (e.g. "generic:111"), description = ec.message();
+//   - bool false: error.type = "_OTHER", description "returned false";
+//   - an expected-like result (has has_value() and error(), e.g. C++23
+//     std::expected) without a value: described by its error when that is a
+//     std::error_code, std::errc, std::exception_ptr or a string; otherwise
+//     error.type is the error's type name.
+// Anything else (including void) is a success. Success leaves the status
+// unset, as OpenTelemetry recommends for instrumentation: OK is for an
+// application that wants to override an error decision, and it is final.
+
+#include <exception>
+#include <system_error>
+#include <thread>
+#include <typeinfo>
+
+// The tracer and span come from the umbrella header, which includes this
+// file after them (here the include is a no-op); included on its own, this
+// pulls in the umbrella first. Naming tracer.hpp / disabled.hpp here instead
+// would make the single-header generator inline a second, guarded copy of
+// the whole tracer tree.
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
+// ---- begin streambus/tracing/detail/random.hpp ----
+// Per-thread pseudo-random generator for trace and span ids.
+//
+// Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
+// <random> is heavy to include. xoshiro256++ is four words, a handful of
+// instructions per 64 bits, and good enough for identifiers (not for crypto).
+// Each thread seeds once from the OS; a fork bumps a global generation so the
+// child re-seeds instead of repeating its parent's ids.
+
+#include <atomic>
+
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define STREAMBUS_TRACING_HAS_PTHREAD_ATFORK 1
+#else
+#include <random>
+#endif
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Entropy from the OS, mixed with time and the thread's identity so that a
+// failing source still yields distinct seeds per thread and per process.
+inline std::uint64_t os_seed() noexcept {
+  std::uint64_t seed = 0;
+#if defined(__linux__)
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
+#elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  try {
+    std::random_device rd;
+    seed = (std::uint64_t{rd()} << 32) ^ rd();
+  } catch (...) {
+  }
+#endif
+  seed ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  seed ^= static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
+  int local = 0;
+  std::uint64_t addr = 0;
+  const void* p = &local;
+  std::memcpy(&addr, &p, sizeof p < sizeof addr ? sizeof p : sizeof addr);
+  return seed ^ (addr * 0x9e3779b97f4a7c15ULL);
+}
+
+// Incremented in every forked child; generators compare it with the value
+// they were seeded under.
+inline std::atomic<std::uint32_t>& fork_generation() noexcept {
+  static std::atomic<std::uint32_t> generation{0};
+  return generation;
+}
+
+inline void register_fork_handler() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+#endif
+}
+
+class xoshiro256pp {
+ public:
+  xoshiro256pp() noexcept { reseed(); }
+
+  std::uint64_t next() noexcept {
+    const std::uint32_t gen = fork_generation().load(std::memory_order_relaxed);
+    if (gen != generation_) reseed();
+    const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  void reseed() noexcept {
+    register_fork_handler();
+    generation_ = fork_generation().load(std::memory_order_relaxed);
+    std::uint64_t x = os_seed();
+    for (auto& word : s_) word = splitmix64(x);
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4]{};
+  std::uint32_t generation_ = 0;
+};
+
+inline xoshiro256pp& thread_rng() noexcept {
+  thread_local xoshiro256pp rng;
+  return rng;
+}
+
+/// A random non-zero 64-bit value.
+inline std::uint64_t random_nonzero_u64() noexcept {
+  auto& rng = thread_rng();
+  std::uint64_t v;
+  do {
+    v = rng.next();
+  } while (v == 0);
+  return v;
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/random.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// How long trace_with_retry waits between attempts. The wait after failed
+/// attempt n (1-based) is min(max, initial * multiplier^(n-1)); with jitter
+/// it is drawn uniformly from [wait/2, wait] so that many callers retrying
+/// the same dependency spread out. The default never waits.
+struct retry_backoff {
+  std::chrono::milliseconds initial{0};
+  double multiplier = 2.0;  // >= 1 and finite
+  std::chrono::milliseconds max{std::chrono::seconds(30)};
+  bool jitter = false;
+};
+
+namespace detail {
+
+// Why an operation failed, as span status and error.type say it.
+struct op_failure {
+  bool failed = false;
+  std::string type;     // error.type: low cardinality
+  std::string message;  // status description
+};
+
+inline std::string op_type_name(const std::type_info& info) {
+#if defined(STREAMBUS_TRACING_DISABLED)
+  return info.name();  // never recorded when compiled out
+#else
+  return demangle(info.name());
+#endif
+}
+
+inline std::string op_error_code_type(const std::error_code& ec) {
+  return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
+
+// Describes the exception being handled; call only inside a catch block.
+// Rethrowing it here is how its type is found without knowing it (the
+// exception_ptr route would allocate).
+inline op_failure op_describe_current_exception() noexcept {
+  op_failure f;
+  f.failed = true;
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      f.message = e.what();
+      f.type = op_type_name(typeid(e));
+    } catch (...) {
+      f.message = "unknown exception";
+      f.type = "_OTHER";
+    }
+  } catch (...) {  // out of memory while describing: keep what we have
+  }
+  return f;
+}
+
+inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
+  if (!ep) {
+    op_failure f;
+    f.failed = true;
+    try {
+      f.type = "_OTHER";
+      f.message = "null exception_ptr";
+    } catch (...) {
+    }
+    return f;
+  }
+  try {
+    std::rethrow_exception(ep);
+  } catch (...) {
+    return op_describe_current_exception();
+  }
+}
+
+// Records the exception being handled on s (event, status, error.type);
+// call only inside a catch block.
+inline void op_record_current_exception(span& s) noexcept {
+  if (!s.is_recording()) return;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    s.record_error(e);
+    try {
+      s.set_attribute("error.type", op_type_name(typeid(e)));
+    } catch (...) {
+    }
+  } catch (...) {
+    s.record_error("unknown exception");
+    s.set_attribute("error.type", "_OTHER");
+  }
+}
+
+template <class T>
+using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// has_value() and error(): std::expected and the many look-alikes.
+template <class T, class = void>
+struct op_is_expected_like : std::false_type {};
+template <class T>
+struct op_is_expected_like<T, std::void_t<decltype(static_cast<bool>(std::declval<const T&>().has_value())),
+                                          decltype(std::declval<const T&>().error())>> : std::true_type {};
+
+template <class E>
+void op_describe_error_value(const E& e, op_failure& f) {
+  using D = op_remove_cvref_t<E>;
+  if constexpr (std::is_same_v<D, std::error_code>) {
+    f.type = op_error_code_type(e);
+    f.message = e.message();
+  } else if constexpr (std::is_same_v<D, std::errc>) {
+    const std::error_code ec = std::make_error_code(e);
+    f.type = op_error_code_type(ec);
+    f.message = ec.message();
+  } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
+    f = op_describe_exception(e);
+  } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
+    f.type = "_OTHER";
+    f.message = std::string(std::string_view(e));
+  } else {
+    f.type = op_type_name(typeid(D));
+    f.message = "operation returned an error";
+  }
+}
+
+// Whether a result says the operation failed, and why.
+template <class R>
+op_failure op_classify(const R& r) noexcept {
+  using D = op_remove_cvref_t<R>;
+  op_failure f;
+  if constexpr (std::is_same_v<D, std::error_code>) {
+    f.failed = static_cast<bool>(r);
+  } else if constexpr (std::is_same_v<D, bool>) {
+    f.failed = !r;
+  } else if constexpr (op_is_expected_like<D>::value) {
+    f.failed = !r.has_value();
+  }
+  if (!f.failed) return f;
+  try {
+    if constexpr (std::is_same_v<D, std::error_code>) {
+      op_describe_error_value(r, f);
+    } else if constexpr (std::is_same_v<D, bool>) {
+      f.type = "_OTHER";
+      f.message = "returned false";
+    } else if constexpr (op_is_expected_like<D>::value) {
+      op_describe_error_value(r.error(), f);
+    }
+  } catch (...) {  // a description is best effort; the failure stands
+  }
+  return f;
+}
+
+inline void op_mark_failed(span& s, const op_failure& f) noexcept {
+  if (!f.failed || !s.is_recording()) return;
+  s.set_attribute("error.type", f.type);
+  s.set_status(status_code::error, f.message);
+}
+
+// fn(span&) when it takes the span, else fn().
+template <class F>
+decltype(auto) op_call(F&& fn, span& s) {
+  if constexpr (std::is_invocable_v<F, span&>) {
+    return std::invoke(std::forward<F>(fn), s);
+  } else {
+    static_assert(std::is_invocable_v<F>,
+                  "instrumented_operation: fn must be callable as fn(span&) or fn()");
+    return std::invoke(std::forward<F>(fn));
+  }
+}
+
+// fn(span&, attempt) when it takes the span, else fn(attempt), else fn().
+template <class F>
+decltype(auto) retry_call(F& fn, span& s, int attempt) {
+  if constexpr (std::is_invocable_v<F&, span&, int>) {
+    return std::invoke(fn, s, attempt);
+  } else if constexpr (std::is_invocable_v<F&, int>) {
+    return std::invoke(fn, attempt);
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "trace_with_retry: fn must be callable as fn(span&, int attempt), fn(int attempt) or fn()");
+    return std::invoke(fn);
+  }
+}
+
+inline void validate_retry(int max_attempts, const retry_backoff& b) {
+  if (max_attempts < 1)
+    throw std::invalid_argument("trace_with_retry: max_attempts must be at least 1 (got " +
+                                std::to_string(max_attempts) + ")");
+  if (b.initial.count() < 0 || b.max.count() < 0)
+    throw std::invalid_argument("trace_with_retry: retry_backoff durations must not be negative");
+  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
+    throw std::invalid_argument("trace_with_retry: retry_backoff::multiplier must be finite and >= 1 (got " +
+                                std::to_string(b.multiplier) + ")");
+}
+
+// The wait after failed attempt `failed_attempt` (1-based).
+inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
+  if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
+  const double cap = static_cast<double>(b.max.count());
+  // pow may overflow to infinity; the cap takes care of it.
+  double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
+  if (!(wait <= cap)) wait = cap;
+  if (b.jitter) {
+    const double unit = static_cast<double>(random_nonzero_u64() >> 11) * 0x1.0p-53;  // [0, 1)
+    wait = wait / 2 + wait / 2 * unit;
+  }
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(wait));
+}
+
+// Attribute keys that no semantic convention defines (documented at trace_with_retry).
+inline constexpr std::string_view retry_attempt_key = "retry.attempt";
+inline constexpr std::string_view retry_attempt_count_key = "retry.attempt_count";
+inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
+
+}  // namespace detail
+
+/// Runs fn in a span named `name` (a child of the current span, current
+/// while fn runs) and returns what fn returns, exactly: values, references
+/// and void alike. fn is called as fn(span&) when it accepts the span, else
+/// as fn(). Failures (see the top of this file) mark the span ERROR; an
+/// exception is recorded and rethrown unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) {
+  using result_type = decltype(detail::op_call(std::forward<F>(fn), std::declval<span&>()));
+  span s = t.start(name);
+  if constexpr (std::is_void_v<result_type>) {
+    try {
+      detail::op_call(std::forward<F>(fn), s);
+    } catch (...) {
+      detail::op_record_current_exception(s);
+      throw;
+    }
+  } else {
+    try {
+      result_type result = detail::op_call(std::forward<F>(fn), s);
+      detail::op_mark_failed(s, detail::op_classify(result));
+      if constexpr (std::is_reference_v<result_type>)
+        return static_cast<result_type>(result);
+      else
+        return result;
+    } catch (...) {
+      detail::op_record_current_exception(s);
+      throw;
+    }
+  }
+}
+
+/// Runs fn up to max_attempts times until it succeeds (success and failure
+/// as for instrumented_operation), tracing it as:
+///
+///   `name`                  retry.max_attempts, retry.attempt_count;
+///   |                       status, error.type: the last attempt's
+///   |                       one `retry` event per retry: retry.attempt (the
+///   |                       failed one), retry.delay_ms, error.type, error.message
+///   +-- `name attempt`      retry.attempt = 1; status ERROR if it failed
+///   +-- `name attempt`      retry.attempt = 2 ...
+///
+/// No semantic convention covers generic retries, so these retry.* keys are
+/// ours (for HTTP client spans the convention is http.request.resend_count
+/// = attempt - 1, which the caller can set from the attempt span).
+///
+/// fn is called as fn(span& attempt_span, int attempt), fn(int attempt) or
+/// fn(), attempt being 1-based. Returns the last attempt's result; if the
+/// last attempt threw, that exception is rethrown unchanged (earlier ones are
+/// recorded on their attempt spans and swallowed). Between attempts the
+/// calling thread sleeps as `backoff` says (without one: not at all).
+///
+/// Throws std::invalid_argument, before calling fn, if max_attempts < 1 or
+/// backoff is invalid (negative durations, multiplier < 1 or not finite).
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn,
+                                const retry_backoff& backoff) {
+  using result_type = decltype(detail::retry_call(fn, std::declval<span&>(), 1));
+  detail::validate_retry(max_attempts, backoff);
+
+  span parent = t.start(name);
+  parent.set_attribute(detail::retry_max_attempts_key, max_attempts);
+  std::string attempt_name;
+  if (t.is_enabled()) {
+    attempt_name.reserve(name.size() + 8);
+    attempt_name.append(name.data(), name.size());
+    attempt_name += " attempt";
+  }
+
+  for (int attempt = 1;; ++attempt) {
+    const bool last = attempt == max_attempts;
+    parent.set_attribute(detail::retry_attempt_count_key, attempt);
+    detail::op_failure failure;
+    {
+      span child = t.start(attempt_name);
+      child.set_attribute(detail::retry_attempt_key, attempt);
+      if constexpr (std::is_void_v<result_type>) {
+        try {
+          detail::retry_call(fn, child, attempt);
+        } catch (...) {
+          detail::op_record_current_exception(child);
+          if (last) {
+            detail::op_record_current_exception(parent);
+            throw;
+          }
+          if (parent.is_recording()) failure = detail::op_describe_current_exception();
+          failure.failed = true;
+        }
+        if (!failure.failed) return;
+      } else {
+        try {
+          result_type result = detail::retry_call(fn, child, attempt);
+          failure = detail::op_classify(result);
+          detail::op_mark_failed(child, failure);
+          if (!failure.failed || last) {
+            detail::op_mark_failed(parent, failure);
+            if constexpr (std::is_reference_v<result_type>)
+              return static_cast<result_type>(result);
+            else
+              return result;
+          }
+        } catch (...) {
+          detail::op_record_current_exception(child);
+          if (last) {
+            detail::op_record_current_exception(parent);
+            throw;
+          }
+          if (parent.is_recording()) failure = detail::op_describe_current_exception();
+          failure.failed = true;
+        }
+      }
+    }  // the attempt span ends before the wait
+
+    const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
+    if (parent.is_recording()) {
+      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
+                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                                 {"error.type", failure.type},
+                                 {"error.message", failure.message}});
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  }
+}
+
+/// As above, with no wait between attempts. (An overload rather than a
+/// default argument, so that the declaration works with retry_backoff
+/// incomplete, e.g. forward-declared for tracer's member wrappers.)
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn) {
+  return trace_with_retry(t, name, max_attempts, std::forward<F>(fn), retry_backoff{});
+}
+
+// --- messaging ---------------------------------------------------------------
+
+/// The messaging.system value of these helpers.
+inline constexpr std::string_view messaging_system = "streambus";
+
+namespace detail {
+
+// "{messaging.operation.name} {destination}", the destination left out when unknown.
+inline std::string messaging_span_name(const tracer& t, std::string_view operation, std::string_view topic) {
+  std::string name;
+  if (!t.is_enabled()) return name;  // a compiled-out or disabled tracer ignores names
+  name.reserve(operation.size() + 1 + topic.size());
+  name.append(operation.data(), operation.size());
+  if (!topic.empty()) {
+    name += ' ';
+    name.append(topic.data(), topic.size());
+  }
+  return name;
+}
+
+inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
+                                     std::int32_t partition) {
+  s.set_attribute("messaging.system", messaging_system);
+  s.set_attribute("messaging.operation.type", operation);
+  s.set_attribute("messaging.operation.name", operation);
+  if (!topic.empty()) s.set_attribute("messaging.destination.name", topic);
+  if (partition >= 0) s.set_attribute("messaging.destination.partition.id", std::to_string(partition));
+}
+
+inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                               const span_context& producer) {
+  span_options options;
+  options.kind = span_kind::consumer;
+  if (producer.valid()) {
+    options.parent = producer;
+    options.links.push_back(producer);
+  } else {
+    options.new_root = true;
+  }
+  span s = t.start(messaging_span_name(t, "process", topic), options);
+  if (s.is_recording()) {
+    set_messaging_attributes(s, "process", topic, partition);
+    s.set_attribute("messaging.streambus.message.offset", offset);
+  }
+  return s;
+}
+
+}  // namespace detail
+
+/// Starts the PRODUCER span of sending one message: named "send <topic>"
+/// (OpenTelemetry messaging: "{messaging.operation.name} {destination}"),
+/// current until it ends, with messaging.system = "streambus",
+/// messaging.operation.type = messaging.operation.name = "send",
+/// messaging.destination.name, messaging.destination.partition.id (when
+/// partition >= 0), messaging.message.body.size = value.size() and, when key
+/// is not empty, messaging.streambus.message.key (as Kafka's
+/// messaging.kafka.message.key; an empty key counts as no key).
+inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                                  std::string_view value) {
+  span_options options;
+  options.kind = span_kind::producer;
+  span s = t.start(detail::messaging_span_name(t, "send", topic), options);
+  if (s.is_recording()) {
+    detail::set_messaging_attributes(s, "send", topic, partition);
+    s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));
+    if (!key.empty()) s.set_attribute("messaging.streambus.message.key", key);
+  }
+  return s;
+}
+
+/// As above, and writes the new span's context (traceparent, tracestate)
+/// into the message's headers (any carrier inject accepts), so that the
+/// consumer continues this trace.
+template <class Headers>
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, Headers& headers) {
+  span s = trace_produce_message(t, topic, partition, key, value);
+  t.inject(s.context(), headers);
+  return s;
+}
+
+/// Starts the CONSUMER span of processing one message: named
+/// "process <topic>", current until it ends, with messaging.system,
+/// messaging.operation.type = messaging.operation.name = "process",
+/// messaging.destination.name, messaging.destination.partition.id (when
+/// partition >= 0) and messaging.streambus.message.offset (the offset being
+/// per message, it goes under messaging.{system}.message.*).
+///
+/// The producer's context is read from the headers. When it is valid the
+/// span is its child (one trace per message, end to end) AND links to it:
+/// the messaging conventions ask "process" spans to link to the message's
+/// creation context, and the link keeps the relation visible to tools that
+/// split traces at message boundaries. Without a valid context the span
+/// starts a new trace; it never silently joins whatever span happens to be
+/// current on the consumer thread.
+template <class Headers>
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const Headers& headers) {
+  return detail::start_consume_span(t, topic, partition, offset, t.extract(headers));
+}
+
+/// For a message without headers: always a new trace.
+inline span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return detail::start_consume_span(t, topic, partition, offset, span_context{});
+}
+
+// --- tracer's member wrappers (declared in tracer.hpp and disabled.hpp) ---------
+
+template <class F>
+decltype(auto) tracer::instrumented_operation(std::string_view name, F&& fn) {
+  return streambus::tracing::instrumented_operation(*this, name, std::forward<F>(fn));
+}
+
+template <class F>
+decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts, F&& fn) {
+  return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn));
+}
+
+template <class F>
+decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts, F&& fn,
+                                        const retry_backoff& backoff) {
+  return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn), backoff);
+}
+
+inline span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                          std::string_view value) {
+  return streambus::tracing::trace_produce_message(*this, topic, partition, key, value);
+}
+
+template <class Headers>
+span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                   std::string_view value, Headers& headers) {
+  return streambus::tracing::trace_produce_message(*this, topic, partition, key, value, headers);
+}
+
+template <class Headers>
+span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                                   const Headers& headers) {
+  return streambus::tracing::trace_consume_message(*this, topic, partition, offset, headers);
+}
+
+inline span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return streambus::tracing::trace_consume_message(*this, topic, partition, offset);
+}
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/instrumentation.hpp ----
 // ---- end streambus/tracing.hpp ----

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <string>
@@ -23,6 +24,8 @@
 #include "version.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+struct retry_backoff;  // instrumentation.hpp
 
 class span {
  public:
@@ -90,6 +93,24 @@ class tracer {
   }
   void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}
   span_context extract_trace_context(const std::map<std::string, std::string>&) const noexcept { return {}; }
+
+  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
+  template <class F>
+  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                    std::string_view value);
+  template <class Headers>
+  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                             std::string_view value, Headers& headers);
+  template <class Headers>
+  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                             const Headers& headers);
+  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
+
 
   bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
   bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }

@@ -58,6 +58,8 @@
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
+struct retry_backoff;  // instrumentation.hpp
+
 class tracer;
 class span;
 
@@ -596,6 +598,24 @@ class tracer {
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
   span_context extract_trace_context(const std::map<std::string, std::string>& headers) const { return extract(headers); }
+
+  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
+  template <class F>
+  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                    std::string_view value);
+  template <class Headers>
+  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                             std::string_view value, Headers& headers);
+  template <class Headers>
+  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                             const Headers& headers);
+  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
+
 
   // --- lifecycle -------------------------------------------------------------
   /// Exports every span ended so far; false if the timeout elapsed first.

@@ -8,9 +8,11 @@
 //   #include <streambus/tracing/otlp_http_exporter.hpp>  // in one source file
 //   // CMake: target_link_libraries(app PRIVATE streambus::tracing_http)
 //
-// Including this header in any translation unit registers the exporter name
-// "otlp" (config.exporter / OTEL_TRACES_EXPORTER), which is also the
-// OpenTelemetry default. It includes <streambus/tracing.hpp> itself.
+// Including this header in any translation unit registers the exporter names
+// "otlp" (config.exporter / OTEL_TRACES_EXPORTER; also the OpenTelemetry
+// default), "jaeger" (Thrift to a Jaeger collector's /api/traces) and
+// "zipkin" (Zipkin v2 JSON), all on this one transport. It includes
+// <streambus/tracing.hpp> itself.
 //
 // Behaviour, following the OTLP specification's OTLP/HTTP section:
 //   - One keep-alive connection to the endpoint's scheme://host:port; each
@@ -65,6 +67,15 @@
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
+/// What goes over the wire. The OTLP formats follow otlp.protocol; the
+/// others are the same transport (retries, timeouts, TLS) for other backends.
+enum class http_wire_format : std::uint8_t {
+  otlp_protobuf,  // application/x-protobuf, POST /v1/traces
+  otlp_json,      // application/json (OTLP/JSON)
+  jaeger_thrift,  // a Jaeger collector's /api/traces: Thrift binary Batch
+  zipkin_json,    // Zipkin's /api/v2/spans: Zipkin v2 JSON
+};
+
 /// Everything the OTLP/HTTP exporter needs; the tracer fills it from its
 /// resolved configuration (see otlp_http_exporter(const exporter_environment&)).
 struct otlp_http_options {
@@ -82,6 +93,10 @@ struct otlp_http_options {
   std::function<void(std::string_view)> diagnostic;
   /// Incremented once per retried request, if set; must outlive the exporter.
   std::atomic<std::uint64_t>* retries = nullptr;
+  /// Set for the non-OTLP formats; unset: from otlp.protocol.
+  std::optional<http_wire_format> format;
+  /// The exporter's name in diagnostics and span_exporter::name().
+  std::string name = "otlp";
 };
 
 namespace detail {
@@ -631,10 +646,12 @@ class otlp_http_exporter final : public span_exporter {
       options_.diagnostic = [fallback](std::string_view m) { fallback->report(m); };
     }
     const std::string protocol = cp::lower(cp::trim(options_.otlp.protocol));
-    if (protocol == "http/protobuf" || protocol.empty()) {
-      json_ = false;
+    if (options_.format) {
+      format_ = *options_.format;
+    } else if (protocol == "http/protobuf" || protocol.empty()) {
+      format_ = http_wire_format::otlp_protobuf;
     } else if (protocol == "http/json") {
-      json_ = true;
+      format_ = http_wire_format::otlp_json;
     } else {
       throw config_error("otlp protocol " + cp::quote(options_.otlp.protocol) +
                          " is not supported by the OTLP/HTTP exporter (use http/protobuf or http/json)");
@@ -769,7 +786,7 @@ class otlp_http_exporter final : public span_exporter {
     cancel_cv_.wait_until(lock, deadline, [this] { return cancel_done_; });
   }
 
-  std::string_view name() const noexcept override { return "otlp"; }
+  std::string_view name() const noexcept override { return options_.name; }
 
   /// The endpoint as shown in diagnostics (no credentials, no query string).
   const std::string& endpoint() const noexcept { return endpoint_.display; }
@@ -786,19 +803,34 @@ class otlp_http_exporter final : public span_exporter {
     return o;
   }
 
+  static std::string_view content_type_of(http_wire_format f) noexcept {
+    switch (f) {
+      case http_wire_format::otlp_protobuf: return otlp::protobuf_content_type;
+      case http_wire_format::otlp_json: return otlp::json_content_type;
+      case http_wire_format::jaeger_thrift: return jaeger::thrift_content_type;
+      case http_wire_format::zipkin_json: return zipkin::json_content_type;
+    }
+    return otlp::protobuf_content_type;
+  }
+  bool is_otlp() const noexcept {
+    return format_ == http_wire_format::otlp_protobuf || format_ == http_wire_format::otlp_json;
+  }
+
   void report(const std::string& message) noexcept {
     try {
-      options_.diagnostic("otlp exporter (" + endpoint_.display + "): " + message);
+      options_.diagnostic(options_.name + " exporter (" + endpoint_.display + "): " + message);
     } catch (...) {
       // Diagnostics must never turn into a failed export.
     }
   }
 
   void encode(const span_batch& batch, std::string& out) const {
-    if (json_)
-      otlp::encode_json(batch, out);
-    else
-      otlp::encode_protobuf(batch, out);
+    switch (format_) {
+      case http_wire_format::otlp_protobuf: otlp::encode_protobuf(batch, out); break;
+      case http_wire_format::otlp_json: otlp::encode_json(batch, out); break;
+      case http_wire_format::jaeger_thrift: jaeger::encode_thrift_batch(batch, out); break;
+      case http_wire_format::zipkin_json: zipkin::encode_json_v2(batch, out); break;
+    }
   }
 
   // Sends spans[0, count) in as many requests as the size limit needs.
@@ -829,7 +861,7 @@ class otlp_http_exporter final : public span_exporter {
   bool send(const std::string& body, std::size_t span_count, clock::time_point deadline) {
     namespace oh = detail::otlp_http;
     const std::string what = "export of " + std::to_string(span_count) + (span_count == 1 ? " span" : " spans");
-    const std::string content_type(json_ ? otlp::json_content_type : otlp::protobuf_content_type);
+    const std::string content_type(content_type_of(format_));
     for (unsigned attempt = 0;; ++attempt) {
       if (stopped_.load()) {
         report(what + " abandoned: the exporter is shutting down");
@@ -932,9 +964,10 @@ class otlp_http_exporter final : public span_exporter {
 
   void check_success_body(const httplib::Response& res, std::size_t span_count) {
     namespace oh = detail::otlp_http;
-    if (res.body.empty()) return;
+    // Only OTLP answers with partial_success; Jaeger and Zipkin bodies carry nothing to act on.
+    if (res.body.empty() || !is_otlp()) return;
     const std::string type = res.get_header_value("Content-Type");
-    const bool json = oh::icontains(type, "json") || (!oh::icontains(type, "protobuf") && json_);
+    const bool json = oh::icontains(type, "json") || (!oh::icontains(type, "protobuf") && format_ == http_wire_format::otlp_json);
     oh::partial_success ps;
     const bool ok = json ? oh::parse_json_response(res.body, ps) : oh::parse_protobuf_response(res.body, ps);
     if (!ok) {
@@ -961,7 +994,7 @@ class otlp_http_exporter final : public span_exporter {
 
   otlp_http_options options_;
   detail::otlp_http::endpoint endpoint_;
-  bool json_ = false;
+  http_wire_format format_ = http_wire_format::otlp_protobuf;
   std::unique_ptr<httplib::Client> client_;
   httplib::Headers headers_;
   std::string body_;  // reused between batches
@@ -982,6 +1015,39 @@ namespace detail {
 inline const bool otlp_http_exporter_registered = register_exporter(
     "otlp", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
       return std::make_shared<otlp_http_exporter>(env);
+    });
+
+// The same transport for the other backends' HTTP endpoints. They share the
+// OTLP timeouts and TLS settings, but not its headers or compression (which
+// belong to the OTLP collector).
+inline otlp_http_options non_otlp_options(const exporter_environment& env, std::string endpoint,
+                                          http_wire_format format, std::string name) {
+  otlp_http_options o;
+  o.otlp.endpoint = std::move(endpoint);
+  o.otlp.timeout = env.settings.otlp.timeout;
+  o.otlp.certificate = env.settings.otlp.certificate;
+  o.otlp.insecure = env.settings.otlp.insecure;
+  o.export_timeout = env.settings.batch.export_timeout;
+  o.diagnostic = env.diagnostic;
+  o.retries = env.retries;
+  o.format = format;
+  o.name = std::move(name);
+  return o;
+}
+
+// "jaeger": Thrift over HTTP to a collector's /api/traces (port 14268), what
+// the seed's JaegerEndpoint points at. Jaeger >= 1.35 also accepts OTLP.
+inline const bool jaeger_http_exporter_registered = register_exporter(
+    "jaeger", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
+      return std::make_shared<otlp_http_exporter>(
+          non_otlp_options(env, env.settings.jaeger_endpoint, http_wire_format::jaeger_thrift, "jaeger"));
+    });
+
+// "zipkin": Zipkin v2 JSON to /api/v2/spans (Zipkin, Jaeger's Zipkin port, ...).
+inline const bool zipkin_http_exporter_registered = register_exporter(
+    "zipkin", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
+      return std::make_shared<otlp_http_exporter>(
+          non_otlp_options(env, env.settings.zipkin_endpoint, http_wire_format::zipkin_json, "zipkin"));
     });
 }  // namespace detail
 
