@@ -656,17 +656,18 @@ class tracer {
     trace_flags flags;
     trace_id tid;
     const bool has_parent = parent.valid();
+    const detail::new_ids ids = detail::draw_ids(!has_parent);
     if (has_parent) {
       tid = parent.trace_id();
       flags = parent.flags();
     } else {
-      tid = trace_id::from_u64(detail::random_nonzero_u64(), detail::random_nonzero_u64());
+      tid = trace_id::from_u64(ids.trace_high, ids.trace_low);
       flags = trace_flags(trace_flags::random_bit);
     }
     const bool sampled = st.sampler().should_sample(parent, tid);
     flags = flags.with_sampled(sampled);
     try {
-      s.context_ = span_context(tid, span_id::from_u64(detail::random_nonzero_u64()), flags, false,
+      s.context_ = span_context(tid, span_id::from_u64(ids.span), flags, false,
                                 has_parent ? parent.trace_state() : trace_state{});
       s.state_ = &st;
       if (sampled) {

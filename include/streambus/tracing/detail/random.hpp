@@ -79,8 +79,17 @@ class xoshiro256pp {
   xoshiro256pp() noexcept { reseed(); }
 
   std::uint64_t next() noexcept {
-    const std::uint32_t gen = fork_generation().load(std::memory_order_relaxed);
-    if (gen != generation_) reseed();
+    check_fork();
+    return next_unchecked();
+  }
+
+  /// Re-seeds if the process forked since the last draw (one relaxed load).
+  void check_fork() noexcept {
+    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
+  }
+
+  /// A draw without the fork check: call check_fork() once before a group of these.
+  std::uint64_t next_unchecked() noexcept {
     const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
     const std::uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
@@ -118,6 +127,30 @@ inline std::uint64_t random_nonzero_u64() noexcept {
     v = rng.next();
   } while (v == 0);
   return v;
+}
+
+/// Ids for a new span in one visit to the generator: a span id, and for a
+/// root span also the two halves of a trace id. None of them is zero.
+struct new_ids {
+  std::uint64_t trace_high = 0;
+  std::uint64_t trace_low = 0;
+  std::uint64_t span = 0;
+};
+
+inline new_ids draw_ids(bool with_trace_id) noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  new_ids ids;
+  if (with_trace_id) {
+    do {
+      ids.trace_high = rng.next_unchecked();
+      ids.trace_low = rng.next_unchecked();
+    } while ((ids.trace_high | ids.trace_low) == 0);
+  }
+  do {
+    ids.span = rng.next_unchecked();
+  } while (ids.span == 0);
+  return ids;
 }
 
 }  // namespace detail
