@@ -2492,11 +2492,13 @@ class tsc_clock {
   std::int64_t now_ns() const noexcept {
     const std::uint64_t tsc = __rdtsc();
     for (;;) {
+      // Acquire on every field: a field written by a newer publish() makes
+      // that publish's odd sequence visible to the check below (no fences,
+      // which g++'s ThreadSanitizer does not support).
       const std::uint64_t seq = seq_.load(std::memory_order_acquire);
-      const std::uint64_t base_tsc = base_tsc_.load(std::memory_order_relaxed);
-      const std::int64_t base_ns = base_ns_.load(std::memory_order_relaxed);
-      const double ratio = ns_per_tick_.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the writer's release of seq
+      const std::uint64_t base_tsc = base_tsc_.load(std::memory_order_acquire);
+      const std::int64_t base_ns = base_ns_.load(std::memory_order_acquire);
+      const double ratio = ns_per_tick_.load(std::memory_order_acquire);
       if ((seq & 1) == 0 && seq_.load(std::memory_order_relaxed) == seq) {
         const auto delta = static_cast<std::int64_t>(tsc - base_tsc);  // may be slightly negative
         return base_ns + static_cast<std::int64_t>(static_cast<double>(delta) * ratio);
@@ -2543,11 +2545,11 @@ class tsc_clock {
   void publish(std::uint64_t base_tsc, std::int64_t base_ns, double ratio) noexcept {
     const std::uint64_t seq = seq_.load(std::memory_order_relaxed);
     seq_.store(seq + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);  // the odd value is seen before new fields
-    base_tsc_.store(base_tsc, std::memory_order_relaxed);
-    base_ns_.store(base_ns, std::memory_order_relaxed);
-    ns_per_tick_.store(ratio, std::memory_order_relaxed);
-    seq_.store(seq + 2, std::memory_order_release);  // pairs with the readers' acquire
+    // Release stores: the odd sequence above is visible before any new field.
+    base_tsc_.store(base_tsc, std::memory_order_release);
+    base_ns_.store(base_ns, std::memory_order_release);
+    ns_per_tick_.store(ratio, std::memory_order_release);
+    seq_.store(seq + 2, std::memory_order_release);  // pairs with the readers' acquire of seq
   }
 
   bool usable_ = false;
