@@ -6,7 +6,7 @@
 // invariant (x86 with the invariant-TSC CPUID bit): one rdtsc (~9 ns here)
 // instead of clock_gettime (~21 ns), twice per span. Ticks are converted to
 // nanoseconds with a ratio calibrated against std::chrono::steady_clock when
-// the clock is first used (2 ms) and refined by clock_resync(), which the
+// the clock is first used (5 ms) and refined by clock_resync(), which the
 // export thread calls: each refinement re-bases the conversion where it is,
 // so the mapping stays continuous and durations never jump. Elsewhere, or with
 // STREAMBUS_TRACING_CLOCK=steady in the environment, steady_clock is used.
@@ -79,8 +79,9 @@ class tsc_clock {
   void recalibrate() noexcept {
     if (!usable_) return;
     std::lock_guard<std::mutex> lock(writer_);
-    const std::uint64_t tsc = __rdtsc();
-    const std::int64_t steady = steady_now_ns();
+    std::uint64_t tsc = 0;
+    std::int64_t steady = 0;
+    sample(tsc, steady);
     if (tsc <= first_tsc_ || steady <= first_ns_) return;
     const double ratio = static_cast<double>(steady - first_ns_) / static_cast<double>(tsc - first_tsc_);
     if (!(ratio > 0.01 && ratio < 100.0)) return;  // nonsense: keep what we have
@@ -95,19 +96,37 @@ class tsc_clock {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007u) return;
     if (__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx) == 0 || (edx & (1u << 8)) == 0) return;  // invariant TSC
-    // Calibrate against steady_clock over ~2 ms.
-    const std::uint64_t t0 = __rdtsc();
-    const std::int64_t s0 = steady_now_ns();
-    std::int64_t s1 = s0;
-    while (s1 - s0 < 2'000'000) s1 = steady_now_ns();
-    const std::uint64_t t1 = __rdtsc();
-    if (t1 <= t0) return;
+    // Calibrate against steady_clock over ~5 ms. Each end point is the TSC
+    // read bracketed by two clock reads, keeping the tightest of a few tries,
+    // so a preemption in between does not skew the ratio.
+    std::uint64_t t0 = 0, t1 = 0;
+    std::int64_t s0 = 0, s1 = 0;
+    sample(t0, s0);
+    while (steady_now_ns() - s0 < 5'000'000) {
+    }
+    sample(t1, s1);
+    if (t1 <= t0 || s1 <= s0) return;
     const double ratio = static_cast<double>(s1 - s0) / static_cast<double>(t1 - t0);
     if (!(ratio > 0.01 && ratio < 100.0)) return;
     first_tsc_ = t0;
     first_ns_ = s0;
     publish(t1, s1, ratio);
     usable_ = true;
+  }
+
+  // A (tsc, steady) pair read as close together as we can manage.
+  static void sample(std::uint64_t& tsc, std::int64_t& steady) noexcept {
+    std::int64_t best = -1;
+    for (int i = 0; i < 8; ++i) {
+      const std::int64_t before = steady_now_ns();
+      const std::uint64_t t = __rdtsc();
+      const std::int64_t after = steady_now_ns();
+      if (best < 0 || after - before < best) {
+        best = after - before;
+        tsc = t;
+        steady = before + (after - before) / 2;
+      }
+    }
   }
 
   void publish(std::uint64_t base_tsc, std::int64_t base_ns, double ratio) noexcept {
@@ -142,7 +161,12 @@ inline std::int64_t span_clock_ns() noexcept {
 
 // wall = span clock + offset. One atomic word, read relaxed on the hot path.
 inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
-  static std::atomic<std::int64_t> offset{system_now_ns() - span_clock_ns()};
+  // The span clock first: its first use calibrates (milliseconds), which
+  // must not fall between the two reads.
+  static std::atomic<std::int64_t> offset{[] {
+    const std::int64_t span = span_clock_ns();
+    return system_now_ns() - span;
+  }()};
   return offset;
 }
 
@@ -152,7 +176,8 @@ inline void clock_resync() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_TSC)
   tsc_clock::instance().recalibrate();
 #endif
-  wall_offset_ns().store(system_now_ns() - span_clock_ns(), std::memory_order_relaxed);
+  const std::int64_t span = span_clock_ns();
+  wall_offset_ns().store(system_now_ns() - span, std::memory_order_relaxed);
 }
 
 /// A point in time taken on the hot path: its epoch time and its span-clock time.
