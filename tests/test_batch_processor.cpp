@@ -337,3 +337,24 @@ TEST_CASE("spans_started counts open spans and spans of several tracers separate
   CHECK(a.force_flush(10s));
   CHECK(a.stats().spans_ended == 2);
 }
+
+TEST_CASE("a newly registered exporter name is accepted by config and OTEL_TRACES_EXPORTER") {
+  auto memory = std::make_shared<st::in_memory_exporter>(false);
+  st::register_exporter("audit-log", [memory](const st::exporter_environment&) { return memory; });
+  st::config cfg;
+  cfg.exporter = "audit-log";
+  auto tracer = st::tracer::create(cfg, [](std::string_view) { return std::optional<std::string>{}; });
+  { auto s = tracer.start("registered-by-name"); }
+  CHECK(tracer.force_flush(10s));
+  CHECK(memory->size() == 1);
+
+  st::config from_env;
+  auto env = [](std::string_view name) {
+    return name == "OTEL_TRACES_EXPORTER" ? std::optional<std::string>("audit-log") : std::nullopt;
+  };
+  auto tracer2 = st::tracer::create(from_env, env);
+  { auto s = tracer2.start("via-env"); }
+  CHECK(tracer2.force_flush(10s));
+  CHECK(memory->size() == 2);
+  st::register_exporter("audit-log", nullptr);
+}

@@ -5,6 +5,7 @@
     CXX=clang++ python3 tools/check_readme.py
     python3 tools/check_readme.py --single-include   # -I single_include instead
     python3 tools/check_readme.py --std c++20 -D STREAMBUS_TRACING_DISABLED
+    python3 tools/check_readme.py --httplib-cflags "-I /opt/httplib/include"
 
 Each block is compiled on its own with
     $CXX -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I include
@@ -19,8 +20,15 @@ How a block is compiled:
         void snippet_N(tracing::tracer& tracer, const message& msg) { { <block> } }
     The extra braces let a fragment declare its own `tracer` or `msg`,
     shadowing the parameter, as a real program would.
+  * A block that uses cpp-httplib (it includes <httplib.h>,
+    <streambus/tracing/http.hpp> or <streambus/tracing/otlp_http_exporter.hpp>,
+    or mentions httplib:: or tracing::http) is compiled with the flags of
+    `pkg-config --cflags cpp-httplib` (Debian: libcpp-httplib-dev), or those
+    of --httplib-cflags; a fragment of that kind also gets
+    <streambus/tracing/http.hpp> in its prelude. Nothing is linked, so the
+    shared library itself is not needed.
   * A block whose info string is `cpp skip` is not compiled. Keep those rare:
-    only for code that needs a library this project does not ship.
+    only for text that cannot compile (pseudo-code).
 
 Compiler messages point at README.md lines (the script emits #line markers).
 
@@ -33,8 +41,9 @@ The prelude gives fragments the names a reader of the README assumes:
     headers as std::map<std::string, std::string>)
   * application stubs, declared only: process_message(), send_request(),
     producer_send(), consumer_fetch(), incoming_request_headers(),
-    http_get(), handle(), expensive_summary()
-Output: one line per block, `README block N (line L): ok|FAILED|skipped`, the
+    http_get(), handle(), expensive_summary(), write_segment()
+Output: one line per block, `README block N (line L): ok|FAILED|skipped`
+(`ok (cpp-httplib)` for blocks compiled with cpp-httplib), the
 compiler's messages for each failure, then `N passed, M failed[, K skipped]`.
 Exit status 1 if any block failed (2 on usage errors).
 """
@@ -90,7 +99,16 @@ std::multimap<std::string, std::string> incoming_request_headers();
 int http_get(const std::string& url, const std::multimap<std::string, std::string>& headers);
 int handle(const std::string& method, const std::string& path);  // returns an HTTP status
 std::string expensive_summary();                          // costly to compute
+std::error_code write_segment(const message& msg);          // reports failure by error code
 """
+
+# Extra prelude line for fragments that use the cpp-httplib instrumentation.
+HTTP_PRELUDE = "#include <streambus/tracing/http.hpp>\n"
+
+NEEDS_HTTPLIB = re.compile(
+    r"#\s*include\s*[<\"](?:httplib\.h|streambus/tracing/(?:http|otlp_http_exporter)\.hpp)[>\"]"
+    r"|\bhttplib::|\btracing::http\b"
+)
 
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
@@ -139,6 +157,10 @@ def is_whole_tu(text):
     return False
 
 
+def needs_httplib(text):
+    return NEEDS_HTTPLIB.search(text) is not None
+
+
 def translation_unit(block, readme_name):
     first_body_line = block.line + 1
     if is_whole_tu(block.text):
@@ -146,8 +168,12 @@ def translation_unit(block, readme_name):
         if not re.search(r"#include\s*[<\"]streambus/(single/)?tracing\.hpp[>\"]", block.text):
             head = "#include <streambus/tracing.hpp>\n"
         return head + '#line %d "%s"\n' % (first_body_line, readme_name) + block.text
+    prelude = PRELUDE
+    if needs_httplib(block.text):
+        umbrella = "#include <streambus/tracing.hpp>\n"
+        prelude = prelude.replace(umbrella, umbrella + HTTP_PRELUDE, 1)
     return (
-        PRELUDE
+        prelude
         + "\nvoid snippet_%d([[maybe_unused]] tracing::tracer& tracer, [[maybe_unused]] const message& msg) {\n  {\n"
         % block.index
         + '#line %d "%s"\n' % (first_body_line, readme_name)
@@ -174,14 +200,36 @@ def compile_block(block, args, workdir):
         cmd += ["-I", inc]
     for d in args.define:
         cmd += ["-D" + d]
+    uses_httplib = needs_httplib(block.text)
+    if uses_httplib:
+        if args.httplib_cflags is None:
+            return block, "FAILED", (
+                "this block uses cpp-httplib, but `pkg-config --cflags cpp-httplib` failed: %s\n"
+                "install cpp-httplib and pkg-config (Debian: apt-get install libcpp-httplib-dev pkg-config)\n"
+                "or pass --httplib-cflags\n"
+                % args.httplib_error
+            )
+        cmd += args.httplib_cflags
     cmd += [source]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     except OSError as e:
         return block, "FAILED", "cannot run %s: %s\n" % (cmd[0], e)
     if proc.returncode == 0:
-        return block, "ok", ""
+        return block, "ok (cpp-httplib)" if uses_httplib else "ok", ""
     return block, "FAILED", proc.stdout
+
+
+def pkg_config_cflags(package):
+    """(flags, "") from pkg-config, or (None, why) when it cannot tell."""
+    try:
+        proc = subprocess.run(["pkg-config", "--cflags", package], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    except OSError as e:
+        return None, "cannot run pkg-config: %s" % e
+    if proc.returncode != 0:
+        return None, proc.stdout.strip() or "package %s not found" % package
+    return shlex.split(proc.stdout), ""
 
 
 def main():
@@ -194,6 +242,9 @@ def main():
     parser.add_argument("-I", "--include-dir", action="append", default=[], dest="extra_includes",
                         help="extra include directory (repeatable)")
     parser.add_argument("-D", "--define", action="append", default=[], help="preprocessor definition (repeatable)")
+    parser.add_argument("--httplib-cflags", default=None,
+                        help="compiler flags for blocks that use cpp-httplib "
+                             "(default: the output of `pkg-config --cflags cpp-httplib`)")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="parallel compilations")
     args = parser.parse_args()
 
@@ -205,6 +256,11 @@ def main():
             print("check_readme: generate it with: python3 tools/amalgamate.py", file=sys.stderr)
         return 2
     args.include_dirs = [os.path.join(ROOT, main_dir)] + [os.path.abspath(d) for d in args.extra_includes]
+    args.httplib_error = ""
+    if args.httplib_cflags is not None:
+        args.httplib_cflags = shlex.split(args.httplib_cflags)
+    else:
+        args.httplib_cflags, args.httplib_error = pkg_config_cflags("cpp-httplib")
 
     try:
         with open(args.readme, encoding="utf-8") as f:
@@ -222,7 +278,7 @@ def main():
             results = list(pool.map(lambda b: compile_block(b, args, workdir), blocks))
     for block, status, output in results:
         print("README block %d (line %d): %s" % (block.index, block.line, status))
-        if status == "ok":
+        if status.startswith("ok"):
             passed += 1
         elif status == "skipped":
             skipped += 1

@@ -5723,11 +5723,25 @@ class config_resolver {
     out_.sampler = sampler(*kind, ratio);
   }
 
+  // Names made known by register_exporter() count as exporters too.
+  static config_parse::name_list with_registered(config_parse::name_list l) {
+    std::vector<std::string> still_unknown;
+    for (auto& u : l.unknown) {
+      if (find_exporter_factory(u)) {
+        if (std::find(l.names.begin(), l.names.end(), u) == l.names.end()) l.names.push_back(u);
+      } else {
+        still_unknown.push_back(std::move(u));
+      }
+    }
+    l.unknown = std::move(still_unknown);
+    return l;
+  }
+
   void resolve_exporters() {
     using namespace config_parse;
     const std::string allowed = join(exporter_names, exporter_count);
     if (!cfg_.exporter.empty()) {
-      const name_list l = parse_names(cfg_.exporter, exporter_names, exporter_count);
+      const name_list l = with_registered(parse_names(cfg_.exporter, exporter_names, exporter_count));
       for (const auto& u : l.unknown)
         error("exporter " + quote(u) + " is not an exporter (allowed: " + allowed + "; a comma list for several)");
       if (l.none && !l.names.empty())
@@ -5741,7 +5755,7 @@ class config_resolver {
     out_.exporters_defaulted = true;
     const auto v = env("OTEL_TRACES_EXPORTER");
     if (!v) return;
-    const name_list l = parse_names(*v, exporter_names, exporter_count);
+    const name_list l = with_registered(parse_names(*v, exporter_names, exporter_count));
     for (const auto& u : l.unknown)
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + ": unknown exporter " + quote(u) + " ignored (allowed: " +
            allowed + ")");
