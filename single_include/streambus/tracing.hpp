@@ -7458,7 +7458,9 @@ class span {
   }
   span(const span&) = delete;
   span& operator=(const span&) = delete;
-  ~span() { end(); }
+  ~span() {
+    if (state_ != nullptr) end();  // inline test: an ended or no-op span costs nothing here
+  }
 
   /// Ids, flags and tracestate; valid for sampled and unsampled spans alike.
   const span_context& context() const noexcept { return context_; }

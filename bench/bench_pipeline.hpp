@@ -1,0 +1,109 @@
+// Tracer set-up shared by the benches that run the real export pipeline.
+#pragma once
+
+#include <streambus/tracing.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include "bench_common.hpp"
+
+namespace bench {
+
+namespace st = streambus::tracing;
+
+/// Accepts every batch and throws it away: measures the pipeline, not a
+/// network. As cheap as an exporter can be, so the export thread keeps up
+/// wherever the machine lets it.
+class discarding_exporter final : public st::span_exporter {
+ public:
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    benchmark::DoNotOptimize(batch.size());
+    return st::export_result::success;
+  }
+  std::string_view name() const noexcept override { return "discard"; }
+};
+
+/// Holds every batch until released: spans pile up in the queue (case 10).
+class blocking_exporter final : public st::span_exporter {
+ public:
+  st::export_result export_spans(const st::span_batch&) noexcept override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    released_cv_.wait(lock, [&] { return released_; });
+    return st::export_result::success;
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    released_cv_.notify_all();
+  }
+  void shutdown(std::chrono::milliseconds) noexcept override { release(); }
+  std::string_view name() const noexcept override { return "blocked"; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+};
+
+/// A tracer with the batch pipeline and `exporter` (a discarding one by
+/// default). `sampler` is an OTEL_TRACES_SAMPLER name; ratio < 0 keeps the
+/// sampler's default argument.
+inline st::tracer make_tracer(const char* sampler, double ratio = -1,
+                              std::optional<st::batch_options> batch = std::nullopt,
+                              std::shared_ptr<st::span_exporter> exporter = nullptr) {
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.exporters = {exporter ? std::move(exporter) : std::make_shared<discarding_exporter>()};
+  cfg.read_environment = false;
+  cfg.sampler = sampler;
+  if (ratio >= 0) cfg.sampling_rate = ratio;
+  cfg.batch = batch;
+  cfg.on_diagnostic = [](std::string_view) {};  // "queue full" lines would go to stderr
+  return st::tracer::create(cfg);
+}
+
+/// The attributes and event of case 2, as an instrumented HTTP handler would set them.
+inline void record_4_attributes_1_event(st::span& s) {
+  s.set_attribute("http.request.method", "GET").set_attribute("url.path", "/api/v1/orders/12345");
+  s.set_attribute("http.response.status_code", 200).set_attribute("load", 0.5);
+  s.add_event("cache.miss");
+}
+
+/// Fills the record pools and the recycler with records whose buffers have
+/// grown to case 2's size, so the timed loop sees the steady state.
+inline void warm_up(st::tracer& tracer, int spans = 20000) {
+  for (int i = 0; i < spans; ++i) {
+    auto s = tracer.start("warm-up");
+    record_4_attributes_1_event(s);
+  }
+  tracer.force_flush();
+}
+
+/// Counts what the pipeline did with the spans of the timed loop: report()
+/// adds "dropped" (the fraction the full queue turned away).
+class pipeline_counter {
+ public:
+  pipeline_counter(benchmark::State& state, const st::tracer& tracer)
+      : state_(state), tracer_(tracer), before_(tracer.stats()) {}
+  ~pipeline_counter() {
+    const st::tracer_stats after = tracer_.stats();
+    const auto ended = after.spans_ended - before_.spans_ended;
+    const auto dropped = after.spans_dropped - before_.spans_dropped;
+    state_.counters["dropped"] = ended ? static_cast<double>(dropped) / static_cast<double>(ended) : 0.0;
+  }
+  pipeline_counter(const pipeline_counter&) = delete;
+  pipeline_counter& operator=(const pipeline_counter&) = delete;
+
+ private:
+  benchmark::State& state_;
+  const st::tracer& tracer_;
+  st::tracer_stats before_;
+};
+
+}  // namespace bench

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Compile-time cost of the library (Performance issue): how much including the
+single header and creating one span adds to a translation unit.
+
+Compiles, N times each and in turn (so load changes hit all alike),
+  empty.cpp      int main() { return 0; }
+  span.cpp       #include <streambus/tracing.hpp>, create a tracer, start one span
+                 (what the TU that sets tracing up pays)
+  span_only.cpp  #include <streambus/tracing.hpp>, start one span on a tracer
+                 passed in by reference (what every other instrumented TU pays)
+with `g++ -O2 -std=c++17 -c` against single_include/, and reports the median,
+min and max wall time of each and of the per-round difference to the empty TU
+("added"). Times are wall clock: run it on an idle machine.
+
+  tools/bench_compile_time.py [--runs N] [--cxx g++] [--json FILE]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+EMPTY_TU = "int main() { return 0; }\n"
+SPAN_TU = """#include <streambus/tracing.hpp>
+int main() {
+  auto tracer = streambus::tracing::tracer::create();
+  auto span = tracer.start("op");
+  return span.is_recording() ? 0 : 1;
+}
+"""
+SPAN_ONLY_TU = """#include <streambus/tracing.hpp>
+bool traced(streambus::tracing::tracer& tracer) {
+  auto span = tracer.start("op");
+  return span.is_recording();
+}
+"""
+
+
+def compile_ms(cxx, flags, source, obj):
+    start = time.perf_counter()
+    subprocess.run([cxx, *flags, "-c", source, "-o", obj], check=True)
+    return (time.perf_counter() - start) * 1000.0
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10, help="compilations of each TU (default 10)")
+    parser.add_argument("--cxx", default="g++")
+    parser.add_argument("--include", default=os.path.join(ROOT, "single_include"),
+                        help="directory holding streambus/tracing.hpp (default: single_include/)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    header = os.path.join(args.include, "streambus", "tracing.hpp")
+    if not os.path.isfile(header):
+        sys.exit(f"bench_compile_time: {header} does not exist (python3 tools/amalgamate.py generates it)")
+    flags = ["-O2", "-std=c++17", "-I", args.include]
+    with tempfile.TemporaryDirectory(prefix="streambus-compile-time-") as tmp:
+        empty, span, span_only = (os.path.join(tmp, n) for n in ("empty.cpp", "span.cpp", "span_only.cpp"))
+        for path, text in ((empty, EMPTY_TU), (span, SPAN_TU), (span_only, SPAN_ONLY_TU)):
+            with open(path, "w") as f:
+                f.write(text)
+        obj = os.path.join(tmp, "out.o")
+        compile_ms(args.cxx, flags, span, obj)  # warm the page cache
+        empty_ms, span_ms, span_only_ms = [], [], []
+        for _ in range(args.runs):
+            empty_ms.append(compile_ms(args.cxx, flags, empty, obj))
+            span_ms.append(compile_ms(args.cxx, flags, span, obj))
+            span_only_ms.append(compile_ms(args.cxx, flags, span_only, obj))
+    added = [s - e for s, e in zip(span_ms, empty_ms)]
+    span_only_added = [s - e for s, e in zip(span_only_ms, empty_ms)]
+    version = subprocess.run([args.cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    result = {
+        "compiler": version,
+        "flags": " ".join(["-O2", "-std=c++17", "-c"]),
+        "runs": args.runs,
+        "header_bytes": os.path.getsize(header),
+        "empty_ms": summary(empty_ms),
+        "span_ms": summary(span_ms),
+        "added_ms": summary(added),
+        "span_only_ms": summary(span_only_ms),
+        "span_only_added_ms": summary(span_only_added),
+        "load_average": os.getloadavg()[0],
+    }
+    print(f"compile time, {version}, -O2 -std=c++17 -c, {args.runs} runs each")
+    print(f"  header: {header} ({result['header_bytes']} bytes)")
+    for name, key in (("empty TU", "empty_ms"), ("create tracer + span", "span_ms"), ("  added", "added_ms"),
+                      ("span only", "span_only_ms"), ("  added", "span_only_added_ms")):
+        s = result[key]
+        print(f"  {name:<22} median {s['median']:7.0f} ms   min {s['min']:7.0f}   max {s['max']:7.0f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
