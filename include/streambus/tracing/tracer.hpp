@@ -145,8 +145,9 @@ struct recorder {
     for (const auto& kv : attrs) set_attribute(r, l, kv.first, kv.second);
   }
 
+  // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
-                        std::uint64_t time_unix_nano = 0) noexcept {
+                        attribute_init extra = {}) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -155,9 +156,10 @@ struct recorder {
     try {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
-      e.time_unix_nano = time_unix_nano != 0 ? time_unix_nano : now().unix_nano;
+      e.time_unix_nano = now().unix_nano;
       e.attributes.clear();
       for (const auto& kv : attrs) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
     } catch (...) {
       r->events.pop_back();
       ++r->dropped_events;
@@ -198,14 +200,7 @@ struct recorder {
   static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
                                attribute_init extra) noexcept {
     if (r == nullptr) return;
-    add_event(r, l, "exception", {{"exception.type", type}, {"exception.message", message}});
-    if (!r->events.empty() && r->events[r->events.size() - 1].name == "exception") {
-      span_event& e = r->events[r->events.size() - 1];
-      try {
-        for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
-      } catch (...) {
-      }
-    }
+    add_event(r, l, "exception", {{"exception.type", type}, {"exception.message", message}}, extra);
     set_status(r, status_code::error, message);
   }
 };
