@@ -100,8 +100,8 @@ st::batch_options options(std::size_t queue, std::size_t batch, std::chrono::mil
 
 }  // namespace
 
-TEST_CASE("bounded_queue is FIFO, rounds capacity up to a power of two, refuses when full") {
-  st::detail::bounded_queue<int> q(5);
+TEST_CASE("spsc_ring is FIFO, rounds capacity up to a power of two, refuses when full") {
+  st::detail::spsc_ring<int> q(5);
   CHECK(q.capacity() == 8);
   int out = 0;
   CHECK_FALSE(q.try_pop(out));
@@ -114,46 +114,81 @@ TEST_CASE("bounded_queue is FIFO, rounds capacity up to a power of two, refuses 
   }
   CHECK_FALSE(q.try_pop(out));
   CHECK(q.pushed() == 8);
-  // Many laps around the ring.
+  // Many laps around the ring, and a full ring that frees one slot at a time.
   for (int i = 0; i < 1000; ++i) {
     CHECK(q.try_push(i));
     REQUIRE(q.try_pop(out));
     CHECK(out == i);
   }
+  for (int i = 0; i < 8; ++i) CHECK(q.try_push(i));
+  for (int i = 8; i < 100; ++i) {
+    REQUIRE(q.try_pop(out));
+    CHECK(out == i - 8);
+    CHECK(q.try_push(i));
+    CHECK_FALSE(q.try_push(-1));
+  }
 }
 
-TEST_CASE("bounded_queue under four producers and a consumer delivers every value exactly once") {
-  constexpr int producers = 4;
-  constexpr int per_producer = 50000;
-  st::detail::bounded_queue<std::uint64_t> q(1024);
-  std::vector<std::uint8_t> seen(static_cast<std::size_t>(producers) * per_producer, 0);
-  std::atomic<int> done{0};
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
-      for (int i = 0; i < per_producer; ++i) {
-        const std::uint64_t v = static_cast<std::uint64_t>(p) * per_producer + static_cast<std::uint64_t>(i);
-        while (!q.try_push(v)) std::this_thread::yield();
-      }
-      done.fetch_add(1);
-    });
-  }
-  std::size_t received = 0;
+TEST_CASE("spsc_ring between two threads delivers every value once and in order") {
+  constexpr std::uint64_t count = 200000;
+  st::detail::spsc_ring<std::uint64_t> q(64);  // small: the producer meets a full ring often
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < count; ++i)
+      while (!q.try_push(i)) std::this_thread::yield();
+  });
+  std::uint64_t expected = 0;
   std::uint64_t v = 0;
-  while (received < seen.size()) {
+  bool in_order = true;
+  while (expected < count) {
     if (q.try_pop(v)) {
-      REQUIRE(v < seen.size());
-      ++seen[v];
-      ++received;
+      in_order = in_order && v == expected;
+      ++expected;
     } else {
       std::this_thread::yield();
     }
   }
-  for (auto& t : threads) t.join();
-  std::size_t once = 0;
-  for (auto c : seen) once += c == 1 ? 1 : 0;
-  CHECK(once == seen.size());
+  producer.join();
+  CHECK(in_order);
+  CHECK(q.pushed() == count);
   CHECK_FALSE(q.try_pop(v));
+}
+
+TEST_CASE("spans of threads that exit are all exported and their lanes' records freed") {
+  auto exporter = std::make_shared<st::in_memory_exporter>(false);
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  cfg.exporters.push_back(exporter);
+  auto tracer = st::tracer::create(cfg);
+  constexpr int rounds = 20;
+  constexpr int per_thread = 300;
+  for (int round = 0; round < rounds; ++round) {
+    std::thread t([&] {
+      for (int i = 0; i < per_thread; ++i) tracer.start("short-lived thread");
+    });
+    t.join();
+  }
+  REQUIRE(tracer.force_flush());
+  const st::tracer_stats stats = tracer.stats();
+  CHECK(stats.spans_queued == rounds * per_thread);
+  CHECK(stats.spans_dropped == 0);
+  CHECK(stats.spans_exported == rounds * per_thread);
+  CHECK(exporter->spans().size() == rounds * per_thread);
+}
+
+TEST_CASE("a thread that outlives its tracer starts fresh with the next one") {
+  for (int round = 0; round < 3; ++round) {
+    auto exporter = std::make_shared<st::in_memory_exporter>(false);
+    st::config cfg;
+    cfg.exporter = "none";
+    cfg.read_environment = false;
+    cfg.exporters.push_back(exporter);
+    auto tracer = st::tracer::create(cfg);
+    for (int i = 0; i < 100; ++i) tracer.start("op");
+    REQUIRE(tracer.force_flush());
+    CHECK(exporter->spans().size() == 100);
+    CHECK(tracer.stats().spans_queued == 100);
+  }
 }
 
 TEST_CASE("spans ended on several threads all reach the exporter in bounded batches") {

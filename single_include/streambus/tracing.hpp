@@ -6497,32 +6497,34 @@ STREAMBUS_TRACING_END_NAMESPACE
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RECORD_POOL_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RECORD_POOL_HPP_
 // ---- begin streambus/tracing/detail/record_pool.hpp ----
-// Recycling of span records, so steady-state spans do not touch the heap.
+// Recycling of span records, and each thread's lanes to the export threads,
+// so steady-state spans neither touch the heap nor a shared queue.
 //
-// A sampled span takes a record from its thread's free list and the export
-// side gives it back (cleared, buffers kept). Records released on the thread
-// that uses them (synchronous export) stay in that thread's list; records
-// released by the export thread go to a shared lock-free recycling queue that
-// producer threads refill from in small batches. Both are bounded: beyond
-// them records are deleted, so memory follows the peak, not the total.
+// A sampled span takes a record from its thread's free list. When it ends,
+// the record goes out on the thread's lane to that tracer's export thread (a
+// single-producer ring no other thread writes); after export it comes back,
+// reset, on the same lane's return ring and the thread refills its free list
+// from there. Records released on their own thread (synchronous export, no
+// exporter) go straight back to the free list. Everything is bounded: beyond
+// the bounds records are deleted, so memory follows the peak, not the total.
 
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
-// ---- begin streambus/tracing/detail/bounded_queue.hpp ----
-// A bounded lock-free queue of small trivially copyable values (span record
-// pointers), after Dmitry Vyukov's bounded MPMC queue: every cell carries a
-// sequence number that says whose turn it is, so producers and the consumer
-// never wait for each other and never allocate. Used as MPSC for ended spans
-// and as MPMC for recycled records.
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPSC_RING_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPSC_RING_HPP_
+// ---- begin streambus/tracing/detail/spsc_ring.hpp ----
+// A bounded single-producer single-consumer ring of small trivially copyable
+// values (span record pointers). Each traced thread owns one per tracer, so
+// ending a span is a store into memory no other producer touches.
 //
-// Memory ordering, in one place:
-// - a producer claims a position with a relaxed CAS on enqueue_pos_ (the
-//   position is only a ticket; no data is published through it);
-// - it then writes the value and publishes the cell with a release store of
-//   seq = pos + 1, which pairs with the consumer's acquire load of seq;
-// - the consumer frees the cell with a release store of seq = pos + capacity,
-//   which pairs with the next lap's producer acquire load of seq, so the
-//   producer cannot overwrite a value before it was read.
+// The layout follows the fast loggers (quill, fastrace): power-of-two
+// capacity with a mask; the producer's and the consumer's indices on separate
+// cache lines; each side keeps a private copy of the other's index and
+// re-reads the shared one only when the copy says full (or empty), so in
+// steady state neither side reads a line the other is writing.
+//
+// Memory ordering: the producer writes the slot, then publishes head with a
+// release store (paired with the consumer's acquire load); the consumer reads
+// the slot, then frees it with a release store of tail (paired with the
+// producer's acquire load), so a slot is never overwritten before it is read.
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
@@ -6532,136 +6534,116 @@ namespace detail {
 inline constexpr std::size_t cache_line_pad = 128;
 
 template <class T>
-class bounded_queue {
-  static_assert(std::is_trivially_copyable_v<T>, "bounded_queue holds plain values (e.g. pointers)");
+class spsc_ring {
+  static_assert(std::is_trivially_copyable_v<T>, "spsc_ring holds plain values (e.g. pointers)");
 
  public:
   /// Capacity is rounded up to a power of two (at least 2).
-  explicit bounded_queue(std::size_t min_capacity) {
+  explicit spsc_ring(std::size_t min_capacity) {
     std::size_t cap = 2;
     while (cap < min_capacity) cap <<= 1;
     mask_ = cap - 1;
-    cells_ = std::make_unique<cell[]>(cap);
-    for (std::size_t i = 0; i < cap; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+    slots_ = std::make_unique<T[]>(cap);
   }
-  bounded_queue(const bounded_queue&) = delete;
-  bounded_queue& operator=(const bounded_queue&) = delete;
+  spsc_ring(const spsc_ring&) = delete;
+  spsc_ring& operator=(const spsc_ring&) = delete;
 
   std::size_t capacity() const noexcept { return mask_ + 1; }
 
+  // --- producer thread only ------------------------------------------------
   /// False when full. Never blocks, never allocates.
   bool try_push(T value) noexcept {
-    std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-    for (;;) {
-      cell& c = cells_[pos & mask_];
-      const std::size_t seq = c.seq.load(std::memory_order_acquire);
-      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
-      if (diff == 0) {
-        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          c.value = value;
-          c.seq.store(pos + 1, std::memory_order_release);
-          return true;
-        }
-      } else if (diff < 0) {
-        return false;  // the cell of the previous lap is not consumed yet: full
-      } else {
-        pos = enqueue_pos_.load(std::memory_order_relaxed);
-      }
+    const std::size_t head = producer_.head.load(std::memory_order_relaxed);
+    if (head - producer_.tail_seen > mask_) {
+      producer_.tail_seen = consumer_.tail.load(std::memory_order_acquire);
+      if (head - producer_.tail_seen > mask_) return false;
     }
+    slots_[head & mask_] = value;
+    producer_.head.store(head + 1, std::memory_order_release);
+    return true;
   }
+  /// Values pushed so far (exact on the producer; a recent value elsewhere).
+  std::size_t pushed() const noexcept { return producer_.head.load(std::memory_order_relaxed); }
 
+  // --- consumer thread only ------------------------------------------------
   /// False when empty.
   bool try_pop(T& out) noexcept {
-    std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
-    for (;;) {
-      cell& c = cells_[pos & mask_];
-      const std::size_t seq = c.seq.load(std::memory_order_acquire);
-      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
-      if (diff == 0) {
-        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          out = c.value;
-          c.seq.store(pos + mask_ + 1, std::memory_order_release);
-          return true;
-        }
-      } else if (diff < 0) {
-        return false;  // not yet published: empty
-      } else {
-        pos = dequeue_pos_.load(std::memory_order_relaxed);
-      }
+    const std::size_t tail = consumer_.tail.load(std::memory_order_relaxed);
+    if (tail == consumer_.head_seen) {
+      consumer_.head_seen = producer_.head.load(std::memory_order_acquire);
+      if (tail == consumer_.head_seen) return false;
     }
+    out = slots_[tail & mask_];
+    consumer_.tail.store(tail + 1, std::memory_order_release);
+    return true;
   }
 
-  /// Successful pushes so far (a ticket counter, exact once producers are quiet).
-  std::size_t pushed() const noexcept { return enqueue_pos_.load(std::memory_order_relaxed); }
-  /// Approximate number of queued values.
+  /// Values waiting (approximate while the producer is running).
   std::size_t size_approx() const noexcept {
-    const std::size_t in = enqueue_pos_.load(std::memory_order_relaxed);
-    const std::size_t out = dequeue_pos_.load(std::memory_order_relaxed);
-    return in >= out ? in - out : 0;
+    const std::size_t head = producer_.head.load(std::memory_order_acquire);
+    const std::size_t tail = consumer_.tail.load(std::memory_order_acquire);
+    return head >= tail ? head - tail : 0;
   }
 
  private:
-  struct cell {
-    std::atomic<std::size_t> seq{0};
-    T value{};
+  struct alignas(cache_line_pad) producer_side {
+    std::atomic<std::size_t> head{0};
+    std::size_t tail_seen = 0;  // the producer's copy of consumer_.tail
+  };
+  struct alignas(cache_line_pad) consumer_side {
+    std::atomic<std::size_t> tail{0};
+    std::size_t head_seen = 0;  // the consumer's copy of producer_.head
   };
 
-  std::unique_ptr<cell[]> cells_;
+  std::unique_ptr<T[]> slots_;
   std::size_t mask_ = 0;
-  // Producers and the consumer write different counters: keep them on
-  // different cache lines so they do not slow each other down.
-  alignas(cache_line_pad) std::atomic<std::size_t> enqueue_pos_{0};
-  alignas(cache_line_pad) std::atomic<std::size_t> dequeue_pos_{0};
+  producer_side producer_;
+  consumer_side consumer_;
 };
-
-static_assert(alignof(bounded_queue<void*>) == cache_line_pad, "the counters must start cache lines");
-static_assert(sizeof(bounded_queue<void*>) % cache_line_pad == 0, "nothing may share the consumer's line");
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
-// ---- end streambus/tracing/detail/bounded_queue.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BOUNDED_QUEUE_HPP_
+// ---- end streambus/tracing/detail/spsc_ring.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPSC_RING_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-/// Records given back by export threads, waiting for a producer to reuse them.
-class record_recycler {
- public:
-  static constexpr std::size_t capacity = 8192;
-
-  record_recycler() : queue_(capacity) {}
-  ~record_recycler() {
+/// One traced thread's path to one export thread and back.
+struct span_lane {
+  explicit span_lane(std::size_t capacity) : ended(capacity), returned(capacity) {}
+  span_lane(const span_lane&) = delete;
+  span_lane& operator=(const span_lane&) = delete;
+  ~span_lane() {
+    // Whatever was never exported or never taken back (a tracer shut down, a
+    // thread gone) is freed with the lane.
     span_data* r = nullptr;
-    while (queue_.try_pop(r)) delete r;
+    while (ended.try_pop(r)) delete r;
+    while (returned.try_pop(r)) delete r;
   }
 
-  /// Takes ownership; the record is reset here, off the producers' hot path.
-  void give(span_data* r) noexcept {
-    r->reset();
-    if (!queue_.try_push(r)) delete r;
-  }
-  span_data* take() noexcept {
-    span_data* r = nullptr;
-    return queue_.try_pop(r) ? r : nullptr;
-  }
+  spsc_ring<span_data*> ended;     // traced thread -> export thread
+  spsc_ring<span_data*> returned;  // export thread -> traced thread, records reset
+  std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
+  std::size_t pushed_at_last_wake = 0;    // traced thread only
+  std::atomic<bool> producer_gone{false};  // the traced thread exited
+  std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
 
- private:
-  bounded_queue<span_data*> queue_;
+  /// Counts a span turned away by a full lane (single writer: no RMW needed).
+  void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
-
-inline record_recycler& shared_recycler() {
-  static record_recycler recycler;
-  return recycler;
-}
 
 class record_pool {
  public:
   static constexpr std::size_t max_cached = 256;
-  static constexpr std::size_t refill_batch = 32;
+  static constexpr std::size_t refill_batch = 64;
 
+  record_pool() = default;
+  record_pool(const record_pool&) = delete;
+  record_pool& operator=(const record_pool&) = delete;
   ~record_pool() {
     for (span_data* r : free_) delete r;
+    for (auto& e : lanes_) e.lane->producer_gone.store(true, std::memory_order_release);
   }
 
   span_data* acquire() {
@@ -6697,22 +6679,63 @@ class record_pool {
 
   std::size_t cached() const noexcept { return free_.size(); }
 
+  /// This thread's lane to the export pipeline `pipeline_id`, or null.
+  span_lane* find_lane(std::uint64_t pipeline_id) noexcept {
+    if (pipeline_id == last_id_) return last_lane_;
+    for (const auto& e : lanes_) {
+      if (e.id == pipeline_id) {
+        last_id_ = pipeline_id;
+        last_lane_ = e.lane.get();
+        return last_lane_;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Keeps a new lane; forgets lanes of pipelines that are gone. May throw.
+  void add_lane(std::uint64_t pipeline_id, std::shared_ptr<span_lane> lane) {
+    for (std::size_t i = 0; i < lanes_.size();) {
+      if (lanes_[i].lane->consumer_gone.load(std::memory_order_acquire)) {
+        take_back(*lanes_[i].lane);
+        lanes_[i] = std::move(lanes_.back());
+        lanes_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    last_id_ = 0;
+    last_lane_ = nullptr;
+    lanes_.push_back(lane_entry{pipeline_id, std::move(lane)});
+  }
+
  private:
+  struct lane_entry {
+    std::uint64_t id;
+    std::shared_ptr<span_lane> lane;
+  };
+
   void refill() noexcept {
     try {
       free_.reserve(max_cached);
     } catch (...) {
       return;
     }
-    auto& recycler = shared_recycler();
-    for (std::size_t i = 0; i < refill_batch; ++i) {
-      span_data* r = recycler.take();
-      if (r == nullptr) break;
-      free_.push_back(r);  // capacity reserved above: cannot throw
+    for (const auto& e : lanes_) {
+      take_back(*e.lane);
+      if (!free_.empty()) return;
     }
   }
 
+  // Moves returned records into the free list (capacity reserved: no throw).
+  void take_back(span_lane& lane) noexcept {
+    span_data* r = nullptr;
+    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) free_.push_back(r);
+  }
+
   std::vector<span_data*> free_;
+  std::vector<lane_entry> lanes_;
+  std::uint64_t last_id_ = 0;  // pipeline ids start at 1
+  span_lane* last_lane_ = nullptr;
 };
 
 inline record_pool& thread_record_pool() noexcept {
@@ -6741,6 +6764,13 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+// Names a pipeline for the threads' lane lookup. Never reused, unlike an
+// address: a new tracer cannot inherit a dead one's lanes.
+inline std::uint64_t next_pipeline_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 class batch_processor {
  public:
   batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
@@ -6756,19 +6786,29 @@ class batch_processor {
   batch_processor& operator=(const batch_processor&) = delete;
   ~batch_processor() { shutdown(std::chrono::seconds(5)); }
 
-  /// Hot path: one lock-free push. Takes ownership of the record.
+  /// Hot path: one store into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
     core& c = *core_;
-    if (!c.queue.try_push(record)) {
-      c.dropped.fetch_add(1, std::memory_order_relaxed);
-      thread_record_pool().release(record);
+    record_pool& pool = thread_record_pool();
+    span_lane* lane = pool.find_lane(c.id);
+    if (lane == nullptr) lane = c.open_lane(pool);
+    if (lane == nullptr || !lane->ended.try_push(record)) {
+      if (lane != nullptr)
+        lane->count_drop();
+      else
+        c.unlaned_drops.fetch_add(1, std::memory_order_relaxed);
+      pool.release(record);
       return;
     }
-    if (c.queue.size_approx() >= c.batch_size && !c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-      // Once per batch: under the mutex, so the wake-up cannot fall between
-      // the worker's check and its wait.
-      std::lock_guard<std::mutex> lock(c.mutex);
-      c.wake.notify_one();
+    const std::size_t pushed = lane->ended.pushed();
+    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
+      lane->pushed_at_last_wake = pushed;
+      if (!c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
+        // Once per batch: under the mutex, so the wake-up cannot fall between
+        // the worker's check and its wait.
+        std::lock_guard<std::mutex> lock(c.mutex);
+        c.wake.notify_one();
+      }
     }
   }
 
@@ -6807,11 +6847,10 @@ class batch_processor {
 
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
-    const std::uint64_t queued = c.queue.pushed();
-    const std::uint64_t dropped = c.dropped.load(std::memory_order_relaxed);
-    s.spans_ended += queued + dropped;
-    s.spans_queued += queued;
-    s.spans_dropped += dropped;
+    const core::lane_totals t = c.totals();
+    s.spans_ended += t.pushed + t.dropped;
+    s.spans_queued += t.pushed;
+    s.spans_dropped += t.dropped;
     s.spans_exported += c.exported.load(std::memory_order_relaxed);
     s.spans_failed += c.failed.load(std::memory_order_relaxed);
     s.export_failures += c.failures.load(std::memory_order_relaxed);
@@ -6826,19 +6865,61 @@ class batch_processor {
           scope_copy(sc),
           diag(std::move(d)),
           retries(std::move(r)),
-          queue(std::max<std::size_t>(options.max_queue_size, 2)),
+          lane_capacity(std::max<std::size_t>(options.max_queue_size, 2)),
           batch_size(std::max<std::size_t>(1, std::min(options.max_export_batch_size, options.max_queue_size))),
           schedule_delay(options.schedule_delay) {}
 
     ~core() {
-      span_data* r = nullptr;
-      while (queue.try_pop(r)) delete r;
+      // Threads still holding a lane forget it on their next new lane, or at exit.
+      for (auto& lane : lanes) lane->consumer_gone.store(true, std::memory_order_release);
+    }
+
+    /// Registers a lane for the calling thread; null when memory is exhausted.
+    span_lane* open_lane(record_pool& pool) noexcept {
+      try {
+        auto lane = std::make_shared<span_lane>(lane_capacity);
+        {
+          std::lock_guard<std::mutex> lock(lanes_mutex);
+          lanes.push_back(lane);
+        }
+        span_lane* raw = lane.get();
+        try {
+          pool.add_lane(id, std::move(lane));
+        } catch (...) {
+          // The pipeline keeps the lane; this thread will not use it again.
+          raw->producer_gone.store(true, std::memory_order_release);
+          return nullptr;
+        }
+        return raw;
+      } catch (...) {
+        return nullptr;
+      }
+    }
+
+    struct lane_totals {
+      std::uint64_t pushed = 0;
+      std::uint64_t dropped = 0;
+      std::uint64_t waiting = 0;
+    };
+    lane_totals totals() const noexcept {
+      lane_totals t;
+      t.dropped = unlaned_drops.load(std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      t.pushed += retired_pushed;
+      t.dropped += retired_dropped;
+      for (const auto& lane : lanes) {
+        t.pushed += lane->ended.pushed();
+        t.dropped += lane->dropped.load(std::memory_order_relaxed);
+        t.waiting += lane->ended.size_approx();
+      }
+      return t;
     }
 
     void run() noexcept {
       std::vector<span_data*> batch;
       try {
         batch.reserve(batch_size);
+        batch_lanes.reserve(batch_size);
       } catch (...) {
       }
       std::unique_lock<std::mutex> lock(mutex);
@@ -6847,7 +6928,7 @@ class batch_processor {
         const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
         wake.wait_for(lock, delay, [&] {
           wake_pending.store(false, std::memory_order_release);
-          return stop || flush_requested > flush_done || queue.size_approx() >= batch_size;
+          return stop || flush_requested > flush_done || any_lane_holds(batch_size);
         });
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
@@ -6866,15 +6947,62 @@ class batch_processor {
       flushed.notify_all();
     }
 
+    // Worker thread: everything waiting in every lane, in batches. A lane's
+    // records go back to that lane, reset, for its thread to reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
+        snapshot_lanes();
         batch.clear();
-        span_data* r = nullptr;
-        while (batch.size() < batch_size && queue.try_pop(r)) batch.push_back(r);
+        batch_lanes.clear();
+        const std::size_t n = current.size();
+        for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
+          span_lane* lane = current[(next_lane + k) % n].get();
+          span_data* r = nullptr;
+          while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+            batch.push_back(r);
+            batch_lanes.push_back(lane);
+          }
+        }
+        if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
         if (batch.empty()) return;
         export_batch(batch);
-        for (span_data* done : batch) shared_recycler().give(done);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          span_data* done = batch[i];
+          done->reset();
+          span_lane* lane = batch_lanes[i];
+          if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
+        }
       }
+    }
+
+    // Copies the lane list (the worker's own vector, so registration never
+    // waits for an export) and retires lanes whose thread exited and that are
+    // drained: their counts move to the retired totals.
+    void snapshot_lanes() noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      for (std::size_t i = 0; i < lanes.size();) {
+        span_lane& lane = *lanes[i];
+        if (lane.producer_gone.load(std::memory_order_acquire) && lane.ended.size_approx() == 0) {
+          retired_pushed += lane.ended.pushed();
+          retired_dropped += lane.dropped.load(std::memory_order_relaxed);
+          lanes[i] = std::move(lanes.back());
+          lanes.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      try {
+        current.assign(lanes.begin(), lanes.end());
+      } catch (...) {
+        current.clear();  // out of memory: export nothing this round rather than fail
+      }
+    }
+
+    bool any_lane_holds(std::size_t count) const noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      for (const auto& lane : lanes)
+        if (lane->ended.size_approx() >= count) return true;
+      return false;
     }
 
     void export_batch(const std::vector<span_data*>& batch) noexcept {
@@ -6893,7 +7021,7 @@ class batch_processor {
 
     bool flush(std::chrono::steady_clock::time_point deadline) noexcept {
       std::unique_lock<std::mutex> lock(mutex);
-      if (finished) return queue.size_approx() == 0;
+      if (finished) return totals().waiting == 0;
       const std::uint64_t target = ++flush_requested;
       wake.notify_one();
       const bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
@@ -6916,7 +7044,7 @@ class batch_processor {
 
     // Drops are counted on the hot path and reported here, off it.
     void report_drops() noexcept {
-      const std::uint64_t now_dropped = dropped.load(std::memory_order_relaxed);
+      const std::uint64_t now_dropped = totals().dropped;
       if (now_dropped == reported_drops) return;
       try {
         diag->report("export queue full: " + std::to_string(now_dropped - reported_drops) +
@@ -6932,7 +7060,18 @@ class batch_processor {
     std::shared_ptr<diagnostics> diag;
     std::shared_ptr<std::atomic<std::uint64_t>> retries;
 
-    bounded_queue<span_data*> queue;
+    // One lane per traced thread. `lanes` is shared (registration, stats);
+    // the worker exports from its snapshot `current`.
+    const std::uint64_t id = next_pipeline_id();
+    const std::size_t lane_capacity;
+    mutable std::mutex lanes_mutex;
+    std::vector<std::shared_ptr<span_lane>> lanes;
+    std::uint64_t retired_pushed = 0;   // lanes retired from `lanes` (guarded by lanes_mutex)
+    std::uint64_t retired_dropped = 0;
+    std::atomic<std::uint64_t> unlaned_drops{0};  // no lane could be made (out of memory)
+    std::vector<std::shared_ptr<span_lane>> current;  // worker only
+    std::vector<span_lane*> batch_lanes;              // worker only
+    std::size_t next_lane = 0;                        // worker only
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;
 
@@ -6946,7 +7085,6 @@ class batch_processor {
     std::uint64_t flush_requested = 0;
     std::uint64_t flush_done = 0;
 
-    std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> exported{0};
     std::atomic<std::uint64_t> failed{0};
     std::atomic<std::uint64_t> failures{0};

@@ -27,12 +27,19 @@
 #include "../span_data.hpp"
 #include "../stats.hpp"
 #include "../version.hpp"
-#include "bounded_queue.hpp"
 #include "diagnostics.hpp"
 #include "record_pool.hpp"
+#include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
+
+// Names a pipeline for the threads' lane lookup. Never reused, unlike an
+// address: a new tracer cannot inherit a dead one's lanes.
+inline std::uint64_t next_pipeline_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 class batch_processor {
  public:
@@ -49,19 +56,29 @@ class batch_processor {
   batch_processor& operator=(const batch_processor&) = delete;
   ~batch_processor() { shutdown(std::chrono::seconds(5)); }
 
-  /// Hot path: one lock-free push. Takes ownership of the record.
+  /// Hot path: one store into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
     core& c = *core_;
-    if (!c.queue.try_push(record)) {
-      c.dropped.fetch_add(1, std::memory_order_relaxed);
-      thread_record_pool().release(record);
+    record_pool& pool = thread_record_pool();
+    span_lane* lane = pool.find_lane(c.id);
+    if (lane == nullptr) lane = c.open_lane(pool);
+    if (lane == nullptr || !lane->ended.try_push(record)) {
+      if (lane != nullptr)
+        lane->count_drop();
+      else
+        c.unlaned_drops.fetch_add(1, std::memory_order_relaxed);
+      pool.release(record);
       return;
     }
-    if (c.queue.size_approx() >= c.batch_size && !c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-      // Once per batch: under the mutex, so the wake-up cannot fall between
-      // the worker's check and its wait.
-      std::lock_guard<std::mutex> lock(c.mutex);
-      c.wake.notify_one();
+    const std::size_t pushed = lane->ended.pushed();
+    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
+      lane->pushed_at_last_wake = pushed;
+      if (!c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
+        // Once per batch: under the mutex, so the wake-up cannot fall between
+        // the worker's check and its wait.
+        std::lock_guard<std::mutex> lock(c.mutex);
+        c.wake.notify_one();
+      }
     }
   }
 
@@ -100,11 +117,10 @@ class batch_processor {
 
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
-    const std::uint64_t queued = c.queue.pushed();
-    const std::uint64_t dropped = c.dropped.load(std::memory_order_relaxed);
-    s.spans_ended += queued + dropped;
-    s.spans_queued += queued;
-    s.spans_dropped += dropped;
+    const core::lane_totals t = c.totals();
+    s.spans_ended += t.pushed + t.dropped;
+    s.spans_queued += t.pushed;
+    s.spans_dropped += t.dropped;
     s.spans_exported += c.exported.load(std::memory_order_relaxed);
     s.spans_failed += c.failed.load(std::memory_order_relaxed);
     s.export_failures += c.failures.load(std::memory_order_relaxed);
@@ -119,19 +135,61 @@ class batch_processor {
           scope_copy(sc),
           diag(std::move(d)),
           retries(std::move(r)),
-          queue(std::max<std::size_t>(options.max_queue_size, 2)),
+          lane_capacity(std::max<std::size_t>(options.max_queue_size, 2)),
           batch_size(std::max<std::size_t>(1, std::min(options.max_export_batch_size, options.max_queue_size))),
           schedule_delay(options.schedule_delay) {}
 
     ~core() {
-      span_data* r = nullptr;
-      while (queue.try_pop(r)) delete r;
+      // Threads still holding a lane forget it on their next new lane, or at exit.
+      for (auto& lane : lanes) lane->consumer_gone.store(true, std::memory_order_release);
+    }
+
+    /// Registers a lane for the calling thread; null when memory is exhausted.
+    span_lane* open_lane(record_pool& pool) noexcept {
+      try {
+        auto lane = std::make_shared<span_lane>(lane_capacity);
+        {
+          std::lock_guard<std::mutex> lock(lanes_mutex);
+          lanes.push_back(lane);
+        }
+        span_lane* raw = lane.get();
+        try {
+          pool.add_lane(id, std::move(lane));
+        } catch (...) {
+          // The pipeline keeps the lane; this thread will not use it again.
+          raw->producer_gone.store(true, std::memory_order_release);
+          return nullptr;
+        }
+        return raw;
+      } catch (...) {
+        return nullptr;
+      }
+    }
+
+    struct lane_totals {
+      std::uint64_t pushed = 0;
+      std::uint64_t dropped = 0;
+      std::uint64_t waiting = 0;
+    };
+    lane_totals totals() const noexcept {
+      lane_totals t;
+      t.dropped = unlaned_drops.load(std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      t.pushed += retired_pushed;
+      t.dropped += retired_dropped;
+      for (const auto& lane : lanes) {
+        t.pushed += lane->ended.pushed();
+        t.dropped += lane->dropped.load(std::memory_order_relaxed);
+        t.waiting += lane->ended.size_approx();
+      }
+      return t;
     }
 
     void run() noexcept {
       std::vector<span_data*> batch;
       try {
         batch.reserve(batch_size);
+        batch_lanes.reserve(batch_size);
       } catch (...) {
       }
       std::unique_lock<std::mutex> lock(mutex);
@@ -140,7 +198,7 @@ class batch_processor {
         const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
         wake.wait_for(lock, delay, [&] {
           wake_pending.store(false, std::memory_order_release);
-          return stop || flush_requested > flush_done || queue.size_approx() >= batch_size;
+          return stop || flush_requested > flush_done || any_lane_holds(batch_size);
         });
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
@@ -159,15 +217,62 @@ class batch_processor {
       flushed.notify_all();
     }
 
+    // Worker thread: everything waiting in every lane, in batches. A lane's
+    // records go back to that lane, reset, for its thread to reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
+        snapshot_lanes();
         batch.clear();
-        span_data* r = nullptr;
-        while (batch.size() < batch_size && queue.try_pop(r)) batch.push_back(r);
+        batch_lanes.clear();
+        const std::size_t n = current.size();
+        for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
+          span_lane* lane = current[(next_lane + k) % n].get();
+          span_data* r = nullptr;
+          while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+            batch.push_back(r);
+            batch_lanes.push_back(lane);
+          }
+        }
+        if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
         if (batch.empty()) return;
         export_batch(batch);
-        for (span_data* done : batch) shared_recycler().give(done);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          span_data* done = batch[i];
+          done->reset();
+          span_lane* lane = batch_lanes[i];
+          if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
+        }
       }
+    }
+
+    // Copies the lane list (the worker's own vector, so registration never
+    // waits for an export) and retires lanes whose thread exited and that are
+    // drained: their counts move to the retired totals.
+    void snapshot_lanes() noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      for (std::size_t i = 0; i < lanes.size();) {
+        span_lane& lane = *lanes[i];
+        if (lane.producer_gone.load(std::memory_order_acquire) && lane.ended.size_approx() == 0) {
+          retired_pushed += lane.ended.pushed();
+          retired_dropped += lane.dropped.load(std::memory_order_relaxed);
+          lanes[i] = std::move(lanes.back());
+          lanes.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      try {
+        current.assign(lanes.begin(), lanes.end());
+      } catch (...) {
+        current.clear();  // out of memory: export nothing this round rather than fail
+      }
+    }
+
+    bool any_lane_holds(std::size_t count) const noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      for (const auto& lane : lanes)
+        if (lane->ended.size_approx() >= count) return true;
+      return false;
     }
 
     void export_batch(const std::vector<span_data*>& batch) noexcept {
@@ -186,7 +291,7 @@ class batch_processor {
 
     bool flush(std::chrono::steady_clock::time_point deadline) noexcept {
       std::unique_lock<std::mutex> lock(mutex);
-      if (finished) return queue.size_approx() == 0;
+      if (finished) return totals().waiting == 0;
       const std::uint64_t target = ++flush_requested;
       wake.notify_one();
       const bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
@@ -209,7 +314,7 @@ class batch_processor {
 
     // Drops are counted on the hot path and reported here, off it.
     void report_drops() noexcept {
-      const std::uint64_t now_dropped = dropped.load(std::memory_order_relaxed);
+      const std::uint64_t now_dropped = totals().dropped;
       if (now_dropped == reported_drops) return;
       try {
         diag->report("export queue full: " + std::to_string(now_dropped - reported_drops) +
@@ -225,7 +330,18 @@ class batch_processor {
     std::shared_ptr<diagnostics> diag;
     std::shared_ptr<std::atomic<std::uint64_t>> retries;
 
-    bounded_queue<span_data*> queue;
+    // One lane per traced thread. `lanes` is shared (registration, stats);
+    // the worker exports from its snapshot `current`.
+    const std::uint64_t id = next_pipeline_id();
+    const std::size_t lane_capacity;
+    mutable std::mutex lanes_mutex;
+    std::vector<std::shared_ptr<span_lane>> lanes;
+    std::uint64_t retired_pushed = 0;   // lanes retired from `lanes` (guarded by lanes_mutex)
+    std::uint64_t retired_dropped = 0;
+    std::atomic<std::uint64_t> unlaned_drops{0};  // no lane could be made (out of memory)
+    std::vector<std::shared_ptr<span_lane>> current;  // worker only
+    std::vector<span_lane*> batch_lanes;              // worker only
+    std::size_t next_lane = 0;                        // worker only
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;
 
@@ -239,7 +355,6 @@ class batch_processor {
     std::uint64_t flush_requested = 0;
     std::uint64_t flush_done = 0;
 
-    std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> exported{0};
     std::atomic<std::uint64_t> failed{0};
     std::atomic<std::uint64_t> failures{0};

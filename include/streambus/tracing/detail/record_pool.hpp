@@ -1,61 +1,63 @@
-// Recycling of span records, so steady-state spans do not touch the heap.
+// Recycling of span records, and each thread's lanes to the export threads,
+// so steady-state spans neither touch the heap nor a shared queue.
 //
-// A sampled span takes a record from its thread's free list and the export
-// side gives it back (cleared, buffers kept). Records released on the thread
-// that uses them (synchronous export) stay in that thread's list; records
-// released by the export thread go to a shared lock-free recycling queue that
-// producer threads refill from in small batches. Both are bounded: beyond
-// them records are deleted, so memory follows the peak, not the total.
+// A sampled span takes a record from its thread's free list. When it ends,
+// the record goes out on the thread's lane to that tracer's export thread (a
+// single-producer ring no other thread writes); after export it comes back,
+// reset, on the same lane's return ring and the thread refills its free list
+// from there. Records released on their own thread (synchronous export, no
+// exporter) go straight back to the free list. Everything is bounded: beyond
+// the bounds records are deleted, so memory follows the peak, not the total.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "../span_data.hpp"
 #include "../version.hpp"
-#include "bounded_queue.hpp"
+#include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-/// Records given back by export threads, waiting for a producer to reuse them.
-class record_recycler {
- public:
-  static constexpr std::size_t capacity = 8192;
-
-  record_recycler() : queue_(capacity) {}
-  ~record_recycler() {
+/// One traced thread's path to one export thread and back.
+struct span_lane {
+  explicit span_lane(std::size_t capacity) : ended(capacity), returned(capacity) {}
+  span_lane(const span_lane&) = delete;
+  span_lane& operator=(const span_lane&) = delete;
+  ~span_lane() {
+    // Whatever was never exported or never taken back (a tracer shut down, a
+    // thread gone) is freed with the lane.
     span_data* r = nullptr;
-    while (queue_.try_pop(r)) delete r;
+    while (ended.try_pop(r)) delete r;
+    while (returned.try_pop(r)) delete r;
   }
 
-  /// Takes ownership; the record is reset here, off the producers' hot path.
-  void give(span_data* r) noexcept {
-    r->reset();
-    if (!queue_.try_push(r)) delete r;
-  }
-  span_data* take() noexcept {
-    span_data* r = nullptr;
-    return queue_.try_pop(r) ? r : nullptr;
-  }
+  spsc_ring<span_data*> ended;     // traced thread -> export thread
+  spsc_ring<span_data*> returned;  // export thread -> traced thread, records reset
+  std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
+  std::size_t pushed_at_last_wake = 0;    // traced thread only
+  std::atomic<bool> producer_gone{false};  // the traced thread exited
+  std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
 
- private:
-  bounded_queue<span_data*> queue_;
+  /// Counts a span turned away by a full lane (single writer: no RMW needed).
+  void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
-
-inline record_recycler& shared_recycler() {
-  static record_recycler recycler;
-  return recycler;
-}
 
 class record_pool {
  public:
   static constexpr std::size_t max_cached = 256;
-  static constexpr std::size_t refill_batch = 32;
+  static constexpr std::size_t refill_batch = 64;
 
+  record_pool() = default;
+  record_pool(const record_pool&) = delete;
+  record_pool& operator=(const record_pool&) = delete;
   ~record_pool() {
     for (span_data* r : free_) delete r;
+    for (auto& e : lanes_) e.lane->producer_gone.store(true, std::memory_order_release);
   }
 
   span_data* acquire() {
@@ -91,22 +93,63 @@ class record_pool {
 
   std::size_t cached() const noexcept { return free_.size(); }
 
+  /// This thread's lane to the export pipeline `pipeline_id`, or null.
+  span_lane* find_lane(std::uint64_t pipeline_id) noexcept {
+    if (pipeline_id == last_id_) return last_lane_;
+    for (const auto& e : lanes_) {
+      if (e.id == pipeline_id) {
+        last_id_ = pipeline_id;
+        last_lane_ = e.lane.get();
+        return last_lane_;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Keeps a new lane; forgets lanes of pipelines that are gone. May throw.
+  void add_lane(std::uint64_t pipeline_id, std::shared_ptr<span_lane> lane) {
+    for (std::size_t i = 0; i < lanes_.size();) {
+      if (lanes_[i].lane->consumer_gone.load(std::memory_order_acquire)) {
+        take_back(*lanes_[i].lane);
+        lanes_[i] = std::move(lanes_.back());
+        lanes_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    last_id_ = 0;
+    last_lane_ = nullptr;
+    lanes_.push_back(lane_entry{pipeline_id, std::move(lane)});
+  }
+
  private:
+  struct lane_entry {
+    std::uint64_t id;
+    std::shared_ptr<span_lane> lane;
+  };
+
   void refill() noexcept {
     try {
       free_.reserve(max_cached);
     } catch (...) {
       return;
     }
-    auto& recycler = shared_recycler();
-    for (std::size_t i = 0; i < refill_batch; ++i) {
-      span_data* r = recycler.take();
-      if (r == nullptr) break;
-      free_.push_back(r);  // capacity reserved above: cannot throw
+    for (const auto& e : lanes_) {
+      take_back(*e.lane);
+      if (!free_.empty()) return;
     }
   }
 
+  // Moves returned records into the free list (capacity reserved: no throw).
+  void take_back(span_lane& lane) noexcept {
+    span_data* r = nullptr;
+    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) free_.push_back(r);
+  }
+
   std::vector<span_data*> free_;
+  std::vector<lane_entry> lanes_;
+  std::uint64_t last_id_ = 0;  // pipeline ids start at 1
+  span_lane* last_lane_ = nullptr;
 };
 
 inline record_pool& thread_record_pool() noexcept {
