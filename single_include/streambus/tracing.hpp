@@ -247,6 +247,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 //   chr              = %x20 / nblk-chr
 //   OWS              = *( SP / HTAB )
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -305,7 +306,28 @@ class trace_state {
   static constexpr std::size_t max_key_size = 256;
   static constexpr std::size_t max_value_size = 256;
 
-  trace_state() = default;
+  trace_state() noexcept = default;
+  trace_state(const trace_state& other) noexcept : header_(other.header_) {
+    if (header_ != nullptr) header_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  trace_state(trace_state&& other) noexcept : header_(other.header_) { other.header_ = nullptr; }
+  trace_state& operator=(const trace_state& other) noexcept {
+    if (header_ != other.header_) {
+      if (other.header_ != nullptr) other.header_->refs.fetch_add(1, std::memory_order_relaxed);
+      release();
+      header_ = other.header_;
+    }
+    return *this;
+  }
+  trace_state& operator=(trace_state&& other) noexcept {
+    if (this != &other) {
+      release();
+      header_ = other.header_;
+      other.header_ = nullptr;
+    }
+    return *this;
+  }
+  ~trace_state() { release(); }
 
   /// Parses a (possibly joined) tracestate header; returns false on invalid
   /// input and then leaves `out` unchanged. An empty or whitespace-only header
@@ -320,8 +342,8 @@ class trace_state {
   }
 
   /// Canonical re-serialisation: "k1=v1,k2=v2", no OWS.
-  std::string_view header() const noexcept { return header_ ? std::string_view(*header_) : std::string_view(); }
-  bool empty() const noexcept { return !header_ || header_->empty(); }
+  std::string_view header() const noexcept { return header_ ? std::string_view(header_->text) : std::string_view(); }
+  bool empty() const noexcept { return header_ == nullptr; }
   std::size_t size() const noexcept;
   /// The value of `key` (a view into this state), or nullopt.
   std::optional<std::string_view> get(std::string_view key) const noexcept;
@@ -350,17 +372,31 @@ class trace_state {
   friend bool operator!=(const trace_state& a, const trace_state& b) noexcept { return !(a == b); }
 
  private:
-  // Shared and immutable: copying a trace_state (every span copies its
-  // parent's) is a pointer copy, and no copy at all costs anything when the
-  // state is empty, which is almost always.
+  // Shared and immutable, with its own reference count: every span copies its
+  // parent's state, and an empty state (almost always) is a null pointer whose
+  // copy is inline and free; std::shared_ptr's copy is an out-of-line call.
+  struct shared_header {
+    explicit shared_header(std::string t) : text(std::move(t)) {}
+    std::atomic<std::size_t> refs{1};
+    const std::string text;
+  };
+
   void assign(std::string text) {
-    if (text.empty())
-      header_.reset();
-    else
-      header_ = std::make_shared<const std::string>(std::move(text));
+    shared_header* fresh = text.empty() ? nullptr : new shared_header(std::move(text));
+    release();
+    header_ = fresh;
+  }
+  // The null test inline, the rest out of line, so copies of an empty state
+  // compile to a few moves.
+  void release() noexcept {
+    if (header_ != nullptr) drop(std::exchange(header_, nullptr));
+  }
+  static void drop(shared_header* h) noexcept {
+    // acq_rel: the last owner sees every other owner's reads finished before it deletes.
+    if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
   }
 
-  std::shared_ptr<const std::string> header_;
+  shared_header* header_ = nullptr;
 };
 
 inline bool trace_state::valid_key(std::string_view key) noexcept {
@@ -2451,7 +2487,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 //
 // wall = span clock + offset; the offset is re-measured by clock_resync() too.
 
-#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
@@ -2489,8 +2524,10 @@ class tsc_clock {
 
   bool usable() const noexcept { return usable_; }
 
-  std::int64_t now_ns() const noexcept {
-    const std::uint64_t tsc = __rdtsc();
+  std::int64_t now_ns() const noexcept { return to_ns(__rdtsc()); }
+
+  /// Steady nanoseconds of a tick count read earlier (current calibration).
+  std::int64_t to_ns(std::uint64_t tsc) const noexcept {
     for (;;) {
       // Acquire on every field: a field written by a newer publish() makes
       // that publish's odd sequence visible to the check below (no fences,
@@ -2583,6 +2620,17 @@ class tsc_clock {
 #endif
 
 /// The monotonic clock spans are timed with, in nanoseconds.
+/// The span clock's raw reading, as spans record it: TSC ticks where the TSC
+/// is usable, steady nanoseconds otherwise. Converting to epoch time is left
+/// to the export side (span_clock_to_unix_nano), off the traced thread.
+inline std::uint64_t span_clock_ticks() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  const tsc_clock& tsc = tsc_clock::instance();
+  if (tsc.usable()) return __rdtsc();
+#endif
+  return static_cast<std::uint64_t>(steady_now_ns());
+}
+
 inline std::int64_t span_clock_ns() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_TSC)
   const tsc_clock& tsc = tsc_clock::instance();
@@ -2612,6 +2660,26 @@ inline void clock_resync() noexcept {
   wall_offset_ns().store(system_now_ns() - span, std::memory_order_relaxed);
 }
 
+/// Epoch nanoseconds of a span-clock reading (span_clock_ticks).
+inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  const tsc_clock& tsc = tsc_clock::instance();
+  if (tsc.usable()) return tsc.to_ns(ticks);
+#endif
+  return static_cast<std::int64_t>(ticks);
+}
+
+/// Epoch times of a span recorded as two span-clock readings. Both ends use
+/// the same mapping, so the duration is the measured one and never negative.
+inline void span_clock_to_unix_nano(std::uint64_t start_ticks, std::uint64_t end_ticks, std::uint64_t& start_unix,
+                                    std::uint64_t& end_unix) noexcept {
+  const std::int64_t start_ns = span_clock_ticks_to_ns(start_ticks);
+  const std::int64_t end_ns = span_clock_ticks_to_ns(end_ticks);
+  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
+  start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  end_unix = start_unix + static_cast<std::uint64_t>(end_ns > start_ns ? end_ns - start_ns : 0);
+}
+
 /// A point in time taken on the hot path: its epoch time and its span-clock time.
 struct timestamp {
   std::uint64_t unix_nano = 0;
@@ -2622,12 +2690,6 @@ inline timestamp now() noexcept {
   const std::int64_t mono = span_clock_ns();
   const std::int64_t wall = mono + wall_offset_ns().load(std::memory_order_relaxed);
   return {wall > 0 ? static_cast<std::uint64_t>(wall) : 0, mono};
-}
-
-/// Epoch nanoseconds of an end measured on the span clock since `start`.
-inline std::uint64_t end_unix_nano(const timestamp& start, std::int64_t end_span_clock_ns) noexcept {
-  const std::int64_t elapsed = end_span_clock_ns - start.steady_ns;
-  return start.unix_nano + static_cast<std::uint64_t>(elapsed > 0 ? elapsed : 0);
 }
 
 }  // namespace detail
@@ -2699,12 +2761,88 @@ class stack_ref {
 
 }  // namespace detail
 
+/// A span's name: a string that keeps its storage when reassigned, with an
+/// inline buffer for the usual short names. Assigning is a length check and a
+/// memcpy (std::string::assign's general path cost more than the rest of
+/// starting a span). Reads like a std::string_view.
+class span_name {
+ public:
+  static constexpr std::size_t inline_capacity = 48;
+
+  span_name() noexcept = default;
+  span_name(std::string_view s) { assign(s); }  // NOLINT: implicit, like the std::string it replaces
+  span_name(const char* s) { assign(s); }       // NOLINT
+  span_name(const std::string& s) { assign(s); }  // NOLINT
+  span_name(const span_name& other) { assign(other.view()); }
+  span_name& operator=(const span_name& other) {
+    if (this != &other) assign(other.view());
+    return *this;
+  }
+  span_name& operator=(std::string_view s) {
+    assign(s);
+    return *this;
+  }
+  span_name& operator=(const char* s) { return *this = std::string_view(s); }
+  span_name& operator=(const std::string& s) { return *this = std::string_view(s); }
+
+  /// Copies s, growing only when it does not fit (may throw std::bad_alloc).
+  void assign(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n > capacity_) grow(n);
+    if (n != 0) std::memcpy(buffer(), s.data(), n);
+    size_ = static_cast<std::uint32_t>(n);
+  }
+  void assign(const char* s, std::size_t n) { assign(std::string_view(s, n)); }
+  void clear() noexcept { size_ = 0; }
+
+  const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t length() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::string_view view() const noexcept { return {data(), size_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: reads as a string_view
+  std::string str() const { return std::string(view()); }
+  const char* begin() const noexcept { return data(); }
+  const char* end() const noexcept { return data() + size_; }
+
+  friend bool operator==(const span_name& a, const span_name& b) noexcept { return a.view() == b.view(); }
+  friend bool operator!=(const span_name& a, const span_name& b) noexcept { return a.view() != b.view(); }
+  friend bool operator==(const span_name& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator!=(const span_name& a, std::string_view b) noexcept { return a.view() != b; }
+  friend bool operator==(std::string_view a, const span_name& b) noexcept { return a == b.view(); }
+  friend bool operator!=(std::string_view a, const span_name& b) noexcept { return a != b.view(); }
+  friend bool operator==(const span_name& a, const char* b) noexcept { return a.view() == std::string_view(b); }
+  friend bool operator!=(const span_name& a, const char* b) noexcept { return a.view() != std::string_view(b); }
+  friend bool operator==(const span_name& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator!=(const span_name& a, const std::string& b) noexcept { return a.view() != b; }
+  friend bool operator==(const std::string& a, const span_name& b) noexcept { return b.view() == a; }
+  friend bool operator!=(const std::string& a, const span_name& b) noexcept { return b.view() != a; }
+  friend bool operator==(const char* a, const span_name& b) noexcept { return b.view() == std::string_view(a); }
+  friend bool operator!=(const char* a, const span_name& b) noexcept { return b.view() != std::string_view(a); }
+  friend bool operator<(const span_name& a, const span_name& b) noexcept { return a.view() < b.view(); }
+
+ private:
+  char* buffer() noexcept { return heap_ ? heap_.get() : inline_; }
+
+  void grow(std::size_t n) {
+    if (n > UINT32_MAX) throw std::length_error("span name too long");
+    std::unique_ptr<char[]> bigger(new char[n]);
+    heap_ = std::move(bigger);  // old contents are about to be overwritten
+    capacity_ = static_cast<std::uint32_t>(n);
+  }
+
+  std::unique_ptr<char[]> heap_;  // null while the name fits inline_
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = inline_capacity;
+  char inline_[inline_capacity];
+};
+
 /// Everything recorded about one span.
 struct span_data {
   span_context context;  // trace id, span id, flags, tracestate
   span_id parent_span_id;
   bool parent_is_remote = false;
-  std::string name;
+  span_name name;
   span_kind kind = span_kind::internal;
   std::uint64_t start_time_unix_nano = 0;
   std::uint64_t end_time_unix_nano = 0;
@@ -2716,8 +2854,9 @@ struct span_data {
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
 
-  /// Monotonic start, so the end time is start + a monotonic duration.
-  std::int64_t start_steady_ns = 0;
+  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
+  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
+  bool times_are_ticks = false;
   /// Internal: cross-thread end bookkeeping.
   detail::stack_ref stack_ref;
 
@@ -2739,10 +2878,21 @@ struct span_data {
     events.clear();
     links.clear();
     dropped_events = dropped_links = 0;
-    start_steady_ns = 0;
+    times_are_ticks = false;
     stack_ref.reset();
   }
 };
+
+namespace detail {
+
+/// Converts a record's raw clock readings to epoch nanoseconds (once).
+inline void settle_times(span_data& r) noexcept {
+  if (!r.times_are_ticks) return;
+  span_clock_to_unix_nano(r.start_time_unix_nano, r.end_time_unix_nano, r.start_time_unix_nano, r.end_time_unix_nano);
+  r.times_are_ticks = false;
+}
+
+}  // namespace detail
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/span_data.hpp ----
@@ -6959,6 +7109,7 @@ class batch_processor {
           span_lane* lane = current[(next_lane + k) % n].get();
           span_data* r = nullptr;
           while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+            settle_times(*r);
             batch.push_back(r);
             batch_lanes.push_back(lane);
           }
@@ -7472,7 +7623,10 @@ class tracer_state {
       thread_record_pool().release(record);
       return;
     }
-    if (sync_) sync_->deliver(*record);
+    if (sync_) {
+      detail::settle_times(*record);
+      sync_->deliver(*record);
+    }
     if (batch_)
       batch_->on_end(record);
     else
@@ -7624,7 +7778,7 @@ class span {
   span& set_name(std::string_view name) noexcept {
     if (record_) {
       try {
-        record_->name.assign(name.data(), name.size());
+        record_->name.assign(name);
       } catch (...) {
       }
     }
@@ -7678,8 +7832,7 @@ class span {
       stack_ = nullptr;
     }
     if (record_ != nullptr) {
-      record_->end_time_unix_nano =
-          detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::span_clock_ns());
+      record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
       span_data* finished = std::exchange(record_, nullptr);
       if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
         // The origin thread's stack still points at the record: export a
@@ -7900,11 +8053,10 @@ class tracer {
         r->context = s.context_;
         r->parent_span_id = has_parent ? parent.span_id() : span_id{};
         r->parent_is_remote = has_parent && parent.is_remote();
-        r->name.assign(name.data(), name.size());
+        r->name.assign(name);
         r->kind = kind;
-        const detail::timestamp t = detail::now();
-        r->start_time_unix_nano = t.unix_nano;
-        r->start_steady_ns = t.steady_ns;
+        r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
+        r->times_are_ticks = true;
         s.record_ = r;
         st.count_start();
         if (links != nullptr)
@@ -7986,8 +8138,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // instructions per 64 bits, and good enough for identifiers (not for crypto).
 // Each thread seeds once from the OS; a fork bumps a global generation so the
 // child re-seeds instead of repeating its parent's ids.
-
-#include <atomic>
 
 #if defined(__linux__)
 #include <sys/random.h>

@@ -590,7 +590,7 @@ TEST_CASE("concurrent requests from several threads make independent, correctly 
   for (const auto& c : clients) {
     int parents = 0;
     for (const auto& r : roots)
-      if (r.context.span_id() == c.parent_span_id && r.name.rfind("job ", 0) == 0) ++parents;
+      if (r.context.span_id() == c.parent_span_id && r.name.view().substr(0, 4) == "job ") ++parents;
     CHECK(parents == 1);
   }
 }

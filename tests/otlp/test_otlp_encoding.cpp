@@ -967,7 +967,7 @@ void check_json_span(const json_value& got, const st::span_data& want) {
   }
   CHECK(got["flags"].kind == json_value::number);
   CHECK(got["flags"].text == std::to_string(expected_span_flags(want)));
-  check_json_optional_string(got, "name", want.name);
+  check_json_optional_string(got, "name", want.name.str());
   CHECK(got["kind"].kind == json_value::number);  // enums are integers
   CHECK(got["kind"].text == std::to_string(static_cast<int>(want.kind)));
   check_json_optional_u64(got, "startTimeUnixNano", want.start_time_unix_nano, true);

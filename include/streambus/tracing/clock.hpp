@@ -57,8 +57,10 @@ class tsc_clock {
 
   bool usable() const noexcept { return usable_; }
 
-  std::int64_t now_ns() const noexcept {
-    const std::uint64_t tsc = __rdtsc();
+  std::int64_t now_ns() const noexcept { return to_ns(__rdtsc()); }
+
+  /// Steady nanoseconds of a tick count read earlier (current calibration).
+  std::int64_t to_ns(std::uint64_t tsc) const noexcept {
     for (;;) {
       // Acquire on every field: a field written by a newer publish() makes
       // that publish's odd sequence visible to the check below (no fences,
@@ -151,6 +153,17 @@ class tsc_clock {
 #endif
 
 /// The monotonic clock spans are timed with, in nanoseconds.
+/// The span clock's raw reading, as spans record it: TSC ticks where the TSC
+/// is usable, steady nanoseconds otherwise. Converting to epoch time is left
+/// to the export side (span_clock_to_unix_nano), off the traced thread.
+inline std::uint64_t span_clock_ticks() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  const tsc_clock& tsc = tsc_clock::instance();
+  if (tsc.usable()) return __rdtsc();
+#endif
+  return static_cast<std::uint64_t>(steady_now_ns());
+}
+
 inline std::int64_t span_clock_ns() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_TSC)
   const tsc_clock& tsc = tsc_clock::instance();
@@ -180,6 +193,26 @@ inline void clock_resync() noexcept {
   wall_offset_ns().store(system_now_ns() - span, std::memory_order_relaxed);
 }
 
+/// Epoch nanoseconds of a span-clock reading (span_clock_ticks).
+inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
+#if defined(STREAMBUS_TRACING_HAS_TSC)
+  const tsc_clock& tsc = tsc_clock::instance();
+  if (tsc.usable()) return tsc.to_ns(ticks);
+#endif
+  return static_cast<std::int64_t>(ticks);
+}
+
+/// Epoch times of a span recorded as two span-clock readings. Both ends use
+/// the same mapping, so the duration is the measured one and never negative.
+inline void span_clock_to_unix_nano(std::uint64_t start_ticks, std::uint64_t end_ticks, std::uint64_t& start_unix,
+                                    std::uint64_t& end_unix) noexcept {
+  const std::int64_t start_ns = span_clock_ticks_to_ns(start_ticks);
+  const std::int64_t end_ns = span_clock_ticks_to_ns(end_ticks);
+  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
+  start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  end_unix = start_unix + static_cast<std::uint64_t>(end_ns > start_ns ? end_ns - start_ns : 0);
+}
+
 /// A point in time taken on the hot path: its epoch time and its span-clock time.
 struct timestamp {
   std::uint64_t unix_nano = 0;
@@ -190,12 +223,6 @@ inline timestamp now() noexcept {
   const std::int64_t mono = span_clock_ns();
   const std::int64_t wall = mono + wall_offset_ns().load(std::memory_order_relaxed);
   return {wall > 0 ? static_cast<std::uint64_t>(wall) : 0, mono};
-}
-
-/// Epoch nanoseconds of an end measured on the span clock since `start`.
-inline std::uint64_t end_unix_nano(const timestamp& start, std::int64_t end_span_clock_ns) noexcept {
-  const std::int64_t elapsed = end_span_clock_ns - start.steady_ns;
-  return start.unix_nano + static_cast<std::uint64_t>(elapsed > 0 ? elapsed : 0);
 }
 
 }  // namespace detail

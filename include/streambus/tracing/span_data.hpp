@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -74,12 +77,88 @@ class stack_ref {
 
 }  // namespace detail
 
+/// A span's name: a string that keeps its storage when reassigned, with an
+/// inline buffer for the usual short names. Assigning is a length check and a
+/// memcpy (std::string::assign's general path cost more than the rest of
+/// starting a span). Reads like a std::string_view.
+class span_name {
+ public:
+  static constexpr std::size_t inline_capacity = 48;
+
+  span_name() noexcept = default;
+  span_name(std::string_view s) { assign(s); }  // NOLINT: implicit, like the std::string it replaces
+  span_name(const char* s) { assign(s); }       // NOLINT
+  span_name(const std::string& s) { assign(s); }  // NOLINT
+  span_name(const span_name& other) { assign(other.view()); }
+  span_name& operator=(const span_name& other) {
+    if (this != &other) assign(other.view());
+    return *this;
+  }
+  span_name& operator=(std::string_view s) {
+    assign(s);
+    return *this;
+  }
+  span_name& operator=(const char* s) { return *this = std::string_view(s); }
+  span_name& operator=(const std::string& s) { return *this = std::string_view(s); }
+
+  /// Copies s, growing only when it does not fit (may throw std::bad_alloc).
+  void assign(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n > capacity_) grow(n);
+    if (n != 0) std::memcpy(buffer(), s.data(), n);
+    size_ = static_cast<std::uint32_t>(n);
+  }
+  void assign(const char* s, std::size_t n) { assign(std::string_view(s, n)); }
+  void clear() noexcept { size_ = 0; }
+
+  const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t length() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::string_view view() const noexcept { return {data(), size_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: reads as a string_view
+  std::string str() const { return std::string(view()); }
+  const char* begin() const noexcept { return data(); }
+  const char* end() const noexcept { return data() + size_; }
+
+  friend bool operator==(const span_name& a, const span_name& b) noexcept { return a.view() == b.view(); }
+  friend bool operator!=(const span_name& a, const span_name& b) noexcept { return a.view() != b.view(); }
+  friend bool operator==(const span_name& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator!=(const span_name& a, std::string_view b) noexcept { return a.view() != b; }
+  friend bool operator==(std::string_view a, const span_name& b) noexcept { return a == b.view(); }
+  friend bool operator!=(std::string_view a, const span_name& b) noexcept { return a != b.view(); }
+  friend bool operator==(const span_name& a, const char* b) noexcept { return a.view() == std::string_view(b); }
+  friend bool operator!=(const span_name& a, const char* b) noexcept { return a.view() != std::string_view(b); }
+  friend bool operator==(const span_name& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator!=(const span_name& a, const std::string& b) noexcept { return a.view() != b; }
+  friend bool operator==(const std::string& a, const span_name& b) noexcept { return b.view() == a; }
+  friend bool operator!=(const std::string& a, const span_name& b) noexcept { return b.view() != a; }
+  friend bool operator==(const char* a, const span_name& b) noexcept { return b.view() == std::string_view(a); }
+  friend bool operator!=(const char* a, const span_name& b) noexcept { return b.view() != std::string_view(a); }
+  friend bool operator<(const span_name& a, const span_name& b) noexcept { return a.view() < b.view(); }
+
+ private:
+  char* buffer() noexcept { return heap_ ? heap_.get() : inline_; }
+
+  void grow(std::size_t n) {
+    if (n > UINT32_MAX) throw std::length_error("span name too long");
+    std::unique_ptr<char[]> bigger(new char[n]);
+    heap_ = std::move(bigger);  // old contents are about to be overwritten
+    capacity_ = static_cast<std::uint32_t>(n);
+  }
+
+  std::unique_ptr<char[]> heap_;  // null while the name fits inline_
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = inline_capacity;
+  char inline_[inline_capacity];
+};
+
 /// Everything recorded about one span.
 struct span_data {
   span_context context;  // trace id, span id, flags, tracestate
   span_id parent_span_id;
   bool parent_is_remote = false;
-  std::string name;
+  span_name name;
   span_kind kind = span_kind::internal;
   std::uint64_t start_time_unix_nano = 0;
   std::uint64_t end_time_unix_nano = 0;
@@ -91,8 +170,9 @@ struct span_data {
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
 
-  /// Monotonic start, so the end time is start + a monotonic duration.
-  std::int64_t start_steady_ns = 0;
+  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
+  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
+  bool times_are_ticks = false;
   /// Internal: cross-thread end bookkeeping.
   detail::stack_ref stack_ref;
 
@@ -114,9 +194,20 @@ struct span_data {
     events.clear();
     links.clear();
     dropped_events = dropped_links = 0;
-    start_steady_ns = 0;
+    times_are_ticks = false;
     stack_ref.reset();
   }
 };
+
+namespace detail {
+
+/// Converts a record's raw clock readings to epoch nanoseconds (once).
+inline void settle_times(span_data& r) noexcept {
+  if (!r.times_are_ticks) return;
+  span_clock_to_unix_nano(r.start_time_unix_nano, r.end_time_unix_nano, r.start_time_unix_nano, r.end_time_unix_nano);
+  r.times_are_ticks = false;
+}
+
+}  // namespace detail
 
 STREAMBUS_TRACING_END_NAMESPACE

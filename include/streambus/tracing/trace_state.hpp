@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -78,7 +79,28 @@ class trace_state {
   static constexpr std::size_t max_key_size = 256;
   static constexpr std::size_t max_value_size = 256;
 
-  trace_state() = default;
+  trace_state() noexcept = default;
+  trace_state(const trace_state& other) noexcept : header_(other.header_) {
+    if (header_ != nullptr) header_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  trace_state(trace_state&& other) noexcept : header_(other.header_) { other.header_ = nullptr; }
+  trace_state& operator=(const trace_state& other) noexcept {
+    if (header_ != other.header_) {
+      if (other.header_ != nullptr) other.header_->refs.fetch_add(1, std::memory_order_relaxed);
+      release();
+      header_ = other.header_;
+    }
+    return *this;
+  }
+  trace_state& operator=(trace_state&& other) noexcept {
+    if (this != &other) {
+      release();
+      header_ = other.header_;
+      other.header_ = nullptr;
+    }
+    return *this;
+  }
+  ~trace_state() { release(); }
 
   /// Parses a (possibly joined) tracestate header; returns false on invalid
   /// input and then leaves `out` unchanged. An empty or whitespace-only header
@@ -93,8 +115,8 @@ class trace_state {
   }
 
   /// Canonical re-serialisation: "k1=v1,k2=v2", no OWS.
-  std::string_view header() const noexcept { return header_ ? std::string_view(*header_) : std::string_view(); }
-  bool empty() const noexcept { return !header_ || header_->empty(); }
+  std::string_view header() const noexcept { return header_ ? std::string_view(header_->text) : std::string_view(); }
+  bool empty() const noexcept { return header_ == nullptr; }
   std::size_t size() const noexcept;
   /// The value of `key` (a view into this state), or nullopt.
   std::optional<std::string_view> get(std::string_view key) const noexcept;
@@ -123,17 +145,31 @@ class trace_state {
   friend bool operator!=(const trace_state& a, const trace_state& b) noexcept { return !(a == b); }
 
  private:
-  // Shared and immutable: copying a trace_state (every span copies its
-  // parent's) is a pointer copy, and no copy at all costs anything when the
-  // state is empty, which is almost always.
+  // Shared and immutable, with its own reference count: every span copies its
+  // parent's state, and an empty state (almost always) is a null pointer whose
+  // copy is inline and free; std::shared_ptr's copy is an out-of-line call.
+  struct shared_header {
+    explicit shared_header(std::string t) : text(std::move(t)) {}
+    std::atomic<std::size_t> refs{1};
+    const std::string text;
+  };
+
   void assign(std::string text) {
-    if (text.empty())
-      header_.reset();
-    else
-      header_ = std::make_shared<const std::string>(std::move(text));
+    shared_header* fresh = text.empty() ? nullptr : new shared_header(std::move(text));
+    release();
+    header_ = fresh;
+  }
+  // The null test inline, the rest out of line, so copies of an empty state
+  // compile to a few moves.
+  void release() noexcept {
+    if (header_ != nullptr) drop(std::exchange(header_, nullptr));
+  }
+  static void drop(shared_header* h) noexcept {
+    // acq_rel: the last owner sees every other owner's reads finished before it deletes.
+    if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
   }
 
-  std::shared_ptr<const std::string> header_;
+  shared_header* header_ = nullptr;
 };
 
 inline bool trace_state::valid_key(std::string_view key) noexcept {

@@ -243,7 +243,10 @@ class tracer_state {
       thread_record_pool().release(record);
       return;
     }
-    if (sync_) sync_->deliver(*record);
+    if (sync_) {
+      detail::settle_times(*record);
+      sync_->deliver(*record);
+    }
     if (batch_)
       batch_->on_end(record);
     else
@@ -395,7 +398,7 @@ class span {
   span& set_name(std::string_view name) noexcept {
     if (record_) {
       try {
-        record_->name.assign(name.data(), name.size());
+        record_->name.assign(name);
       } catch (...) {
       }
     }
@@ -449,8 +452,7 @@ class span {
       stack_ = nullptr;
     }
     if (record_ != nullptr) {
-      record_->end_time_unix_nano =
-          detail::end_unix_nano({record_->start_time_unix_nano, record_->start_steady_ns}, detail::span_clock_ns());
+      record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
       span_data* finished = std::exchange(record_, nullptr);
       if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
         // The origin thread's stack still points at the record: export a
@@ -672,11 +674,10 @@ class tracer {
         r->context = s.context_;
         r->parent_span_id = has_parent ? parent.span_id() : span_id{};
         r->parent_is_remote = has_parent && parent.is_remote();
-        r->name.assign(name.data(), name.size());
+        r->name.assign(name);
         r->kind = kind;
-        const detail::timestamp t = detail::now();
-        r->start_time_unix_nano = t.unix_nano;
-        r->start_steady_ns = t.steady_ns;
+        r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
+        r->times_are_ticks = true;
         s.record_ = r;
         st.count_start();
         if (links != nullptr)

@@ -229,6 +229,7 @@ class batch_processor {
           span_lane* lane = current[(next_lane + k) % n].get();
           span_data* r = nullptr;
           while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+            settle_times(*r);
             batch.push_back(r);
             batch_lanes.push_back(lane);
           }
