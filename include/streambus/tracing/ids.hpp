@@ -23,24 +23,48 @@ constexpr int hex_value(char c) noexcept {
   return -1;
 }
 
+// The two hex digits of every byte value, so encoding is one 2-byte copy per byte.
+struct hex_encode_table {
+  char pair[512];
+  constexpr hex_encode_table() noexcept : pair() {
+    for (int b = 0; b < 256; ++b) {
+      pair[2 * b] = hex_digits[b >> 4];
+      pair[2 * b + 1] = hex_digits[b & 0x0f];
+    }
+  }
+};
+inline constexpr hex_encode_table hex_encode{};
+
 template <std::size_t N>
 void bytes_to_hex(const std::array<std::uint8_t, N>& bytes, char* out) noexcept {
-  for (std::size_t i = 0; i < N; ++i) {
-    out[2 * i] = hex_digits[bytes[i] >> 4];
-    out[2 * i + 1] = hex_digits[bytes[i] & 0x0f];
-  }
+  for (std::size_t i = 0; i < N; ++i) std::memcpy(out + 2 * i, hex_encode.pair + 2 * bytes[i], 2);
 }
+
+// hex_value for every byte, 0xff for "not lowercase hex": one load per
+// character on the extract path instead of two range tests.
+struct hex_decode_table {
+  std::uint8_t value[256];
+  constexpr hex_decode_table() noexcept : value() {
+    for (int c = 0; c < 256; ++c) {
+      const int v = hex_value(static_cast<char>(c));
+      value[c] = static_cast<std::uint8_t>(v < 0 ? 0xff : v);
+    }
+  }
+};
+inline constexpr hex_decode_table hex_decode{};
 
 template <std::size_t N>
 bool hex_to_bytes(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
   if (hex.size() != 2 * N) return false;
+  const auto* in = reinterpret_cast<const unsigned char*>(hex.data());
+  std::uint8_t bad = 0;  // collects the 0xf0 bits of invalid characters; tested once
   for (std::size_t i = 0; i < N; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+    const std::uint8_t hi = hex_decode.value[in[2 * i]];
+    const std::uint8_t lo = hex_decode.value[in[2 * i + 1]];
+    bad |= static_cast<std::uint8_t>(hi | lo);
+    out[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0f));
   }
-  return true;
+  return (bad & 0xf0) == 0;
 }
 
 template <std::size_t N>
