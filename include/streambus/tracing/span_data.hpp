@@ -83,7 +83,7 @@ class stack_ref {
 /// starting a span). Reads like a std::string_view.
 class span_name {
  public:
-  static constexpr std::size_t inline_capacity = 48;
+  static constexpr std::size_t inline_capacity = 40;  // the whole span_name is 56 bytes
 
   span_name() noexcept = default;
   span_name(std::string_view s) { assign(s); }  // NOLINT: implicit, like the std::string it replaces
@@ -154,27 +154,31 @@ class span_name {
 };
 
 /// Everything recorded about one span.
-struct span_data {
+///
+/// The fields a span writes when it starts and ends come first and fill the
+/// first two cache lines, which the record pool prefetches; the rest is only
+/// touched by spans that record attributes, events, links or a status.
+struct alignas(64) span_data {
   span_context context;  // trace id, span id, flags, tracestate
   span_id parent_span_id;
-  bool parent_is_remote = false;
   span_name name;
-  span_kind kind = span_kind::internal;
   std::uint64_t start_time_unix_nano = 0;
   std::uint64_t end_time_unix_nano = 0;
+  span_kind kind = span_kind::internal;
   status_code status = status_code::unset;
+  bool parent_is_remote = false;
+  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
+  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
+  bool times_are_ticks = false;
+  /// Internal: cross-thread end bookkeeping.
+  detail::stack_ref stack_ref;
+
   std::string status_message;
   attribute_list attributes;
   detail::slot_list<span_event> events;
   detail::slot_list<span_link> links;
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
-
-  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
-  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
-  bool times_are_ticks = false;
-  /// Internal: cross-thread end bookkeeping.
-  detail::stack_ref stack_ref;
 
   std::uint64_t duration_ns() const noexcept {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
