@@ -2782,7 +2782,9 @@ class stack_ref {
     return expected;
   }
   bool is_orphaned() const noexcept { return state_.load(std::memory_order_acquire) == orphaned; }
-  void reset() noexcept { state_.store(referenced, std::memory_order_relaxed); }
+  void reset() noexcept {
+    if (state_.load(std::memory_order_relaxed) != referenced) state_.store(referenced, std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<std::uint8_t> state_{referenced};
@@ -2868,9 +2870,12 @@ class span_name {
 
 /// Everything recorded about one span.
 ///
-/// The fields a span writes when it starts and ends come first and fill the
-/// first two cache lines, which the record pool prefetches; the rest is only
-/// touched by spans that record attributes, events, links or a status.
+/// Layout, for the two threads a record passes between: the fields every span
+/// writes at start and end fill the first two cache lines (which the record
+/// pool prefetches); the fields only spans with attributes, events, links or
+/// a status touch start on the third line. The export thread writes nothing
+/// there, so a recycled record's cold lines stay valid in the traced thread's
+/// cache.
 struct alignas(64) span_data {
   span_context context;  // trace id, span id, flags, tracestate
   span_id parent_span_id;
@@ -2878,20 +2883,20 @@ struct alignas(64) span_data {
   std::uint64_t start_time_unix_nano = 0;
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
-  status_code status = status_code::unset;
   bool parent_is_remote = false;
   /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
   /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
   bool times_are_ticks = false;
+
+  alignas(64) status_code status = status_code::unset;
   /// Internal: cross-thread end bookkeeping.
   detail::stack_ref stack_ref;
-
+  std::uint32_t dropped_events = 0;
+  std::uint32_t dropped_links = 0;
   std::string status_message;
   attribute_list attributes;
   detail::slot_list<span_event> events;
   detail::slot_list<span_link> links;
-  std::uint32_t dropped_events = 0;
-  std::uint32_t dropped_links = 0;
 
   std::uint64_t duration_ns() const noexcept {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
@@ -2901,18 +2906,26 @@ struct alignas(64) span_data {
   void reset() noexcept {
     context = span_context{};
     parent_span_id = span_id{};
-    parent_is_remote = false;
     name.clear();
-    kind = span_kind::internal;
     start_time_unix_nano = end_time_unix_nano = 0;
-    status = status_code::unset;
-    status_message.clear();
-    attributes.clear();
-    events.clear();
-    links.clear();
-    dropped_events = dropped_links = 0;
+    kind = span_kind::internal;
+    parent_is_remote = false;
     times_are_ticks = false;
+    clear_optional();
+  }
+
+  /// The part of reset() that starting a span does not overwrite: what only
+  /// some spans record. Writes only what differs from blank (reading a line
+  /// this core still holds is cheap; writing one the other core shares is not).
+  void clear_optional() noexcept {
+    if (status != status_code::unset) status = status_code::unset;
     stack_ref.reset();
+    if (dropped_events != 0) dropped_events = 0;
+    if (dropped_links != 0) dropped_links = 0;
+    if (!status_message.empty()) status_message.clear();
+    if (!attributes.empty() || attributes.dropped() != 0) attributes.clear();
+    if (!events.empty()) events.clear();
+    if (!links.empty()) links.clear();
   }
 };
 
@@ -6685,9 +6698,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 //
 // A sampled span takes a record from its thread's free list. When it ends,
 // the record goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes); after export it comes back,
-// reset, on the same lane's return ring and the thread refills its free list
-// from there. Records released on their own thread (synchronous export, no
+// single-producer ring no other thread writes); after export it comes back
+// on the same lane's return ring and the thread resets it into its free list
+// (the export thread only reads records, so their cache lines need not move
+// back and forth between cores). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
 
@@ -6806,7 +6820,7 @@ struct span_lane {
   }
 
   spsc_ring<span_data*> ended;     // traced thread -> export thread
-  spsc_ring<span_data*> returned;  // export thread -> traced thread, records reset
+  spsc_ring<span_data*> returned;  // export thread -> traced thread, records as exported
   std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
   std::size_t pushed_at_last_wake = 0;    // traced thread only
   std::atomic<bool> producer_gone{false};  // the traced thread exited
@@ -6834,9 +6848,9 @@ class record_pool {
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
-    // The next record was most likely reset by the export thread on the other
-    // core: start fetching the two lines the next span writes (see span_data),
-    // so its start does not wait for them.
+    // The next record was most likely just read by the export thread on the
+    // other core: start claiming the two lines the next span writes (see
+    // span_data), so its start does not wait for them.
 #if defined(__GNUC__) || defined(__clang__)
     if (!free_.empty()) {
       const char* next = reinterpret_cast<const char*>(free_.back());
@@ -6858,7 +6872,7 @@ class record_pool {
 
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
-    r->reset();
+    r->clear_optional();  // see free_
     if (free_.size() >= max_cached) {
       delete r;
       return;
@@ -6919,12 +6933,19 @@ class record_pool {
     }
   }
 
-  // Moves returned records into the free list (capacity reserved: no throw).
+  // Moves returned records into the free list, reset (capacity reserved: no throw).
   void take_back(span_lane& lane) noexcept {
     span_data* r = nullptr;
-    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) free_.push_back(r);
+    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) {
+      r->clear_optional();  // see free_
+      free_.push_back(r);
+    }
   }
 
+  // Records ready for a span. Their optional parts are blank; ids, name,
+  // kind and times still hold the last span's, which every span start
+  // overwrites (not clearing them spares the cache lines the export thread
+  // wrote last).
   std::vector<span_data*> free_;
   std::vector<lane_entry> lanes_;
   std::uint64_t last_id_ = 0;  // pipeline ids start at 1
@@ -7141,7 +7162,7 @@ class batch_processor {
     }
 
     // Worker thread: everything waiting in every lane, in batches. A lane's
-    // records go back to that lane, reset, for its thread to reuse.
+    // records go back to that lane for its thread to reset and reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
         snapshot_lanes();
@@ -7161,8 +7182,8 @@ class batch_processor {
         if (batch.empty()) return;
         export_batch(batch);
         for (std::size_t i = 0; i < batch.size(); ++i) {
+          // Back as it is: the traced thread resets it (see span_data::reset).
           span_data* done = batch[i];
-          done->reset();
           span_lane* lane = batch_lanes[i];
           if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
         }

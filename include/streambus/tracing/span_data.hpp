@@ -69,7 +69,9 @@ class stack_ref {
     return expected;
   }
   bool is_orphaned() const noexcept { return state_.load(std::memory_order_acquire) == orphaned; }
-  void reset() noexcept { state_.store(referenced, std::memory_order_relaxed); }
+  void reset() noexcept {
+    if (state_.load(std::memory_order_relaxed) != referenced) state_.store(referenced, std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<std::uint8_t> state_{referenced};
@@ -155,9 +157,12 @@ class span_name {
 
 /// Everything recorded about one span.
 ///
-/// The fields a span writes when it starts and ends come first and fill the
-/// first two cache lines, which the record pool prefetches; the rest is only
-/// touched by spans that record attributes, events, links or a status.
+/// Layout, for the two threads a record passes between: the fields every span
+/// writes at start and end fill the first two cache lines (which the record
+/// pool prefetches); the fields only spans with attributes, events, links or
+/// a status touch start on the third line. The export thread writes nothing
+/// there, so a recycled record's cold lines stay valid in the traced thread's
+/// cache.
 struct alignas(64) span_data {
   span_context context;  // trace id, span id, flags, tracestate
   span_id parent_span_id;
@@ -165,20 +170,20 @@ struct alignas(64) span_data {
   std::uint64_t start_time_unix_nano = 0;
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
-  status_code status = status_code::unset;
   bool parent_is_remote = false;
   /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
   /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
   bool times_are_ticks = false;
+
+  alignas(64) status_code status = status_code::unset;
   /// Internal: cross-thread end bookkeeping.
   detail::stack_ref stack_ref;
-
+  std::uint32_t dropped_events = 0;
+  std::uint32_t dropped_links = 0;
   std::string status_message;
   attribute_list attributes;
   detail::slot_list<span_event> events;
   detail::slot_list<span_link> links;
-  std::uint32_t dropped_events = 0;
-  std::uint32_t dropped_links = 0;
 
   std::uint64_t duration_ns() const noexcept {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
@@ -188,18 +193,26 @@ struct alignas(64) span_data {
   void reset() noexcept {
     context = span_context{};
     parent_span_id = span_id{};
-    parent_is_remote = false;
     name.clear();
-    kind = span_kind::internal;
     start_time_unix_nano = end_time_unix_nano = 0;
-    status = status_code::unset;
-    status_message.clear();
-    attributes.clear();
-    events.clear();
-    links.clear();
-    dropped_events = dropped_links = 0;
+    kind = span_kind::internal;
+    parent_is_remote = false;
     times_are_ticks = false;
+    clear_optional();
+  }
+
+  /// The part of reset() that starting a span does not overwrite: what only
+  /// some spans record. Writes only what differs from blank (reading a line
+  /// this core still holds is cheap; writing one the other core shares is not).
+  void clear_optional() noexcept {
+    if (status != status_code::unset) status = status_code::unset;
     stack_ref.reset();
+    if (dropped_events != 0) dropped_events = 0;
+    if (dropped_links != 0) dropped_links = 0;
+    if (!status_message.empty()) status_message.clear();
+    if (!attributes.empty() || attributes.dropped() != 0) attributes.clear();
+    if (!events.empty()) events.clear();
+    if (!links.empty()) links.clear();
   }
 };
 

@@ -218,7 +218,7 @@ class batch_processor {
     }
 
     // Worker thread: everything waiting in every lane, in batches. A lane's
-    // records go back to that lane, reset, for its thread to reuse.
+    // records go back to that lane for its thread to reset and reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
         snapshot_lanes();
@@ -238,8 +238,8 @@ class batch_processor {
         if (batch.empty()) return;
         export_batch(batch);
         for (std::size_t i = 0; i < batch.size(); ++i) {
+          // Back as it is: the traced thread resets it (see span_data::reset).
           span_data* done = batch[i];
-          done->reset();
           span_lane* lane = batch_lanes[i];
           if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
         }

@@ -3,9 +3,10 @@
 //
 // A sampled span takes a record from its thread's free list. When it ends,
 // the record goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes); after export it comes back,
-// reset, on the same lane's return ring and the thread refills its free list
-// from there. Records released on their own thread (synchronous export, no
+// single-producer ring no other thread writes); after export it comes back
+// on the same lane's return ring and the thread resets it into its free list
+// (the export thread only reads records, so their cache lines need not move
+// back and forth between cores). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
 #pragma once
@@ -37,7 +38,7 @@ struct span_lane {
   }
 
   spsc_ring<span_data*> ended;     // traced thread -> export thread
-  spsc_ring<span_data*> returned;  // export thread -> traced thread, records reset
+  spsc_ring<span_data*> returned;  // export thread -> traced thread, records as exported
   std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
   std::size_t pushed_at_last_wake = 0;    // traced thread only
   std::atomic<bool> producer_gone{false};  // the traced thread exited
@@ -65,9 +66,9 @@ class record_pool {
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
-    // The next record was most likely reset by the export thread on the other
-    // core: start fetching the two lines the next span writes (see span_data),
-    // so its start does not wait for them.
+    // The next record was most likely just read by the export thread on the
+    // other core: start claiming the two lines the next span writes (see
+    // span_data), so its start does not wait for them.
 #if defined(__GNUC__) || defined(__clang__)
     if (!free_.empty()) {
       const char* next = reinterpret_cast<const char*>(free_.back());
@@ -89,7 +90,7 @@ class record_pool {
 
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
-    r->reset();
+    r->clear_optional();  // see free_
     if (free_.size() >= max_cached) {
       delete r;
       return;
@@ -150,12 +151,19 @@ class record_pool {
     }
   }
 
-  // Moves returned records into the free list (capacity reserved: no throw).
+  // Moves returned records into the free list, reset (capacity reserved: no throw).
   void take_back(span_lane& lane) noexcept {
     span_data* r = nullptr;
-    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) free_.push_back(r);
+    while (free_.size() < free_.capacity() && free_.size() < refill_batch && lane.returned.try_pop(r)) {
+      r->clear_optional();  // see free_
+      free_.push_back(r);
+    }
   }
 
+  // Records ready for a span. Their optional parts are blank; ids, name,
+  // kind and times still hold the last span's, which every span start
+  // overwrites (not clearing them spares the cache lines the export thread
+  // wrote last).
   std::vector<span_data*> free_;
   std::vector<lane_entry> lanes_;
   std::uint64_t last_id_ = 0;  // pipeline ids start at 1
