@@ -2219,7 +2219,7 @@ class config_error : public std::invalid_argument {
 struct batch_options {
   std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
   std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
-  std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE
+  std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE; per tracing thread
   std::size_t max_export_batch_size = 512;          // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
 };
 
