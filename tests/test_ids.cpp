@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <cstring>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,6 +45,58 @@ TEST_CASE("malformed hex ids are rejected, all-zero ids are invalid") {
 }
 
 #if !defined(STREAMBUS_TRACING_DISABLED)
+TEST_CASE("the eight-characters-at-a-time hex decoder agrees with the per-character rule for every byte in every position") {
+  // Reference: lowercase hex digits only (W3C forbids uppercase in traceparent).
+  const auto reference = [](const char* in, std::uint8_t* out) {
+    for (int i = 0; i < 8; ++i) {
+      const int v = st::detail::hex_value(in[i]);
+      if (v < 0) return false;
+      if (i % 2 == 0)
+        out[i / 2] = static_cast<std::uint8_t>(v << 4);
+      else
+        out[i / 2] = static_cast<std::uint8_t>(out[i / 2] | v);
+    }
+    return true;
+  };
+  const char base[] = "0123a5f9";
+  std::size_t mismatches = 0;
+  for (int pos = 0; pos < 8; ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      char in[8];
+      std::memcpy(in, base, 8);
+      in[pos] = static_cast<char>(c);
+      std::uint8_t want[4] = {}, got[4] = {};
+      const bool ok_want = reference(in, want);
+      const bool ok_got = st::detail::hex8_to_bytes(in, got);
+      if (ok_want != ok_got || (ok_want && std::memcmp(want, got, 4) != 0)) ++mismatches;
+    }
+  }
+  CHECK(mismatches == 0);
+  // Every valid pair of characters in every byte position decodes to its value.
+  std::size_t wrong_values = 0;
+  for (int v = 0; v < 256; ++v) {
+    for (int pos = 0; pos < 4; ++pos) {
+      char in[8];
+      std::memcpy(in, "00000000", 8);
+      in[2 * pos] = st::detail::hex_digits[v >> 4];
+      in[2 * pos + 1] = st::detail::hex_digits[v & 0x0f];
+      std::uint8_t got[4] = {};
+      REQUIRE(st::detail::hex8_to_bytes(in, got));
+      for (int b = 0; b < 4; ++b) wrong_values += got[b] != (b == pos ? v : 0) ? 1 : 0;
+    }
+  }
+  CHECK(wrong_values == 0);
+  // Through the id types: uppercase, a high byte and a NUL in the middle are rejected.
+  CHECK(st::trace_id::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").valid());
+  CHECK_FALSE(st::trace_id::from_hex("4bf92f3577b34da6a3ce929d0e0e473A").valid());
+  std::string high = "00f067aaba902b70";
+  high[8] = static_cast<char>(0xff);
+  CHECK_FALSE(st::span_id::from_hex(high).valid());
+  std::string nul = "00f067aaba902b70";
+  nul[9] = '\0';
+  CHECK_FALSE(st::span_id::from_hex(nul).valid());
+}
+
 TEST_CASE("generated ids are non-zero and unique over one million draws") {
   std::unordered_set<std::uint64_t> seen;
   seen.reserve(1'000'000);

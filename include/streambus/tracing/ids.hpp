@@ -53,9 +53,48 @@ struct hex_decode_table {
 };
 inline constexpr hex_decode_table hex_decode{};
 
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+// Eight lowercase hex characters -> four bytes, eight characters per step
+// (SWAR: every byte of a 64-bit word at once). Each character is classified
+// by adding offsets that set a byte's top bit exactly when it is at or above a
+// bound; no addition carries into the next byte because bytes >= 0x80 are
+// rejected first. Little-endian hosts only (see hex_to_bytes).
+inline bool hex8_to_bytes(const char* in, std::uint8_t* out) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t top = 0x80 * ones;
+  std::uint64_t x;
+  std::memcpy(&x, in, 8);
+  const std::uint64_t digit = (x + 0x50 * ones) & ~(x + 0x46 * ones);   // '0' <= c <= '9'
+  const std::uint64_t letter = (x + 0x1f * ones) & ~(x + 0x19 * ones);  // 'a' <= c <= 'f'
+  if ((x & top) != 0 || ((digit | letter) & top) != top) return false;
+  const std::uint64_t nibbles = (x & 0x0f * ones) + ((letter & top) >> 7) * 9;  // 'a' = 0x61 -> 1 + 9
+  // Pair nibbles into bytes, then gather the four bytes at the bottom.
+  std::uint64_t y = ((nibbles & 0x00ff00ff00ff00ffULL) << 4) | ((nibbles >> 8) & 0x00ff00ff00ff00ffULL);
+  y = (y | (y >> 8)) & 0x0000ffff0000ffffULL;
+  y = (y | (y >> 16)) & 0x00000000ffffffffULL;
+  const auto word = static_cast<std::uint32_t>(y);
+  std::memcpy(out, &word, 4);
+  return true;
+}
+
 template <std::size_t N>
 bool hex_to_bytes(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
   if (hex.size() != 2 * N) return false;
+  if constexpr (N % 4 == 0) {
+    if (host_is_little_endian()) {
+      std::array<std::uint8_t, N> tmp;
+      for (std::size_t i = 0; i < N; i += 4)
+        if (!hex8_to_bytes(hex.data() + 2 * i, tmp.data() + i)) return false;
+      out = tmp;
+      return true;
+    }
+  }
   const auto* in = reinterpret_cast<const unsigned char*>(hex.data());
   std::uint8_t bad = 0;  // collects the 0xf0 bits of invalid characters; tested once
   for (std::size_t i = 0; i < N; ++i) {
@@ -86,12 +125,6 @@ inline std::uint64_t bswap64(std::uint64_t v) noexcept {
 #endif
 }
 
-inline bool host_is_little_endian() noexcept {
-  const std::uint16_t probe = 1;
-  unsigned char first = 0;
-  std::memcpy(&first, &probe, 1);
-  return first == 1;
-}
 
 inline std::uint64_t load_be64(const std::uint8_t* p) noexcept {
   std::uint64_t v;

@@ -102,6 +102,10 @@ struct context_stack {
   /// Removes entries from index `depth` on; the entry at `depth` belongs to
   /// the span being ended here, which finishes its own record.
   void truncate(std::size_t depth) noexcept {
+    if (depth + 1 == entries.size()) {  // the usual case: the span ending is the innermost
+      entries.pop_back();
+      return;
+    }
     for (std::size_t i = depth + 1; i < entries.size(); ++i) {
       span_data* r = entries[i].record;
       if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
@@ -515,13 +519,14 @@ class tracer {
   // --- spans ---------------------------------------------------------------
   span start(std::string_view name, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
-    const detail::active_span* top = detail::thread_context_stack().top();
+    detail::context_stack& stack = detail::thread_context_stack();
+    const detail::active_span* top = stack.top();
     static const span_context no_parent;
-    return start_span(name, top ? top->context : no_parent, kind, true, nullptr);
+    return start_span(name, top ? top->context : no_parent, kind, &stack, nullptr);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
-    return start_span(name, parent, kind, true, nullptr);
+    return start_span(name, parent, kind, &detail::thread_context_stack(), nullptr);
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
@@ -532,7 +537,8 @@ class tracer {
     } else if (!options.new_root) {
       if (const detail::active_span* top = detail::thread_context_stack().top()) parent = &top->context;
     }
-    return start_span(name, *parent, options.kind, options.make_current, &options.links);
+    return start_span(name, *parent, options.kind, options.make_current ? &detail::thread_context_stack() : nullptr,
+                      &options.links);
   }
 
   // --- the current span (the seed's ctx-based calls) -------------------------
@@ -644,7 +650,9 @@ class tracer {
     return (top != nullptr && top->record != nullptr) ? top : nullptr;
   }
 
-  span start_span(std::string_view name, const span_context& parent, span_kind kind, bool make_current,
+  // `stack`: where the span becomes current (null: make_current = false).
+  // `parent` may point into that stack, so it is only read before the push.
+  span start_span(std::string_view name, const span_context& parent, span_kind kind, detail::context_stack* stack,
                   const std::vector<span_context>* links) noexcept {
     span s;
     detail::tracer_state& st = *state_;
@@ -683,11 +691,10 @@ class tracer {
         if (links != nullptr)
           for (const auto& l : *links) detail::recorder::add_link(r, st.limits(), l, {});
       }
-      if (make_current) {
-        detail::context_stack& stack = detail::thread_context_stack();
-        s.depth_ = stack.entries.size();
-        stack.entries.push_back(detail::active_span{s.context_, s.record_, &st});
-        s.stack_ = &stack;
+      if (stack != nullptr) {
+        s.depth_ = stack->entries.size();
+        stack->entries.push_back(detail::active_span{s.context_, s.record_, &st});
+        s.stack_ = stack;
       }
     } catch (...) {
       // Out of memory: give back what was taken and hand out a no-op span.

@@ -1,7 +1,7 @@
 // Per-thread pseudo-random generator for trace and span ids.
 //
 // Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
-// <random> is heavy to include. xoshiro256++ is four words, a handful of
+// <random> is heavy to include. wyrand is one word and a handful of
 // instructions per 64 bits, and good enough for identifiers (not for crypto).
 // Each thread seeds once from the OS; a fork bumps a global generation so the
 // child re-seeds instead of repeating its parent's ids.
@@ -74,9 +74,13 @@ inline void register_fork_handler() noexcept {
 #endif
 }
 
-class xoshiro256pp {
+// wyrand (Wang Yi's generator, public domain algorithm): a 64-bit state, one
+// addition and one 64x64->128 multiply per draw. It passes BigCrush and
+// PractRand, and costs a third of xoshiro256++'s instructions per id, which
+// matters three times per root span.
+class id_generator {
  public:
-  xoshiro256pp() noexcept { reseed(); }
+  id_generator() noexcept { reseed(); }
 
   std::uint64_t next() noexcept {
     check_fork();
@@ -90,32 +94,40 @@ class xoshiro256pp {
 
   /// A draw without the fork check: call check_fork() once before a group of these.
   std::uint64_t next_unchecked() noexcept {
-    const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
+    state_ += 0xa0761d6478bd642fULL;
+    return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
   }
 
   void reseed() noexcept {
     register_fork_handler();
     generation_ = fork_generation().load(std::memory_order_relaxed);
     std::uint64_t x = os_seed();
-    for (auto& word : s_) word = splitmix64(x);
+    state_ = splitmix64(x);
   }
 
  private:
-  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4]{};
+  static std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__SIZEOF_INT128__)
+    __extension__ using u128 = unsigned __int128;
+    const u128 product = static_cast<u128>(a) * b;
+    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+#else
+    // Portable 64x64->128 multiply from 32-bit halves.
+    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32, b_lo = b & 0xffffffffULL, b_hi = b >> 32;
+    const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+    const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffULL) + lo_hi;
+    const std::uint64_t high = hi_hi + (hi_lo >> 32) + (cross >> 32);
+    const std::uint64_t low = (cross << 32) | (lo_lo & 0xffffffffULL);
+    return low ^ high;
+#endif
+  }
+
+  std::uint64_t state_ = 0;
   std::uint32_t generation_ = 0;
 };
 
-inline xoshiro256pp& thread_rng() noexcept {
-  thread_local xoshiro256pp rng;
+inline id_generator& thread_rng() noexcept {
+  thread_local id_generator rng;
   return rng;
 }
 
