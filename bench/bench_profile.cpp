@@ -7,7 +7,8 @@
 //
 // Cases as in bench_span: case1 (sampled), case2 (+ 4 attributes + 1 event),
 // case3 (child), case4 (ratio 0), case4p (unsampled parent), case5 (runtime
-// disabled), case8 (inject + extract). Sampled spans are ended in rounds of
+// disabled), case8 (inject + extract through the tracer), case8f (the W3C
+// functions alone). Sampled spans are ended in rounds of
 // 1000 with a flush between rounds, outside the measured functions, so none
 // is dropped even though valgrind runs one thread at a time.
 #include "bench_pipeline.hpp"
@@ -41,6 +42,15 @@ namespace st = streambus::tracing;
     t.inject(headers);
     auto ctx = t.extract(headers);
     benchmark::DoNotOptimize(ctx);
+  }
+}
+
+[[gnu::noinline]] void run_inject_extract_functions(const st::span_context& ctx,
+                                                   std::map<std::string, std::string>& headers, int n) {
+  for (int i = 0; i < n; ++i) {
+    st::inject(ctx, headers);
+    auto got = st::extract(headers);
+    benchmark::DoNotOptimize(got);
   }
 }
 
@@ -91,8 +101,14 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> headers;
     t.inject(headers);
     run_inject_extract(t, headers, n);
+  } else if (which == "case8f") {
+    auto t = bench::make_tracer("always_on");
+    auto parent = t.start("parent");
+    std::map<std::string, std::string> headers;
+    st::inject(parent.context(), headers);
+    run_inject_extract_functions(parent.context(), headers, n);
   } else {
-    std::fprintf(stderr, "usage: bench_profile case1|case2|case3|case4|case4p|case5|case8 [count]\n");
+    std::fprintf(stderr, "usage: bench_profile case1|case2|case3|case4|case4p|case5|case8|case8f [count]\n");
     return 2;
   }
   return 0;

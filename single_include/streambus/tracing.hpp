@@ -83,6 +83,13 @@ struct hex_encode_table {
 };
 inline constexpr hex_encode_table hex_encode{};
 
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
 template <std::size_t N>
 void bytes_to_hex(const std::array<std::uint8_t, N>& bytes, char* out) noexcept {
   for (std::size_t i = 0; i < N; ++i) std::memcpy(out + 2 * i, hex_encode.pair + 2 * bytes[i], 2);
@@ -100,13 +107,6 @@ struct hex_decode_table {
   }
 };
 inline constexpr hex_decode_table hex_decode{};
-
-inline bool host_is_little_endian() noexcept {
-  const std::uint16_t probe = 1;
-  unsigned char first = 0;
-  std::memcpy(&first, &probe, 1);
-  return first == 1;
-}
 
 // Eight lowercase hex characters -> four bytes, eight characters per step
 // (SWAR: every byte of a 64-bit word at once). Each character is classified
@@ -718,9 +718,10 @@ constexpr bool header_name_equals(std::string_view a, std::string_view b) noexce
 inline bool parse_traceparent(std::string_view value, span_context& out) noexcept {
   value = detail::tc_trim_ows(value);
   if (value.size() < traceparent_size) return false;
-  const int version_hi = detail::hex_value(value[0]);
-  const int version_lo = detail::hex_value(value[1]);
-  if (version_hi < 0 || version_lo < 0) return false;  // also rejects uppercase
+  const auto hex = [&value](std::size_t i) { return detail::hex_decode.value[static_cast<unsigned char>(value[i])]; };
+  const int version_hi = hex(0);
+  const int version_lo = hex(1);
+  if ((version_hi | version_lo) > 0x0f) return false;  // not lowercase hex (also rejects uppercase)
   const int version = (version_hi << 4) | version_lo;
   if (version == 0xff) return false;
   if (version == 0 && value.size() != traceparent_size) return false;
@@ -731,9 +732,9 @@ inline bool parse_traceparent(std::string_view value, span_context& out) noexcep
   streambus::tracing::span_id sid;
   if (!streambus::tracing::trace_id::from_hex(value.substr(3, 32), tid) || !tid.valid()) return false;
   if (!streambus::tracing::span_id::from_hex(value.substr(36, 16), sid) || !sid.valid()) return false;
-  const int flags_hi = detail::hex_value(value[53]);
-  const int flags_lo = detail::hex_value(value[54]);
-  if (flags_hi < 0 || flags_lo < 0) return false;
+  const int flags_hi = hex(53);
+  const int flags_lo = hex(54);
+  if ((flags_hi | flags_lo) > 0x0f) return false;
 
   out = span_context(tid, sid, trace_flags(static_cast<std::uint8_t>((flags_hi << 4) | flags_lo)),
                      /*remote=*/true);
@@ -790,7 +791,10 @@ struct tc_associative_carrier {
       if (!header_name_equals(it->first, key)) {
         ++it;
       } else if (!assigned && it->first == key) {
-        it->second.assign(value.data(), value.size());
+        if (it->second.size() == value.size() && !value.empty())
+          std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
+        else
+          it->second.assign(value.data(), value.size());
         assigned = true;
         ++it;
       } else {

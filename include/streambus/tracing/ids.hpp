@@ -35,6 +35,13 @@ struct hex_encode_table {
 };
 inline constexpr hex_encode_table hex_encode{};
 
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
 template <std::size_t N>
 void bytes_to_hex(const std::array<std::uint8_t, N>& bytes, char* out) noexcept {
   for (std::size_t i = 0; i < N; ++i) std::memcpy(out + 2 * i, hex_encode.pair + 2 * bytes[i], 2);
@@ -52,13 +59,6 @@ struct hex_decode_table {
   }
 };
 inline constexpr hex_decode_table hex_decode{};
-
-inline bool host_is_little_endian() noexcept {
-  const std::uint16_t probe = 1;
-  unsigned char first = 0;
-  std::memcpy(&first, &probe, 1);
-  return first == 1;
-}
 
 // Eight lowercase hex characters -> four bytes, eight characters per step
 // (SWAR: every byte of a 64-bit word at once). Each character is classified
@@ -124,7 +124,6 @@ inline std::uint64_t bswap64(std::uint64_t v) noexcept {
   return r;
 #endif
 }
-
 
 inline std::uint64_t load_be64(const std::uint8_t* p) noexcept {
   std::uint64_t v;

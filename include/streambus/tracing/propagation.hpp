@@ -38,6 +38,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
@@ -92,9 +93,10 @@ constexpr bool header_name_equals(std::string_view a, std::string_view b) noexce
 inline bool parse_traceparent(std::string_view value, span_context& out) noexcept {
   value = detail::tc_trim_ows(value);
   if (value.size() < traceparent_size) return false;
-  const int version_hi = detail::hex_value(value[0]);
-  const int version_lo = detail::hex_value(value[1]);
-  if (version_hi < 0 || version_lo < 0) return false;  // also rejects uppercase
+  const auto hex = [&value](std::size_t i) { return detail::hex_decode.value[static_cast<unsigned char>(value[i])]; };
+  const int version_hi = hex(0);
+  const int version_lo = hex(1);
+  if ((version_hi | version_lo) > 0x0f) return false;  // not lowercase hex (also rejects uppercase)
   const int version = (version_hi << 4) | version_lo;
   if (version == 0xff) return false;
   if (version == 0 && value.size() != traceparent_size) return false;
@@ -105,9 +107,9 @@ inline bool parse_traceparent(std::string_view value, span_context& out) noexcep
   streambus::tracing::span_id sid;
   if (!streambus::tracing::trace_id::from_hex(value.substr(3, 32), tid) || !tid.valid()) return false;
   if (!streambus::tracing::span_id::from_hex(value.substr(36, 16), sid) || !sid.valid()) return false;
-  const int flags_hi = detail::hex_value(value[53]);
-  const int flags_lo = detail::hex_value(value[54]);
-  if (flags_hi < 0 || flags_lo < 0) return false;
+  const int flags_hi = hex(53);
+  const int flags_lo = hex(54);
+  if ((flags_hi | flags_lo) > 0x0f) return false;
 
   out = span_context(tid, sid, trace_flags(static_cast<std::uint8_t>((flags_hi << 4) | flags_lo)),
                      /*remote=*/true);
@@ -164,7 +166,10 @@ struct tc_associative_carrier {
       if (!header_name_equals(it->first, key)) {
         ++it;
       } else if (!assigned && it->first == key) {
-        it->second.assign(value.data(), value.size());
+        if (it->second.size() == value.size() && !value.empty())
+          std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
+        else
+          it->second.assign(value.data(), value.size());
         assigned = true;
         ++it;
       } else {
