@@ -158,22 +158,29 @@ struct tc_associative_carrier {
     for (const auto& kv : c)
       if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
   }
-  static void set(Container& c, std::string_view key, std::string_view value) {
+  static void set(Container& c, std::string_view key, std::string_view value) { set_and_erase(c, key, value, {}); }
+  // set(), and in the same walk removes every entry named `also_erase` (if
+  // not empty): inject() replaces traceparent and drops a stale tracestate.
+  static void set_and_erase(Container& c, std::string_view key, std::string_view value, std::string_view also_erase) {
     // Overwrite an entry spelled exactly like key in place (no node or string
     // allocation when a carrier is reused); drop every other spelling.
     bool assigned = false;
     for (auto it = c.begin(); it != c.end();) {
-      if (!header_name_equals(it->first, key)) {
-        ++it;
-      } else if (!assigned && it->first == key) {
-        if (it->second.size() == value.size() && !value.empty())
-          std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
-        else
-          it->second.assign(value.data(), value.size());
-        assigned = true;
-        ++it;
-      } else {
+      if (header_name_equals(it->first, key)) {
+        if (!assigned && it->first == key) {
+          if (it->second.size() == value.size() && !value.empty())
+            std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
+          else
+            it->second.assign(value.data(), value.size());
+          assigned = true;
+          ++it;
+        } else {
+          it = c.erase(it);
+        }
+      } else if (!also_erase.empty() && header_name_equals(it->first, also_erase)) {
         it = c.erase(it);
+      } else {
+        ++it;
       }
     }
     if (!assigned) c.emplace(std::string(key), std::string(value));
@@ -230,6 +237,12 @@ void inject(const span_context& ctx, Carrier& carrier) {
   char buf[traceparent_size];
   const std::size_t n = format_traceparent(ctx, buf);
   if (n == 0) return;
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+    if (ctx.trace_state().empty()) {  // one walk over a standard container
+      traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header);
+      return;
+    }
+  }
   traits::set(carrier, traceparent_header, std::string_view(buf, n));
   if (!ctx.trace_state().empty()) {
     traits::set(carrier, tracestate_header, ctx.trace_state().header());
@@ -249,21 +262,35 @@ span_context extract(const Carrier& carrier) {
   span_context ctx;
   std::size_t count = 0;
   bool ok = false;
-  // Parse inside the callback: a user carrier may hand out views that only
-  // live for the duration of the call.
-  traits::for_each(carrier, traceparent_header, [&](std::string_view value) {
-    if (count == 0) ok = parse_traceparent(value, ctx);
-    if (count < 2) ++count;
-  });
-  if (count != 1 || !ok) return span_context{};
-
   std::string joined;
   bool any = false;
-  traits::for_each(carrier, tracestate_header, [&](std::string_view value) {
+  // Parse inside the callbacks: a user carrier may hand out views that only
+  // live for the duration of the call.
+  const auto on_traceparent = [&](std::string_view value) {
+    if (count == 0) ok = parse_traceparent(value, ctx);
+    if (count < 2) ++count;
+  };
+  const auto on_tracestate = [&](std::string_view value) {
     if (any) joined.push_back(',');
     joined.append(value.data(), value.size());
     any = true;
-  });
+  };
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+    // The standard containers: one walk over the entries finds both headers
+    // (in carrier order, as two lookups would).
+    for (const auto& kv : carrier) {
+      const std::string_view key(kv.first);
+      if (header_name_equals(key, traceparent_header))
+        on_traceparent(std::string_view(kv.second));
+      else if (header_name_equals(key, tracestate_header))
+        on_tracestate(std::string_view(kv.second));
+    }
+    if (count != 1 || !ok) return span_context{};
+  } else {
+    traits::for_each(carrier, traceparent_header, on_traceparent);
+    if (count != 1 || !ok) return span_context{};
+    traits::for_each(carrier, tracestate_header, on_tracestate);
+  }
   if (any) {
     trace_state state;
     if (trace_state::parse(joined, state)) ctx.set_trace_state(std::move(state));
