@@ -524,6 +524,19 @@ TEST_CASE("composite extract: each valid context replaces the earlier ones, so t
   CHECK_FALSE(kept.sampled());
   CHECK_FALSE(debug);
   CHECK(tr::extract_all({K::b3, K::jaeger}, h).first.is_remote());
+
+  // The context-only variant (tracer::extract) picks the same winner and debug flag.
+  h["baggage"] = "k=v";
+  for (const auto& kinds : std::vector<std::vector<K>>{{K::tracecontext, K::b3},
+                                                       {K::b3, K::tracecontext, K::baggage},
+                                                       {K::baggage, K::jaeger, K::b3multi},
+                                                       {K::baggage},
+                                                       {}}) {
+    bool d1 = true, d2 = false;
+    const auto full = tr::extract_all(kinds, h, &d1);
+    CHECK(tr::extract_context_all(kinds, h, &d2) == full.first);
+    CHECK(d1 == d2);
+  }
 }
 
 TEST_CASE("composite: baggage comes from the baggage header and uberctx-, merged in list order") {

@@ -478,16 +478,13 @@ void inject_all(const std::vector<propagator_kind>& kinds, const span_context& c
   }
 }
 
-/// Extracts with every listed propagator, in order, as the OpenTelemetry
-/// composite propagator does: each one that finds a valid context replaces
-/// what an earlier one found (one that finds nothing keeps it), so the last
-/// listed propagator with a valid context wins. Baggage from `baggage` and
-/// from Jaeger's uberctx- headers is merged in the same order (a later value
-/// of a key replaces an earlier one). *debug (if given) is the winning
-/// propagator's debug flag (false for tracecontext).
-template <class Carrier>
-std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
-                                             bool* debug = nullptr) {
+namespace detail {
+
+// extract_all's walk over the propagators; WithBaggage = false skips the
+// baggage parts for callers that only want the context.
+template <bool WithBaggage, class Carrier>
+std::pair<span_context, baggage> pg_extract_composite(const std::vector<propagator_kind>& kinds,
+                                                      const Carrier& carrier, bool* debug) {
   span_context ctx;
   baggage bag;
   bool dbg = false;
@@ -509,12 +506,14 @@ std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>&
     bool found_debug = false;
     switch (k) {
       case propagator_kind::tracecontext: found = extract(carrier); break;
-      case propagator_kind::baggage: merge(extract_baggage(carrier)); break;
+      case propagator_kind::baggage:
+        if constexpr (WithBaggage) merge(extract_baggage(carrier));
+        break;
       case propagator_kind::b3:
       case propagator_kind::b3multi: found = extract_b3(carrier, &found_debug); break;
       case propagator_kind::jaeger:
         found = extract_jaeger(carrier, &found_debug);
-        merge(extract_jaeger_baggage(carrier));
+        if constexpr (WithBaggage) merge(extract_jaeger_baggage(carrier));
         break;
     }
     if (found.valid()) {
@@ -524,6 +523,29 @@ std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>&
   }
   if (debug != nullptr) *debug = dbg;
   return {std::move(ctx), std::move(bag)};
+}
+
+}  // namespace detail
+
+/// Extracts with every listed propagator, in order, as the OpenTelemetry
+/// composite propagator does: each one that finds a valid context replaces
+/// what an earlier one found (one that finds nothing keeps it), so the last
+/// listed propagator with a valid context wins. Baggage from `baggage` and
+/// from Jaeger's uberctx- headers is merged in the same order (a later value
+/// of a key replaces an earlier one). *debug (if given) is the winning
+/// propagator's debug flag (false for tracecontext).
+template <class Carrier>
+std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
+                                             bool* debug = nullptr) {
+  return detail::pg_extract_composite<true>(kinds, carrier, debug);
+}
+
+/// extract_all without the baggage: the context only (what tracer::extract
+/// returns), so no baggage header is looked for or parsed.
+template <class Carrier>
+span_context extract_context_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
+                                 bool* debug = nullptr) {
+  return detail::pg_extract_composite<false>(kinds, carrier, debug).first;
 }
 
 STREAMBUS_TRACING_END_NAMESPACE

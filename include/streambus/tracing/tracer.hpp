@@ -593,7 +593,7 @@ class tracer {
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    return state_ != nullptr ? extract_all(state_->propagators(), carrier).first : span_context{};
+    return state_ != nullptr ? extract_context_all(state_->propagators(), carrier) : span_context{};
   }
   /// Reads the remote parent and the baggage entries.
   template <class Carrier>
