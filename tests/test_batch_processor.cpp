@@ -153,13 +153,22 @@ TEST_CASE("spsc_ring between two threads delivers every value once and in order"
   CHECK_FALSE(q.try_pop(v));
 }
 
-TEST_CASE("spans of threads that exit are all exported and their lanes' records freed") {
-  auto exporter = std::make_shared<st::in_memory_exporter>(false);
+namespace {
+
+// A tracer whose only exporter is an in-memory one behind the batch pipeline.
+st::tracer batched_memory_tracer(const std::shared_ptr<st::in_memory_exporter>& exporter) {
   st::config cfg;
   cfg.exporter = "none";
   cfg.read_environment = false;
   cfg.exporters.push_back(exporter);
-  auto tracer = st::tracer::create(cfg);
+  return st::tracer::create(cfg);
+}
+
+}  // namespace
+
+TEST_CASE("spans of threads that exit are all exported and their lanes' records freed") {
+  auto exporter = std::make_shared<st::in_memory_exporter>(false);
+  auto tracer = batched_memory_tracer(exporter);
   constexpr int rounds = 20;
   constexpr int per_thread = 300;
   for (int round = 0; round < rounds; ++round) {
@@ -179,11 +188,7 @@ TEST_CASE("spans of threads that exit are all exported and their lanes' records 
 TEST_CASE("a thread that outlives its tracer starts fresh with the next one") {
   for (int round = 0; round < 3; ++round) {
     auto exporter = std::make_shared<st::in_memory_exporter>(false);
-    st::config cfg;
-    cfg.exporter = "none";
-    cfg.read_environment = false;
-    cfg.exporters.push_back(exporter);
-    auto tracer = st::tracer::create(cfg);
+    auto tracer = batched_memory_tracer(exporter);
     for (int i = 0; i < 100; ++i) tracer.start("op");
     REQUIRE(tracer.force_flush());
     CHECK(exporter->spans().size() == 100);
