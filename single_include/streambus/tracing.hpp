@@ -7613,6 +7613,8 @@ class tracer_state;
 
 /// One entry of a thread's stack of current spans.
 struct active_span {
+  active_span() noexcept = default;
+  active_span(const span_context& c, span_data* r, tracer_state* o) noexcept : context(c), record(r), owner(o) {}
   span_context context;
   span_data* record = nullptr;  // null for unsampled spans
   tracer_state* owner = nullptr;
@@ -8236,7 +8238,7 @@ class tracer {
       }
       if (stack != nullptr) {
         s.depth_ = stack->entries.size();
-        stack->entries.push_back(detail::active_span{s.context_, s.record_, &st});
+        stack->entries.emplace_back(s.context_, s.record_, &st);
         s.stack_ = stack;
       }
     } catch (...) {
