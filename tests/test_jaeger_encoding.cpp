@@ -339,7 +339,6 @@ const std::vector<tvalue>& check_thrift_batch(const tvalue& batch, std::string_v
 }
 
 // ============================================================ strict JSON
-// (the parser of tests/otlp/test_otlp_encoding.cpp)
 
 #include "support/strict_json.hpp"
 

@@ -155,7 +155,6 @@ class tsc_clock {
 };
 #endif
 
-/// The monotonic clock spans are timed with, in nanoseconds.
 /// The span clock's raw reading, as spans record it: TSC ticks where the TSC
 /// is usable, steady nanoseconds otherwise. Converting to epoch time is left
 /// to the export side (span_clock_to_unix_nano), off the traced thread.
@@ -167,13 +166,17 @@ inline std::uint64_t span_clock_ticks() noexcept {
   return static_cast<std::uint64_t>(steady_now_ns());
 }
 
-inline std::int64_t span_clock_ns() noexcept {
+/// Span-clock nanoseconds (steady-clock based) of a reading of span_clock_ticks.
+inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
 #if defined(STREAMBUS_TRACING_HAS_TSC)
   const tsc_clock& tsc = tsc_clock::instance();
-  if (tsc.usable()) return tsc.now_ns();
+  if (tsc.usable()) return tsc.to_ns(ticks);
 #endif
-  return steady_now_ns();
+  return static_cast<std::int64_t>(ticks);
 }
+
+/// The monotonic clock spans are timed with, in nanoseconds.
+inline std::int64_t span_clock_ns() noexcept { return span_clock_ticks_to_ns(span_clock_ticks()); }
 
 // wall = span clock + offset. One atomic word, read relaxed on the hot path.
 inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
@@ -196,15 +199,6 @@ inline void clock_resync() noexcept {
   wall_offset_ns().store(system_now_ns() - span, std::memory_order_relaxed);
 }
 
-/// Epoch nanoseconds of a span-clock reading (span_clock_ticks).
-inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
-#if defined(STREAMBUS_TRACING_HAS_TSC)
-  const tsc_clock& tsc = tsc_clock::instance();
-  if (tsc.usable()) return tsc.to_ns(ticks);
-#endif
-  return static_cast<std::int64_t>(ticks);
-}
-
 /// Epoch times of a span recorded as two span-clock readings. Both ends use
 /// the same mapping, so the duration is the measured one and never negative.
 inline void span_clock_to_unix_nano(std::uint64_t start_ticks, std::uint64_t end_ticks, std::uint64_t& start_unix,
@@ -216,16 +210,10 @@ inline void span_clock_to_unix_nano(std::uint64_t start_ticks, std::uint64_t end
   end_unix = start_unix + static_cast<std::uint64_t>(end_ns > start_ns ? end_ns - start_ns : 0);
 }
 
-/// A point in time taken on the hot path: its epoch time and its span-clock time.
-struct timestamp {
-  std::uint64_t unix_nano = 0;
-  std::int64_t steady_ns = 0;
-};
-
-inline timestamp now() noexcept {
-  const std::int64_t mono = span_clock_ns();
-  const std::int64_t wall = mono + wall_offset_ns().load(std::memory_order_relaxed);
-  return {wall > 0 ? static_cast<std::uint64_t>(wall) : 0, mono};
+/// Epoch nanoseconds now, on the span clock (event times).
+inline std::uint64_t unix_now_ns() noexcept {
+  const std::int64_t wall = span_clock_ns() + wall_offset_ns().load(std::memory_order_relaxed);
+  return wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
 }
 
 }  // namespace detail

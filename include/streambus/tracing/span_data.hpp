@@ -189,21 +189,10 @@ struct alignas(64) span_data {
     return end_time_unix_nano > start_time_unix_nano ? end_time_unix_nano - start_time_unix_nano : 0;
   }
 
-  /// Back to a blank record, keeping every buffer for the next span.
-  void reset() noexcept {
-    context = span_context{};
-    parent_span_id = span_id{};
-    name.clear();
-    start_time_unix_nano = end_time_unix_nano = 0;
-    kind = span_kind::internal;
-    parent_is_remote = false;
-    times_are_ticks = false;
-    clear_optional();
-  }
-
-  /// The part of reset() that starting a span does not overwrite: what only
-  /// some spans record. Writes only what differs from blank (reading a line
-  /// this core still holds is cheap; writing one the other core shares is not).
+  /// Blanks what only some spans record, keeping every buffer; starting a
+  /// span overwrites the rest (ids, name, kind, times). Writes only what
+  /// differs from blank: reading a line this core still holds is cheap,
+  /// writing one the other core shares is not.
   void clear_optional() noexcept {
     if (status != status_code::unset) status = status_code::unset;
     stack_ref.reset();

@@ -162,7 +162,7 @@ struct recorder {
     try {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
-      e.time_unix_nano = now().unix_nano;
+      e.time_unix_nano = unix_now_ns();
       e.attributes.clear();
       for (const auto& kv : attrs) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
       for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);

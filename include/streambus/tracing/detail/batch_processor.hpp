@@ -238,7 +238,7 @@ class batch_processor {
         if (batch.empty()) return;
         export_batch(batch);
         for (std::size_t i = 0; i < batch.size(); ++i) {
-          // Back as it is: the traced thread resets it (see span_data::reset).
+          // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
           span_lane* lane = batch_lanes[i];
           if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
