@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -155,6 +157,155 @@ TEST_CASE("spsc_ring between two threads delivers every value once and in order"
 
 namespace {
 
+// Fills a payload with bytes derived from its sequence number, and checks them.
+void fill(unsigned char* at, std::size_t size, std::uint64_t seq) {
+  for (std::size_t i = 0; i < size; ++i) at[i] = static_cast<unsigned char>(seq * 31 + i);
+}
+bool filled(const unsigned char* at, std::size_t size, std::uint64_t seq) {
+  for (std::size_t i = 0; i < size; ++i)
+    if (at[i] != static_cast<unsigned char>(seq * 31 + i)) return false;
+  return true;
+}
+// Payload sizes that do and do not divide the ring: 0..57 bytes.
+std::size_t payload_of(std::uint64_t seq) { return static_cast<std::size_t>((seq * 7) % 58); }
+
+}  // namespace
+
+TEST_CASE("byte_ring is FIFO across many wraps, with payloads and tags intact") {
+  st::detail::byte_ring q(300, 1000);  // rounded up to 512 bytes
+  CHECK(q.capacity_bytes() == 512);
+  CHECK(q.max_payload() == 120);
+  std::uint32_t tag = 0;
+  CHECK(q.front(tag) == nullptr);
+  std::uint64_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 2000; ++round) {
+    // Push until full (by bytes), then take out a few: every position of
+    // the buffer gets a record boundary and a wrap marker sooner or later.
+    for (;;) {
+      const std::uint64_t seq = next_in;
+      const std::size_t size = payload_of(seq);
+      if (!q.try_push(size, static_cast<std::uint32_t>(seq), [&](unsigned char* at) { fill(at, size, seq); })) break;
+      ++next_in;
+    }
+    CHECK(next_in - next_out <= 512 / 8);
+    for (int k = 0; k < 1 + round % 5 && next_out < next_in; ++k) {
+      const unsigned char* p = q.front(tag);
+      REQUIRE(p != nullptr);
+      CHECK(reinterpret_cast<std::uintptr_t>(p) % 8 == 0);
+      CHECK(tag == static_cast<std::uint32_t>(next_out));
+      CHECK(filled(p, payload_of(next_out), next_out));
+      q.pop();
+      ++next_out;
+    }
+  }
+  CHECK(q.pushed() == next_in);
+  CHECK(q.size_approx() == next_in - next_out);
+  while (const unsigned char* p = q.front(tag)) {
+    CHECK(filled(p, payload_of(next_out), next_out));
+    q.pop();
+    ++next_out;
+  }
+  CHECK(next_out == next_in);
+  CHECK(q.size_approx() == 0);
+}
+
+TEST_CASE("byte_ring refuses a record over its count bound, its byte bound or its largest payload") {
+  st::detail::byte_ring by_count(4096, 3);
+  auto nothing = [](unsigned char*) {};
+  for (int i = 0; i < 3; ++i) CHECK(by_count.try_push(8, 0, nothing));
+  CHECK_FALSE(by_count.try_push(8, 0, nothing));
+  std::uint32_t tag = 0;
+  REQUIRE(by_count.front(tag) != nullptr);
+  by_count.pop();
+  CHECK(by_count.try_push(8, 0, nothing));
+  CHECK_FALSE(by_count.try_push(8, 0, nothing));
+
+  st::detail::byte_ring by_bytes(256, 1000);  // 256 bytes = 4 records of 64
+  for (int i = 0; i < 4; ++i) CHECK(by_bytes.try_push(56, 0, nothing));
+  CHECK_FALSE(by_bytes.try_push(0, 0, nothing));
+  CHECK(by_bytes.size_approx() == 4);
+
+  st::detail::byte_ring small(256, 1000);
+  bool written = false;
+  CHECK_FALSE(small.try_push(small.max_payload() + 1, 0, [&](unsigned char*) { written = true; }));
+  CHECK_FALSE(written);
+  CHECK(small.try_push(small.max_payload(), 0, nothing));
+}
+
+TEST_CASE("byte_ring between two threads delivers every record once, in order and intact") {
+  constexpr std::uint64_t count = 100000;
+  st::detail::byte_ring q(512, 1u << 20);  // small: the producer meets a full ring often
+  std::thread producer([&] {
+    for (std::uint64_t seq = 0; seq < count; ++seq) {
+      const std::size_t size = payload_of(seq);
+      while (!q.try_push(size, static_cast<std::uint32_t>(seq), [&](unsigned char* at) { fill(at, size, seq); }))
+        std::this_thread::yield();
+    }
+  });
+  std::uint64_t expected = 0;
+  bool intact = true;
+  std::uint32_t tag = 0;
+  while (expected < count) {
+    if (const unsigned char* p = q.front(tag)) {
+      intact = intact && tag == static_cast<std::uint32_t>(expected) && filled(p, payload_of(expected), expected);
+      q.pop();
+      ++expected;
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  producer.join();
+  CHECK(intact);
+  CHECK(q.pushed() == count);
+  CHECK(q.front(tag) == nullptr);
+}
+
+TEST_CASE("compact spans carry every field a plain span has; anything more travels as the record") {
+  st::span_data r;
+  r.context = st::span_context(st::trace_id::from_hex("0af7651916cd43dd8448eb211c80319c"),
+                               st::span_id::from_hex("b7ad6b7169203331"), st::trace_flags(0x03));
+  r.parent_span_id = st::span_id::from_hex("00f067aa0ba902b7");
+  r.parent_is_remote = true;
+  r.name = std::string(st::detail::compact_span::max_name, 'n');
+  r.kind = st::span_kind::consumer;
+  r.status = st::status_code::error;
+  r.start_time_unix_nano = 123456789;
+  r.end_time_unix_nano = 987654321;
+  r.times_are_ticks = true;
+  REQUIRE(st::detail::compact_span::fits(r));
+  std::vector<unsigned char> bytes(st::detail::compact_span::payload_size(r));
+  CHECK(bytes.size() == st::detail::compact_span::fixed_size + r.name.size());
+  st::detail::compact_span::write(r, bytes.data());
+  st::span_data back;
+  back.name = "previous span's name, longer than the inline buffer of forty";
+  st::detail::compact_span::read(bytes.data(), back);
+  CHECK(back.context == r.context);
+  CHECK(back.parent_span_id == r.parent_span_id);
+  CHECK(back.parent_is_remote);
+  CHECK(back.name == r.name);
+  CHECK(back.kind == st::span_kind::consumer);
+  CHECK(back.status == st::status_code::error);
+  CHECK(back.start_time_unix_nano == 123456789);
+  CHECK(back.end_time_unix_nano == 987654321);
+  CHECK(back.times_are_ticks);
+
+  auto with = [&](auto change) {
+    st::span_data copy = r;
+    change(copy);
+    return st::detail::compact_span::fits(copy);
+  };
+  CHECK_FALSE(with([](st::span_data& s) { s.name = std::string(st::detail::compact_span::max_name + 1, 'n'); }));
+  CHECK_FALSE(with([](st::span_data& s) { s.attributes.set("k", std::int64_t{1}, 128, -1); }));
+  CHECK_FALSE(with([](st::span_data& s) { s.status_message = "why"; }));
+  CHECK_FALSE(with([](st::span_data& s) { s.dropped_events = 1; }));
+  CHECK_FALSE(with([](st::span_data& s) { s.dropped_links = 1; }));
+  CHECK_FALSE(with([](st::span_data& s) { s.events.next_slot(); }));
+  CHECK_FALSE(with([](st::span_data& s) { s.links.next_slot(); }));
+  CHECK_FALSE(with([](st::span_data& s) { s.context.set_trace_state(st::trace_state::from_header("k=v")); }));
+}
+
+namespace {
+
 // A tracer whose only exporter is an in-memory one behind the batch pipeline.
 st::tracer batched_memory_tracer(const std::shared_ptr<st::in_memory_exporter>& exporter) {
   st::config cfg;
@@ -183,6 +334,59 @@ TEST_CASE("spans of threads that exit are all exported and their lanes' records 
   CHECK(stats.spans_dropped == 0);
   CHECK(stats.spans_exported == rounds * per_thread);
   CHECK(exporter->spans().size() == rounds * per_thread);
+}
+
+TEST_CASE("plain and rich spans interleaved on several threads arrive whole and in each thread's order") {
+  auto exporter = std::make_shared<st::in_memory_exporter>(false);
+  auto tracer = make_tracer(exporter, options(1u << 14, 512));  // room for all: nothing is dropped
+  constexpr int threads = 2, per_thread = 3000;
+  const std::string long_name(300, 'L');  // over compact_span::max_name: travels as a record
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto parent = tracer.start("t" + std::to_string(t) + "-" + std::to_string(i));
+        auto child = tracer.start(i % 7 == 0 ? long_name : "child", st::span_kind::client);
+        if (i % 3 == 0) child.set_attribute("i", i);
+        if (i % 5 == 0) child.set_status(st::status_code::error);
+      }
+    });
+  for (auto& w : workers) w.join();
+  REQUIRE(tracer.force_flush());
+  CHECK(tracer.stats().spans_dropped == 0);
+  const auto spans = exporter->spans();
+  REQUIRE(spans.size() == threads * per_thread * 2);
+  std::vector<int> next(threads, 0);
+  std::map<std::string, const st::span_data*> parents;
+  for (const auto& s : spans)
+    if (s.name.view().front() == 't') parents[s.context.span_id().to_hex()] = &s;
+  int children = 0;
+  for (const auto& s : spans) {
+    CHECK(s.end_time_unix_nano >= s.start_time_unix_nano);
+    CHECK(s.start_time_unix_nano > 1600000000000000000ull);  // converted to epoch time
+    if (s.name.view().front() == 't') {
+      const std::string name(s.name.view());
+      const int t = name[1] - '0';
+      CHECK(name == "t" + std::to_string(t) + "-" + std::to_string(next[t]));  // each thread's order
+      ++next[t];
+      CHECK(s.kind == st::span_kind::internal);
+      CHECK_FALSE(s.parent_span_id.valid());
+      continue;
+    }
+    ++children;
+    const auto parent = parents.find(s.parent_span_id.to_hex());
+    REQUIRE(parent != parents.end());
+    CHECK(parent->second->context.trace_id() == s.context.trace_id());
+    CHECK(s.kind == st::span_kind::client);
+    CHECK(s.context.sampled());
+    const std::string pname(parent->second->name.view());
+    const int i = std::stoi(pname.substr(pname.find('-') + 1));
+    CHECK(s.name == (i % 7 == 0 ? long_name : std::string("child")));
+    CHECK(s.attributes.empty() == (i % 3 != 0));
+    CHECK(s.status == (i % 5 == 0 ? st::status_code::error : st::status_code::unset));
+  }
+  CHECK(children == threads * per_thread);
+  for (int t = 0; t < threads; ++t) CHECK(next[t] == per_thread);
 }
 
 TEST_CASE("a thread that outlives its tracer starts fresh with the next one") {

@@ -794,13 +794,35 @@ TEST_CASE("limits set in code replace every limit variable") {
 TEST_CASE("integers in variables: plain non-negative decimal only, overflow rejected") {
   CHECK(resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", " 4096 "}}).batch.max_queue_size == 4096);
   CHECK(resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", "007"}}).batch.max_queue_size == 7);
-  CHECK(resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", "2147483647"}}).batch.max_queue_size == 2147483647u);
+  CHECK(resolve_env({{"OTEL_BSP_EXPORT_TIMEOUT", "2147483647"}}).batch.export_timeout.count() == 2147483647);
   for (const char* value : {"+5", "-5", "5ms", "0x10", "1e3", "1.5", "1 000", "abc", "99999999999999999999999"}) {
     CAPTURE(value);
     const auto r = resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", value}});
     CHECK(r.batch.max_queue_size == 2048);
     const auto w = warning_with(r, "OTEL_BSP_MAX_QUEUE_SIZE");
     CHECK_MESSAGE(contains(w, "default 2048"), all_warnings(r));
+  }
+}
+
+TEST_CASE("batch: the queue size has an upper limit, with a clear message either way") {
+  constexpr std::size_t limit = st::batch_options::max_queue_size_limit;
+  CHECK(resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", std::to_string(limit)}}).batch.max_queue_size == limit);
+  const auto r = resolve_env({{"OTEL_BSP_MAX_QUEUE_SIZE", std::to_string(limit + 1)}});
+  CHECK(r.batch.max_queue_size == 2048);
+  const auto w = warning_with(r, "OTEL_BSP_MAX_QUEUE_SIZE");
+  CHECK_MESSAGE(contains(w, "exceeds the limit of " + std::to_string(limit)), all_warnings(r));
+
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  st::batch_options b;
+  b.max_queue_size = limit + 1;
+  cfg.batch = b;
+  try {
+    (void)st::tracer::create(cfg);
+    FAIL("a queue size over the limit was accepted");
+  } catch (const st::config_error& e) {
+    CHECK(contains(e.what(), "batch.max_queue_size = " + std::to_string(limit + 1) + " exceeds the limit"));
   }
 }
 

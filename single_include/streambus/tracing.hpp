@@ -2305,6 +2305,9 @@ struct batch_options {
   std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
   std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
   std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE; per tracing thread
+  /// The largest max_queue_size accepted: each tracing thread's queue
+  /// reserves 128 bytes of address space per span it may hold.
+  static constexpr std::size_t max_queue_size_limit = std::size_t{1} << 24;
   std::size_t max_export_batch_size = 512;          // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
 };
 
@@ -6258,6 +6261,9 @@ class config_resolver {
       if (c.export_timeout.count() <= 0)
         error("batch.export_timeout = " + std::to_string(c.export_timeout.count()) + " ms must be positive");
       if (c.max_queue_size == 0) error("batch.max_queue_size = 0: the queue must hold at least one span");
+      if (c.max_queue_size > batch_options::max_queue_size_limit)
+        error("batch.max_queue_size = " + std::to_string(c.max_queue_size) + " exceeds the limit of " +
+              std::to_string(batch_options::max_queue_size_limit) + " spans per thread");
       if (c.max_export_batch_size == 0) error("batch.max_export_batch_size = 0: a batch must hold at least one span");
       if (c.max_export_batch_size > c.max_queue_size)
         error("batch.max_export_batch_size = " + std::to_string(c.max_export_batch_size) +
@@ -6269,8 +6275,13 @@ class config_resolver {
       b.schedule_delay = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
     if (const auto v = env_uint("OTEL_BSP_EXPORT_TIMEOUT", 1, "the default 30000 ms"))
       b.export_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
-    if (const auto v = env_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, "the default 2048"))
-      b.max_queue_size = static_cast<std::size_t>(*v);
+    if (const auto v = env_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, "the default 2048")) {
+      if (*v > batch_options::max_queue_size_limit)
+        warn("OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(*v) + " exceeds the limit of " +
+             std::to_string(batch_options::max_queue_size_limit) + " spans per thread; using the default 2048");
+      else
+        b.max_queue_size = static_cast<std::size_t>(*v);
+    }
     const auto batch = env_uint("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, "the default 512");
     if (batch) b.max_export_batch_size = static_cast<std::size_t>(*batch);
     if (b.max_export_batch_size > b.max_queue_size) {
@@ -6771,13 +6782,36 @@ STREAMBUS_TRACING_END_NAMESPACE
 // so steady-state spans neither touch the heap nor a shared queue.
 //
 // A sampled span takes a record from its thread's free list. When it ends,
-// the record goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes); after export it comes back
-// on the same lane's return ring and the thread resets it into its free list
-// (the export thread only reads records, so their cache lines need not move
-// back and forth between cores). Records released on their own thread (synchronous export, no
+// it goes out on the thread's lane to that tracer's export thread (a
+// single-producer ring no other thread writes): as compact bytes when it
+// recorded only what every span has (compact_span.hpp; the record goes
+// straight back to the free list, still in this core's cache), otherwise as
+// the record itself, which comes back after export on the lane's return ring
+// for the thread to reset into its free list (the export thread only reads
+// records). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
+
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BYTE_RING_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BYTE_RING_HPP_
+// ---- begin streambus/tracing/detail/byte_ring.hpp ----
+// A bounded single-producer single-consumer ring of variable-size records
+// (quill's per-thread queues): each traced thread writes its ended spans here
+// as compact bytes for the export thread, so a span's record never has to
+// travel to the other core and back; only these bytes go, once, one way.
+//
+// Framing: every record starts with an 8-byte frame {u32 size, u32 tag},
+// `size` counting the frame and the payload rounded up to 8 bytes. A record
+// never wraps: when it does not fit before the end of the buffer, the
+// producer writes a frame of size 0 ("continue at the start") and skips the
+// rest. Two bounds, both checked on push: the bytes in the buffer and the
+// number of records (max_queue_size's meaning: spans per thread).
+//
+// Indices and memory ordering as in spsc_ring.hpp: monotonic byte positions,
+// each side's on its own cache line, each side re-reading the other's only
+// when its private copy says full (or empty). The producer writes a record,
+// then publishes head with a release store; the consumer reads the record,
+// then frees it with a release store of tail.
 
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPSC_RING_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_SPSC_RING_HPP_
@@ -6880,20 +6914,298 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+class byte_ring {
+ public:
+  static constexpr std::size_t frame_size = 8;
+  /// How far ahead of the write position lines are claimed, in bytes.
+  static constexpr std::size_t prefetch_distance = 512;
+
+  /// `min_bytes` is rounded up to a power of two (at least 256); at most
+  /// `max_records` records are held at once (at least 1).
+  byte_ring(std::size_t min_bytes, std::size_t max_records) : max_records_(max_records < 1 ? 1 : max_records) {
+    if (min_bytes > (std::numeric_limits<std::size_t>::max() >> 2)) throw std::length_error("byte_ring too large");
+    std::size_t cap = 256;
+    while (cap < min_bytes) cap <<= 1;
+    mask_ = cap - 1;
+    max_payload_ = cap / 4 - frame_size;
+    buffer_ = std::unique_ptr<unsigned char[]>(new unsigned char[cap]);
+  }
+  byte_ring(const byte_ring&) = delete;
+  byte_ring& operator=(const byte_ring&) = delete;
+
+  std::size_t capacity_bytes() const noexcept { return mask_ + 1; }
+  /// The largest payload a push can take (a quarter of the buffer).
+  std::size_t max_payload() const noexcept { return max_payload_; }
+
+  // --- producer thread only ------------------------------------------------
+  /// Writes one record of `payload` bytes (at most max_payload()) through
+  /// `write(unsigned char* at)`, which must not throw, and publishes it.
+  /// False when the ring is full (by bytes or by records). Never blocks,
+  /// never allocates.
+  template <class Write>
+  bool try_push(std::size_t payload, std::uint32_t tag, Write&& write) noexcept {
+    if (payload > max_payload_) return false;
+    const std::size_t size = frame_size + round_up(payload);
+    std::size_t head = producer_.head.load(std::memory_order_relaxed);
+    const std::size_t to_end = capacity_bytes() - (head & mask_);
+    const std::size_t skip = to_end < size ? to_end : 0;
+    if (!has_room(head, skip + size)) return false;
+    if (skip != 0) {
+      write_frame(head, 0, 0);
+      head += skip;
+    }
+    write_frame(head, static_cast<std::uint32_t>(size), tag);
+    write(buffer_.get() + (head & mask_) + frame_size);
+#if defined(__GNUC__) || defined(__clang__)
+    // The lines ahead were last read by the consumer on the other core:
+    // claim them for writing a few records early (two lines per push, so a
+    // record longer than a line cannot step over one).
+    __builtin_prefetch(buffer_.get() + ((head + prefetch_distance) & mask_), 1);
+    __builtin_prefetch(buffer_.get() + ((head + prefetch_distance + 64) & mask_), 1);
+#endif
+    const std::size_t pushed = producer_.pushed.load(std::memory_order_relaxed);
+    producer_.pushed.store(pushed + 1, std::memory_order_relaxed);
+    producer_.head.store(head + size, std::memory_order_release);
+    return true;
+  }
+  /// Records pushed so far (exact on the producer; a recent value elsewhere).
+  std::size_t pushed() const noexcept { return producer_.pushed.load(std::memory_order_relaxed); }
+
+  // --- consumer thread only ------------------------------------------------
+  /// The oldest record's payload (8-byte aligned) and its tag, or null when
+  /// empty. It stays valid until pop().
+  const unsigned char* front(std::uint32_t& tag) noexcept {
+    std::size_t tail = consumer_.tail.load(std::memory_order_relaxed);
+    for (;;) {
+      if (tail == consumer_.head_seen) {
+        consumer_.head_seen = producer_.head.load(std::memory_order_acquire);
+        if (tail == consumer_.head_seen) return nullptr;
+      }
+      std::uint32_t size = 0;
+      read_frame(tail, size, tag);
+      if (size != 0) {
+        consumer_.front_size = size;
+        if (tail != consumer_.tail.load(std::memory_order_relaxed))
+          consumer_.tail.store(tail, std::memory_order_release);  // past a wrap marker
+        return buffer_.get() + (tail & mask_) + frame_size;
+      }
+      tail += capacity_bytes() - (tail & mask_);  // wrap marker: continue at the start
+    }
+  }
+  /// Frees the record front() returned.
+  void pop() noexcept {
+    const std::size_t tail = consumer_.tail.load(std::memory_order_relaxed);
+    consumer_.popped.store(consumer_.popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    consumer_.tail.store(tail + consumer_.front_size, std::memory_order_release);
+  }
+
+  /// Records waiting (approximate while the producer is running).
+  std::size_t size_approx() const noexcept {
+    const std::size_t pushed = producer_.pushed.load(std::memory_order_acquire);
+    const std::size_t popped = consumer_.popped.load(std::memory_order_acquire);
+    return pushed >= popped ? pushed - popped : 0;
+  }
+
+ private:
+  static constexpr std::size_t round_up(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+  bool has_room(std::size_t head, std::size_t bytes) noexcept {
+    const std::size_t records = producer_.pushed.load(std::memory_order_relaxed);
+    if (head + bytes - producer_.tail_seen > capacity_bytes() || records - producer_.popped_seen >= max_records_) {
+      // popped is read before tail: a record counted as popped has its bytes
+      // freed by then (pop stores popped first, tail with release after).
+      producer_.popped_seen = consumer_.popped.load(std::memory_order_acquire);
+      producer_.tail_seen = consumer_.tail.load(std::memory_order_acquire);
+      if (head + bytes - producer_.tail_seen > capacity_bytes()) return false;
+      if (records - producer_.popped_seen >= max_records_) return false;
+    }
+    return true;
+  }
+
+  void write_frame(std::size_t at, std::uint32_t size, std::uint32_t tag) noexcept {
+    unsigned char* p = buffer_.get() + (at & mask_);
+    std::memcpy(p, &size, 4);
+    std::memcpy(p + 4, &tag, 4);
+  }
+  void read_frame(std::size_t at, std::uint32_t& size, std::uint32_t& tag) const noexcept {
+    const unsigned char* p = buffer_.get() + (at & mask_);
+    std::memcpy(&size, p, 4);
+    std::memcpy(&tag, p + 4, 4);
+  }
+
+  struct alignas(cache_line_pad) producer_side {
+    std::atomic<std::size_t> head{0};     // bytes published
+    std::atomic<std::size_t> pushed{0};   // records published (written by the producer only)
+    std::size_t tail_seen = 0;            // the producer's copies of the consumer's indices
+    std::size_t popped_seen = 0;
+  };
+  struct alignas(cache_line_pad) consumer_side {
+    std::atomic<std::size_t> tail{0};     // bytes freed
+    std::atomic<std::size_t> popped{0};   // records freed (written by the consumer only)
+    std::size_t head_seen = 0;            // the consumer's copy of the producer's head
+    std::uint32_t front_size = 0;         // size of the record front() returned
+  };
+
+  std::unique_ptr<unsigned char[]> buffer_;
+  std::size_t mask_ = 0;
+  std::size_t max_payload_ = 0;
+  std::size_t max_records_;
+  producer_side producer_;
+  consumer_side consumer_;
+};
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/byte_ring.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BYTE_RING_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_COMPACT_SPAN_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_COMPACT_SPAN_HPP_
+// ---- begin streambus/tracing/detail/compact_span.hpp ----
+// The compact form in which an ended span travels to the export thread when
+// it recorded nothing beyond what every span has (ids, parent, name, kind,
+// times, flags, a status code): 56 fixed bytes and the name, written into the
+// traced thread's byte ring (byte_ring.hpp). The span's record stays on its
+// thread and is reused at once; the export thread rebuilds a span_data from
+// the bytes. Spans with attributes, events, links, a status message, a
+// tracestate or a long name travel as their record instead (span_lane).
+//
+// Payload layout (native byte order; both ends are this process):
+//   0 trace id (16)   16 span id (8)   24 parent span id (8)
+//   32 start ticks (8)   40 end ticks (8)
+//   48 name length (u16), kind, trace flags, status, parent_is_remote, 2 spare
+//   56 name bytes
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+namespace compact_span {
+
+constexpr std::size_t fixed_size = 56;
+/// Longer names travel with the record (keeps compact records small).
+constexpr std::size_t max_name = 200;
+
+static_assert(sizeof(trace_id) == 16 && std::is_trivially_copyable_v<trace_id>, "trace_id is 16 plain bytes");
+static_assert(sizeof(span_id) == 8 && std::is_trivially_copyable_v<span_id>, "span_id is 8 plain bytes");
+
+/// True when `r` has nothing the compact form cannot carry.
+inline bool fits(const span_data& r) noexcept {
+  // One test for the counts (ORed: this runs for every span).
+  const std::size_t extras = r.attributes.size() | r.attributes.dropped() | r.events.size() | r.links.size() |
+                             r.dropped_events | r.dropped_links | r.status_message.size();
+  return extras == 0 && r.name.size() <= max_name && r.context.trace_state().empty() && r.times_are_ticks;
+}
+
+/// The payload's size: the fixed part and the name padded to 8 bytes.
+inline std::size_t payload_size(const span_data& r) noexcept { return fixed_size + ((r.name.size() + 7) & ~std::size_t{7}); }
+
+/// Copies a name into a record padded to 8 bytes: an inline name in whole
+/// words (the padding is the record's own; a libc memcpy call for a few
+/// bytes costs more than the words), a longer one with memcpy.
+inline void copy_name(const span_name& name, unsigned char* out) noexcept {
+  const std::size_t n = name.size();
+  if (n > span_name::inline_capacity) {
+    std::memcpy(out, name.data(), n);
+    return;
+  }
+  static_assert(span_name::inline_capacity % 8 == 0, "the inline buffer is whole words");
+  const char* in = name.data();
+  for (std::size_t i = 0; i < n; i += 8) std::memcpy(out + i, in + i, 8);
+}
+
+/// Writes payload_size(r) bytes; `r` must fit().
+inline void write(const span_data& r, unsigned char* out) noexcept {
+  std::memcpy(out, &r.context.trace_id(), 16);
+  std::memcpy(out + 16, &r.context.span_id(), 8);
+  std::memcpy(out + 24, &r.parent_span_id, 8);
+  std::memcpy(out + 32, &r.start_time_unix_nano, 8);
+  std::memcpy(out + 40, &r.end_time_unix_nano, 8);
+  const auto name_size = static_cast<std::uint16_t>(r.name.size());
+  std::memcpy(out + 48, &name_size, 2);
+  out[50] = static_cast<unsigned char>(r.kind);
+  out[51] = r.context.flags().bits();
+  out[52] = static_cast<unsigned char>(r.status);
+  out[53] = r.parent_is_remote ? 1 : 0;
+  out[54] = 0;
+  out[55] = 0;
+  copy_name(r.name, out + fixed_size);
+}
+
+/// Rebuilds a record from a payload write() produced. `out` must have blank
+/// optional fields (span_data::clear_optional). Throws only std::bad_alloc.
+inline void read(const unsigned char* in, span_data& out) {
+  trace_id tid;
+  span_id sid;
+  std::memcpy(&tid, in, 16);
+  std::memcpy(&sid, in + 16, 8);
+  std::memcpy(&out.parent_span_id, in + 24, 8);
+  std::memcpy(&out.start_time_unix_nano, in + 32, 8);
+  std::memcpy(&out.end_time_unix_nano, in + 40, 8);
+  std::uint16_t name_size = 0;
+  std::memcpy(&name_size, in + 48, 2);
+  out.name.assign(std::string_view(reinterpret_cast<const char*>(in + fixed_size), name_size));
+  out.kind = static_cast<span_kind>(in[50]);
+  out.context = span_context(tid, sid, trace_flags(in[51]));
+  out.status = static_cast<status_code>(in[52]);
+  out.parent_is_remote = in[53] != 0;
+  out.times_are_ticks = true;
+}
+
+}  // namespace compact_span
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/compact_span.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_COMPACT_SPAN_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
 /// One traced thread's path to one export thread and back.
 struct span_lane {
-  explicit span_lane(std::size_t capacity) : ended(capacity), returned(capacity) {}
+  /// What a record in `ended` holds.
+  static constexpr std::uint32_t compact_tag = 1;  // a compact_span payload
+  static constexpr std::uint32_t record_tag = 2;   // a span_data* (owned)
+  /// Bytes of `ended` per span it may hold: a compact span with a name of up
+  /// to 64 bytes takes at most 128 (8 frame + 56 fixed + name, 8-aligned).
+  static constexpr std::size_t bytes_per_span = 128;
+  /// Small queues still take the largest compact span (byte_ring::max_payload).
+  static constexpr std::size_t min_ring_bytes = 4096;
+  static_assert(min_ring_bytes / 4 - byte_ring::frame_size >= compact_span::fixed_size + compact_span::max_name + 7,
+                "the smallest lane takes the largest compact span");
+
+  /// `capacity`: spans (at most batch_options::max_queue_size_limit).
+  explicit span_lane(std::size_t capacity)
+      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity) {}
   span_lane(const span_lane&) = delete;
   span_lane& operator=(const span_lane&) = delete;
   ~span_lane() {
     // Whatever was never exported or never taken back (a tracer shut down, a
     // thread gone) is freed with the lane.
+    std::uint32_t tag = 0;
+    while (const unsigned char* p = ended.front(tag)) {
+      if (tag == record_tag) delete read_record(p);
+      ended.pop();
+    }
     span_data* r = nullptr;
-    while (ended.try_pop(r)) delete r;
     while (returned.try_pop(r)) delete r;
   }
 
-  spsc_ring<span_data*> ended;     // traced thread -> export thread
+  /// Producer: queues an ended span. True when queued; the record then
+  /// belongs to the lane unless `compacted` says it was copied out (the
+  /// caller keeps it). False when the lane is full (the caller keeps it).
+  bool push(span_data* r, bool& compacted) noexcept {
+    compacted = compact_span::fits(*r);
+    if (compacted)
+      return ended.try_push(compact_span::payload_size(*r), compact_tag,
+                            [r](unsigned char* at) noexcept { compact_span::write(*r, at); });
+    return ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); });
+  }
+
+  static span_data* read_record(const unsigned char* p) noexcept {
+    span_data* r = nullptr;
+    std::memcpy(&r, p, sizeof r);
+    return r;
+  }
+
+  byte_ring ended;                 // traced thread -> export thread: compact spans and records
   spsc_ring<span_data*> returned;  // export thread -> traced thread, records as exported
   std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
   std::size_t pushed_at_last_wake = 0;    // traced thread only
@@ -6923,11 +7235,11 @@ class record_pool {
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
-    // The records ahead were most likely just read by the export thread on
-    // the other core: start claiming the two lines a span writes (see
-    // span_data) a few spans early, so a start does not wait for them. Four
-    // ahead measured best when the two cores are far apart (66 vs 74 ns per
-    // span at one ahead; the same 34 ns when they are close).
+    // Records that went to the export thread (spans with attributes and the
+    // like) were just read on the other core: start claiming the two lines a
+    // span writes (see span_data) a few spans early, so a start does not wait
+    // for them. Four ahead measured best when the two cores are far apart (66
+    // vs 74 ns per span at one ahead; the same 34 ns when they are close).
 #if defined(__GNUC__) || defined(__clang__)
     if (free_.size() >= prefetch_distance) {
       const char* ahead = reinterpret_cast<const char*>(free_[free_.size() - prefetch_distance]);
@@ -6950,6 +7262,22 @@ class record_pool {
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->clear_optional();  // see free_
+    if (free_.size() >= max_cached) {
+      delete r;
+      return;
+    }
+    try {
+      free_.push_back(r);
+    } catch (...) {
+      delete r;
+    }
+  }
+
+  /// release() for a record whose optional fields are known blank but for
+  /// the status (compact_span::fits): nothing else to clear.
+  void release_plain(span_data* r) noexcept {
+    r->status = status_code::unset;
+    r->stack_ref.reset();
     if (free_.size() >= max_cached) {
       delete r;
       return;
@@ -7041,9 +7369,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BATCH_PROCESSOR_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BATCH_PROCESSOR_HPP_
 // ---- begin streambus/tracing/detail/batch_processor.hpp ----
-// The asynchronous export pipeline: ended spans go into a lock-free bounded
-// queue; one background thread takes them out in batches and hands them to
-// the exporters. The traced threads never wait for an exporter.
+// The asynchronous export pipeline: ended spans go into their thread's
+// lock-free bounded lane (record_pool.hpp); one background thread takes them
+// out in batches and hands them to the exporters. The traced threads never
+// wait for an exporter.
 //
 // - Export when a batch is full (the producer that crosses the threshold wakes
 //   the thread), every schedule_delay otherwise, and on flush/shutdown.
@@ -7077,13 +7406,14 @@ class batch_processor {
   batch_processor& operator=(const batch_processor&) = delete;
   ~batch_processor() { shutdown(std::chrono::seconds(5)); }
 
-  /// Hot path: one store into this thread's own lane. Takes ownership of the record.
+  /// Hot path: one write into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
     core& c = *core_;
     record_pool& pool = thread_record_pool();
     span_lane* lane = pool.find_lane(c.id);
     if (lane == nullptr) lane = c.open_lane(pool);
-    if (lane == nullptr || !lane->ended.try_push(record)) {
+    bool compacted = false;
+    if (lane == nullptr || !lane->push(record, compacted)) {
       if (lane != nullptr)
         lane->count_drop();
       else
@@ -7091,6 +7421,7 @@ class batch_processor {
       pool.release(record);
       return;
     }
+    if (compacted) pool.release_plain(record);  // its bytes are in the lane; the record stays on this core
     const std::size_t pushed = lane->ended.pushed();
     if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
       lane->pushed_at_last_wake = pushed;
@@ -7238,21 +7569,36 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: everything waiting in every lane, in batches. A lane's
-    // records go back to that lane for its thread to reset and reuse.
+    // Worker thread: everything waiting in every lane, in batches. Compact
+    // spans are rebuilt into the worker's own records (`scratch`) and leave
+    // the lane at once; full records go back to their lane after export for
+    // their thread to reset and reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
         snapshot_lanes();
         batch.clear();
         batch_lanes.clear();
+        std::size_t rebuilt = 0;
         const std::size_t n = current.size();
         for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
           span_lane* lane = current[(next_lane + k) % n].get();
-          span_data* r = nullptr;
-          while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+          std::uint32_t tag = 0;
+          while (batch.size() < batch_size) {
+            const unsigned char* p = lane->ended.front(tag);
+            if (p == nullptr) break;
+            span_data* r = nullptr;
+            if (tag == span_lane::compact_tag) {
+              r = rebuild(p, rebuilt);
+              if (r == nullptr) break;  // out of memory: leave the span queued
+              ++rebuilt;
+              batch_lanes.push_back(nullptr);
+            } else {
+              r = span_lane::read_record(p);
+              batch_lanes.push_back(lane);
+            }
+            lane->ended.pop();
             settle_times(*r);
             batch.push_back(r);
-            batch_lanes.push_back(lane);
           }
         }
         if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
@@ -7262,8 +7608,22 @@ class batch_processor {
           // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
           span_lane* lane = batch_lanes[i];
+          if (lane == nullptr) continue;  // one of the worker's own records
           if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
         }
+      }
+    }
+
+    // Worker thread: the i-th compact span of a batch, rebuilt into the
+    // worker's i-th own record; null when memory is exhausted.
+    span_data* rebuild(const unsigned char* payload, std::size_t i) noexcept {
+      try {
+        if (i == scratch.size()) scratch.push_back(std::make_unique<span_data>());
+        span_data* r = scratch[i].get();
+        compact_span::read(payload, *r);
+        return r;
+      } catch (...) {
+        return nullptr;
       }
     }
 
@@ -7362,7 +7722,8 @@ class batch_processor {
     std::uint64_t retired_dropped = 0;
     std::atomic<std::uint64_t> unlaned_drops{0};  // no lane could be made (out of memory)
     std::vector<std::shared_ptr<span_lane>> current;  // worker only
-    std::vector<span_lane*> batch_lanes;              // worker only
+    std::vector<span_lane*> batch_lanes;              // worker only (null: a rebuilt compact span)
+    std::vector<std::unique_ptr<span_data>> scratch;  // worker only: records for compact spans
     std::size_t next_lane = 0;                        // worker only
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;

@@ -1,6 +1,7 @@
-// The asynchronous export pipeline: ended spans go into a lock-free bounded
-// queue; one background thread takes them out in batches and hands them to
-// the exporters. The traced threads never wait for an exporter.
+// The asynchronous export pipeline: ended spans go into their thread's
+// lock-free bounded lane (record_pool.hpp); one background thread takes them
+// out in batches and hands them to the exporters. The traced threads never
+// wait for an exporter.
 //
 // - Export when a batch is full (the producer that crosses the threshold wakes
 //   the thread), every schedule_delay otherwise, and on flush/shutdown.
@@ -28,6 +29,7 @@
 #include "../stats.hpp"
 #include "../version.hpp"
 #include "diagnostics.hpp"
+#include "compact_span.hpp"
 #include "record_pool.hpp"
 #include "spsc_ring.hpp"
 
@@ -56,13 +58,14 @@ class batch_processor {
   batch_processor& operator=(const batch_processor&) = delete;
   ~batch_processor() { shutdown(std::chrono::seconds(5)); }
 
-  /// Hot path: one store into this thread's own lane. Takes ownership of the record.
+  /// Hot path: one write into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
     core& c = *core_;
     record_pool& pool = thread_record_pool();
     span_lane* lane = pool.find_lane(c.id);
     if (lane == nullptr) lane = c.open_lane(pool);
-    if (lane == nullptr || !lane->ended.try_push(record)) {
+    bool compacted = false;
+    if (lane == nullptr || !lane->push(record, compacted)) {
       if (lane != nullptr)
         lane->count_drop();
       else
@@ -70,6 +73,7 @@ class batch_processor {
       pool.release(record);
       return;
     }
+    if (compacted) pool.release_plain(record);  // its bytes are in the lane; the record stays on this core
     const std::size_t pushed = lane->ended.pushed();
     if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
       lane->pushed_at_last_wake = pushed;
@@ -217,21 +221,36 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: everything waiting in every lane, in batches. A lane's
-    // records go back to that lane for its thread to reset and reuse.
+    // Worker thread: everything waiting in every lane, in batches. Compact
+    // spans are rebuilt into the worker's own records (`scratch`) and leave
+    // the lane at once; full records go back to their lane after export for
+    // their thread to reset and reuse.
     void drain(std::vector<span_data*>& batch) noexcept {
       for (;;) {
         snapshot_lanes();
         batch.clear();
         batch_lanes.clear();
+        std::size_t rebuilt = 0;
         const std::size_t n = current.size();
         for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
           span_lane* lane = current[(next_lane + k) % n].get();
-          span_data* r = nullptr;
-          while (batch.size() < batch_size && lane->ended.try_pop(r)) {
+          std::uint32_t tag = 0;
+          while (batch.size() < batch_size) {
+            const unsigned char* p = lane->ended.front(tag);
+            if (p == nullptr) break;
+            span_data* r = nullptr;
+            if (tag == span_lane::compact_tag) {
+              r = rebuild(p, rebuilt);
+              if (r == nullptr) break;  // out of memory: leave the span queued
+              ++rebuilt;
+              batch_lanes.push_back(nullptr);
+            } else {
+              r = span_lane::read_record(p);
+              batch_lanes.push_back(lane);
+            }
+            lane->ended.pop();
             settle_times(*r);
             batch.push_back(r);
-            batch_lanes.push_back(lane);
           }
         }
         if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
@@ -241,8 +260,22 @@ class batch_processor {
           // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
           span_lane* lane = batch_lanes[i];
+          if (lane == nullptr) continue;  // one of the worker's own records
           if (lane->producer_gone.load(std::memory_order_acquire) || !lane->returned.try_push(done)) delete done;
         }
+      }
+    }
+
+    // Worker thread: the i-th compact span of a batch, rebuilt into the
+    // worker's i-th own record; null when memory is exhausted.
+    span_data* rebuild(const unsigned char* payload, std::size_t i) noexcept {
+      try {
+        if (i == scratch.size()) scratch.push_back(std::make_unique<span_data>());
+        span_data* r = scratch[i].get();
+        compact_span::read(payload, *r);
+        return r;
+      } catch (...) {
+        return nullptr;
       }
     }
 
@@ -341,7 +374,8 @@ class batch_processor {
     std::uint64_t retired_dropped = 0;
     std::atomic<std::uint64_t> unlaned_drops{0};  // no lane could be made (out of memory)
     std::vector<std::shared_ptr<span_lane>> current;  // worker only
-    std::vector<span_lane*> batch_lanes;              // worker only
+    std::vector<span_lane*> batch_lanes;              // worker only (null: a rebuilt compact span)
+    std::vector<std::unique_ptr<span_data>> scratch;  // worker only: records for compact spans
     std::size_t next_lane = 0;                        // worker only
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;

@@ -970,6 +970,9 @@ class config_resolver {
       if (c.export_timeout.count() <= 0)
         error("batch.export_timeout = " + std::to_string(c.export_timeout.count()) + " ms must be positive");
       if (c.max_queue_size == 0) error("batch.max_queue_size = 0: the queue must hold at least one span");
+      if (c.max_queue_size > batch_options::max_queue_size_limit)
+        error("batch.max_queue_size = " + std::to_string(c.max_queue_size) + " exceeds the limit of " +
+              std::to_string(batch_options::max_queue_size_limit) + " spans per thread");
       if (c.max_export_batch_size == 0) error("batch.max_export_batch_size = 0: a batch must hold at least one span");
       if (c.max_export_batch_size > c.max_queue_size)
         error("batch.max_export_batch_size = " + std::to_string(c.max_export_batch_size) +
@@ -981,8 +984,13 @@ class config_resolver {
       b.schedule_delay = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
     if (const auto v = env_uint("OTEL_BSP_EXPORT_TIMEOUT", 1, "the default 30000 ms"))
       b.export_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
-    if (const auto v = env_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, "the default 2048"))
-      b.max_queue_size = static_cast<std::size_t>(*v);
+    if (const auto v = env_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, "the default 2048")) {
+      if (*v > batch_options::max_queue_size_limit)
+        warn("OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(*v) + " exceeds the limit of " +
+             std::to_string(batch_options::max_queue_size_limit) + " spans per thread; using the default 2048");
+      else
+        b.max_queue_size = static_cast<std::size_t>(*v);
+    }
     const auto batch = env_uint("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, "the default 512");
     if (batch) b.max_export_batch_size = static_cast<std::size_t>(*batch);
     if (b.max_export_batch_size > b.max_queue_size) {

@@ -2,23 +2,29 @@
 // so steady-state spans neither touch the heap nor a shared queue.
 //
 // A sampled span takes a record from its thread's free list. When it ends,
-// the record goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes); after export it comes back
-// on the same lane's return ring and the thread resets it into its free list
-// (the export thread only reads records, so their cache lines need not move
-// back and forth between cores). Records released on their own thread (synchronous export, no
+// it goes out on the thread's lane to that tracer's export thread (a
+// single-producer ring no other thread writes): as compact bytes when it
+// recorded only what every span has (compact_span.hpp; the record goes
+// straight back to the free list, still in this core's cache), otherwise as
+// the record itself, which comes back after export on the lane's return ring
+// for the thread to reset into its free list (the export thread only reads
+// records). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "../span_data.hpp"
 #include "../version.hpp"
+#include "byte_ring.hpp"
+#include "compact_span.hpp"
 #include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -26,18 +32,52 @@ namespace detail {
 
 /// One traced thread's path to one export thread and back.
 struct span_lane {
-  explicit span_lane(std::size_t capacity) : ended(capacity), returned(capacity) {}
+  /// What a record in `ended` holds.
+  static constexpr std::uint32_t compact_tag = 1;  // a compact_span payload
+  static constexpr std::uint32_t record_tag = 2;   // a span_data* (owned)
+  /// Bytes of `ended` per span it may hold: a compact span with a name of up
+  /// to 64 bytes takes at most 128 (8 frame + 56 fixed + name, 8-aligned).
+  static constexpr std::size_t bytes_per_span = 128;
+  /// Small queues still take the largest compact span (byte_ring::max_payload).
+  static constexpr std::size_t min_ring_bytes = 4096;
+  static_assert(min_ring_bytes / 4 - byte_ring::frame_size >= compact_span::fixed_size + compact_span::max_name + 7,
+                "the smallest lane takes the largest compact span");
+
+  /// `capacity`: spans (at most batch_options::max_queue_size_limit).
+  explicit span_lane(std::size_t capacity)
+      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity) {}
   span_lane(const span_lane&) = delete;
   span_lane& operator=(const span_lane&) = delete;
   ~span_lane() {
     // Whatever was never exported or never taken back (a tracer shut down, a
     // thread gone) is freed with the lane.
+    std::uint32_t tag = 0;
+    while (const unsigned char* p = ended.front(tag)) {
+      if (tag == record_tag) delete read_record(p);
+      ended.pop();
+    }
     span_data* r = nullptr;
-    while (ended.try_pop(r)) delete r;
     while (returned.try_pop(r)) delete r;
   }
 
-  spsc_ring<span_data*> ended;     // traced thread -> export thread
+  /// Producer: queues an ended span. True when queued; the record then
+  /// belongs to the lane unless `compacted` says it was copied out (the
+  /// caller keeps it). False when the lane is full (the caller keeps it).
+  bool push(span_data* r, bool& compacted) noexcept {
+    compacted = compact_span::fits(*r);
+    if (compacted)
+      return ended.try_push(compact_span::payload_size(*r), compact_tag,
+                            [r](unsigned char* at) noexcept { compact_span::write(*r, at); });
+    return ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); });
+  }
+
+  static span_data* read_record(const unsigned char* p) noexcept {
+    span_data* r = nullptr;
+    std::memcpy(&r, p, sizeof r);
+    return r;
+  }
+
+  byte_ring ended;                 // traced thread -> export thread: compact spans and records
   spsc_ring<span_data*> returned;  // export thread -> traced thread, records as exported
   std::atomic<std::uint64_t> dropped{0};  // written by the traced thread only
   std::size_t pushed_at_last_wake = 0;    // traced thread only
@@ -67,11 +107,11 @@ class record_pool {
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
-    // The records ahead were most likely just read by the export thread on
-    // the other core: start claiming the two lines a span writes (see
-    // span_data) a few spans early, so a start does not wait for them. Four
-    // ahead measured best when the two cores are far apart (66 vs 74 ns per
-    // span at one ahead; the same 34 ns when they are close).
+    // Records that went to the export thread (spans with attributes and the
+    // like) were just read on the other core: start claiming the two lines a
+    // span writes (see span_data) a few spans early, so a start does not wait
+    // for them. Four ahead measured best when the two cores are far apart (66
+    // vs 74 ns per span at one ahead; the same 34 ns when they are close).
 #if defined(__GNUC__) || defined(__clang__)
     if (free_.size() >= prefetch_distance) {
       const char* ahead = reinterpret_cast<const char*>(free_[free_.size() - prefetch_distance]);
@@ -94,6 +134,22 @@ class record_pool {
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->clear_optional();  // see free_
+    if (free_.size() >= max_cached) {
+      delete r;
+      return;
+    }
+    try {
+      free_.push_back(r);
+    } catch (...) {
+      delete r;
+    }
+  }
+
+  /// release() for a record whose optional fields are known blank but for
+  /// the status (compact_span::fits): nothing else to clear.
+  void release_plain(span_data* r) noexcept {
+    r->status = status_code::unset;
+    r->stack_ref.reset();
     if (free_.size() >= max_cached) {
       delete r;
       return;
