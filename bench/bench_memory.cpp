@@ -6,8 +6,10 @@
 //                   operator new of bench_common.hpp (malloc_usable_size, so
 //                   malloc's rounding is included, its 8-byte header is not);
 //   "rss_B/span"  = growth of the resident set (/proc/self/statm) / spans.
-// The thread's lane (two rings of 2^20 8-byte slots) is opened by a warm-up
-// span before the first reading: it is a fixed cost, not a per-span one. Record caches left by earlier repetitions are emptied first
+// The thread's lane (a 128 MiB byte ring for 2^20 spans and a return ring of
+// 2^20 8-byte slots, allocated but not yet touched) is opened by a warm-up
+// span before the first reading: the allocation is a fixed cost, not a
+// per-span one; the ring's pages count in rss_B/span as spans fill them. Record caches left by earlier repetitions are emptied first
 // and malloc_trim(0) gives freed pages back, so every repetition starts cold.
 #include "bench_pipeline.hpp"
 

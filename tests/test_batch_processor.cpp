@@ -260,48 +260,122 @@ TEST_CASE("byte_ring between two threads delivers every record once, in order an
   CHECK(q.front(tag) == nullptr);
 }
 
-TEST_CASE("compact spans carry every field a plain span has; anything more travels as the record") {
+namespace {
+
+// A compact round trip: write `r`, read it back into a used record.
+st::span_data round_trip(const st::span_data& r) {
+  const std::size_t size = st::detail::compact_span::measure(r);
+  REQUIRE(size != 0);
+  std::vector<unsigned char> bytes(size + 8, 0xEE);
+  st::detail::compact_span::write(r, size, bytes.data());
+  for (std::size_t i = size; i < bytes.size(); ++i) REQUIRE(bytes[i] == 0xEE);  // nothing past `size`
+  st::span_data back;
+  back.name = "previous span's name, longer than the inline buffer of forty";
+  back.attributes.set("stale", "left over from the record's last span");
+  back.events.next_slot().name = "stale event";
+  back.status_message = "stale";
+  back.dropped_events = 9;
+  st::detail::compact_span::read(bytes.data(), back);
+  return back;
+}
+
+st::span_data plain_span(std::size_t name_size) {
   st::span_data r;
   r.context = st::span_context(st::trace_id::from_hex("0af7651916cd43dd8448eb211c80319c"),
                                st::span_id::from_hex("b7ad6b7169203331"), st::trace_flags(0x03));
   r.parent_span_id = st::span_id::from_hex("00f067aa0ba902b7");
   r.parent_is_remote = true;
-  r.name = std::string(st::detail::compact_span::max_name, 'n');
+  r.name = std::string(name_size, 'n');
   r.kind = st::span_kind::consumer;
   r.status = st::status_code::error;
   r.start_time_unix_nano = 123456789;
   r.end_time_unix_nano = 987654321;
   r.times_are_ticks = true;
-  REQUIRE(st::detail::compact_span::fits(r));
-  std::vector<unsigned char> bytes(st::detail::compact_span::payload_size(r));
-  CHECK(bytes.size() == st::detail::compact_span::fixed_size + r.name.size());
-  st::detail::compact_span::write(r, bytes.data());
-  st::span_data back;
-  back.name = "previous span's name, longer than the inline buffer of forty";
-  st::detail::compact_span::read(bytes.data(), back);
-  CHECK(back.context == r.context);
-  CHECK(back.parent_span_id == r.parent_span_id);
-  CHECK(back.parent_is_remote);
-  CHECK(back.name == r.name);
-  CHECK(back.kind == st::span_kind::consumer);
-  CHECK(back.status == st::status_code::error);
-  CHECK(back.start_time_unix_nano == 123456789);
-  CHECK(back.end_time_unix_nano == 987654321);
-  CHECK(back.times_are_ticks);
+  return r;
+}
 
-  auto with = [&](auto change) {
-    st::span_data copy = r;
-    change(copy);
-    return st::detail::compact_span::fits(copy);
+}  // namespace
+
+TEST_CASE("compact spans carry every field of a plain span, for every name length") {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{39},
+                        std::size_t{40}, std::size_t{41}, st::detail::compact_span::max_name}) {
+    CAPTURE(n);
+    const st::span_data r = plain_span(n);
+    CHECK(st::detail::compact_span::measure(r) == st::detail::compact_span::fixed_size + (n + 7) / 8 * 8);
+    const st::span_data back = round_trip(r);
+    CHECK(back.context == r.context);
+    CHECK(back.parent_span_id == r.parent_span_id);
+    CHECK(back.parent_is_remote);
+    CHECK(back.name == r.name);
+    CHECK(back.kind == st::span_kind::consumer);
+    CHECK(back.status == st::status_code::error);
+    CHECK(back.start_time_unix_nano == 123456789);
+    CHECK(back.end_time_unix_nano == 987654321);
+    CHECK(back.times_are_ticks);
+    CHECK(back.attributes.empty());
+    CHECK(back.attributes.dropped() == 0);
+    CHECK(back.events.empty());
+    CHECK(back.status_message.empty());
+    CHECK(back.dropped_events == 0);
+  }
+}
+
+TEST_CASE("compact spans carry scalar and string attributes, events, a status message and dropped counts") {
+  st::span_data r = plain_span(12);
+  r.attributes.set("http.request.method", "GET");
+  r.attributes.set("empty", "");
+  r.attributes.set("http.response.status_code", 200);
+  r.attributes.set("negative", std::int64_t{-9007199254740993});
+  r.attributes.set("load", 0.5);
+  r.attributes.set("yes", true);
+  r.attributes.set("no", false);
+  r.attributes.add_dropped(3);
+  st::span_event& e1 = r.events.next_slot();
+  e1.name = "exception";
+  e1.time_unix_nano = 1700000000123456789ull;
+  e1.attributes.set("exception.message", std::string(300, 'x'));
+  e1.attributes.set("utf8", "caf\xc3\xa9 \xe2\x98\x95");
+  st::span_event& e2 = r.events.next_slot();  // may move e1: not used below
+  e2.name = "";
+  e2.time_unix_nano = 1;
+  r.dropped_events = 4;
+  r.status_message = "deadline exceeded";
+  const st::span_data back = round_trip(r);
+  CHECK(back.name == r.name);
+  REQUIRE(back.attributes.size() == r.attributes.size());
+  for (std::size_t i = 0; i < r.attributes.size(); ++i) {
+    CHECK(back.attributes[i].key == r.attributes[i].key);
+    CHECK(back.attributes[i].value == r.attributes[i].value);
+  }
+  CHECK(back.attributes.dropped() == 3);
+  REQUIRE(back.events.size() == 2);
+  CHECK(back.events[0].name == "exception");
+  CHECK(back.events[0].time_unix_nano == 1700000000123456789ull);
+  REQUIRE(back.events[0].attributes.size() == 2);
+  CHECK(back.events[0].attributes[0].value == r.events[0].attributes[0].value);
+  CHECK(back.events[0].attributes[1].value == r.events[0].attributes[1].value);
+  CHECK(back.events[1].name.empty());
+  CHECK(back.events[1].time_unix_nano == 1);
+  CHECK(back.events[1].attributes.empty());
+  CHECK(back.dropped_events == 4);
+  CHECK(back.status_message == "deadline exceeded");
+  CHECK(back.status == st::status_code::error);
+}
+
+TEST_CASE("spans with links, array attributes, a tracestate or a long name travel as their record") {
+  auto measured = [](auto change) {
+    st::span_data r = plain_span(8);
+    change(r);
+    return st::detail::compact_span::measure(r);
   };
-  CHECK_FALSE(with([](st::span_data& s) { s.name = std::string(st::detail::compact_span::max_name + 1, 'n'); }));
-  CHECK_FALSE(with([](st::span_data& s) { s.attributes.set("k", std::int64_t{1}, 128, -1); }));
-  CHECK_FALSE(with([](st::span_data& s) { s.status_message = "why"; }));
-  CHECK_FALSE(with([](st::span_data& s) { s.dropped_events = 1; }));
-  CHECK_FALSE(with([](st::span_data& s) { s.dropped_links = 1; }));
-  CHECK_FALSE(with([](st::span_data& s) { s.events.next_slot(); }));
-  CHECK_FALSE(with([](st::span_data& s) { s.links.next_slot(); }));
-  CHECK_FALSE(with([](st::span_data& s) { s.context.set_trace_state(st::trace_state::from_header("k=v")); }));
+  CHECK(measured([](st::span_data&) {}) != 0);
+  CHECK(measured([](st::span_data& s) { s.name = std::string(st::detail::compact_span::max_name + 1, 'n'); }) == 0);
+  CHECK(measured([](st::span_data& s) { s.attributes.set("a", std::vector<std::int64_t>{1, 2}); }) == 0);
+  CHECK(measured([](st::span_data& s) { s.attributes.set("a", std::vector<std::string>{"x"}); }) == 0);
+  CHECK(measured([](st::span_data& s) { s.events.next_slot().attributes.set("a", std::vector<bool>{true}); }) == 0);
+  CHECK(measured([](st::span_data& s) { s.links.next_slot(); }) == 0);
+  CHECK(measured([](st::span_data& s) { s.dropped_links = 1; }) == 0);
+  CHECK(measured([](st::span_data& s) { s.context.set_trace_state(st::trace_state::from_header("k=v")); }) == 0);
 }
 
 namespace {

@@ -64,16 +64,20 @@ class batch_processor {
     record_pool& pool = thread_record_pool();
     span_lane* lane = pool.find_lane(c.id);
     if (lane == nullptr) lane = c.open_lane(pool);
-    bool compacted = false;
-    if (lane == nullptr || !lane->push(record, compacted)) {
-      if (lane != nullptr)
-        lane->count_drop();
-      else
-        c.unlaned_drops.fetch_add(1, std::memory_order_relaxed);
-      pool.release(record);
-      return;
+    const span_lane::queued how = lane != nullptr ? lane->push(record) : span_lane::queued::no;
+    switch (how) {
+      case span_lane::queued::no:
+        if (lane != nullptr)
+          lane->count_drop();
+        else
+          c.unlaned_drops.fetch_add(1, std::memory_order_relaxed);
+        pool.release(record);
+        return;
+      // Its bytes are in the lane: the record stays on this core for the next span.
+      case span_lane::queued::as_plain_bytes: pool.recycle_plain(record); break;
+      case span_lane::queued::as_bytes: pool.release(record); break;
+      case span_lane::queued::as_record: break;
     }
-    if (compacted) pool.release_plain(record);  // its bytes are in the lane; the record stays on this core
     const std::size_t pushed = lane->ended.pushed();
     if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
       lane->pushed_at_last_wake = pushed;

@@ -3,11 +3,11 @@
 //
 // A sampled span takes a record from its thread's free list. When it ends,
 // it goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes): as compact bytes when it
-// recorded only what every span has (compact_span.hpp; the record goes
-// straight back to the free list, still in this core's cache), otherwise as
-// the record itself, which comes back after export on the lane's return ring
-// for the thread to reset into its free list (the export thread only reads
+// single-producer ring no other thread writes): usually as compact bytes
+// (compact_span.hpp; the record goes straight back to the free list, still in
+// this core's cache), otherwise (links, array attributes, tracestate) as the
+// record itself, which comes back after export on the lane's return ring for
+// the thread to reset into its free list (the export thread only reads
 // records). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
@@ -41,7 +41,7 @@ struct span_lane {
   /// Small queues still take the largest compact span (byte_ring::max_payload).
   static constexpr std::size_t min_ring_bytes = 4096;
   static_assert(min_ring_bytes / 4 - byte_ring::frame_size >= compact_span::fixed_size + compact_span::max_name + 7,
-                "the smallest lane takes the largest compact span");
+                "the smallest lane takes every compact span without attributes or events");
 
   /// `capacity`: spans (at most batch_options::max_queue_size_limit).
   explicit span_lane(std::size_t capacity)
@@ -60,15 +60,23 @@ struct span_lane {
     while (returned.try_pop(r)) delete r;
   }
 
-  /// Producer: queues an ended span. True when queued; the record then
-  /// belongs to the lane unless `compacted` says it was copied out (the
-  /// caller keeps it). False when the lane is full (the caller keeps it).
-  bool push(span_data* r, bool& compacted) noexcept {
-    compacted = compact_span::fits(*r);
-    if (compacted)
-      return ended.try_push(compact_span::payload_size(*r), compact_tag,
-                            [r](unsigned char* at) noexcept { compact_span::write(*r, at); });
-    return ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); });
+  /// How push() queued a span.
+  enum class queued { no, as_record, as_bytes, as_plain_bytes };
+
+  /// Producer: queues an ended span: as bytes when it can (the caller keeps
+  /// the record; `as_plain_bytes`: it recorded nothing optional but a status
+  /// code), else as the record (which then belongs to the lane). `no` when
+  /// the lane is full (the caller keeps the record).
+  queued push(span_data* r) noexcept {
+    const std::size_t size = compact_span::measure(*r);
+    if (size != 0 && size <= ended.max_payload()) {
+      if (!ended.try_push(size, compact_tag, [r, size](unsigned char* at) noexcept { compact_span::write(*r, size, at); }))
+        return queued::no;
+      return compact_span::is_plain(*r, size) ? queued::as_plain_bytes : queued::as_bytes;
+    }
+    if (!ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); }))
+      return queued::no;
+    return queued::as_record;
   }
 
   static span_data* read_record(const unsigned char* p) noexcept {
@@ -98,11 +106,16 @@ class record_pool {
   record_pool(const record_pool&) = delete;
   record_pool& operator=(const record_pool&) = delete;
   ~record_pool() {
+    delete hot_;
     for (span_data* r : free_) delete r;
     for (auto& e : lanes_) e.lane->producer_gone.store(true, std::memory_order_release);
   }
 
   span_data* acquire() {
+    if (span_data* r = hot_) {
+      hot_ = nullptr;
+      return r;
+    }
     if (free_.empty()) refill();
     if (free_.empty()) return new span_data();
     span_data* r = free_.back();
@@ -145,23 +158,20 @@ class record_pool {
     }
   }
 
-  /// release() for a record whose optional fields are known blank but for
-  /// the status (compact_span::fits): nothing else to clear.
-  void release_plain(span_data* r) noexcept {
-    r->status = status_code::unset;
+  /// Takes back a record whose span recorded nothing optional but a status
+  /// code and went out as bytes: the next span gets it, still in this core's
+  /// cache, with no list to go through.
+  void recycle_plain(span_data* r) noexcept {
+    if (r->status != status_code::unset) r->status = status_code::unset;
     r->stack_ref.reset();
-    if (free_.size() >= max_cached) {
-      delete r;
+    if (hot_ == nullptr) {
+      hot_ = r;
       return;
     }
-    try {
-      free_.push_back(r);
-    } catch (...) {
-      delete r;
-    }
+    release(r);
   }
 
-  std::size_t cached() const noexcept { return free_.size(); }
+  std::size_t cached() const noexcept { return free_.size() + (hot_ != nullptr ? 1 : 0); }
 
   /// This thread's lane to the export pipeline `pipeline_id`, or null.
   span_lane* find_lane(std::uint64_t pipeline_id) noexcept {
@@ -224,6 +234,7 @@ class record_pool {
   // overwrites (not clearing them spares the cache lines the export thread
   // wrote last).
   std::vector<span_data*> free_;
+  span_data* hot_ = nullptr;  // see recycle_plain
   std::vector<lane_entry> lanes_;
   std::uint64_t last_id_ = 0;  // pipeline ids start at 1
   span_lane* last_lane_ = nullptr;
