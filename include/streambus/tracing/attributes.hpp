@@ -199,15 +199,6 @@ class attribute_list {
     return true;
   }
 
-  /// Appends a slot for `key` without looking for it (the caller knows the
-  /// keys are unique: the export pipeline rebuilding a list). Its value holds
-  /// whatever the recycled slot held; assign it.
-  attribute& append_unique(std::string_view key) {
-    attribute& slot = slots_.next_slot();
-    slot.key.assign(key.data(), key.size());
-    return slot;
-  }
-
   /// The value stored under key, or nullptr.
   const attribute_value* find(std::string_view key) const noexcept {
     for (const auto& a : slots_)

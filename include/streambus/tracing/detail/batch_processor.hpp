@@ -74,8 +74,7 @@ class batch_processor {
         pool.release(record);
         return;
       // Its bytes are in the lane: the record stays on this core for the next span.
-      case span_lane::queued::as_plain_bytes: pool.recycle_plain(record); break;
-      case span_lane::queued::as_bytes: pool.release(record); break;
+      case span_lane::queued::as_bytes: pool.recycle_plain(record); break;
       case span_lane::queued::as_record: break;
     }
     const std::size_t pushed = lane->ended.pushed();

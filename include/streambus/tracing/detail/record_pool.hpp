@@ -3,12 +3,11 @@
 //
 // A sampled span takes a record from its thread's free list. When it ends,
 // it goes out on the thread's lane to that tracer's export thread (a
-// single-producer ring no other thread writes): usually as compact bytes
-// (compact_span.hpp; the record goes straight back to the free list, still in
-// this core's cache), otherwise (links, array attributes, tracestate) as the
-// record itself, which comes back after export on the lane's return ring for
-// the thread to reset into its free list (the export thread only reads
-// records). Records released on their own thread (synchronous export, no
+// single-producer ring no other thread writes): as compact bytes when it
+// recorded nothing optional (compact_span.hpp; the record is reused at once,
+// still in this core's cache), otherwise as the record itself, which comes
+// back after export on the lane's return ring for the thread to reset into
+// its free list (the export thread only reads records). Records released on their own thread (synchronous export, no
 // exporter) go straight back to the free list. Everything is bounded: beyond
 // the bounds records are deleted, so memory follows the peak, not the total.
 #pragma once
@@ -41,7 +40,7 @@ struct span_lane {
   /// Small queues still take the largest compact span (byte_ring::max_payload).
   static constexpr std::size_t min_ring_bytes = 4096;
   static_assert(min_ring_bytes / 4 - byte_ring::frame_size >= compact_span::fixed_size + compact_span::max_name + 7,
-                "the smallest lane takes every compact span without attributes or events");
+                "the smallest lane takes the largest compact span");
 
   /// `capacity`: spans (at most batch_options::max_queue_size_limit).
   explicit span_lane(std::size_t capacity)
@@ -61,22 +60,19 @@ struct span_lane {
   }
 
   /// How push() queued a span.
-  enum class queued { no, as_record, as_bytes, as_plain_bytes };
+  enum class queued { no, as_record, as_bytes };
 
-  /// Producer: queues an ended span: as bytes when it can (the caller keeps
-  /// the record; `as_plain_bytes`: it recorded nothing optional but a status
-  /// code), else as the record (which then belongs to the lane). `no` when
-  /// the lane is full (the caller keeps the record).
+  /// Producer: queues an ended span: as bytes when it recorded nothing
+  /// optional (the caller keeps the record), else as the record (which then
+  /// belongs to the lane). `no` when the lane is full (the caller keeps it).
   queued push(span_data* r) noexcept {
-    const std::size_t size = compact_span::measure(*r);
-    if (size != 0 && size <= ended.max_payload()) {
-      if (!ended.try_push(size, compact_tag, [r, size](unsigned char* at) noexcept { compact_span::write(*r, size, at); }))
-        return queued::no;
-      return compact_span::is_plain(*r, size) ? queued::as_plain_bytes : queued::as_bytes;
-    }
-    if (!ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); }))
-      return queued::no;
-    return queued::as_record;
+    if (const std::size_t size = compact_span::measure(*r); size != 0)
+      return ended.try_push(size, compact_tag, [r](unsigned char* at) noexcept { compact_span::write(*r, at); })
+                 ? queued::as_bytes
+                 : queued::no;
+    return ended.try_push(sizeof r, record_tag, [r](unsigned char* at) noexcept { std::memcpy(at, &r, sizeof r); })
+               ? queued::as_record
+               : queued::no;
   }
 
   static span_data* read_record(const unsigned char* p) noexcept {
@@ -158,9 +154,9 @@ class record_pool {
     }
   }
 
-  /// Takes back a record whose span recorded nothing optional but a status
-  /// code and went out as bytes: the next span gets it, still in this core's
-  /// cache, with no list to go through.
+  /// Takes back a record whose span went out as compact bytes (it recorded
+  /// nothing optional but a status code): the next span gets it, still in
+  /// this core's cache, with no list to go through.
   void recycle_plain(span_data* r) noexcept {
     if (r->status != status_code::unset) r->status = status_code::unset;
     r->stack_ref.reset();
