@@ -203,7 +203,9 @@ def main():
             ("4 attributes + 1 event", "case10_memory_held/attrs_event:1/spans:1000000/iterations:1", None, "1120 B", "—")):
         h = field(memory, name, counter("heap_B/span"))
         r = field(memory, name, counter("rss_B/span"))
-        t = f"≤ 128 B {verdict(h.ok and h.median <= 128)}" if target else "—"
+        # Judged on the larger of the two: queued spans may live in memory
+        # allocated up front (a lane's ring), which only RSS sees filling.
+        t = f"≤ 128 B, heap and RSS {verdict(h.ok and r.ok and max(h.median, r.median) <= 128)}" if target else "—"
         print(f"| memory held per ended, unexported span, {what}: live heap bytes | {fmt(h.median)} B | {fmt(h.min)} | "
               f"{fmt(h.max)} | {t} | {otel} | {dd} |")
         print(f"| … same, RSS growth over 1 M spans | {fmt(r.median)} B | {fmt(r.min)} | {fmt(r.max)} | | | |")
