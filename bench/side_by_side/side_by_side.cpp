@@ -33,7 +33,6 @@ class discarding_exporter final : public NS::span_exporter {
 // default queue, a discarding exporter, every span sampled.
 template <class NS>
 struct version {
-  using span_exporter = typename NS::span_exporter;
   static typename NS::tracer& tracer() {
     static typename NS::tracer t = [] {
       typename NS::config cfg;
