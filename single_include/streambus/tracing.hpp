@@ -1790,49 +1790,63 @@ void inject_all(const std::vector<propagator_kind>& kinds, const span_context& c
 
 namespace detail {
 
-// extract_all's walk over the propagators; WithBaggage = false skips the
-// baggage parts for callers that only want the context.
-template <bool WithBaggage, class Carrier>
-std::pair<span_context, baggage> pg_extract_composite(const std::vector<propagator_kind>& kinds,
-                                                      const Carrier& carrier, bool* debug) {
+// extract_all's walk over the propagators. `bag` null skips the baggage
+// parts, for callers that only want the context. Returns the context itself
+// (not a pair) so the usual one-propagator case moves it once.
+template <class Carrier>
+span_context pg_extract_composite(const std::vector<propagator_kind>& kinds, const Carrier& carrier, baggage* bag,
+                                  bool* debug) {
+  if (bag == nullptr) {
+    // The default list (tracecontext, baggage) read for the context alone:
+    // W3C is the only propagator that matters, so its result is the answer.
+    bool w3c = false, others = false;
+    for (const propagator_kind k : kinds) {
+      w3c = w3c || k == propagator_kind::tracecontext;
+      others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
+    }
+    if (w3c && !others) {
+      if (debug != nullptr) *debug = false;
+      return extract(carrier);
+    }
+  }
   span_context ctx;
-  baggage bag;
   bool dbg = false;
-  const auto merge = [&bag](const baggage& more) {
-    if (bag.empty()) {
-      bag = more;
+  const auto merge = [bag](const baggage& more) {
+    if (bag->empty()) {
+      *bag = more;
       return;
     }
     for (const baggage::entry& e : more.entries()) {
       // The same value again (e.g. from uberctx-, which has no properties)
       // keeps the properties already read.
-      const baggage::entry* have = bag.find(e.key);
+      const baggage::entry* have = bag->find(e.key);
       if (have != nullptr && have->value == e.value && e.properties.empty()) continue;
-      bag = bag.set(e.key, e.value, e.properties);
+      *bag = bag->set(e.key, e.value, e.properties);
     }
   };
   for (const propagator_kind k : kinds) {
-    span_context found;
     bool found_debug = false;
-    switch (k) {
-      case propagator_kind::tracecontext: found = extract(carrier); break;
-      case propagator_kind::baggage:
-        if constexpr (WithBaggage) merge(extract_baggage(carrier));
-        break;
-      case propagator_kind::b3:
-      case propagator_kind::b3multi: found = extract_b3(carrier, &found_debug); break;
-      case propagator_kind::jaeger:
-        found = extract_jaeger(carrier, &found_debug);
-        if constexpr (WithBaggage) merge(extract_jaeger_baggage(carrier));
-        break;
-    }
+    span_context found = [&]() -> span_context {
+      switch (k) {
+        case propagator_kind::tracecontext: return extract(carrier);
+        case propagator_kind::baggage:
+          if (bag != nullptr) merge(extract_baggage(carrier));
+          return {};
+        case propagator_kind::b3:
+        case propagator_kind::b3multi: return extract_b3(carrier, &found_debug);
+        case propagator_kind::jaeger:
+          if (bag != nullptr) merge(extract_jaeger_baggage(carrier));
+          return extract_jaeger(carrier, &found_debug);
+      }
+      return {};
+    }();
     if (found.valid()) {
       ctx = std::move(found);
       dbg = found_debug;
     }
   }
   if (debug != nullptr) *debug = dbg;
-  return {std::move(ctx), std::move(bag)};
+  return ctx;
 }
 
 }  // namespace detail
@@ -1847,7 +1861,9 @@ std::pair<span_context, baggage> pg_extract_composite(const std::vector<propagat
 template <class Carrier>
 std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
                                              bool* debug = nullptr) {
-  return detail::pg_extract_composite<true>(kinds, carrier, debug);
+  baggage bag;
+  span_context ctx = detail::pg_extract_composite(kinds, carrier, &bag, debug);
+  return {std::move(ctx), std::move(bag)};
 }
 
 /// extract_all without the baggage: the context only (what tracer::extract
@@ -1855,7 +1871,7 @@ std::pair<span_context, baggage> extract_all(const std::vector<propagator_kind>&
 template <class Carrier>
 span_context extract_context_all(const std::vector<propagator_kind>& kinds, const Carrier& carrier,
                                  bool* debug = nullptr) {
-  return detail::pg_extract_composite<false>(kinds, carrier, debug).first;
+  return detail::pg_extract_composite(kinds, carrier, nullptr, debug);
 }
 
 STREAMBUS_TRACING_END_NAMESPACE
