@@ -188,6 +188,7 @@ TEST_CASE("byte_ring is FIFO across many wraps, with payloads and tags intact") 
       ++next_in;
     }
     CHECK(next_in - next_out <= 512 / 8);
+    q.refresh();
     for (int k = 0; k < 1 + round % 5 && next_out < next_in; ++k) {
       const unsigned char* p = q.front(tag);
       REQUIRE(p != nullptr);
@@ -200,6 +201,7 @@ TEST_CASE("byte_ring is FIFO across many wraps, with payloads and tags intact") 
   }
   CHECK(q.pushed() == next_in);
   CHECK(q.size_approx() == next_in - next_out);
+  q.refresh();
   while (const unsigned char* p = q.front(tag)) {
     CHECK(filled(p, payload_of(next_out), next_out));
     q.pop();
@@ -215,6 +217,8 @@ TEST_CASE("byte_ring refuses a record over its count bound, its byte bound or it
   for (int i = 0; i < 3; ++i) CHECK(by_count.try_push(8, 0, nothing));
   CHECK_FALSE(by_count.try_push(8, 0, nothing));
   std::uint32_t tag = 0;
+  CHECK(by_count.front(tag) == nullptr);  // not refreshed yet: the consumer has seen nothing
+  by_count.refresh();
   REQUIRE(by_count.front(tag) != nullptr);
   by_count.pop();
   CHECK(by_count.try_push(8, 0, nothing));
@@ -252,11 +256,13 @@ TEST_CASE("byte_ring between two threads delivers every record once, in order an
       ++expected;
     } else {
       std::this_thread::yield();
+      q.refresh();
     }
   }
   producer.join();
   CHECK(intact);
   CHECK(q.pushed() == count);
+  q.refresh();
   CHECK(q.front(tag) == nullptr);
 }
 

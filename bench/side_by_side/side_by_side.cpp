@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace {
 
@@ -67,9 +68,28 @@ struct now_ns {
   using tracer = now::tracer;
 };
 
+// Reports the fraction of the loop's spans the full queue turned away: a
+// version that drops more does less work per span, so read times with it.
+template <class Tracer>
+class drop_counter {
+ public:
+  drop_counter(benchmark::State& state, Tracer& t) : state_(state), t_(t), before_(t.stats()) {}
+  ~drop_counter() {
+    const auto after = t_.stats();
+    const double ended = static_cast<double>(after.spans_ended - before_.spans_ended);
+    state_.counters["dropped"] = ended > 0 ? static_cast<double>(after.spans_dropped - before_.spans_dropped) / ended : 0;
+  }
+
+ private:
+  benchmark::State& state_;
+  Tracer& t_;
+  decltype(std::declval<Tracer&>().stats()) before_;
+};
+
 template <class NS>
 void case1_sampled_span(benchmark::State& state) {
   auto& t = version<NS>::tracer();
+  drop_counter<typename NS::tracer> drops(state, t);
   for (auto _ : state) {
     auto s = t.start("operation");
     benchmark::DoNotOptimize(s);
@@ -91,6 +111,7 @@ template <class NS>
 void case3_child_span(benchmark::State& state) {
   auto& t = version<NS>::tracer();
   auto parent = t.start("parent");
+  drop_counter<typename NS::tracer> drops(state, t);
   for (auto _ : state) {
     auto s = t.start("operation");
     benchmark::DoNotOptimize(s);

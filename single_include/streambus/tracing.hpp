@@ -6823,8 +6823,9 @@ STREAMBUS_TRACING_END_NAMESPACE
 // number of records (max_queue_size's meaning: spans per thread).
 //
 // Indices and memory ordering as in spsc_ring.hpp: monotonic byte positions,
-// each side's on its own cache line, each side re-reading the other's only
-// when its private copy says full (or empty). The producer writes a record,
+// each side's on its own cache line; the producer re-reads the consumer's
+// only when its private copy says full, the consumer the producer's only on
+// refresh(). The producer writes a record,
 // then publishes head with a release store; the consumer reads the record,
 // then frees it with a release store of tail.
 
@@ -6975,8 +6976,8 @@ class byte_ring {
     // The lines ahead were last read by the consumer on the other core:
     // claim them for writing a few records early (two lines per push, so a
     // record longer than a line cannot step over one).
-    __builtin_prefetch(buffer_.get() + ((head + prefetch_distance) & mask_), 1);
-    __builtin_prefetch(buffer_.get() + ((head + prefetch_distance + 64) & mask_), 1);
+    prefetch_for_write(buffer_.get() + ((head + prefetch_distance) & mask_));
+    prefetch_for_write(buffer_.get() + ((head + prefetch_distance + 64) & mask_));
 #endif
     const std::size_t pushed = producer_.pushed.load(std::memory_order_relaxed);
     producer_.pushed.store(pushed + 1, std::memory_order_relaxed);
@@ -6987,15 +6988,19 @@ class byte_ring {
   std::size_t pushed() const noexcept { return producer_.pushed.load(std::memory_order_relaxed); }
 
   // --- consumer thread only ------------------------------------------------
-  /// The oldest record's payload (8-byte aligned) and its tag, or null when
-  /// empty. It stays valid until pop().
+  /// Makes the records published so far visible to front(). The consumer
+  /// calls it once per pass, not whenever it catches up: a consumer that
+  /// chases the producer reads each line while the producer is still
+  /// writing the next record into it, and the line bounces between the two
+  /// cores for every record (measured: 93 vs 34 ns per span).
+  void refresh() noexcept { consumer_.head_seen = producer_.head.load(std::memory_order_acquire); }
+
+  /// The oldest record (published before the last refresh()): its payload
+  /// (8-byte aligned) and its tag, or null. It stays valid until pop().
   const unsigned char* front(std::uint32_t& tag) noexcept {
     std::size_t tail = consumer_.tail.load(std::memory_order_relaxed);
     for (;;) {
-      if (tail == consumer_.head_seen) {
-        consumer_.head_seen = producer_.head.load(std::memory_order_acquire);
-        if (tail == consumer_.head_seen) return nullptr;
-      }
+      if (tail == consumer_.head_seen) return nullptr;
       std::uint32_t size = 0;
       read_frame(tail, size, tag);
       if (size != 0) {
@@ -7023,6 +7028,21 @@ class byte_ring {
 
  private:
   static constexpr std::size_t round_up(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+  // Asks for the line in exclusive state, so the write that follows needs no
+  // second trip to the other core. __builtin_prefetch(p, 1) is a plain read
+  // prefetch on x86-64 unless compiled with -mprfchw; PREFETCHW itself runs
+  // on every x86-64 CPU of the last decade (and is a no-op where unsupported
+  // by Intel before Broadwell).
+  static void prefetch_for_write(const void* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __asm__ volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#elif defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 1);
+#else
+    (void)p;
+#endif
+  }
 
   bool has_room(std::size_t head, std::size_t bytes) noexcept {
     const std::size_t records = producer_.pushed.load(std::memory_order_relaxed);
@@ -7057,7 +7077,7 @@ class byte_ring {
   struct alignas(cache_line_pad) consumer_side {
     std::atomic<std::size_t> tail{0};     // bytes freed
     std::atomic<std::size_t> popped{0};   // records freed (written by the consumer only)
-    std::size_t head_seen = 0;            // the consumer's copy of the producer's head
+    std::size_t head_seen = 0;            // the producer's head at the last refresh()
     std::uint32_t front_size = 0;         // size of the record front() returned
   };
 
@@ -7199,6 +7219,7 @@ struct span_lane {
     // Whatever was never exported or never taken back (a tracer shut down, a
     // thread gone) is freed with the lane.
     std::uint32_t tag = 0;
+    ended.refresh();
     while (const unsigned char* p = ended.front(tag)) {
       if (tag == record_tag) delete read_record(p);
       ended.pop();
@@ -7578,15 +7599,19 @@ class batch_processor {
       for (;;) {
         // A zero schedule delay must not spin: poll at most every millisecond.
         const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
-        wake.wait_for(lock, delay, [&] {
+        const bool woken = wake.wait_for(lock, delay, [&] {
           wake_pending.store(false, std::memory_order_release);
           return stop || flush_requested > flush_done || any_lane_holds(batch_size);
         });
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
+        // Woken by a full batch: export full batches only, so the worker does
+        // not chase the traced threads through the lines they are writing.
+        // On the schedule delay, a flush or stop: everything queued so far.
+        const bool everything = !woken || stopping || flush_target > flush_done;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
-        drain(batch);  // everything queued so far, in batches
+        drain(batch, everything);
         report_drops();
         lock.lock();
         if (flush_target > flush_done) {
@@ -7599,19 +7624,21 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: everything waiting in every lane, in batches. Compact
-    // spans are rebuilt into the worker's own records (`scratch`) and leave
-    // the lane at once; full records go back to their lane after export for
-    // their thread to reset and reuse.
-    void drain(std::vector<span_data*>& batch) noexcept {
+    // Worker thread: what waits in the lanes, in batches (only full ones
+    // unless `everything`). Compact spans are rebuilt into the worker's own
+    // records (`scratch`) and leave the lane at once; full records go back to
+    // their lane after export for their thread to reset and reuse.
+    void drain(std::vector<span_data*>& batch, bool everything) noexcept {
       for (;;) {
         snapshot_lanes();
+        if (!everything && waiting_in_current() < batch_size) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
         const std::size_t n = current.size();
         for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
           span_lane* lane = current[(next_lane + k) % n].get();
+          lane->ended.refresh();  // once per pass: see byte_ring::refresh
           std::uint32_t tag = 0;
           while (batch.size() < batch_size) {
             const unsigned char* p = lane->ended.front(tag);
@@ -7678,6 +7705,13 @@ class batch_processor {
       } catch (...) {
         current.clear();  // out of memory: export nothing this round rather than fail
       }
+    }
+
+    // Worker thread: spans waiting in the lanes of `current`.
+    std::size_t waiting_in_current() const noexcept {
+      std::size_t n = 0;
+      for (const auto& lane : current) n += lane->ended.size_approx();
+      return n;
     }
 
     bool any_lane_holds(std::size_t count) const noexcept {

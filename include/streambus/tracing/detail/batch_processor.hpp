@@ -203,15 +203,19 @@ class batch_processor {
       for (;;) {
         // A zero schedule delay must not spin: poll at most every millisecond.
         const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
-        wake.wait_for(lock, delay, [&] {
+        const bool woken = wake.wait_for(lock, delay, [&] {
           wake_pending.store(false, std::memory_order_release);
           return stop || flush_requested > flush_done || any_lane_holds(batch_size);
         });
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
+        // Woken by a full batch: export full batches only, so the worker does
+        // not chase the traced threads through the lines they are writing.
+        // On the schedule delay, a flush or stop: everything queued so far.
+        const bool everything = !woken || stopping || flush_target > flush_done;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
-        drain(batch);  // everything queued so far, in batches
+        drain(batch, everything);
         report_drops();
         lock.lock();
         if (flush_target > flush_done) {
@@ -224,19 +228,21 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: everything waiting in every lane, in batches. Compact
-    // spans are rebuilt into the worker's own records (`scratch`) and leave
-    // the lane at once; full records go back to their lane after export for
-    // their thread to reset and reuse.
-    void drain(std::vector<span_data*>& batch) noexcept {
+    // Worker thread: what waits in the lanes, in batches (only full ones
+    // unless `everything`). Compact spans are rebuilt into the worker's own
+    // records (`scratch`) and leave the lane at once; full records go back to
+    // their lane after export for their thread to reset and reuse.
+    void drain(std::vector<span_data*>& batch, bool everything) noexcept {
       for (;;) {
         snapshot_lanes();
+        if (!everything && waiting_in_current() < batch_size) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
         const std::size_t n = current.size();
         for (std::size_t k = 0; k < n && batch.size() < batch_size; ++k) {
           span_lane* lane = current[(next_lane + k) % n].get();
+          lane->ended.refresh();  // once per pass: see byte_ring::refresh
           std::uint32_t tag = 0;
           while (batch.size() < batch_size) {
             const unsigned char* p = lane->ended.front(tag);
@@ -303,6 +309,13 @@ class batch_processor {
       } catch (...) {
         current.clear();  // out of memory: export nothing this round rather than fail
       }
+    }
+
+    // Worker thread: spans waiting in the lanes of `current`.
+    std::size_t waiting_in_current() const noexcept {
+      std::size_t n = 0;
+      for (const auto& lane : current) n += lane->ended.size_approx();
+      return n;
     }
 
     bool any_lane_holds(std::size_t count) const noexcept {

@@ -51,6 +51,7 @@ struct span_lane {
     // Whatever was never exported or never taken back (a tracer shut down, a
     // thread gone) is freed with the lane.
     std::uint32_t tag = 0;
+    ended.refresh();
     while (const unsigned char* p = ended.front(tag)) {
       if (tag == record_tag) delete read_record(p);
       ended.pop();
