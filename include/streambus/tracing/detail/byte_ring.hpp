@@ -27,6 +27,7 @@
 #include <stdexcept>
 
 #include "../version.hpp"
+#include "prefetch.hpp"
 #include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -74,13 +75,11 @@ class byte_ring {
     }
     write_frame(head, static_cast<std::uint32_t>(size), tag);
     write(buffer_.get() + (head & mask_) + frame_size);
-#if defined(__GNUC__) || defined(__clang__)
     // The lines ahead were last read by the consumer on the other core:
     // claim them for writing a few records early (two lines per push, so a
     // record longer than a line cannot step over one).
     prefetch_for_write(buffer_.get() + ((head + prefetch_distance) & mask_));
     prefetch_for_write(buffer_.get() + ((head + prefetch_distance + 64) & mask_));
-#endif
     const std::size_t pushed = producer_.pushed.load(std::memory_order_relaxed);
     producer_.pushed.store(pushed + 1, std::memory_order_relaxed);
     producer_.head.store(head + size, std::memory_order_release);
@@ -130,21 +129,6 @@ class byte_ring {
 
  private:
   static constexpr std::size_t round_up(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
-
-  // Asks for the line in exclusive state, so the write that follows needs no
-  // second trip to the other core. __builtin_prefetch(p, 1) is a plain read
-  // prefetch on x86-64 unless compiled with -mprfchw; PREFETCHW itself runs
-  // on every x86-64 CPU of the last decade (and is a no-op where unsupported
-  // by Intel before Broadwell).
-  static void prefetch_for_write(const void* p) noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __asm__ volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
-#elif defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p, 1);
-#else
-    (void)p;
-#endif
-  }
 
   bool has_room(std::size_t head, std::size_t bytes) noexcept {
     const std::size_t records = producer_.pushed.load(std::memory_order_relaxed);

@@ -24,6 +24,7 @@
 #include "../version.hpp"
 #include "byte_ring.hpp"
 #include "compact_span.hpp"
+#include "prefetch.hpp"
 #include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -122,13 +123,11 @@ class record_pool {
     // span writes (see span_data) a few spans early, so a start does not wait
     // for them. Four ahead measured best when the two cores are far apart (66
     // vs 74 ns per span at one ahead; the same 34 ns when they are close).
-#if defined(__GNUC__) || defined(__clang__)
     if (free_.size() >= prefetch_distance) {
       const char* ahead = reinterpret_cast<const char*>(free_[free_.size() - prefetch_distance]);
-      __builtin_prefetch(ahead, 1);
-      __builtin_prefetch(ahead + 64, 1);
+      prefetch_for_write(ahead);
+      prefetch_for_write(ahead + 64);
     }
-#endif
     return r;
   }
 
