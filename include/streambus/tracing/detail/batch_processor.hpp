@@ -28,8 +28,8 @@
 #include "../span_data.hpp"
 #include "../stats.hpp"
 #include "../version.hpp"
-#include "diagnostics.hpp"
 #include "compact_span.hpp"
+#include "diagnostics.hpp"
 #include "record_pool.hpp"
 #include "spsc_ring.hpp"
 

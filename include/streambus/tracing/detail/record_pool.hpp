@@ -7,9 +7,10 @@
 // recorded nothing optional (compact_span.hpp; the record is reused at once,
 // still in this core's cache), otherwise as the record itself, which comes
 // back after export on the lane's return ring for the thread to reset into
-// its free list (the export thread only reads records). Records released on their own thread (synchronous export, no
-// exporter) go straight back to the free list. Everything is bounded: beyond
-// the bounds records are deleted, so memory follows the peak, not the total.
+// its free list (the export thread only reads records). Records released on
+// their own thread (synchronous export, no exporter) go straight back to the
+// free list. Everything is bounded: beyond the bounds records are deleted,
+// so memory follows the peak, not the total.
 #pragma once
 
 #include <algorithm>
