@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate single_include/streambus/tracing.hpp from the headers in include/.
+"""Generate single_include/streambus/tracing.hpp (and tracing_light.hpp) from the headers in include/.
 
     python3 tools/amalgamate.py           # (re)write the single header
     python3 tools/amalgamate.py --check   # exit 1 if the committed file is stale
@@ -16,6 +16,11 @@ preprocessed away. Such a header is wrapped in its own include guard and
 inlined again there. Headers inlined unconditionally (the common case) appear
 exactly once, unguarded.
 
+The light header (tracing_light.hpp) is amalgamated the same way into its
+own file. The headers it inlines are also part of the full single header, so
+in both files they always carry their include guard: a program may include
+the two single headers in one translation unit, in either order.
+
 Output is a pure function of the input files: no dates, no absolute paths.
 Standard library only.
 """
@@ -30,6 +35,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INCLUDE_DIR = "include"
 ENTRY = "streambus/tracing.hpp"
 OUTPUT = os.path.join("single_include", "streambus", "tracing.hpp")
+LIGHT_ENTRY = "streambus/tracing_light.hpp"
+LIGHT_OUTPUT = os.path.join("single_include", "streambus", "tracing_light.hpp")
 
 BANNER = """\
 // streambus tracing — single-header distribution.
@@ -60,8 +67,9 @@ class Amalgamator:
     branch, or nested deeper in it. Anywhere else it needs another copy.
     """
 
-    def __init__(self, include_root):
+    def __init__(self, include_root, always_guarded=frozenset()):
         self.include_root = include_root
+        self.always_guarded = always_guarded  # headers shared with the other single header
         self.out = []
         self.branches = []
         self.next_branch = 0
@@ -95,7 +103,7 @@ class Amalgamator:
         # follow; all copies of such a header share one include guard. The
         # guard is not a branch of its own: when it skips the copy, an earlier
         # copy (and everything that one inlined) was already compiled.
-        guarded = bool(self.branches) or bool(copies)
+        guarded = bool(self.branches) or bool(copies) or rel in self.always_guarded
         copies.append(tuple(self.branches))
         macro = "STREAMBUS_TRACING_SINGLE_" + re.sub(r"[^A-Za-z0-9]", "_", rel).upper() + "_"
         if guarded:
@@ -146,10 +154,15 @@ class Amalgamator:
         self.out.append(line.rstrip() + "\n")
 
 
-def generate(root):
+def generate(root, entry=ENTRY):
     include_root = os.path.join(root, INCLUDE_DIR)
-    amalgamator = Amalgamator(include_root)
-    amalgamator.inline(os.path.join(include_root, ENTRY))
+    # What the light header inlines (but not its own entry file) is shared.
+    light = Amalgamator(include_root)
+    light.inline(os.path.join(include_root, LIGHT_ENTRY))
+    shared = frozenset(rel for rel in light.copies if rel != LIGHT_ENTRY)
+
+    amalgamator = Amalgamator(include_root, shared)
+    amalgamator.inline(os.path.join(include_root, entry))
     body = "".join(amalgamator.out)
     body = re.sub(r"\n{3,}", "\n\n", body)  # joined files leave runs of blank lines
     return BANNER + "#pragma once\n\n" + body
@@ -189,7 +202,7 @@ def main(argv):
 
     root = os.path.abspath(args.root)
     try:
-        outputs = [(OUTPUT, generate(root))] + opt_in_outputs(root)
+        outputs = [(OUTPUT, generate(root)), (LIGHT_OUTPUT, generate(root, LIGHT_ENTRY))] + opt_in_outputs(root)
     except AmalgamateError as e:
         print("amalgamate.py: error: %s" % e, file=sys.stderr)
         return 2

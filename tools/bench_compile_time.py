@@ -8,6 +8,12 @@ Compiles, N times each and in turn (so load changes hit all alike),
                  (what the TU that sets tracing up pays)
   span_only.cpp  #include <streambus/tracing.hpp>, start one span on a tracer
                  passed in by reference (what every other instrumented TU pays)
+  light.cpp      #include <streambus/tracing_light.hpp>, the same span (plus an
+                 attribute) through the light API (what an instrumented TU pays
+                 with the light header)
+  light_impl.cpp define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION, include the
+                 single header, create a tracer and one span (the one TU that
+                 compiles the light API's implementation)
 with `g++ -O2 -std=c++17 -c` against single_include/, and reports the median,
 min and max wall time of each and of the per-round difference to the empty TU
 ("added"). Times are wall clock: run it on an idle machine.
@@ -39,6 +45,18 @@ bool traced(streambus::tracing::tracer& tracer) {
   return span.is_recording();
 }
 """
+LIGHT_TU = """#include <streambus/tracing_light.hpp>
+bool traced(streambus::tracing::tracer& tracer) {
+  auto span = streambus::tracing::light::start(tracer, "op");
+  span.set_attribute("order.id", 42);
+  return span.is_recording();
+}
+"""
+LIGHT_IMPL_TU = "#define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION\n" + SPAN_TU
+
+# (file name, source, key in the JSON output)
+TUS = (("span.cpp", SPAN_TU, "span"), ("span_only.cpp", SPAN_ONLY_TU, "span_only"),
+       ("light.cpp", LIGHT_TU, "light"), ("light_impl.cpp", LIGHT_IMPL_TU, "light_impl"))
 
 
 def compile_ms(cxx, flags, source, obj):
@@ -65,36 +83,45 @@ def main():
         sys.exit(f"bench_compile_time: {header} does not exist (python3 tools/amalgamate.py generates it)")
     flags = ["-O2", "-std=c++17", "-I", args.include]
     with tempfile.TemporaryDirectory(prefix="streambus-compile-time-") as tmp:
-        empty, span, span_only = (os.path.join(tmp, n) for n in ("empty.cpp", "span.cpp", "span_only.cpp"))
-        for path, text in ((empty, EMPTY_TU), (span, SPAN_TU), (span_only, SPAN_ONLY_TU)):
+        empty = os.path.join(tmp, "empty.cpp")
+        with open(empty, "w") as f:
+            f.write(EMPTY_TU)
+        sources = []
+        for name, text, key in TUS:
+            path = os.path.join(tmp, name)
             with open(path, "w") as f:
                 f.write(text)
+            sources.append((path, key))
         obj = os.path.join(tmp, "out.o")
-        compile_ms(args.cxx, flags, span, obj)  # warm the page cache
-        empty_ms, span_ms, span_only_ms = [], [], []
+        for path, _ in sources:
+            compile_ms(args.cxx, flags, path, obj)  # warm the page cache
+        empty_ms = []
+        times = {key: [] for _, key in sources}
         for _ in range(args.runs):
             empty_ms.append(compile_ms(args.cxx, flags, empty, obj))
-            span_ms.append(compile_ms(args.cxx, flags, span, obj))
-            span_only_ms.append(compile_ms(args.cxx, flags, span_only, obj))
-    added = [s - e for s, e in zip(span_ms, empty_ms)]
-    span_only_added = [s - e for s, e in zip(span_only_ms, empty_ms)]
+            for path, key in sources:
+                times[key].append(compile_ms(args.cxx, flags, path, obj))
     version = subprocess.run([args.cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     result = {
         "compiler": version,
         "flags": " ".join(["-O2", "-std=c++17", "-c"]),
         "runs": args.runs,
         "header_bytes": os.path.getsize(header),
+        "light_header_bytes": os.path.getsize(os.path.join(args.include, "streambus", "tracing_light.hpp")),
         "empty_ms": summary(empty_ms),
-        "span_ms": summary(span_ms),
-        "added_ms": summary(added),
-        "span_only_ms": summary(span_only_ms),
-        "span_only_added_ms": summary(span_only_added),
         "load_average": os.getloadavg()[0],
     }
+    for key, values in times.items():
+        result[key + "_ms"] = summary(values)
+        result[key + "_added_ms"] = summary([v - e for v, e in zip(values, empty_ms)])
+    result["added_ms"] = result["span_added_ms"]  # the name earlier reports used
     print(f"compile time, {version}, -O2 -std=c++17 -c, {args.runs} runs each")
-    print(f"  header: {header} ({result['header_bytes']} bytes)")
-    for name, key in (("empty TU", "empty_ms"), ("create tracer + span", "span_ms"), ("  added", "added_ms"),
-                      ("span only", "span_only_ms"), ("  added", "span_only_added_ms")):
+    print(f"  header: {header} ({result['header_bytes']} bytes); light header {result['light_header_bytes']} bytes")
+    rows = [("empty TU", "empty_ms"), ("create tracer + span", "span_ms"), ("  added", "span_added_ms"),
+            ("span only", "span_only_ms"), ("  added", "span_only_added_ms"),
+            ("light header: span", "light_ms"), ("  added", "light_added_ms"),
+            ("light implementation", "light_impl_ms"), ("  added", "light_impl_added_ms")]
+    for name, key in rows:
         s = result[key]
         print(f"  {name:<22} median {s['median']:7.0f} ms   min {s['min']:7.0f}   max {s['max']:7.0f}")
     if args.json:

@@ -5,6 +5,10 @@
 // Define STREAMBUS_TRACING_DISABLED before including (or on the command line)
 // to compile every tracing call out: the API stays, as empty inline no-ops,
 // with no threads, no statics and no exporter code.
+//
+// Source files that only create spans can include <streambus/tracing_light.hpp>
+// instead (a fraction of the compile time); one file then defines
+// STREAMBUS_TRACING_LIGHT_IMPLEMENTATION before including this header.
 #pragma once
 
 #include "tracing/version.hpp"
@@ -21,6 +25,7 @@
 #include "tracing/span_kind.hpp"
 #include "tracing/span_options.hpp"
 #include "tracing/stats.hpp"
+#include "tracing/light.hpp"
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #include "tracing/disabled.hpp"
@@ -36,6 +41,9 @@
 #include "tracing/detail/config_resolve.hpp"
 #include "tracing/console_exporter.hpp"
 #include "tracing/tracer.hpp"
+#if defined(STREAMBUS_TRACING_LIGHT_IMPLEMENTATION)
+#include "tracing/light_impl.hpp"
+#endif
 #endif
 
 #include "tracing/instrumentation.hpp"

@@ -13,7 +13,13 @@
 // Define STREAMBUS_TRACING_DISABLED before including (or on the command line)
 // to compile every tracing call out: the API stays, as empty inline no-ops,
 // with no threads, no statics and no exporter code.
+//
+// Source files that only create spans can include <streambus/tracing_light.hpp>
+// instead (a fraction of the compile time); one file then defines
+// STREAMBUS_TRACING_LIGHT_IMPLEMENTATION before including this header.
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_VERSION_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_VERSION_HPP_
 // ---- begin streambus/tracing/version.hpp ----
 // streambus tracing — version and namespace macros.
 // The version is written once, here; CMake and meson parse these three lines.
@@ -48,6 +54,7 @@ inline constexpr const char* version_string = STREAMBUS_TRACING_VERSION_STRING;
 inline constexpr const char* sdk_name = "streambus-tracing";
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/version.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_VERSION_HPP_
 // ---- begin streambus/tracing/ids.hpp ----
 // Trace and span identifiers: fixed-size byte arrays, lowercase hex in and out.
 
@@ -676,15 +683,13 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <type_traits>
 #include <unordered_map>
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_HEADER_NAME_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_HEADER_NAME_HPP_
+// ---- begin streambus/tracing/header_name.hpp ----
+// Header-name comparison: HTTP and message header names match in any case.
+// Its own header because the light header (tracing_light.hpp) needs it too.
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
-
-/// Header names, lowercase as the spec says to send them (they are matched
-/// case-insensitively on receipt).
-inline constexpr std::string_view traceparent_header = "traceparent";
-inline constexpr std::string_view tracestate_header = "tracestate";
-
-/// Length of a version-00 traceparent value.
-inline constexpr std::size_t traceparent_size = 55;
 
 /// ASCII case-insensitive equality, for header names.
 constexpr bool header_name_equals(std::string_view a, std::string_view b) noexcept {
@@ -700,6 +705,20 @@ constexpr bool header_name_equals(std::string_view a, std::string_view b) noexce
   }
   return true;
 }
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/header_name.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_HEADER_NAME_HPP_
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// Header names, lowercase as the spec says to send them (they are matched
+/// case-insensitively on receipt).
+inline constexpr std::string_view traceparent_header = "traceparent";
+inline constexpr std::string_view tracestate_header = "tracestate";
+
+/// Length of a version-00 traceparent value.
+inline constexpr std::size_t traceparent_size = 55;
 
 /// Parses a traceparent value into a remote span_context (empty tracestate).
 /// Returns false, leaving `out` unchanged, when the value must be ignored.
@@ -2412,6 +2431,8 @@ using env_reader = std::function<std::optional<std::string>(std::string_view nam
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/config.hpp ----
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_KIND_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_KIND_HPP_
 // ---- begin streambus/tracing/span_kind.hpp ----
 // Span kind and status code, numbered as in OTLP.
 
@@ -2445,6 +2466,7 @@ inline std::string_view to_string(status_code code) noexcept {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/span_kind.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_KIND_HPP_
 // ---- begin streambus/tracing/span_options.hpp ----
 // Options for starting a span.
 
@@ -2487,6 +2509,256 @@ struct tracer_stats {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/stats.hpp ----
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_HPP_
+// ---- begin streambus/tracing/light.hpp ----
+// The light instrumentation API: spans from translation units that should not
+// pay the whole library's compile time (~2.5 s per TU at -O2 for the full
+// header; this one needs six small standard headers).
+//
+//   // in every instrumented source file
+//   #include <streambus/tracing_light.hpp>
+//   namespace light = streambus::tracing::light;
+//   void handle(streambus::tracing::tracer& tracer, int order) {
+//     auto span = light::start(tracer, "handle order");
+//     span.set_attribute("order.id", order);
+//   }
+//
+//   // in exactly one source file of the program (usually where the tracer is created)
+//   #define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
+//   #include <streambus/tracing.hpp>
+//
+// A light::span wraps a tracing::span; each call is one out-of-line call into
+// that one file, so a span costs a few ns more than with the inline API. Both
+// kinds of span share the thread's current-span stack: light spans nest under
+// tracer.start() spans and the other way round. With STREAMBUS_TRACING_DISABLED
+// everything here is an empty inline function, as in the full header.
+
+#include <exception>
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+class tracer;  // tracer.hpp (disabled.hpp when compiled out)
+
+namespace light {
+
+/// An attribute of the light API: a key and a bool, integer, floating-point or
+/// string value. Strings are viewed, not copied; the span copies them.
+class attribute {
+ public:
+  enum class type : std::uint8_t { boolean, signed_integer, unsigned_integer, floating, string };
+
+  template <class T>
+  attribute(std::string_view key, const T& value) noexcept : key_(key) {
+    if constexpr (std::is_same_v<T, bool>) {
+      type_ = type::boolean;
+      boolean_ = value;
+    } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+      type_ = type::signed_integer;
+      signed_ = value;
+    } else if constexpr (std::is_integral_v<T>) {
+      type_ = type::unsigned_integer;  // above INT64_MAX the span stores it as a string, as tracing::span does
+      unsigned_ = value;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      type_ = type::floating;
+      floating_ = static_cast<double>(value);
+    } else {
+      static_assert(std::is_convertible_v<const T&, std::string_view>,
+                    "a light attribute is a bool, an integer, a floating-point number or a string");
+      type_ = type::string;
+      string_ = std::string_view(value);
+    }
+  }
+
+  std::string_view key() const noexcept { return key_; }
+  type value_type() const noexcept { return type_; }
+  bool as_bool() const noexcept { return boolean_; }
+  std::int64_t as_int64() const noexcept { return signed_; }
+  std::uint64_t as_uint64() const noexcept { return unsigned_; }
+  double as_double() const noexcept { return floating_; }
+  std::string_view as_string() const noexcept { return string_; }
+
+ private:
+  std::string_view key_;
+  type type_ = type::boolean;
+  union {
+    bool boolean_;
+    std::int64_t signed_;
+    std::uint64_t unsigned_ = 0;
+    double floating_;
+  };
+  std::string_view string_;
+};
+
+/// A span's ids as lowercase hex (NUL-terminated), e.g. for log correlation.
+/// Empty strings for a no-op span.
+struct span_ids {
+  char trace_id[33] = {};
+  char span_id[17] = {};
+  bool sampled = false;
+  bool valid() const noexcept { return trace_id[0] != '\0'; }
+};
+
+/// A header carrier seen through plain function pointers, so this header needs
+/// no container headers. Built implicitly from any map or multimap of
+/// string-like keys and values (std::map, std::unordered_map,
+/// httplib::Headers, ...); a const carrier can only be read.
+class headers_ref {
+ public:
+  using visit_fn = void (*)(void* sink, std::string_view key, std::string_view value);
+
+  template <class Carrier>
+  headers_ref(Carrier& carrier) noexcept  // NOLINT(google-explicit-constructor): the point is implicit use
+      : carrier_(const_cast<std::remove_const_t<Carrier>*>(&carrier)),
+        for_each_entry_(&walk<std::remove_const_t<Carrier>>) {
+    if constexpr (!std::is_const_v<Carrier>) {
+      set_ = &replace<Carrier>;
+      erase_ = &remove<Carrier>;
+    }
+  }
+
+  /// Calls visit(sink, key, value) for every entry, in carrier order.
+  void for_each_entry(void* sink, visit_fn visit) const { for_each_entry_(carrier_, sink, visit); }
+  /// Replaces every entry named key (in any case) by one key: value. Does nothing on a const carrier.
+  void set(std::string_view key, std::string_view value) const {
+    if (set_ != nullptr) set_(carrier_, key, value);
+  }
+  /// Removes every entry named key, in any case. Does nothing on a const carrier.
+  void erase(std::string_view key) const {
+    if (erase_ != nullptr) erase_(carrier_, key);
+  }
+  bool writable() const noexcept { return set_ != nullptr; }
+
+ private:
+  template <class C>
+  static void walk(const void* carrier, void* sink, visit_fn visit) {
+    for (const auto& kv : *static_cast<const C*>(carrier)) visit(sink, std::string_view(kv.first), std::string_view(kv.second));
+  }
+  template <class C>
+  static void remove(void* carrier, std::string_view key) {
+    C& c = *static_cast<C*>(carrier);
+    for (auto it = c.begin(); it != c.end();) {
+      if (header_name_equals(std::string_view(it->first), key))
+        it = c.erase(it);
+      else
+        ++it;
+    }
+  }
+  template <class C>
+  static void replace(void* carrier, std::string_view key, std::string_view value) {
+    remove<C>(carrier, key);
+    static_cast<C*>(carrier)->emplace(typename C::key_type(key), typename C::mapped_type(value));
+  }
+
+  void* carrier_;
+  void (*for_each_entry_)(const void*, void*, visit_fn);
+  void (*set_)(void*, std::string_view, std::string_view) = nullptr;
+  void (*erase_)(void*, std::string_view) = nullptr;
+};
+
+#if defined(STREAMBUS_TRACING_DISABLED)
+
+/// Compiled out: a span that records nothing.
+class span {
+ public:
+  span() noexcept = default;
+  ~span() {}  // NOLINT(modernize-use-equals-default): user-provided, so unused spans do not warn
+  span(span&&) noexcept = default;
+  span& operator=(span&&) noexcept = default;
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+
+  bool is_recording() const noexcept { return false; }
+  template <class T>
+  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
+  span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
+  span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
+  span& set_name(std::string_view) noexcept { return *this; }
+  span& record_error(const std::exception&) noexcept { return *this; }
+  span& record_error(std::string_view) noexcept { return *this; }
+  span_ids ids() const noexcept { return {}; }
+  void end() noexcept {}
+};
+
+inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
+inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
+inline void inject(const tracer&, const headers_ref&) noexcept {}
+
+#else
+
+/// A tracing::span behind out-of-line calls: records while alive, ends when
+/// end() is called or when it goes out of scope. Move-only; a
+/// default-constructed span is a valid no-op.
+class span {
+ public:
+  span() noexcept = default;
+  span(span&& other) noexcept {
+    if (other.live_) take(other);
+  }
+  span& operator=(span&& other) noexcept {
+    if (this != &other) {
+      if (live_) finish();
+      if (other.live_) take(other);
+    }
+    return *this;
+  }
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+  ~span() {
+    if (live_) finish();
+  }
+
+  /// True while the span records (sampled and not yet ended).
+  bool is_recording() const noexcept { return recording_; }
+
+  template <class T>
+  span& set_attribute(std::string_view key, const T& value) noexcept {
+    if (recording_) set_one(attribute(key, value));
+    return *this;
+  }
+  span& set_attributes(std::initializer_list<attribute> attrs) noexcept;
+  span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
+  span& set_status(status_code code, std::string_view description = {}) noexcept;
+  span& set_name(std::string_view name) noexcept;
+  /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
+  span& record_error(const std::exception& e) noexcept;
+  span& record_error(std::string_view message) noexcept;
+  span_ids ids() const noexcept;
+
+  /// Ends the span (idempotent).
+  void end() noexcept {
+    if (live_) finish();
+  }
+
+ private:
+  friend struct span_access;
+  void take(span& other) noexcept;
+  void finish() noexcept;
+  void set_one(const attribute& a) noexcept;
+
+  // A tracing::span lives here while live_ (tracing/light_impl.hpp checks the size).
+  alignas(8) unsigned char storage_[96];
+  bool live_ = false;
+  bool recording_ = false;
+};
+
+/// Starts a span under the thread's current span (a new trace if none).
+span start(tracer& t, std::string_view name, span_kind kind = span_kind::internal) noexcept;
+/// Starts a span whose parent is read from incoming headers with the tracer's
+/// propagators (a new trace if they carry none), e.g. a server or consumer span.
+span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept;
+/// Writes the current span's context into outgoing headers with the tracer's
+/// propagators (traceparent, tracestate, ...).
+void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+
+#endif
+
+}  // namespace light
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/light.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_HPP_
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
@@ -2498,7 +2770,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // evaluated (they are ordinary function arguments), so keep expensive
 // computations inside `if (span.is_recording())` when that matters.
 
-#include <exception>
 #include <system_error>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -6557,7 +6828,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // No locks on start; no allocation in steady state unless a span's strings
 // outgrow the recycled buffers.
 
-#include <exception>
 #include <system_error>
 #include <typeinfo>
 
@@ -8038,6 +8308,9 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 struct retry_backoff;  // instrumentation.hpp
+namespace light {
+struct span_access;  // light_impl.hpp
+}
 
 class tracer;
 class span;
@@ -8133,6 +8406,13 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
+    add_event_range(r, l, name, attrs.begin(), attrs.end(), extra);
+  }
+  // The same over an array of attributes (the light API's events).
+  static void add_event_range(span_data* r, const span_limits& l, std::string_view name,
+                              const std::pair<std::string_view, attribute_value>* first,
+                              const std::pair<std::string_view, attribute_value>* last,
+                              attribute_init extra = {}) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -8143,7 +8423,7 @@ struct recorder {
       e.name.assign(name.data(), name.size());
       e.time_unix_nano = unix_now_ns();
       e.attributes.clear();
-      for (const auto& kv : attrs) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      for (; first != last; ++first) e.attributes.set(first->first, first->second, l.attributes_per_event, l.attribute_value_length);
       for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
     } catch (...) {
       r->events.pop_back();
@@ -8460,6 +8740,7 @@ class span {
 
  private:
   friend class tracer;
+  friend struct light::span_access;
   detail::tracer_state* state_ = nullptr;
   span_data* record_ = nullptr;
   span_context context_;
@@ -8691,6 +8972,190 @@ class tracer {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/tracer.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_TRACER_HPP_
+#if defined(STREAMBUS_TRACING_LIGHT_IMPLEMENTATION)
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_HPP_
+// ---- begin streambus/tracing/light_impl.hpp ----
+// The light API's out-of-line functions (light.hpp). Compiled in exactly one
+// translation unit: the one that defines STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
+// before including <streambus/tracing.hpp>. These definitions are deliberately
+// not `inline`: a second such TU fails to link ("multiple definition").
+
+#include <new>
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// Lets the configured propagators read and write a light::headers_ref.
+template <>
+struct carrier_traits<light::headers_ref> {
+  template <class F>
+  static void for_each_entry(const light::headers_ref& h, F&& f) {
+    using fn = std::remove_reference_t<F>;
+    void* sink = const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+    h.for_each_entry(sink, [](void* s, std::string_view key, std::string_view value) { (*static_cast<fn*>(s))(key, value); });
+  }
+  template <class F>
+  static void for_each(const light::headers_ref& h, std::string_view key, F&& f) {
+    for_each_entry(h, [&](std::string_view k, std::string_view value) {
+      if (header_name_equals(k, key)) f(value);
+    });
+  }
+  static void set(light::headers_ref& h, std::string_view key, std::string_view value) { h.set(key, value); }
+  static void erase(light::headers_ref& h, std::string_view key) { h.erase(key); }
+};
+
+namespace light {
+
+struct span_access {
+  static tracing::span& real(light::span& s) noexcept { return *std::launder(reinterpret_cast<tracing::span*>(s.storage_)); }
+  static const tracing::span& real(const light::span& s) noexcept {
+    return *std::launder(reinterpret_cast<const tracing::span*>(s.storage_));
+  }
+  // Moves a started span into a light span's storage.
+  static light::span wrap(tracing::span&& started) noexcept {
+    static_assert(sizeof(tracing::span) <= sizeof(light::span::storage_), "light::span's storage is too small");
+    static_assert(alignof(tracing::span) <= 8, "light::span's storage is under-aligned");
+    light::span out;
+    out.recording_ = started.is_recording();
+    ::new (static_cast<void*>(out.storage_)) tracing::span(std::move(started));
+    out.live_ = true;
+    return out;
+  }
+  static attribute_value value(const attribute& a) {
+    switch (a.value_type()) {
+      case attribute::type::boolean: return attribute_value(a.as_bool());
+      case attribute::type::signed_integer: return attribute_value(a.as_int64());
+      case attribute::type::unsigned_integer: return attribute_value(a.as_uint64());
+      case attribute::type::floating: return attribute_value(a.as_double());
+      case attribute::type::string: return attribute_value(a.as_string());
+    }
+    return attribute_value();
+  }
+  // Adds an event with the light attributes (converted into a stack array;
+  // the heap only for more than eight).
+  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+    tracing::span& real = span_access::real(s);
+    if (real.record_ == nullptr) return;
+    using pair = std::pair<std::string_view, attribute_value>;
+    try {
+      if (attrs.size() <= 8) {
+        pair converted[8];
+        std::size_t n = 0;
+        for (const attribute& a : attrs) converted[n++] = pair(a.key(), value(a));
+        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted, converted + n);
+      } else {
+        std::vector<pair> converted;
+        converted.reserve(attrs.size());
+        for (const attribute& a : attrs) converted.emplace_back(a.key(), value(a));
+        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted.data(),
+                                          converted.data() + converted.size());
+      }
+    } catch (...) {
+      ++real.record_->dropped_events;  // out of memory converting string attributes
+    }
+  }
+};
+
+void span::take(span& other) noexcept {
+  tracing::span& from = span_access::real(other);
+  ::new (static_cast<void*>(storage_)) tracing::span(std::move(from));
+  from.~span();
+  live_ = true;
+  recording_ = other.recording_;
+  other.live_ = false;
+  other.recording_ = false;
+}
+
+void span::finish() noexcept {
+  span_access::real(*this).~span();  // ends it
+  live_ = false;
+  recording_ = false;
+}
+
+void span::set_one(const attribute& a) noexcept {
+  try {
+    span_access::real(*this).set_attribute(a.key(), span_access::value(a));
+  } catch (...) {
+  }
+}
+
+span& span::set_attributes(std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) {
+    for (const attribute& a : attrs) set_one(a);
+  }
+  return *this;
+}
+
+span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) {
+    span_access::add_event(*this, name, attrs);
+  }
+  return *this;
+}
+
+span& span::set_status(status_code code, std::string_view description) noexcept {
+  if (recording_) span_access::real(*this).set_status(code, description);
+  return *this;
+}
+
+span& span::set_name(std::string_view name) noexcept {
+  if (recording_) span_access::real(*this).set_name(name);
+  return *this;
+}
+
+span& span::record_error(const std::exception& e) noexcept {
+  if (recording_) span_access::real(*this).record_error(e);
+  return *this;
+}
+
+span& span::record_error(std::string_view message) noexcept {
+  if (recording_) span_access::real(*this).record_error(message);
+  return *this;
+}
+
+span_ids span::ids() const noexcept {
+  span_ids out;
+  if (!live_) return out;
+  const span_context& ctx = span_access::real(*this).context();
+  if (!ctx.valid()) return out;
+  ctx.trace_id().to_hex(out.trace_id);
+  ctx.span_id().to_hex(out.span_id);
+  out.sampled = ctx.sampled();
+  return out;
+}
+
+span start(tracer& t, std::string_view name, span_kind kind) noexcept {
+  if (!t.is_enabled()) return span();
+  return span_access::wrap(t.start(name, kind));
+}
+
+span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
+  if (!t.is_enabled()) return span();
+  span_context parent;
+  try {
+    parent = t.extract(incoming);
+  } catch (...) {
+    // Out of memory reading the headers: a new trace, as for absent ones.
+  }
+  return span_access::wrap(t.start(name, parent, kind));  // an invalid parent starts a new trace
+}
+
+void inject(const tracer& t, const headers_ref& outgoing) noexcept {
+  if (!outgoing.writable()) return;
+  try {
+    headers_ref writable = outgoing;
+    t.inject(writable);
+  } catch (...) {
+    // Out of memory while writing headers: the request goes out untraced.
+  }
+}
+
+}  // namespace light
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/light_impl.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_HPP_
+#endif
 #endif
 
 // ---- begin streambus/tracing/instrumentation.hpp ----
@@ -8726,7 +9191,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // unset, as OpenTelemetry recommends for instrumentation: OK is for an
 // application that wants to override an error decision, and it is final.
 
-#include <exception>
 #include <system_error>
 #include <thread>
 #include <typeinfo>

@@ -63,3 +63,23 @@ TEST_CASE("compiled-out spans and tracers are empty types") {
   CHECK(std::is_empty_v<st::span>);
   CHECK(std::is_empty_v<st::tracer>);
 }
+
+TEST_CASE("the compiled-out light API accepts every call and records nothing") {
+  namespace light = st::light;
+  auto tracer = st::tracer::create();
+  std::map<std::string, std::string> headers{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
+  {
+    auto span = light::start(tracer, "op", st::span_kind::server);
+    span.set_attribute("i", 1).set_attribute("s", "v").set_attributes({{"a", 1.5}, {"b", true}});
+    span.add_event("e", {{"k", 2u}}).add_event("bare").set_status(st::status_code::error, "bad").set_name("renamed");
+    span.record_error(std::runtime_error("x")).record_error("message");
+    CHECK_FALSE(span.is_recording());
+    CHECK_FALSE(span.ids().valid());
+    light::inject(tracer, headers);
+    auto server = light::start(tracer, "server", headers, st::span_kind::server);
+    CHECK_FALSE(server.ids().valid());
+    span.end();
+  }
+  CHECK(headers.size() == 1);  // nothing written
+  static_assert(std::is_empty_v<light::span>, "a compiled-out light span carries no state");
+}

@@ -47,6 +47,7 @@
 #include <utility>
 
 #include "context.hpp"
+#include "header_name.hpp"
 #include "ids.hpp"
 #include "trace_state.hpp"
 #include "version.hpp"
@@ -60,21 +61,6 @@ inline constexpr std::string_view tracestate_header = "tracestate";
 
 /// Length of a version-00 traceparent value.
 inline constexpr std::size_t traceparent_size = 55;
-
-/// ASCII case-insensitive equality, for header names.
-constexpr bool header_name_equals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    // Equal bytes are the common case; otherwise they may differ only in the
-    // ASCII case bit (0x20), and only if they are letters.
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x == y) continue;
-    const auto lower = static_cast<unsigned char>(x | 0x20);
-    if ((x ^ y) != 0x20 || lower < 'a' || lower > 'z') return false;
-  }
-  return true;
-}
 
 /// Parses a traceparent value into a remote span_context (empty tracestate).
 /// Returns false, leaving `out` unchanged, when the value must be ignored.

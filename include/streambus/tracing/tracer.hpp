@@ -59,6 +59,9 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 struct retry_backoff;  // instrumentation.hpp
+namespace light {
+struct span_access;  // light_impl.hpp
+}
 
 class tracer;
 class span;
@@ -154,6 +157,13 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
+    add_event_range(r, l, name, attrs.begin(), attrs.end(), extra);
+  }
+  // The same over an array of attributes (the light API's events).
+  static void add_event_range(span_data* r, const span_limits& l, std::string_view name,
+                              const std::pair<std::string_view, attribute_value>* first,
+                              const std::pair<std::string_view, attribute_value>* last,
+                              attribute_init extra = {}) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -164,7 +174,7 @@ struct recorder {
       e.name.assign(name.data(), name.size());
       e.time_unix_nano = unix_now_ns();
       e.attributes.clear();
-      for (const auto& kv : attrs) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      for (; first != last; ++first) e.attributes.set(first->first, first->second, l.attributes_per_event, l.attribute_value_length);
       for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
     } catch (...) {
       r->events.pop_back();
@@ -481,6 +491,7 @@ class span {
 
  private:
   friend class tracer;
+  friend struct light::span_access;
   detail::tracer_state* state_ = nullptr;
   span_data* record_ = nullptr;
   span_context context_;

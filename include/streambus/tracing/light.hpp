@@ -1,0 +1,255 @@
+// The light instrumentation API: spans from translation units that should not
+// pay the whole library's compile time (~2.5 s per TU at -O2 for the full
+// header; this one needs six small standard headers).
+//
+//   // in every instrumented source file
+//   #include <streambus/tracing_light.hpp>
+//   namespace light = streambus::tracing::light;
+//   void handle(streambus::tracing::tracer& tracer, int order) {
+//     auto span = light::start(tracer, "handle order");
+//     span.set_attribute("order.id", order);
+//   }
+//
+//   // in exactly one source file of the program (usually where the tracer is created)
+//   #define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
+//   #include <streambus/tracing.hpp>
+//
+// A light::span wraps a tracing::span; each call is one out-of-line call into
+// that one file, so a span costs a few ns more than with the inline API. Both
+// kinds of span share the thread's current-span stack: light spans nest under
+// tracer.start() spans and the other way round. With STREAMBUS_TRACING_DISABLED
+// everything here is an empty inline function, as in the full header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <string_view>
+#include <type_traits>
+
+#include "header_name.hpp"
+#include "span_kind.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+class tracer;  // tracer.hpp (disabled.hpp when compiled out)
+
+namespace light {
+
+/// An attribute of the light API: a key and a bool, integer, floating-point or
+/// string value. Strings are viewed, not copied; the span copies them.
+class attribute {
+ public:
+  enum class type : std::uint8_t { boolean, signed_integer, unsigned_integer, floating, string };
+
+  template <class T>
+  attribute(std::string_view key, const T& value) noexcept : key_(key) {
+    if constexpr (std::is_same_v<T, bool>) {
+      type_ = type::boolean;
+      boolean_ = value;
+    } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+      type_ = type::signed_integer;
+      signed_ = value;
+    } else if constexpr (std::is_integral_v<T>) {
+      type_ = type::unsigned_integer;  // above INT64_MAX the span stores it as a string, as tracing::span does
+      unsigned_ = value;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      type_ = type::floating;
+      floating_ = static_cast<double>(value);
+    } else {
+      static_assert(std::is_convertible_v<const T&, std::string_view>,
+                    "a light attribute is a bool, an integer, a floating-point number or a string");
+      type_ = type::string;
+      string_ = std::string_view(value);
+    }
+  }
+
+  std::string_view key() const noexcept { return key_; }
+  type value_type() const noexcept { return type_; }
+  bool as_bool() const noexcept { return boolean_; }
+  std::int64_t as_int64() const noexcept { return signed_; }
+  std::uint64_t as_uint64() const noexcept { return unsigned_; }
+  double as_double() const noexcept { return floating_; }
+  std::string_view as_string() const noexcept { return string_; }
+
+ private:
+  std::string_view key_;
+  type type_ = type::boolean;
+  union {
+    bool boolean_;
+    std::int64_t signed_;
+    std::uint64_t unsigned_ = 0;
+    double floating_;
+  };
+  std::string_view string_;
+};
+
+/// A span's ids as lowercase hex (NUL-terminated), e.g. for log correlation.
+/// Empty strings for a no-op span.
+struct span_ids {
+  char trace_id[33] = {};
+  char span_id[17] = {};
+  bool sampled = false;
+  bool valid() const noexcept { return trace_id[0] != '\0'; }
+};
+
+/// A header carrier seen through plain function pointers, so this header needs
+/// no container headers. Built implicitly from any map or multimap of
+/// string-like keys and values (std::map, std::unordered_map,
+/// httplib::Headers, ...); a const carrier can only be read.
+class headers_ref {
+ public:
+  using visit_fn = void (*)(void* sink, std::string_view key, std::string_view value);
+
+  template <class Carrier>
+  headers_ref(Carrier& carrier) noexcept  // NOLINT(google-explicit-constructor): the point is implicit use
+      : carrier_(const_cast<std::remove_const_t<Carrier>*>(&carrier)),
+        for_each_entry_(&walk<std::remove_const_t<Carrier>>) {
+    if constexpr (!std::is_const_v<Carrier>) {
+      set_ = &replace<Carrier>;
+      erase_ = &remove<Carrier>;
+    }
+  }
+
+  /// Calls visit(sink, key, value) for every entry, in carrier order.
+  void for_each_entry(void* sink, visit_fn visit) const { for_each_entry_(carrier_, sink, visit); }
+  /// Replaces every entry named key (in any case) by one key: value. Does nothing on a const carrier.
+  void set(std::string_view key, std::string_view value) const {
+    if (set_ != nullptr) set_(carrier_, key, value);
+  }
+  /// Removes every entry named key, in any case. Does nothing on a const carrier.
+  void erase(std::string_view key) const {
+    if (erase_ != nullptr) erase_(carrier_, key);
+  }
+  bool writable() const noexcept { return set_ != nullptr; }
+
+ private:
+  template <class C>
+  static void walk(const void* carrier, void* sink, visit_fn visit) {
+    for (const auto& kv : *static_cast<const C*>(carrier)) visit(sink, std::string_view(kv.first), std::string_view(kv.second));
+  }
+  template <class C>
+  static void remove(void* carrier, std::string_view key) {
+    C& c = *static_cast<C*>(carrier);
+    for (auto it = c.begin(); it != c.end();) {
+      if (header_name_equals(std::string_view(it->first), key))
+        it = c.erase(it);
+      else
+        ++it;
+    }
+  }
+  template <class C>
+  static void replace(void* carrier, std::string_view key, std::string_view value) {
+    remove<C>(carrier, key);
+    static_cast<C*>(carrier)->emplace(typename C::key_type(key), typename C::mapped_type(value));
+  }
+
+  void* carrier_;
+  void (*for_each_entry_)(const void*, void*, visit_fn);
+  void (*set_)(void*, std::string_view, std::string_view) = nullptr;
+  void (*erase_)(void*, std::string_view) = nullptr;
+};
+
+#if defined(STREAMBUS_TRACING_DISABLED)
+
+/// Compiled out: a span that records nothing.
+class span {
+ public:
+  span() noexcept = default;
+  ~span() {}  // NOLINT(modernize-use-equals-default): user-provided, so unused spans do not warn
+  span(span&&) noexcept = default;
+  span& operator=(span&&) noexcept = default;
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+
+  bool is_recording() const noexcept { return false; }
+  template <class T>
+  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
+  span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
+  span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
+  span& set_name(std::string_view) noexcept { return *this; }
+  span& record_error(const std::exception&) noexcept { return *this; }
+  span& record_error(std::string_view) noexcept { return *this; }
+  span_ids ids() const noexcept { return {}; }
+  void end() noexcept {}
+};
+
+inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
+inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
+inline void inject(const tracer&, const headers_ref&) noexcept {}
+
+#else
+
+/// A tracing::span behind out-of-line calls: records while alive, ends when
+/// end() is called or when it goes out of scope. Move-only; a
+/// default-constructed span is a valid no-op.
+class span {
+ public:
+  span() noexcept = default;
+  span(span&& other) noexcept {
+    if (other.live_) take(other);
+  }
+  span& operator=(span&& other) noexcept {
+    if (this != &other) {
+      if (live_) finish();
+      if (other.live_) take(other);
+    }
+    return *this;
+  }
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+  ~span() {
+    if (live_) finish();
+  }
+
+  /// True while the span records (sampled and not yet ended).
+  bool is_recording() const noexcept { return recording_; }
+
+  template <class T>
+  span& set_attribute(std::string_view key, const T& value) noexcept {
+    if (recording_) set_one(attribute(key, value));
+    return *this;
+  }
+  span& set_attributes(std::initializer_list<attribute> attrs) noexcept;
+  span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
+  span& set_status(status_code code, std::string_view description = {}) noexcept;
+  span& set_name(std::string_view name) noexcept;
+  /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
+  span& record_error(const std::exception& e) noexcept;
+  span& record_error(std::string_view message) noexcept;
+  span_ids ids() const noexcept;
+
+  /// Ends the span (idempotent).
+  void end() noexcept {
+    if (live_) finish();
+  }
+
+ private:
+  friend struct span_access;
+  void take(span& other) noexcept;
+  void finish() noexcept;
+  void set_one(const attribute& a) noexcept;
+
+  // A tracing::span lives here while live_ (tracing/light_impl.hpp checks the size).
+  alignas(8) unsigned char storage_[96];
+  bool live_ = false;
+  bool recording_ = false;
+};
+
+/// Starts a span under the thread's current span (a new trace if none).
+span start(tracer& t, std::string_view name, span_kind kind = span_kind::internal) noexcept;
+/// Starts a span whose parent is read from incoming headers with the tracer's
+/// propagators (a new trace if they carry none), e.g. a server or consumer span.
+span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept;
+/// Writes the current span's context into outgoing headers with the tracer's
+/// propagators (traceparent, tracestate, ...).
+void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+
+#endif
+
+}  // namespace light
+
+STREAMBUS_TRACING_END_NAMESPACE

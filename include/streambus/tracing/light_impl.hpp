@@ -1,0 +1,190 @@
+// The light API's out-of-line functions (light.hpp). Compiled in exactly one
+// translation unit: the one that defines STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
+// before including <streambus/tracing.hpp>. These definitions are deliberately
+// not `inline`: a second such TU fails to link ("multiple definition").
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "attributes.hpp"
+#include "light.hpp"
+#include "propagation.hpp"
+#include "tracer.hpp"
+#include "version.hpp"
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// Lets the configured propagators read and write a light::headers_ref.
+template <>
+struct carrier_traits<light::headers_ref> {
+  template <class F>
+  static void for_each_entry(const light::headers_ref& h, F&& f) {
+    using fn = std::remove_reference_t<F>;
+    void* sink = const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+    h.for_each_entry(sink, [](void* s, std::string_view key, std::string_view value) { (*static_cast<fn*>(s))(key, value); });
+  }
+  template <class F>
+  static void for_each(const light::headers_ref& h, std::string_view key, F&& f) {
+    for_each_entry(h, [&](std::string_view k, std::string_view value) {
+      if (header_name_equals(k, key)) f(value);
+    });
+  }
+  static void set(light::headers_ref& h, std::string_view key, std::string_view value) { h.set(key, value); }
+  static void erase(light::headers_ref& h, std::string_view key) { h.erase(key); }
+};
+
+namespace light {
+
+struct span_access {
+  static tracing::span& real(light::span& s) noexcept { return *std::launder(reinterpret_cast<tracing::span*>(s.storage_)); }
+  static const tracing::span& real(const light::span& s) noexcept {
+    return *std::launder(reinterpret_cast<const tracing::span*>(s.storage_));
+  }
+  // Moves a started span into a light span's storage.
+  static light::span wrap(tracing::span&& started) noexcept {
+    static_assert(sizeof(tracing::span) <= sizeof(light::span::storage_), "light::span's storage is too small");
+    static_assert(alignof(tracing::span) <= 8, "light::span's storage is under-aligned");
+    light::span out;
+    out.recording_ = started.is_recording();
+    ::new (static_cast<void*>(out.storage_)) tracing::span(std::move(started));
+    out.live_ = true;
+    return out;
+  }
+  static attribute_value value(const attribute& a) {
+    switch (a.value_type()) {
+      case attribute::type::boolean: return attribute_value(a.as_bool());
+      case attribute::type::signed_integer: return attribute_value(a.as_int64());
+      case attribute::type::unsigned_integer: return attribute_value(a.as_uint64());
+      case attribute::type::floating: return attribute_value(a.as_double());
+      case attribute::type::string: return attribute_value(a.as_string());
+    }
+    return attribute_value();
+  }
+  // Adds an event with the light attributes (converted into a stack array;
+  // the heap only for more than eight).
+  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+    tracing::span& real = span_access::real(s);
+    if (real.record_ == nullptr) return;
+    using pair = std::pair<std::string_view, attribute_value>;
+    try {
+      if (attrs.size() <= 8) {
+        pair converted[8];
+        std::size_t n = 0;
+        for (const attribute& a : attrs) converted[n++] = pair(a.key(), value(a));
+        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted, converted + n);
+      } else {
+        std::vector<pair> converted;
+        converted.reserve(attrs.size());
+        for (const attribute& a : attrs) converted.emplace_back(a.key(), value(a));
+        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted.data(),
+                                          converted.data() + converted.size());
+      }
+    } catch (...) {
+      ++real.record_->dropped_events;  // out of memory converting string attributes
+    }
+  }
+};
+
+void span::take(span& other) noexcept {
+  tracing::span& from = span_access::real(other);
+  ::new (static_cast<void*>(storage_)) tracing::span(std::move(from));
+  from.~span();
+  live_ = true;
+  recording_ = other.recording_;
+  other.live_ = false;
+  other.recording_ = false;
+}
+
+void span::finish() noexcept {
+  span_access::real(*this).~span();  // ends it
+  live_ = false;
+  recording_ = false;
+}
+
+void span::set_one(const attribute& a) noexcept {
+  try {
+    span_access::real(*this).set_attribute(a.key(), span_access::value(a));
+  } catch (...) {
+  }
+}
+
+span& span::set_attributes(std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) {
+    for (const attribute& a : attrs) set_one(a);
+  }
+  return *this;
+}
+
+span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) {
+    span_access::add_event(*this, name, attrs);
+  }
+  return *this;
+}
+
+span& span::set_status(status_code code, std::string_view description) noexcept {
+  if (recording_) span_access::real(*this).set_status(code, description);
+  return *this;
+}
+
+span& span::set_name(std::string_view name) noexcept {
+  if (recording_) span_access::real(*this).set_name(name);
+  return *this;
+}
+
+span& span::record_error(const std::exception& e) noexcept {
+  if (recording_) span_access::real(*this).record_error(e);
+  return *this;
+}
+
+span& span::record_error(std::string_view message) noexcept {
+  if (recording_) span_access::real(*this).record_error(message);
+  return *this;
+}
+
+span_ids span::ids() const noexcept {
+  span_ids out;
+  if (!live_) return out;
+  const span_context& ctx = span_access::real(*this).context();
+  if (!ctx.valid()) return out;
+  ctx.trace_id().to_hex(out.trace_id);
+  ctx.span_id().to_hex(out.span_id);
+  out.sampled = ctx.sampled();
+  return out;
+}
+
+span start(tracer& t, std::string_view name, span_kind kind) noexcept {
+  if (!t.is_enabled()) return span();
+  return span_access::wrap(t.start(name, kind));
+}
+
+span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
+  if (!t.is_enabled()) return span();
+  span_context parent;
+  try {
+    parent = t.extract(incoming);
+  } catch (...) {
+    // Out of memory reading the headers: a new trace, as for absent ones.
+  }
+  return span_access::wrap(t.start(name, parent, kind));  // an invalid parent starts a new trace
+}
+
+void inject(const tracer& t, const headers_ref& outgoing) noexcept {
+  if (!outgoing.writable()) return;
+  try {
+    headers_ref writable = outgoing;
+    t.inject(writable);
+  } catch (...) {
+    // Out of memory while writing headers: the request goes out untraced.
+  }
+}
+
+}  // namespace light
+
+STREAMBUS_TRACING_END_NAMESPACE

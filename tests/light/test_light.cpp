@@ -1,0 +1,182 @@
+// The light API (tracing_light.hpp): spans made in light_spans.cpp, a TU that
+// sees only the light header, checked here where the tracer lives. This TU
+// also compiles the light API's implementation, and includes the light header
+// before the full one (link_b.cpp does the other order).
+#include "light_spans.hpp"
+
+#define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
+#include <streambus/tracing.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace st = streambus::tracing;
+
+namespace {
+
+struct fixture {
+  std::shared_ptr<st::in_memory_exporter> memory = std::make_shared<st::in_memory_exporter>();
+  st::tracer tracer;
+
+  explicit fixture(st::config cfg = {}) {
+    cfg.read_environment = false;
+    cfg.exporter = "none";
+    cfg.service_name = "light-test";
+    cfg.exporters.push_back(memory);
+    tracer = st::tracer::create(cfg);
+  }
+  std::vector<st::span_data> spans() const { return memory->spans(); }
+};
+
+const st::span_data& named(const std::vector<st::span_data>& spans, std::string_view name) {
+  for (const auto& s : spans)
+    if (s.name == name) return s;
+  FAIL("no span named " << std::string(name));
+  return spans.front();
+}
+
+std::string hex(const st::trace_id& id) { return id.to_hex(); }
+std::string hex(const st::span_id& id) { return id.to_hex(); }
+
+}  // namespace
+
+TEST_CASE("light: a span made in a light-only TU is exported with its ids") {
+  fixture f;
+  const st::light::span_ids ids = light_plain_span(f.tracer);
+  REQUIRE(ids.valid());
+  CHECK(ids.sampled);
+  CHECK(std::string_view(ids.trace_id).size() == 32);
+  CHECK(std::string_view(ids.span_id).size() == 16);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "light.plain");
+  CHECK(spans[0].kind == st::span_kind::internal);
+  CHECK(hex(spans[0].context.trace_id()) == ids.trace_id);
+  CHECK(hex(spans[0].context.span_id()) == ids.span_id);
+  CHECK(spans[0].end_time_unix_nano >= spans[0].start_time_unix_nano);
+}
+
+TEST_CASE("light: attributes, events, status and name arrive as through tracing::span") {
+  fixture f;
+  light_full_span(f.tracer);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  const st::span_data& s = spans[0];
+  CHECK(s.name == "light.renamed");
+  CHECK(s.kind == st::span_kind::client);
+  CHECK(*s.attributes.find("b") == st::attribute_value(true));
+  CHECK(*s.attributes.find("i") == st::attribute_value(std::int64_t{-42}));
+  // Above INT64_MAX: stored as its decimal string, exactly as tracing::span does.
+  CHECK(*s.attributes.find("u") == st::attribute_value(std::uint64_t{18446744073709551615ULL}));
+  CHECK(*s.attributes.find("u")->get_if<std::string>() == "18446744073709551615");
+  CHECK(*s.attributes.find("d") == st::attribute_value(2.5));
+  CHECK(*s.attributes.find("s") == st::attribute_value("text"));
+  CHECK(*s.attributes.find("sv") == st::attribute_value("owned"));
+  CHECK(*s.attributes.find("one") == st::attribute_value(std::int64_t{1}));
+  CHECK(*s.attributes.find("two") == st::attribute_value("2"));
+  REQUIRE(s.events.size() == 3);
+  CHECK(s.events[0].name == "small");
+  CHECK(*s.events[0].attributes.find("k") == st::attribute_value(std::int64_t{7}));
+  CHECK(s.events[1].name == "large");  // more than eight attributes: the heap path, still one event
+  CHECK(s.events[1].attributes.size() == 10);
+  CHECK(*s.events[1].attributes.find("a8") == st::attribute_value(std::int64_t{8}));
+  CHECK(*s.events[1].attributes.find("a9") == st::attribute_value("nine"));
+  CHECK(s.events[2].name == "bare");
+  CHECK(s.events[2].attributes.size() == 0);
+  CHECK(s.status == st::status_code::error);
+  CHECK(s.status_message == "went wrong");
+}
+
+TEST_CASE("light: record_error keeps the exception's dynamic type") {
+  fixture f;
+  light_error_span(f.tracer);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  REQUIRE(spans[0].events.size() == 1);
+  CHECK(spans[0].events[0].name == "exception");
+  CHECK(*spans[0].events[0].attributes.find("exception.type") == st::attribute_value("std::runtime_error"));
+  CHECK(*spans[0].events[0].attributes.find("exception.message") == st::attribute_value("boom"));
+  CHECK(spans[0].status == st::status_code::error);
+}
+
+TEST_CASE("light: light and inline spans share the current-span stack") {
+  fixture f;
+  {
+    // inline parent, light child
+    auto outer = f.tracer.start("inline.outer");
+    light_plain_span(f.tracer);
+  }
+  // light parent, inline child
+  light_parent_of(f.tracer, [](st::tracer& t) { auto inner = t.start("inline.inner"); });
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 4);
+  const auto& outer = named(spans, "inline.outer");
+  const auto& plain = named(spans, "light.plain");
+  const auto& parent = named(spans, "light.parent");
+  const auto& inner = named(spans, "inline.inner");
+  CHECK(plain.parent_span_id == outer.context.span_id());
+  CHECK(plain.context.trace_id() == outer.context.trace_id());
+  CHECK(inner.parent_span_id == parent.context.span_id());
+  CHECK(inner.context.trace_id() == parent.context.trace_id());
+  CHECK_FALSE(parent.parent_span_id.valid());  // the outer span had ended: a new trace
+}
+
+TEST_CASE("light: inject and start-from-headers round trip through the tracer's propagators") {
+  fixture f;
+  std::map<std::string, std::string> headers{{"TraceParent", "stale"}, {"x-other", "kept"}};
+  std::string sent_span;
+  {
+    auto client = f.tracer.start("client", st::span_kind::client);
+    sent_span = client.context().span_id().to_hex();
+    light_inject(f.tracer, headers);
+  }
+  CHECK(headers.count("TraceParent") == 0);  // replaced in any case, as tracer.inject does
+  CHECK(headers.at("x-other") == "kept");
+  REQUIRE(headers.count("traceparent") == 1);
+  CHECK(headers.at("traceparent").find(sent_span) != std::string::npos);
+
+  const st::light::span_ids server = light_server_span(f.tracer, headers);
+  const auto spans = f.spans();
+  const auto& client = named(spans, "client");
+  const auto& s = named(spans, "light.server");
+  CHECK(s.kind == st::span_kind::server);
+  CHECK(s.parent_span_id == client.context.span_id());
+  CHECK(hex(s.context.trace_id()) == server.trace_id);
+  CHECK(hex(client.context.trace_id()) == server.trace_id);
+
+  // Without (or with a broken) traceparent: a new trace.
+  const st::light::span_ids fresh = light_server_span(f.tracer, {{"traceparent", "00-zz-zz-01"}});
+  CHECK(fresh.valid());
+  CHECK(std::string(fresh.trace_id) != std::string(server.trace_id));
+}
+
+TEST_CASE("light: moved-from, ended and default spans are no-ops") {
+  fixture f;
+  CHECK(light_moves_and_ends(f.tracer));
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "light.moved");
+  CHECK(spans[0].attributes.find("after.end") == nullptr);
+}
+
+TEST_CASE("light: a disabled or unsampled tracer gives spans that record nothing") {
+  st::tracer disabled;  // default: disabled
+  CHECK_FALSE(light_plain_span(disabled).valid());
+  std::map<std::string, std::string> headers;
+  light_inject(disabled, headers);
+  CHECK(headers.empty());
+
+  st::config cfg;
+  cfg.sampling_rate = 0.0;
+  fixture f(cfg);
+  const st::light::span_ids ids = light_plain_span(f.tracer);
+  CHECK(ids.valid());  // an unsampled span still has ids to propagate
+  CHECK_FALSE(ids.sampled);
+  light_full_span(f.tracer);
+  CHECK(f.spans().empty());
+}
