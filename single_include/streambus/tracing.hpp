@@ -2714,10 +2714,14 @@ class span {
 
   template <class T>
   span& set_attribute(std::string_view key, const T& value) noexcept {
-    if (recording_) set_one(attribute(key, value));
+    if (recording_) set(attribute(key, value));
     return *this;
   }
-  span& set_attributes(std::initializer_list<attribute> attrs) noexcept;
+  span& set_attributes(std::initializer_list<attribute> attrs) noexcept {
+    if (recording_)
+      for (const attribute& a : attrs) set(a);
+    return *this;
+  }
   span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
   span& set_status(status_code code, std::string_view description = {}) noexcept;
   span& set_name(std::string_view name) noexcept;
@@ -2735,7 +2739,22 @@ class span {
   friend struct span_access;
   void take(span& other) noexcept;
   void finish() noexcept;
-  void set_one(const attribute& a) noexcept;
+  // One out-of-line call per attribute, typed: the switch is resolved here,
+  // where the value's type is known at compile time.
+  void set(const attribute& a) noexcept {
+    switch (a.value_type()) {
+      case attribute::type::boolean: set_bool(a.key(), a.as_bool()); return;
+      case attribute::type::signed_integer: set_int64(a.key(), a.as_int64()); return;
+      case attribute::type::unsigned_integer: set_uint64(a.key(), a.as_uint64()); return;
+      case attribute::type::floating: set_double(a.key(), a.as_double()); return;
+      case attribute::type::string: set_string(a.key(), a.as_string()); return;
+    }
+  }
+  void set_bool(std::string_view key, bool value) noexcept;
+  void set_int64(std::string_view key, std::int64_t value) noexcept;
+  void set_uint64(std::string_view key, std::uint64_t value) noexcept;
+  void set_double(std::string_view key, double value) noexcept;
+  void set_string(std::string_view key, std::string_view value) noexcept;
 
   // A tracing::span lives here while live_ (tracing/light_impl.hpp checks the size).
   alignas(8) unsigned char storage_[96];
@@ -8406,13 +8425,15 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
-    add_event_range(r, l, name, attrs.begin(), attrs.end(), extra);
+    add_event_with(r, l, name, [&](attribute_list& out) {
+      for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+    });
   }
-  // The same over an array of attributes (the light API's events).
-  static void add_event_range(span_data* r, const span_limits& l, std::string_view name,
-                              const std::pair<std::string_view, attribute_value>* first,
-                              const std::pair<std::string_view, attribute_value>* last,
-                              attribute_init extra = {}) noexcept {
+  // The same with the attributes written by fill(attribute_list&) (the light
+  // API's events, which are not an attribute_init).
+  template <class Fill>
+  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -8423,8 +8444,7 @@ struct recorder {
       e.name.assign(name.data(), name.size());
       e.time_unix_nano = unix_now_ns();
       e.attributes.clear();
-      for (; first != last; ++first) e.attributes.set(first->first, first->second, l.attributes_per_event, l.attribute_value_length);
-      for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      fill(e.attributes);
     } catch (...) {
       r->events.pop_back();
       ++r->dropped_events;
@@ -9021,38 +9041,29 @@ struct span_access {
     out.live_ = true;
     return out;
   }
-  static attribute_value value(const attribute& a) {
+  // Calls fn(key, value) with the attribute's value as its own C++ type, so
+  // strings go straight into the event's recycled storage (no temporary
+  // std::string, no allocation in steady state).
+  template <class F>
+  static void visit(const attribute& a, F&& fn) {
     switch (a.value_type()) {
-      case attribute::type::boolean: return attribute_value(a.as_bool());
-      case attribute::type::signed_integer: return attribute_value(a.as_int64());
-      case attribute::type::unsigned_integer: return attribute_value(a.as_uint64());
-      case attribute::type::floating: return attribute_value(a.as_double());
-      case attribute::type::string: return attribute_value(a.as_string());
+      case attribute::type::boolean: fn(a.key(), a.as_bool()); return;
+      case attribute::type::signed_integer: fn(a.key(), a.as_int64()); return;
+      case attribute::type::unsigned_integer: fn(a.key(), a.as_uint64()); return;
+      case attribute::type::floating: fn(a.key(), a.as_double()); return;
+      case attribute::type::string: fn(a.key(), a.as_string()); return;
     }
-    return attribute_value();
   }
-  // Adds an event with the light attributes (converted into a stack array;
-  // the heap only for more than eight).
   static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
     tracing::span& real = span_access::real(s);
     if (real.record_ == nullptr) return;
-    using pair = std::pair<std::string_view, attribute_value>;
-    try {
-      if (attrs.size() <= 8) {
-        pair converted[8];
-        std::size_t n = 0;
-        for (const attribute& a : attrs) converted[n++] = pair(a.key(), value(a));
-        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted, converted + n);
-      } else {
-        std::vector<pair> converted;
-        converted.reserve(attrs.size());
-        for (const attribute& a : attrs) converted.emplace_back(a.key(), value(a));
-        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted.data(),
-                                          converted.data() + converted.size());
-      }
-    } catch (...) {
-      ++real.record_->dropped_events;  // out of memory converting string attributes
-    }
+    const span_limits& limits = real.state_->limits();
+    detail::recorder::add_event_with(real.record_, limits, name, [&](attribute_list& out) {
+      for (const attribute& a : attrs)
+        visit(a, [&](std::string_view key, const auto& value) {
+          out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
+        });
+    });
   }
 };
 
@@ -9072,18 +9083,12 @@ void span::finish() noexcept {
   recording_ = false;
 }
 
-void span::set_one(const attribute& a) noexcept {
-  try {
-    span_access::real(*this).set_attribute(a.key(), span_access::value(a));
-  } catch (...) {
-  }
-}
-
-span& span::set_attributes(std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) {
-    for (const attribute& a : attrs) set_one(a);
-  }
-  return *this;
+void span::set_bool(std::string_view key, bool value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_int64(std::string_view key, std::int64_t value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_uint64(std::string_view key, std::uint64_t value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_double(std::string_view key, double value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_string(std::string_view key, std::string_view value) noexcept {
+  span_access::real(*this).set_attribute(key, value);
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {

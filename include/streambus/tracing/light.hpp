@@ -210,10 +210,14 @@ class span {
 
   template <class T>
   span& set_attribute(std::string_view key, const T& value) noexcept {
-    if (recording_) set_one(attribute(key, value));
+    if (recording_) set(attribute(key, value));
     return *this;
   }
-  span& set_attributes(std::initializer_list<attribute> attrs) noexcept;
+  span& set_attributes(std::initializer_list<attribute> attrs) noexcept {
+    if (recording_)
+      for (const attribute& a : attrs) set(a);
+    return *this;
+  }
   span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
   span& set_status(status_code code, std::string_view description = {}) noexcept;
   span& set_name(std::string_view name) noexcept;
@@ -231,7 +235,22 @@ class span {
   friend struct span_access;
   void take(span& other) noexcept;
   void finish() noexcept;
-  void set_one(const attribute& a) noexcept;
+  // One out-of-line call per attribute, typed: the switch is resolved here,
+  // where the value's type is known at compile time.
+  void set(const attribute& a) noexcept {
+    switch (a.value_type()) {
+      case attribute::type::boolean: set_bool(a.key(), a.as_bool()); return;
+      case attribute::type::signed_integer: set_int64(a.key(), a.as_int64()); return;
+      case attribute::type::unsigned_integer: set_uint64(a.key(), a.as_uint64()); return;
+      case attribute::type::floating: set_double(a.key(), a.as_double()); return;
+      case attribute::type::string: set_string(a.key(), a.as_string()); return;
+    }
+  }
+  void set_bool(std::string_view key, bool value) noexcept;
+  void set_int64(std::string_view key, std::int64_t value) noexcept;
+  void set_uint64(std::string_view key, std::uint64_t value) noexcept;
+  void set_double(std::string_view key, double value) noexcept;
+  void set_string(std::string_view key, std::string_view value) noexcept;
 
   // A tracing::span lives here while live_ (tracing/light_impl.hpp checks the size).
   alignas(8) unsigned char storage_[96];

@@ -4,13 +4,11 @@
 // not `inline`: a second such TU fails to link ("multiple definition").
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "attributes.hpp"
 #include "light.hpp"
@@ -56,38 +54,29 @@ struct span_access {
     out.live_ = true;
     return out;
   }
-  static attribute_value value(const attribute& a) {
+  // Calls fn(key, value) with the attribute's value as its own C++ type, so
+  // strings go straight into the event's recycled storage (no temporary
+  // std::string, no allocation in steady state).
+  template <class F>
+  static void visit(const attribute& a, F&& fn) {
     switch (a.value_type()) {
-      case attribute::type::boolean: return attribute_value(a.as_bool());
-      case attribute::type::signed_integer: return attribute_value(a.as_int64());
-      case attribute::type::unsigned_integer: return attribute_value(a.as_uint64());
-      case attribute::type::floating: return attribute_value(a.as_double());
-      case attribute::type::string: return attribute_value(a.as_string());
+      case attribute::type::boolean: fn(a.key(), a.as_bool()); return;
+      case attribute::type::signed_integer: fn(a.key(), a.as_int64()); return;
+      case attribute::type::unsigned_integer: fn(a.key(), a.as_uint64()); return;
+      case attribute::type::floating: fn(a.key(), a.as_double()); return;
+      case attribute::type::string: fn(a.key(), a.as_string()); return;
     }
-    return attribute_value();
   }
-  // Adds an event with the light attributes (converted into a stack array;
-  // the heap only for more than eight).
   static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
     tracing::span& real = span_access::real(s);
     if (real.record_ == nullptr) return;
-    using pair = std::pair<std::string_view, attribute_value>;
-    try {
-      if (attrs.size() <= 8) {
-        pair converted[8];
-        std::size_t n = 0;
-        for (const attribute& a : attrs) converted[n++] = pair(a.key(), value(a));
-        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted, converted + n);
-      } else {
-        std::vector<pair> converted;
-        converted.reserve(attrs.size());
-        for (const attribute& a : attrs) converted.emplace_back(a.key(), value(a));
-        detail::recorder::add_event_range(real.record_, real.state_->limits(), name, converted.data(),
-                                          converted.data() + converted.size());
-      }
-    } catch (...) {
-      ++real.record_->dropped_events;  // out of memory converting string attributes
-    }
+    const span_limits& limits = real.state_->limits();
+    detail::recorder::add_event_with(real.record_, limits, name, [&](attribute_list& out) {
+      for (const attribute& a : attrs)
+        visit(a, [&](std::string_view key, const auto& value) {
+          out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
+        });
+    });
   }
 };
 
@@ -107,18 +96,12 @@ void span::finish() noexcept {
   recording_ = false;
 }
 
-void span::set_one(const attribute& a) noexcept {
-  try {
-    span_access::real(*this).set_attribute(a.key(), span_access::value(a));
-  } catch (...) {
-  }
-}
-
-span& span::set_attributes(std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) {
-    for (const attribute& a : attrs) set_one(a);
-  }
-  return *this;
+void span::set_bool(std::string_view key, bool value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_int64(std::string_view key, std::int64_t value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_uint64(std::string_view key, std::uint64_t value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_double(std::string_view key, double value) noexcept { span_access::real(*this).set_attribute(key, value); }
+void span::set_string(std::string_view key, std::string_view value) noexcept {
+  span_access::real(*this).set_attribute(key, value);
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {

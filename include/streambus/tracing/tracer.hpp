@@ -157,13 +157,15 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
-    add_event_range(r, l, name, attrs.begin(), attrs.end(), extra);
+    add_event_with(r, l, name, [&](attribute_list& out) {
+      for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+    });
   }
-  // The same over an array of attributes (the light API's events).
-  static void add_event_range(span_data* r, const span_limits& l, std::string_view name,
-                              const std::pair<std::string_view, attribute_value>* first,
-                              const std::pair<std::string_view, attribute_value>* last,
-                              attribute_init extra = {}) noexcept {
+  // The same with the attributes written by fill(attribute_list&) (the light
+  // API's events, which are not an attribute_init).
+  template <class Fill>
+  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -174,8 +176,7 @@ struct recorder {
       e.name.assign(name.data(), name.size());
       e.time_unix_nano = unix_now_ns();
       e.attributes.clear();
-      for (; first != last; ++first) e.attributes.set(first->first, first->second, l.attributes_per_event, l.attribute_value_length);
-      for (const auto& kv : extra) e.attributes.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+      fill(e.attributes);
     } catch (...) {
       r->events.pop_back();
       ++r->dropped_events;
