@@ -210,6 +210,22 @@ def main():
               f"{fmt(h.max)} | {t} | {otel} | {dd} |")
         print(f"| … same, RSS growth over 1 M spans | {fmt(r.median)} B | {fmt(r.min)} | {fmt(r.max)} | | | |")
 
+    # --- the light header, beside the inline API in the same process
+    light, _ = load(results, "bench_light")
+    if light:
+        print("\n### The light header (tracing_light.hpp) beside the inline API, one process (bench_light)\n")
+        print("| case | inline API ns | light API ns [min–max] | allocs/span (light) |")
+        print("|---|---:|---|---:|")
+        for label, inline_name, light_name in (
+                ("1 sampled span", "case1_inline", "case1_light"),
+                ("2 + 4 attributes and 1 event", "case2_inline", "case2_light"),
+                ("4 unsampled, ratio 0", None, "case4_unsampled_light")):
+            lt = field(light, light_name, to_ns)
+            it = field(light, inline_name, to_ns) if inline_name else None
+            a = field(light, light_name, counter("allocs/span"))
+            print(f"| {label} | {fmt(it.median) if it else '(bench_span)'} | {fmt(lt.median)} [{fmt(lt.min)}–{fmt(lt.max)}] | "
+                  f"{fmt_allocs(a)} |")
+
     # --- compile time
     ct_path = os.path.join(results, "compile_time.json")
     if os.path.isfile(ct_path):

@@ -14,7 +14,8 @@ Each block is compiled on its own with
 How a block is compiled:
   * A block that contains `int main` or whose first non-blank line starts with
     `#include` is a whole translation unit. `#include <streambus/tracing.hpp>`
-    is added at the top when the block does not include it itself.
+    is added at the top when the block includes neither it nor
+    <streambus/tracing_light.hpp> itself.
   * Any other block is a fragment of statements. It is wrapped as
         <PRELUDE below>
         void snippet_N(tracing::tracer& tracer, const message& msg) { { <block> } }
@@ -165,7 +166,8 @@ def translation_unit(block, readme_name):
     first_body_line = block.line + 1
     if is_whole_tu(block.text):
         head = ""
-        if not re.search(r"#include\s*[<\"]streambus/(single/)?tracing\.hpp[>\"]", block.text):
+        # A block that includes the full or the light header compiles with just that.
+        if not re.search(r"#include\s*[<\"]streambus/(single/)?tracing(_light)?\.hpp[>\"]", block.text):
             head = "#include <streambus/tracing.hpp>\n"
         return head + '#line %d "%s"\n' % (first_body_line, readme_name) + block.text
     prelude = PRELUDE
