@@ -4,10 +4,12 @@
 // and the composite's extraction order.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -609,5 +611,59 @@ TEST_CASE("propagator parsers survive arbitrary bytes and never return a half-va
     headers h{{"b3", value}, {"uber-trace-id", value}, {"x-b3-traceid", value}, {"x-b3-spanid", value}};
     const auto got = tr::extract_all({tr::propagator_kind::b3, tr::propagator_kind::jaeger}, h).first;
     CHECK((got.valid() || got == tr::span_context()));
+  }
+}
+
+namespace {
+// inject_all's one-walk shortcut must leave a standard container exactly as
+// the listed propagators do one after the other.
+template <class Carrier>
+void check_inject_all_matches_sequence(const std::vector<tr::propagator_kind>& kinds, const tr::span_context& ctx,
+                                       const tr::baggage& bag, const Carrier& start) {
+  Carrier shortcut = start;
+  tr::inject_all(kinds, ctx, bag, shortcut);
+  Carrier sequence = start;
+  for (const tr::propagator_kind k : kinds) {
+    if (k == tr::propagator_kind::tracecontext) tr::inject(ctx, sequence);
+    if (k == tr::propagator_kind::baggage) tr::inject_baggage(bag, sequence);
+    if (k != tr::propagator_kind::tracecontext && k != tr::propagator_kind::baggage)
+      tr::inject_all({k}, ctx, bag, sequence);
+  }
+  // Compare as ordered lists of entries (a multimap keeps insertion order per key).
+  std::vector<std::pair<std::string, std::string>> a(shortcut.begin(), shortcut.end());
+  std::vector<std::pair<std::string, std::string>> b(sequence.begin(), sequence.end());
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  CHECK(a == b);
+}
+}  // namespace
+
+TEST_CASE("composite inject: the one-walk path for the default lists equals the propagators in sequence") {
+  using K = tr::propagator_kind;
+  const auto plain = tr::span_context(spec_tid, spec_sid, tr::trace_flags(1));
+  tr::trace_state state;
+  REQUIRE(tr::trace_state::parse("vendor=1", state));
+  tr::span_context with_state = plain;
+  with_state.set_trace_state(state);
+  const tr::span_context invalid;
+  const auto bag = tr::baggage().set("k", "v");
+  const std::vector<std::vector<K>> lists = {{K::tracecontext, K::baggage}, {K::baggage, K::tracecontext},
+                                             {K::tracecontext},             {K::baggage},
+                                             {K::tracecontext, K::b3},      {K::tracecontext, K::tracecontext},
+                                             {}};
+  const std::map<std::string, std::string> stale = {{"TraceParent", "old"}, {"traceparent", "old"},
+                                                    {"TRACESTATE", "a=b"}, {"Baggage", "x=y"},
+                                                    {"baggage", "z=w"},    {"x-other", "kept"}};
+  const std::multimap<std::string, std::string> stale_multi(stale.begin(), stale.end());
+  const std::unordered_map<std::string, std::string> stale_unordered(stale.begin(), stale.end());
+  for (const auto& kinds : lists) {
+    for (const tr::span_context& ctx : std::vector<tr::span_context>{plain, with_state, invalid}) {
+      for (const tr::baggage& use : std::vector<tr::baggage>{bag, tr::baggage()}) {
+        check_inject_all_matches_sequence(kinds, ctx, use, stale);
+        check_inject_all_matches_sequence(kinds, ctx, use, stale_multi);
+        check_inject_all_matches_sequence(kinds, ctx, use, stale_unordered);
+        check_inject_all_matches_sequence(kinds, ctx, use, std::map<std::string, std::string>{});
+      }
+    }
   }
 }

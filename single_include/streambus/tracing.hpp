@@ -803,25 +803,25 @@ struct tc_associative_carrier {
       if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
   }
   static void set(Container& c, std::string_view key, std::string_view value) { set_and_erase(c, key, value, {}); }
-  // set(), and in the same walk removes every entry named `also_erase` (if
-  // not empty): inject() replaces traceparent and drops a stale tracestate.
-  static void set_and_erase(Container& c, std::string_view key, std::string_view value, std::string_view also_erase) {
+  // set(), and in the same walk removes every entry named `also_erase` or
+  // `also_erase2` (when not empty): inject() replaces traceparent and drops a
+  // stale tracestate (and, through the tracer, a stale baggage header).
+  static void set_and_erase(Container& c, std::string_view key, std::string_view value, std::string_view also_erase,
+                            std::string_view also_erase2 = {}) {
     // Overwrite an entry spelled exactly like key in place (no node or string
     // allocation when a carrier is reused); drop every other spelling.
     bool assigned = false;
     for (auto it = c.begin(); it != c.end();) {
-      if (header_name_equals(it->first, key)) {
-        if (!assigned && it->first == key) {
-          if (it->second.size() == value.size() && !value.empty())
-            std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
-          else
-            it->second.assign(value.data(), value.size());
-          assigned = true;
-          ++it;
-        } else {
-          it = c.erase(it);
-        }
-      } else if (!also_erase.empty() && header_name_equals(it->first, also_erase)) {
+      const std::string_view name(it->first);
+      if (!assigned && name == key) {  // exact spelling first: a plain compare, the usual case
+        if (it->second.size() == value.size() && !value.empty())
+          std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
+        else
+          it->second.assign(value.data(), value.size());
+        assigned = true;
+        ++it;
+      } else if (header_name_equals(name, key) || (!also_erase.empty() && header_name_equals(name, also_erase)) ||
+                 (!also_erase2.empty() && header_name_equals(name, also_erase2))) {
         it = c.erase(it);
       } else {
         ++it;
@@ -1793,6 +1793,29 @@ inline std::vector<propagator_kind> parse_propagator_list(std::string_view list,
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
+  using traits = carrier_traits<Carrier>;
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+    // The default list (tracecontext, baggage) with nothing but a traceparent
+    // to send, into a standard container: one walk writes traceparent and
+    // drops stale tracestate and baggage headers, as the two propagators
+    // would one after the other (they touch different names, so order does
+    // not matter).
+    if (bag.empty() && ctx.trace_state().empty()) {
+      bool w3c = false, baggage_kind = false, others = false;
+      for (const propagator_kind k : kinds) {
+        w3c = w3c || k == propagator_kind::tracecontext;
+        baggage_kind = baggage_kind || k == propagator_kind::baggage;
+        others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
+      }
+      char buf[traceparent_size];
+      const std::size_t n = w3c && !others ? format_traceparent(ctx, buf) : 0;
+      if (n != 0) {
+        traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
+                              baggage_kind ? baggage_header : std::string_view());
+        return;
+      }
+    }
+  }
   for (const propagator_kind k : kinds) {
     switch (k) {
       case propagator_kind::tracecontext: inject(ctx, carrier); break;

@@ -145,25 +145,25 @@ struct tc_associative_carrier {
       if (header_name_equals(kv.first, key)) f(std::string_view(kv.second));
   }
   static void set(Container& c, std::string_view key, std::string_view value) { set_and_erase(c, key, value, {}); }
-  // set(), and in the same walk removes every entry named `also_erase` (if
-  // not empty): inject() replaces traceparent and drops a stale tracestate.
-  static void set_and_erase(Container& c, std::string_view key, std::string_view value, std::string_view also_erase) {
+  // set(), and in the same walk removes every entry named `also_erase` or
+  // `also_erase2` (when not empty): inject() replaces traceparent and drops a
+  // stale tracestate (and, through the tracer, a stale baggage header).
+  static void set_and_erase(Container& c, std::string_view key, std::string_view value, std::string_view also_erase,
+                            std::string_view also_erase2 = {}) {
     // Overwrite an entry spelled exactly like key in place (no node or string
     // allocation when a carrier is reused); drop every other spelling.
     bool assigned = false;
     for (auto it = c.begin(); it != c.end();) {
-      if (header_name_equals(it->first, key)) {
-        if (!assigned && it->first == key) {
-          if (it->second.size() == value.size() && !value.empty())
-            std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
-          else
-            it->second.assign(value.data(), value.size());
-          assigned = true;
-          ++it;
-        } else {
-          it = c.erase(it);
-        }
-      } else if (!also_erase.empty() && header_name_equals(it->first, also_erase)) {
+      const std::string_view name(it->first);
+      if (!assigned && name == key) {  // exact spelling first: a plain compare, the usual case
+        if (it->second.size() == value.size() && !value.empty())
+          std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
+        else
+          it->second.assign(value.data(), value.size());
+        assigned = true;
+        ++it;
+      } else if (header_name_equals(name, key) || (!also_erase.empty() && header_name_equals(name, also_erase)) ||
+                 (!also_erase2.empty() && header_name_equals(name, also_erase2))) {
         it = c.erase(it);
       } else {
         ++it;

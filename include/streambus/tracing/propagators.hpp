@@ -464,6 +464,29 @@ inline std::vector<propagator_kind> parse_propagator_list(std::string_view list,
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
+  using traits = carrier_traits<Carrier>;
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+    // The default list (tracecontext, baggage) with nothing but a traceparent
+    // to send, into a standard container: one walk writes traceparent and
+    // drops stale tracestate and baggage headers, as the two propagators
+    // would one after the other (they touch different names, so order does
+    // not matter).
+    if (bag.empty() && ctx.trace_state().empty()) {
+      bool w3c = false, baggage_kind = false, others = false;
+      for (const propagator_kind k : kinds) {
+        w3c = w3c || k == propagator_kind::tracecontext;
+        baggage_kind = baggage_kind || k == propagator_kind::baggage;
+        others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
+      }
+      char buf[traceparent_size];
+      const std::size_t n = w3c && !others ? format_traceparent(ctx, buf) : 0;
+      if (n != 0) {
+        traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
+                              baggage_kind ? baggage_header : std::string_view());
+        return;
+      }
+    }
+  }
   for (const propagator_kind k : kinds) {
     switch (k) {
       case propagator_kind::tracecontext: inject(ctx, carrier); break;
