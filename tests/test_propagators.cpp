@@ -667,3 +667,35 @@ TEST_CASE("composite inject: the one-walk path for the default lists equals the 
     }
   }
 }
+
+TEST_CASE("tracer inject/extract with its precomputed shortcuts equal inject_all/extract_all over its propagators") {
+  using K = tr::propagator_kind;
+  const std::vector<std::pair<const char*, std::vector<K>>> lists = {
+      {"tracecontext,baggage", {K::tracecontext, K::baggage}}, {"baggage,tracecontext", {K::baggage, K::tracecontext}},
+      {"tracecontext", {K::tracecontext}},                      {"baggage", {K::baggage}},
+      {"b3", {K::b3}},                                          {"tracecontext,b3multi", {K::tracecontext, K::b3multi}},
+      {"jaeger,baggage", {K::jaeger, K::baggage}},              {"none", {}}};
+  const std::map<std::string, std::string> stale = {{"TraceParent", "old"}, {"tracestate", "a=b"},
+                                                    {"Baggage", "x=y"},     {"x-other", "kept"}};
+  for (const auto& [names, kinds] : lists) {
+    CAPTURE(names);
+    tr::config cfg;
+    cfg.read_environment = false;
+    cfg.exporter = "none";
+    cfg.propagators = names;
+    auto tracer = tr::tracer::create(cfg);
+    REQUIRE(tracer.is_enabled());
+    auto span = tracer.start("op");
+    std::map<std::string, std::string> through_tracer = stale, through_function = stale;
+    tracer.inject(through_tracer);
+    tr::inject_all(kinds, span.context(), tr::baggage(), through_function);
+    CHECK(through_tracer == through_function);
+    // extract: the tracer's answer is extract_all's context, for what each list wrote and for foreign headers
+    for (const auto& carrier : {through_tracer, stale,
+                                std::map<std::string, std::string>{
+                                    {"traceparent", "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01"},
+                                    {"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"}}}) {
+      CHECK(tracer.extract(carrier) == tr::extract_all(kinds, carrier).first);
+    }
+  }
+}

@@ -1787,34 +1787,58 @@ inline std::vector<propagator_kind> parse_propagator_list(std::string_view list,
   return parse_propagators(names, unknown);
 }
 
+namespace detail {
+
+// What a propagator list needs for inject_all's and extract's shortcuts.
+struct pg_list_shape {
+  bool w3c_only = false;  // tracecontext, optionally baggage, nothing else
+  bool baggage = false;   // the baggage propagator is listed
+};
+
+inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcept {
+  bool w3c = false, others = false;
+  pg_list_shape shape;
+  for (const propagator_kind k : kinds) {
+    w3c = w3c || k == propagator_kind::tracecontext;
+    shape.baggage = shape.baggage || k == propagator_kind::baggage;
+    others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
+  }
+  shape.w3c_only = w3c && !others;
+  return shape;
+}
+
+// The default list (tracecontext, baggage) with nothing but a traceparent to
+// send, into a standard container: one walk writes traceparent and drops
+// stale tracestate and baggage headers, as the two propagators would one
+// after the other (they touch different names, so order does not matter).
+// Returns false, having written nothing, where the shortcut does not apply.
+template <class Carrier>
+bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage& bag, Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
+  if constexpr (std::is_base_of_v<tc_associative_carrier<Carrier>, traits>) {
+    if (!shape.w3c_only || !bag.empty() || !ctx.trace_state().empty()) return false;
+    char buf[traceparent_size];
+    const std::size_t n = format_traceparent(ctx, buf);
+    if (n == 0) return false;  // invalid context: the propagators' own rules
+    traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
+                          shape.baggage ? baggage_header : std::string_view());
+    return true;
+  } else {
+    static_cast<void>(shape), static_cast<void>(ctx), static_cast<void>(bag), static_cast<void>(carrier);
+    return false;
+  }
+}
+
+}  // namespace detail
+
 /// Injects `ctx` and `bag` with every listed propagator, in order (an invalid
 /// context writes no trace headers; empty baggage writes no baggage).
 /// `debug` is the B3/Jaeger debug flag to send.
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
-  using traits = carrier_traits<Carrier>;
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
-    // The default list (tracecontext, baggage) with nothing but a traceparent
-    // to send, into a standard container: one walk writes traceparent and
-    // drops stale tracestate and baggage headers, as the two propagators
-    // would one after the other (they touch different names, so order does
-    // not matter).
-    if (bag.empty() && ctx.trace_state().empty()) {
-      bool w3c = false, baggage_kind = false, others = false;
-      for (const propagator_kind k : kinds) {
-        w3c = w3c || k == propagator_kind::tracecontext;
-        baggage_kind = baggage_kind || k == propagator_kind::baggage;
-        others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
-      }
-      char buf[traceparent_size];
-      const std::size_t n = w3c && !others ? format_traceparent(ctx, buf) : 0;
-      if (n != 0) {
-        traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
-                              baggage_kind ? baggage_header : std::string_view());
-        return;
-      }
-    }
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>) {
+    if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
   }
   for (const propagator_kind k : kinds) {
     switch (k) {
@@ -1841,12 +1865,7 @@ span_context pg_extract_composite(const std::vector<propagator_kind>& kinds, con
   if (bag == nullptr) {
     // The default list (tracecontext, baggage) read for the context alone:
     // W3C is the only propagator that matters, so its result is the answer.
-    bool w3c = false, others = false;
-    for (const propagator_kind k : kinds) {
-      w3c = w3c || k == propagator_kind::tracecontext;
-      others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
-    }
-    if (w3c && !others) {
+    if (pg_shape(kinds).w3c_only) {
       if (debug != nullptr) *debug = false;
       return extract(carrier);
     }
@@ -8521,6 +8540,7 @@ class tracer_state {
       : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     propagators_ = parse_propagators(settings_.propagators);
+    propagator_shape_ = detail::pg_shape(propagators_);
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -8544,6 +8564,8 @@ class tracer_state {
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
   /// The propagators in force (config.propagators / OTEL_PROPAGATORS).
   const std::vector<propagator_kind>& propagators() const noexcept { return propagators_; }
+  /// Whether they are W3C only (the default), read once for inject/extract's shortcuts.
+  detail::pg_list_shape propagator_shape() const noexcept { return propagator_shape_; }
 
   /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
@@ -8641,6 +8663,7 @@ class tracer_state {
 
   resolved_config settings_;
   std::vector<propagator_kind> propagators_;
+  detail::pg_list_shape propagator_shape_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
@@ -8848,10 +8871,7 @@ class tracer {
 
   // --- the current span (the seed's ctx-based calls) -------------------------
   /// The current span's context on this thread, or an invalid context.
-  span_context current_context() const {
-    const detail::active_span* top = detail::thread_context_stack().top();
-    return top ? top->context : span_context{};
-  }
+  span_context current_context() const { return current_context_ref(); }
   template <class T>
   void set_attribute(std::string_view key, const T& value) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attribute(a->record, a->owner->limits(), key, value);
@@ -8884,11 +8904,14 @@ class tracer {
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), current_context(), baggage{}, carrier);
+    if (state_ != nullptr) inject(current_context_ref(), carrier);
   }
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), ctx, baggage{}, carrier);
+    if (state_ == nullptr) return;
+    static const baggage no_baggage;
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, no_baggage, carrier))
+      inject_all(state_->propagators(), ctx, no_baggage, carrier);
   }
   /// Writes a context and baggage entries.
   template <class Carrier>
@@ -8898,7 +8921,9 @@ class tracer {
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    return state_ != nullptr ? extract_context_all(state_->propagators(), carrier) : span_context{};
+    if (state_ == nullptr) return span_context{};
+    if (state_->propagator_shape().w3c_only) return tracing::extract(carrier);  // what the composite answers then
+    return extract_context_all(state_->propagators(), carrier);
   }
   /// Reads the remote parent and the baggage entries.
   template <class Carrier>
@@ -8948,6 +8973,13 @@ class tracer {
   }
 
  private:
+  // The current span's context without a copy (valid until the stack changes).
+  static const span_context& current_context_ref() noexcept {
+    static const span_context none;
+    const detail::active_span* top = detail::thread_context_stack().top();
+    return top ? top->context : none;
+  }
+
   const detail::active_span* current_recording() const noexcept {
     if (state_ == nullptr) return nullptr;
     const detail::active_span* top = detail::thread_context_stack().top();

@@ -458,34 +458,58 @@ inline std::vector<propagator_kind> parse_propagator_list(std::string_view list,
   return parse_propagators(names, unknown);
 }
 
+namespace detail {
+
+// What a propagator list needs for inject_all's and extract's shortcuts.
+struct pg_list_shape {
+  bool w3c_only = false;  // tracecontext, optionally baggage, nothing else
+  bool baggage = false;   // the baggage propagator is listed
+};
+
+inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcept {
+  bool w3c = false, others = false;
+  pg_list_shape shape;
+  for (const propagator_kind k : kinds) {
+    w3c = w3c || k == propagator_kind::tracecontext;
+    shape.baggage = shape.baggage || k == propagator_kind::baggage;
+    others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
+  }
+  shape.w3c_only = w3c && !others;
+  return shape;
+}
+
+// The default list (tracecontext, baggage) with nothing but a traceparent to
+// send, into a standard container: one walk writes traceparent and drops
+// stale tracestate and baggage headers, as the two propagators would one
+// after the other (they touch different names, so order does not matter).
+// Returns false, having written nothing, where the shortcut does not apply.
+template <class Carrier>
+bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage& bag, Carrier& carrier) {
+  using traits = carrier_traits<Carrier>;
+  if constexpr (std::is_base_of_v<tc_associative_carrier<Carrier>, traits>) {
+    if (!shape.w3c_only || !bag.empty() || !ctx.trace_state().empty()) return false;
+    char buf[traceparent_size];
+    const std::size_t n = format_traceparent(ctx, buf);
+    if (n == 0) return false;  // invalid context: the propagators' own rules
+    traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
+                          shape.baggage ? baggage_header : std::string_view());
+    return true;
+  } else {
+    static_cast<void>(shape), static_cast<void>(ctx), static_cast<void>(bag), static_cast<void>(carrier);
+    return false;
+  }
+}
+
+}  // namespace detail
+
 /// Injects `ctx` and `bag` with every listed propagator, in order (an invalid
 /// context writes no trace headers; empty baggage writes no baggage).
 /// `debug` is the B3/Jaeger debug flag to send.
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
-  using traits = carrier_traits<Carrier>;
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
-    // The default list (tracecontext, baggage) with nothing but a traceparent
-    // to send, into a standard container: one walk writes traceparent and
-    // drops stale tracestate and baggage headers, as the two propagators
-    // would one after the other (they touch different names, so order does
-    // not matter).
-    if (bag.empty() && ctx.trace_state().empty()) {
-      bool w3c = false, baggage_kind = false, others = false;
-      for (const propagator_kind k : kinds) {
-        w3c = w3c || k == propagator_kind::tracecontext;
-        baggage_kind = baggage_kind || k == propagator_kind::baggage;
-        others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
-      }
-      char buf[traceparent_size];
-      const std::size_t n = w3c && !others ? format_traceparent(ctx, buf) : 0;
-      if (n != 0) {
-        traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
-                              baggage_kind ? baggage_header : std::string_view());
-        return;
-      }
-    }
+  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>) {
+    if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
   }
   for (const propagator_kind k : kinds) {
     switch (k) {
@@ -512,12 +536,7 @@ span_context pg_extract_composite(const std::vector<propagator_kind>& kinds, con
   if (bag == nullptr) {
     // The default list (tracecontext, baggage) read for the context alone:
     // W3C is the only propagator that matters, so its result is the answer.
-    bool w3c = false, others = false;
-    for (const propagator_kind k : kinds) {
-      w3c = w3c || k == propagator_kind::tracecontext;
-      others = others || (k != propagator_kind::tracecontext && k != propagator_kind::baggage);
-    }
-    if (w3c && !others) {
+    if (pg_shape(kinds).w3c_only) {
       if (debug != nullptr) *debug = false;
       return extract(carrier);
     }

@@ -230,6 +230,7 @@ class tracer_state {
       : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     propagators_ = parse_propagators(settings_.propagators);
+    propagator_shape_ = detail::pg_shape(propagators_);
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -253,6 +254,8 @@ class tracer_state {
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
   /// The propagators in force (config.propagators / OTEL_PROPAGATORS).
   const std::vector<propagator_kind>& propagators() const noexcept { return propagators_; }
+  /// Whether they are W3C only (the default), read once for inject/extract's shortcuts.
+  detail::pg_list_shape propagator_shape() const noexcept { return propagator_shape_; }
 
   /// Takes ownership of an ended record.
   void finish(span_data* record) noexcept {
@@ -350,6 +353,7 @@ class tracer_state {
 
   resolved_config settings_;
   std::vector<propagator_kind> propagators_;
+  detail::pg_list_shape propagator_shape_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
@@ -557,10 +561,7 @@ class tracer {
 
   // --- the current span (the seed's ctx-based calls) -------------------------
   /// The current span's context on this thread, or an invalid context.
-  span_context current_context() const {
-    const detail::active_span* top = detail::thread_context_stack().top();
-    return top ? top->context : span_context{};
-  }
+  span_context current_context() const { return current_context_ref(); }
   template <class T>
   void set_attribute(std::string_view key, const T& value) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attribute(a->record, a->owner->limits(), key, value);
@@ -593,11 +594,14 @@ class tracer {
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), current_context(), baggage{}, carrier);
+    if (state_ != nullptr) inject(current_context_ref(), carrier);
   }
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), ctx, baggage{}, carrier);
+    if (state_ == nullptr) return;
+    static const baggage no_baggage;
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, no_baggage, carrier))
+      inject_all(state_->propagators(), ctx, no_baggage, carrier);
   }
   /// Writes a context and baggage entries.
   template <class Carrier>
@@ -607,7 +611,9 @@ class tracer {
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    return state_ != nullptr ? extract_context_all(state_->propagators(), carrier) : span_context{};
+    if (state_ == nullptr) return span_context{};
+    if (state_->propagator_shape().w3c_only) return tracing::extract(carrier);  // what the composite answers then
+    return extract_context_all(state_->propagators(), carrier);
   }
   /// Reads the remote parent and the baggage entries.
   template <class Carrier>
@@ -658,6 +664,13 @@ class tracer {
   }
 
  private:
+  // The current span's context without a copy (valid until the stack changes).
+  static const span_context& current_context_ref() noexcept {
+    static const span_context none;
+    const detail::active_span* top = detail::thread_context_stack().top();
+    return top ? top->context : none;
+  }
+
   const detail::active_span* current_recording() const noexcept {
     if (state_ == nullptr) return nullptr;
     const detail::active_span* top = detail::thread_context_stack().top();
