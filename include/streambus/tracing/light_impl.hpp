@@ -44,13 +44,15 @@ struct span_access {
   static const tracing::span& real(const light::span& s) noexcept {
     return *std::launder(reinterpret_cast<const tracing::span*>(s.storage_));
   }
-  // Moves a started span into a light span's storage.
-  static light::span wrap(tracing::span&& started) noexcept {
+  // Starts a span straight in a light span's storage: start() returns a
+  // prvalue, so it is constructed there, with no move and no second object.
+  template <class Start>
+  static light::span wrap(Start&& start) noexcept {
     static_assert(sizeof(tracing::span) <= sizeof(light::span::storage_), "light::span's storage is too small");
     static_assert(alignof(tracing::span) <= 8, "light::span's storage is under-aligned");
     light::span out;
-    out.recording_ = started.is_recording();
-    ::new (static_cast<void*>(out.storage_)) tracing::span(std::move(started));
+    const tracing::span* s = ::new (static_cast<void*>(out.storage_)) tracing::span(start());
+    out.recording_ = s->is_recording();
     out.live_ = true;
     return out;
   }
@@ -144,7 +146,7 @@ span_ids span::ids() const noexcept {
 
 span start(tracer& t, std::string_view name, span_kind kind) noexcept {
   if (!t.is_enabled()) return span();
-  return span_access::wrap(t.start(name, kind));
+  return span_access::wrap([&] { return t.start(name, kind); });
 }
 
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
@@ -155,7 +157,7 @@ span start(tracer& t, std::string_view name, const headers_ref& incoming, span_k
   } catch (...) {
     // Out of memory reading the headers: a new trace, as for absent ones.
   }
-  return span_access::wrap(t.start(name, parent, kind));  // an invalid parent starts a new trace
+  return span_access::wrap([&] { return t.start(name, parent, kind); });  // an invalid parent starts a new trace
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {
