@@ -1,0 +1,32 @@
+// An instrumented source file that includes only the light header: it
+// compiles in ~60 ms instead of ~2.7 s. Its spans go to the tracer that
+// main.cpp creates, through the calls main.cpp compiles.
+#include <streambus/tracing_light.hpp>
+
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "orders.hpp"
+
+namespace light = streambus::tracing::light;
+using streambus::tracing::span_kind;
+using streambus::tracing::status_code;
+
+void ship_order(streambus::tracing::tracer& tracer, int order_id, std::map<std::string, std::string>& headers) {
+  auto span = light::start(tracer, "orders.ship", span_kind::producer);
+  span.set_attribute("order.id", order_id).set_attribute("order.carrier", "dhl").set_attribute("order.weight_kg", 2.5);
+  span.add_event("label.printed", {{"pages", 2}});
+  light::inject(tracer, headers);  // the context travels with the message
+}
+
+std::string receive_order(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& headers) {
+  auto span = light::start(tracer, "orders.receive", headers, span_kind::consumer);
+  try {
+    if (headers.count("order.fragile") != 0) throw std::runtime_error("fragile orders need a second check");
+    span.set_status(status_code::ok);
+  } catch (const std::exception& e) {
+    span.record_error(e);
+  }
+  return span.ids().trace_id;  // lowercase hex, e.g. for a log line
+}
