@@ -1,7 +1,7 @@
 // The light header's per-span cost (tracing_light.hpp), beside the inline
-// API's in the same process: cases 1 and 2 of bench_span through both. The
-// light calls go to bench/light/light_impl.cpp, another TU, as they would in a
-// program.
+// API's in the same process: cases 1 and 2 of bench_span through both, and
+// case 4 (unsampled) through the light API. The light calls go to
+// bench/light/light_impl.cpp, another TU, as they would in a program.
 //
 //   build/bench/bench/bench_light --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 #include "bench_pipeline.hpp"
@@ -13,68 +13,35 @@ namespace {
 namespace st = streambus::tracing;
 namespace light = streambus::tracing::light;
 
-void record_4_attributes_1_event(light::span& s) {
-  s.set_attribute("http.request.method", "GET").set_attribute("url.path", "/api/v1/orders/12345");
-  s.set_attribute("http.response.status_code", 200).set_attribute("load", 0.5);
-  s.add_event("cache.miss");
-}
-
-void case1_inline(benchmark::State& state) {
-  auto tracer = bench::make_tracer("always_on");
+// The timed loop of every case: start a span with `start`, record what
+// `record` records, end it.
+template <class Start, class Record>
+void run(benchmark::State& state, const char* sampler, double ratio, Start start, Record record) {
+  auto tracer = bench::make_tracer(sampler, ratio);
   bench::warm_up(tracer);
   bench::pipeline_counter pipe(state, tracer);
   bench::alloc_counter allocs(state);
   for (auto _ : state) {
-    auto span = tracer.start("op");
+    auto span = start(tracer);
+    record(span);
     benchmark::DoNotOptimize(span);
   }
 }
+
+const auto inline_start = [](st::tracer& t) { return t.start("op"); };
+const auto light_start = [](st::tracer& t) { return light::start(t, "op"); };
+const auto nothing = [](auto&) {};
+const auto four_attributes_one_event = [](auto& s) { bench::record_4_attributes_1_event(s); };
+
+void case1_inline(benchmark::State& state) { run(state, "always_on", -1, inline_start, nothing); }
+void case1_light(benchmark::State& state) { run(state, "always_on", -1, light_start, nothing); }
+void case2_inline(benchmark::State& state) { run(state, "always_on", -1, inline_start, four_attributes_one_event); }
+void case2_light(benchmark::State& state) { run(state, "always_on", -1, light_start, four_attributes_one_event); }
+void case4_unsampled_light(benchmark::State& state) { run(state, "traceidratio", 0.0, light_start, nothing); }
 BENCHMARK(case1_inline);
-
-void case1_light(benchmark::State& state) {
-  auto tracer = bench::make_tracer("always_on");
-  bench::warm_up(tracer);
-  bench::pipeline_counter pipe(state, tracer);
-  bench::alloc_counter allocs(state);
-  for (auto _ : state) {
-    auto span = light::start(tracer, "op");
-    benchmark::DoNotOptimize(span);
-  }
-}
 BENCHMARK(case1_light);
-
-void case2_inline(benchmark::State& state) {
-  auto tracer = bench::make_tracer("always_on");
-  bench::warm_up(tracer);
-  bench::pipeline_counter pipe(state, tracer);
-  bench::alloc_counter allocs(state);
-  for (auto _ : state) {
-    auto span = tracer.start("op");
-    bench::record_4_attributes_1_event(span);
-  }
-}
 BENCHMARK(case2_inline);
-
-void case2_light(benchmark::State& state) {
-  auto tracer = bench::make_tracer("always_on");
-  bench::warm_up(tracer);
-  bench::pipeline_counter pipe(state, tracer);
-  bench::alloc_counter allocs(state);
-  for (auto _ : state) {
-    auto span = light::start(tracer, "op");
-    record_4_attributes_1_event(span);
-  }
-}
 BENCHMARK(case2_light);
-
-void case4_unsampled_light(benchmark::State& state) {
-  auto tracer = bench::make_tracer("traceidratio", 0.0);
-  bench::alloc_counter allocs(state);
-  for (auto _ : state) {
-    auto span = light::start(tracer, "op");
-    benchmark::DoNotOptimize(span);
-  }
-}
 BENCHMARK(case4_unsampled_light);
 
 }  // namespace

@@ -68,8 +68,10 @@ inline st::tracer make_tracer(const char* sampler, double ratio = -1,
   return st::tracer::create(cfg);
 }
 
-/// The attributes and event of case 2, as an instrumented HTTP handler would set them.
-inline void record_4_attributes_1_event(st::span& s) {
+/// The attributes and event of case 2, as an instrumented HTTP handler would set
+/// them (on a tracing::span, or a light::span in bench_light).
+template <class Span>
+void record_4_attributes_1_event(Span& s) {
   s.set_attribute("http.request.method", "GET").set_attribute("url.path", "/api/v1/orders/12345");
   s.set_attribute("http.response.status_code", 200).set_attribute("load", 0.5);
   s.add_event("cache.miss");
