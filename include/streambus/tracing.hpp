@@ -26,6 +26,9 @@
 #include "tracing/span_options.hpp"
 #include "tracing/stats.hpp"
 #include "tracing/light.hpp"
+// Used by tracer.hpp and, in both modes, by instrumentation.hpp (retry
+// jitter): included here so the single header carries one copy.
+#include "tracing/detail/random.hpp"
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #include "tracing/disabled.hpp"

@@ -2820,6 +2820,172 @@ void inject(const tracer& t, const headers_ref& outgoing) noexcept;
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/light.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_HPP_
+// Used by tracer.hpp and, in both modes, by instrumentation.hpp (retry
+// jitter): included here so the single header carries one copy.
+// ---- begin streambus/tracing/detail/random.hpp ----
+// Per-thread pseudo-random generator for trace and span ids.
+//
+// Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
+// <random> is heavy to include. wyrand is one word and a handful of
+// instructions per 64 bits, and good enough for identifiers (not for crypto).
+// Each thread seeds once from the OS; a fork bumps a global generation so the
+// child re-seeds instead of repeating its parent's ids.
+
+#include <thread>
+
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define STREAMBUS_TRACING_HAS_PTHREAD_ATFORK 1
+#else
+#include <random>
+#endif
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Entropy from the OS, mixed with time and the thread's identity so that a
+// failing source still yields distinct seeds per thread and per process.
+inline std::uint64_t os_seed() noexcept {
+  std::uint64_t seed = 0;
+#if defined(__linux__)
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
+#elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  try {
+    std::random_device rd;
+    seed = (std::uint64_t{rd()} << 32) ^ rd();
+  } catch (...) {
+  }
+#endif
+  seed ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  seed ^= static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
+  int local = 0;
+  std::uint64_t addr = 0;
+  const void* p = &local;
+  std::memcpy(&addr, &p, sizeof p < sizeof addr ? sizeof p : sizeof addr);
+  return seed ^ (addr * 0x9e3779b97f4a7c15ULL);
+}
+
+// Incremented in every forked child; generators compare it with the value
+// they were seeded under.
+inline std::atomic<std::uint32_t>& fork_generation() noexcept {
+  static std::atomic<std::uint32_t> generation{0};
+  return generation;
+}
+
+inline void register_fork_handler() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+#endif
+}
+
+// wyrand (Wang Yi's generator, public domain algorithm): a 64-bit state, one
+// addition and one 64x64->128 multiply per draw. It passes BigCrush and
+// PractRand, and costs a third of xoshiro256++'s instructions per id, which
+// matters three times per root span.
+class id_generator {
+ public:
+  id_generator() noexcept { reseed(); }
+
+  std::uint64_t next() noexcept {
+    check_fork();
+    return next_unchecked();
+  }
+
+  /// Re-seeds if the process forked since the last draw (one relaxed load).
+  void check_fork() noexcept {
+    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
+  }
+
+  /// A draw without the fork check: call check_fork() once before a group of these.
+  std::uint64_t next_unchecked() noexcept {
+    state_ += 0xa0761d6478bd642fULL;
+    return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
+  }
+
+  void reseed() noexcept {
+    register_fork_handler();
+    generation_ = fork_generation().load(std::memory_order_relaxed);
+    std::uint64_t x = os_seed();
+    state_ = splitmix64(x);
+  }
+
+ private:
+  static std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__SIZEOF_INT128__)
+    __extension__ using u128 = unsigned __int128;
+    const u128 product = static_cast<u128>(a) * b;
+    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+#else
+    // Portable 64x64->128 multiply from 32-bit halves.
+    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32, b_lo = b & 0xffffffffULL, b_hi = b >> 32;
+    const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+    const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffULL) + lo_hi;
+    const std::uint64_t high = hi_hi + (hi_lo >> 32) + (cross >> 32);
+    const std::uint64_t low = (cross << 32) | (lo_lo & 0xffffffffULL);
+    return low ^ high;
+#endif
+  }
+
+  std::uint64_t state_ = 0;
+  std::uint32_t generation_ = 0;
+};
+
+inline id_generator& thread_rng() noexcept {
+  thread_local id_generator rng;
+  return rng;
+}
+
+/// A random non-zero 64-bit value.
+inline std::uint64_t random_nonzero_u64() noexcept {
+  auto& rng = thread_rng();
+  std::uint64_t v;
+  do {
+    v = rng.next();
+  } while (v == 0);
+  return v;
+}
+
+/// Ids for a new span in one visit to the generator: a span id, and for a
+/// root span also the two halves of a trace id. None of them is zero.
+struct new_ids {
+  std::uint64_t trace_high = 0;
+  std::uint64_t trace_low = 0;
+  std::uint64_t span = 0;
+};
+
+inline new_ids draw_ids(bool with_trace_id) noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  new_ids ids;
+  if (with_trace_id) {
+    do {
+      ids.trace_high = rng.next_unchecked();
+      ids.trace_low = rng.next_unchecked();
+    } while ((ids.trace_high | ids.trace_low) == 0);
+  }
+  do {
+    ids.span = rng.next_unchecked();
+  } while (ids.span == 0);
+  return ids;
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/random.hpp ----
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
@@ -6955,173 +7121,6 @@ class diagnostics {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/diagnostics.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_DIAGNOSTICS_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
-// ---- begin streambus/tracing/detail/random.hpp ----
-// Per-thread pseudo-random generator for trace and span ids.
-//
-// Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
-// <random> is heavy to include. wyrand is one word and a handful of
-// instructions per 64 bits, and good enough for identifiers (not for crypto).
-// Each thread seeds once from the OS; a fork bumps a global generation so the
-// child re-seeds instead of repeating its parent's ids.
-
-#include <thread>
-
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
-#if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
-#define STREAMBUS_TRACING_HAS_PTHREAD_ATFORK 1
-#else
-#include <random>
-#endif
-
-STREAMBUS_TRACING_BEGIN_NAMESPACE
-namespace detail {
-
-inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// Entropy from the OS, mixed with time and the thread's identity so that a
-// failing source still yields distinct seeds per thread and per process.
-inline std::uint64_t os_seed() noexcept {
-  std::uint64_t seed = 0;
-#if defined(__linux__)
-  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
-#elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  try {
-    std::random_device rd;
-    seed = (std::uint64_t{rd()} << 32) ^ rd();
-  } catch (...) {
-  }
-#endif
-  seed ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  seed ^= static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
-  int local = 0;
-  std::uint64_t addr = 0;
-  const void* p = &local;
-  std::memcpy(&addr, &p, sizeof p < sizeof addr ? sizeof p : sizeof addr);
-  return seed ^ (addr * 0x9e3779b97f4a7c15ULL);
-}
-
-// Incremented in every forked child; generators compare it with the value
-// they were seeded under.
-inline std::atomic<std::uint32_t>& fork_generation() noexcept {
-  static std::atomic<std::uint32_t> generation{0};
-  return generation;
-}
-
-inline void register_fork_handler() noexcept {
-#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  static const bool registered = [] {
-    ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
-    return true;
-  }();
-  (void)registered;
-#endif
-}
-
-// wyrand (Wang Yi's generator, public domain algorithm): a 64-bit state, one
-// addition and one 64x64->128 multiply per draw. It passes BigCrush and
-// PractRand, and costs a third of xoshiro256++'s instructions per id, which
-// matters three times per root span.
-class id_generator {
- public:
-  id_generator() noexcept { reseed(); }
-
-  std::uint64_t next() noexcept {
-    check_fork();
-    return next_unchecked();
-  }
-
-  /// Re-seeds if the process forked since the last draw (one relaxed load).
-  void check_fork() noexcept {
-    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
-  }
-
-  /// A draw without the fork check: call check_fork() once before a group of these.
-  std::uint64_t next_unchecked() noexcept {
-    state_ += 0xa0761d6478bd642fULL;
-    return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
-  }
-
-  void reseed() noexcept {
-    register_fork_handler();
-    generation_ = fork_generation().load(std::memory_order_relaxed);
-    std::uint64_t x = os_seed();
-    state_ = splitmix64(x);
-  }
-
- private:
-  static std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
-#if defined(__SIZEOF_INT128__)
-    __extension__ using u128 = unsigned __int128;
-    const u128 product = static_cast<u128>(a) * b;
-    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-#else
-    // Portable 64x64->128 multiply from 32-bit halves.
-    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32, b_lo = b & 0xffffffffULL, b_hi = b >> 32;
-    const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
-    const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffULL) + lo_hi;
-    const std::uint64_t high = hi_hi + (hi_lo >> 32) + (cross >> 32);
-    const std::uint64_t low = (cross << 32) | (lo_lo & 0xffffffffULL);
-    return low ^ high;
-#endif
-  }
-
-  std::uint64_t state_ = 0;
-  std::uint32_t generation_ = 0;
-};
-
-inline id_generator& thread_rng() noexcept {
-  thread_local id_generator rng;
-  return rng;
-}
-
-/// A random non-zero 64-bit value.
-inline std::uint64_t random_nonzero_u64() noexcept {
-  auto& rng = thread_rng();
-  std::uint64_t v;
-  do {
-    v = rng.next();
-  } while (v == 0);
-  return v;
-}
-
-/// Ids for a new span in one visit to the generator: a span id, and for a
-/// root span also the two halves of a trace id. None of them is zero.
-struct new_ids {
-  std::uint64_t trace_high = 0;
-  std::uint64_t trace_low = 0;
-  std::uint64_t span = 0;
-};
-
-inline new_ids draw_ids(bool with_trace_id) noexcept {
-  auto& rng = thread_rng();
-  rng.check_fork();
-  new_ids ids;
-  if (with_trace_id) {
-    do {
-      ids.trace_high = rng.next_unchecked();
-      ids.trace_low = rng.next_unchecked();
-    } while ((ids.trace_high | ids.trace_low) == 0);
-  }
-  do {
-    ids.span = rng.next_unchecked();
-  } while (ids.span == 0);
-  return ids;
-}
-
-}  // namespace detail
-STREAMBUS_TRACING_END_NAMESPACE
-// ---- end streambus/tracing/detail/random.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RECORD_POOL_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RECORD_POOL_HPP_
 // ---- begin streambus/tracing/detail/record_pool.hpp ----
@@ -9254,7 +9253,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // application that wants to override an error decision, and it is final.
 
 #include <system_error>
-#include <thread>
 #include <typeinfo>
 
 // The tracer and span come from the umbrella header, which includes this
@@ -9262,171 +9260,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // pulls in the umbrella first. Naming tracer.hpp / disabled.hpp here instead
 // would make the single-header generator inline a second, guarded copy of
 // the whole tracer tree.
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
-// ---- begin streambus/tracing/detail/random.hpp ----
-// Per-thread pseudo-random generator for trace and span ids.
-//
-// Why not <random>: std::mt19937 is 5 KB of state and slow to seed, and
-// <random> is heavy to include. wyrand is one word and a handful of
-// instructions per 64 bits, and good enough for identifiers (not for crypto).
-// Each thread seeds once from the OS; a fork bumps a global generation so the
-// child re-seeds instead of repeating its parent's ids.
-
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
-#if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
-#define STREAMBUS_TRACING_HAS_PTHREAD_ATFORK 1
-#else
-#include <random>
-#endif
-
-STREAMBUS_TRACING_BEGIN_NAMESPACE
-namespace detail {
-
-inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// Entropy from the OS, mixed with time and the thread's identity so that a
-// failing source still yields distinct seeds per thread and per process.
-inline std::uint64_t os_seed() noexcept {
-  std::uint64_t seed = 0;
-#if defined(__linux__)
-  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
-#elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  try {
-    std::random_device rd;
-    seed = (std::uint64_t{rd()} << 32) ^ rd();
-  } catch (...) {
-  }
-#endif
-  seed ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  seed ^= static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
-  int local = 0;
-  std::uint64_t addr = 0;
-  const void* p = &local;
-  std::memcpy(&addr, &p, sizeof p < sizeof addr ? sizeof p : sizeof addr);
-  return seed ^ (addr * 0x9e3779b97f4a7c15ULL);
-}
-
-// Incremented in every forked child; generators compare it with the value
-// they were seeded under.
-inline std::atomic<std::uint32_t>& fork_generation() noexcept {
-  static std::atomic<std::uint32_t> generation{0};
-  return generation;
-}
-
-inline void register_fork_handler() noexcept {
-#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  static const bool registered = [] {
-    ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
-    return true;
-  }();
-  (void)registered;
-#endif
-}
-
-// wyrand (Wang Yi's generator, public domain algorithm): a 64-bit state, one
-// addition and one 64x64->128 multiply per draw. It passes BigCrush and
-// PractRand, and costs a third of xoshiro256++'s instructions per id, which
-// matters three times per root span.
-class id_generator {
- public:
-  id_generator() noexcept { reseed(); }
-
-  std::uint64_t next() noexcept {
-    check_fork();
-    return next_unchecked();
-  }
-
-  /// Re-seeds if the process forked since the last draw (one relaxed load).
-  void check_fork() noexcept {
-    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
-  }
-
-  /// A draw without the fork check: call check_fork() once before a group of these.
-  std::uint64_t next_unchecked() noexcept {
-    state_ += 0xa0761d6478bd642fULL;
-    return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
-  }
-
-  void reseed() noexcept {
-    register_fork_handler();
-    generation_ = fork_generation().load(std::memory_order_relaxed);
-    std::uint64_t x = os_seed();
-    state_ = splitmix64(x);
-  }
-
- private:
-  static std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
-#if defined(__SIZEOF_INT128__)
-    __extension__ using u128 = unsigned __int128;
-    const u128 product = static_cast<u128>(a) * b;
-    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-#else
-    // Portable 64x64->128 multiply from 32-bit halves.
-    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32, b_lo = b & 0xffffffffULL, b_hi = b >> 32;
-    const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
-    const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffULL) + lo_hi;
-    const std::uint64_t high = hi_hi + (hi_lo >> 32) + (cross >> 32);
-    const std::uint64_t low = (cross << 32) | (lo_lo & 0xffffffffULL);
-    return low ^ high;
-#endif
-  }
-
-  std::uint64_t state_ = 0;
-  std::uint32_t generation_ = 0;
-};
-
-inline id_generator& thread_rng() noexcept {
-  thread_local id_generator rng;
-  return rng;
-}
-
-/// A random non-zero 64-bit value.
-inline std::uint64_t random_nonzero_u64() noexcept {
-  auto& rng = thread_rng();
-  std::uint64_t v;
-  do {
-    v = rng.next();
-  } while (v == 0);
-  return v;
-}
-
-/// Ids for a new span in one visit to the generator: a span id, and for a
-/// root span also the two halves of a trace id. None of them is zero.
-struct new_ids {
-  std::uint64_t trace_high = 0;
-  std::uint64_t trace_low = 0;
-  std::uint64_t span = 0;
-};
-
-inline new_ids draw_ids(bool with_trace_id) noexcept {
-  auto& rng = thread_rng();
-  rng.check_fork();
-  new_ids ids;
-  if (with_trace_id) {
-    do {
-      ids.trace_high = rng.next_unchecked();
-      ids.trace_low = rng.next_unchecked();
-    } while ((ids.trace_high | ids.trace_low) == 0);
-  }
-  do {
-    ids.span = rng.next_unchecked();
-  } while (ids.span == 0);
-  return ids;
-}
-
-}  // namespace detail
-STREAMBUS_TRACING_END_NAMESPACE
-// ---- end streambus/tracing/detail/random.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_RANDOM_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
