@@ -677,7 +677,9 @@ TEST_CASE("tracer inject/extract with its precomputed shortcuts equal inject_all
       {"jaeger,baggage", {K::jaeger, K::baggage}},              {"none", {}}};
   const std::map<std::string, std::string> stale = {{"TraceParent", "old"}, {"tracestate", "a=b"},
                                                     {"Baggage", "x=y"},     {"x-other", "kept"}};
-  for (const auto& [names, kinds] : lists) {
+  for (const auto& list : lists) {
+    const char* const names = list.first;  // not a structured binding: clang 14 cannot capture those
+    const std::vector<K>& kinds = list.second;
     CAPTURE(names);
     tr::config cfg;
     cfg.read_environment = false;
