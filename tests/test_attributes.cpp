@@ -98,3 +98,16 @@ TEST_CASE("attribute_init builds typed values from a braced list") {
   CHECK(list.find("valid")->type() == attribute_type::boolean);
   CHECK(list.find("ratio")->type() == attribute_type::float64);
 }
+
+TEST_CASE("attribute list: a null const char* is stored as an empty string, new key or update") {
+  st::attribute_list list;
+  const char* none = nullptr;
+  CHECK(list.set("new", none));
+  CHECK(*list.find("new") == st::attribute_value(""));
+  CHECK(list.set("updated", "before"));
+  CHECK(list.set("updated", none));  // the in-place string path
+  CHECK(*list.find("updated") == st::attribute_value(""));
+  char* mutable_none = nullptr;
+  CHECK(list.set("mutable", mutable_none));
+  CHECK(*list.find("mutable") == st::attribute_value(""));
+}

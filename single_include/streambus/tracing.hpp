@@ -2164,6 +2164,8 @@ template <class T>
 void assign_value(attribute_value& dst, const T& value) {
   if constexpr (std::is_same_v<T, attribute_value>) {
     dst = value;
+  } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
+    dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
     dst.assign_string(std::string_view(value));
   } else {
@@ -2608,7 +2610,10 @@ class attribute {
       static_assert(std::is_convertible_v<const T&, std::string_view>,
                     "a light attribute is a bool, an integer, a floating-point number or a string");
       type_ = type::string;
-      string_ = std::string_view(value);
+      if constexpr (std::is_pointer_v<T>)
+        string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+      else
+        string_ = std::string_view(value);
     }
   }
 

@@ -178,7 +178,10 @@ class attribute {
       static_assert(std::is_convertible_v<const T&, std::string_view>,
                     "a light attribute is a bool, an integer, a floating-point number or a string");
       type_ = type::string;
-      string_ = std::string_view(value);
+      if constexpr (std::is_pointer_v<T>)
+        string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+      else
+        string_ = std::string_view(value);
     }
   }
 

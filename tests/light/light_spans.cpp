@@ -33,7 +33,8 @@ light::span_ids light_full_span(streambus::tracing::tracer& tracer) {
       .set_attribute("u", 18446744073709551615ULL)
       .set_attribute("d", 2.5)
       .set_attribute("s", "text")
-      .set_attribute("sv", std::string("owned"));
+      .set_attribute("sv", std::string("owned"))
+      .set_attribute("null", static_cast<const char*>(nullptr));
   span.set_attributes({{"one", 1}, {"two", "2"}});
   span.add_event("small", {{"k", 7}});
   span.add_event("large", {{"a0", 0}, {"a1", 1}, {"a2", 2}, {"a3", 3}, {"a4", 4}, {"a5", 5}, {"a6", 6}, {"a7", 7},

@@ -77,6 +77,7 @@ TEST_CASE("light: attributes, events, status and name arrive as through tracing:
   CHECK(*s.attributes.find("d") == st::attribute_value(2.5));
   CHECK(*s.attributes.find("s") == st::attribute_value("text"));
   CHECK(*s.attributes.find("sv") == st::attribute_value("owned"));
+  CHECK(*s.attributes.find("null") == st::attribute_value(""));  // a null const char*, as tracing::span stores it
   CHECK(*s.attributes.find("one") == st::attribute_value(std::int64_t{1}));
   CHECK(*s.attributes.find("two") == st::attribute_value("2"));
   REQUIRE(s.events.size() == 3);

@@ -158,6 +158,8 @@ template <class T>
 void assign_value(attribute_value& dst, const T& value) {
   if constexpr (std::is_same_v<T, attribute_value>) {
     dst = value;
+  } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
+    dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
     dst.assign_string(std::string_view(value));
   } else {
