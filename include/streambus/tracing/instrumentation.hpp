@@ -53,6 +53,10 @@
 #include "../tracing.hpp"
 #include "detail/random.hpp"
 
+#if defined(__GNUC__)
+#include <cxxabi.h>  // abi::__cxa_current_exception_type (libstdc++ and libc++abi)
+#endif
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 /// How long trace_with_retry waits between attempts. The wait after failed
@@ -85,6 +89,16 @@ inline std::string op_type_name(const std::type_info& info) {
 
 inline std::string op_error_code_type(const std::error_code& ec) {
   return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
+
+// Rethrows the exception being handled if it is not a C++ exception: above
+// all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
+// process if a catch (...) swallows it, and which describing would swallow.
+// Call only inside a catch block.
+inline void rethrow_if_foreign() {
+#if defined(__GNUC__)
+  if (abi::__cxa_current_exception_type() == nullptr) throw;
+#endif
 }
 
 // Describes the exception being handled; call only inside a catch block.
@@ -279,6 +293,7 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
     try {
       detail::op_call(std::forward<F>(fn), s);
     } catch (...) {
+      detail::rethrow_if_foreign();
       detail::op_record_current_exception(s);
       throw;
     }
@@ -291,6 +306,7 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
       else
         return result;
     } catch (...) {
+      detail::rethrow_if_foreign();
       detail::op_record_current_exception(s);
       throw;
     }
@@ -345,6 +361,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
         try {
           detail::retry_call(fn, child, attempt);
         } catch (...) {
+          detail::rethrow_if_foreign();
           detail::op_record_current_exception(child);
           if (last) {
             detail::op_record_current_exception(parent);
@@ -367,6 +384,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
               return result;
           }
         } catch (...) {
+          detail::rethrow_if_foreign();
           detail::op_record_current_exception(child);
           if (last) {
             detail::op_record_current_exception(parent);
