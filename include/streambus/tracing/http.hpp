@@ -266,6 +266,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
       try {
         handler(req, res);
       } catch (...) {
+        streambus::tracing::detail::rethrow_if_foreign();  // pthread_cancel's forced unwind: not ours to describe
         detail::record_current_exception(s);
         whole->exception_recorded = true;
         throw;
@@ -276,6 +277,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
     try {
       handler(req, res);
     } catch (...) {
+      streambus::tracing::detail::rethrow_if_foreign();
       detail::record_current_exception(s);
       if (s.is_recording()) detail::set_server_status(s, 500, true);
       throw;
