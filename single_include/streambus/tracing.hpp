@@ -2731,6 +2731,7 @@ class span {
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
 inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
 inline void inject(const tracer&, const headers_ref&) noexcept {}
+inline span_ids current_ids(const tracer&) noexcept { return {}; }
 
 #else
 
@@ -2817,6 +2818,9 @@ span start(tracer& t, std::string_view name, const headers_ref& incoming, span_k
 /// Writes the current span's context into outgoing headers with the tracer's
 /// propagators (traceparent, tracestate, ...).
 void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+/// The ids of the thread's current span (light or not), e.g. for log lines
+/// written far from the span itself; empty strings when there is none.
+span_ids current_ids(const tracer& t) noexcept;
 
 #endif
 
@@ -9102,6 +9106,14 @@ struct span_access {
     out.live_ = true;
     return out;
   }
+  static span_ids ids_of(const span_context& ctx) noexcept {
+    span_ids out;
+    if (!ctx.valid()) return out;
+    ctx.trace_id().to_hex(out.trace_id);
+    ctx.span_id().to_hex(out.span_id);
+    out.sampled = ctx.sampled();
+    return out;
+  }
   // Calls fn(key, value) with the attribute's value as its own C++ type, so
   // strings go straight into the event's recycled storage (no temporary
   // std::string, no allocation in steady state).
@@ -9180,14 +9192,11 @@ span& span::record_error(std::string_view message) noexcept {
 }
 
 span_ids span::ids() const noexcept {
-  span_ids out;
-  if (!live_) return out;
-  const span_context& ctx = span_access::real(*this).context();
-  if (!ctx.valid()) return out;
-  ctx.trace_id().to_hex(out.trace_id);
-  ctx.span_id().to_hex(out.span_id);
-  out.sampled = ctx.sampled();
-  return out;
+  return live_ ? span_access::ids_of(span_access::real(*this).context()) : span_ids();
+}
+
+span_ids current_ids(const tracer& t) noexcept {
+  return t.is_enabled() ? span_access::ids_of(t.current_context()) : span_ids();
 }
 
 span start(tracer& t, std::string_view name, span_kind kind) noexcept {

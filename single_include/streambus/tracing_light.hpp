@@ -299,6 +299,7 @@ class span {
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
 inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
 inline void inject(const tracer&, const headers_ref&) noexcept {}
+inline span_ids current_ids(const tracer&) noexcept { return {}; }
 
 #else
 
@@ -385,6 +386,9 @@ span start(tracer& t, std::string_view name, const headers_ref& incoming, span_k
 /// Writes the current span's context into outgoing headers with the tracer's
 /// propagators (traceparent, tracestate, ...).
 void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+/// The ids of the thread's current span (light or not), e.g. for log lines
+/// written far from the span itself; empty strings when there is none.
+span_ids current_ids(const tracer& t) noexcept;
 
 #endif
 

@@ -78,3 +78,11 @@ bool light_moves_and_ends(streambus::tracing::tracer& tracer) {
   light::span empty;
   return moved_ok && !c.is_recording() && !empty.is_recording() && !empty.ids().valid();
 }
+
+bool light_current_ids_match(streambus::tracing::tracer& tracer) {
+  const bool none_before = !light::current_ids(tracer).valid();
+  auto span = light::start(tracer, "light.current");
+  const light::span_ids mine = span.ids(), current = light::current_ids(tracer);
+  return none_before && current.valid() && std::string(mine.trace_id) == current.trace_id &&
+         std::string(mine.span_id) == current.span_id && current.sampled == mine.sampled;
+}

@@ -15,3 +15,4 @@ void light_inject(streambus::tracing::tracer& tracer, std::map<std::string, std:
 streambus::tracing::light::span_ids light_server_span(streambus::tracing::tracer& tracer,
                                                       const std::map<std::string, std::string>& headers);
 bool light_moves_and_ends(streambus::tracing::tracer& tracer);
+bool light_current_ids_match(streambus::tracing::tracer& tracer);

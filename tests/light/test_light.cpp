@@ -181,3 +181,16 @@ TEST_CASE("light: a disabled or unsampled tracer gives spans that record nothing
   light_full_span(f.tracer);
   CHECK(f.spans().empty());
 }
+
+TEST_CASE("light: current_ids names the thread's current span, light or inline") {
+  fixture f;
+  CHECK(light_current_ids_match(f.tracer));
+  {
+    auto inline_span = f.tracer.start("inline.current");
+    const st::light::span_ids ids = st::light::current_ids(f.tracer);
+    CHECK(hex(inline_span.context().span_id()) == ids.span_id);
+  }
+  CHECK_FALSE(st::light::current_ids(f.tracer).valid());
+  st::tracer disabled;
+  CHECK_FALSE(st::light::current_ids(disabled).valid());
+}

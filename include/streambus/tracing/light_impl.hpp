@@ -56,6 +56,14 @@ struct span_access {
     out.live_ = true;
     return out;
   }
+  static span_ids ids_of(const span_context& ctx) noexcept {
+    span_ids out;
+    if (!ctx.valid()) return out;
+    ctx.trace_id().to_hex(out.trace_id);
+    ctx.span_id().to_hex(out.span_id);
+    out.sampled = ctx.sampled();
+    return out;
+  }
   // Calls fn(key, value) with the attribute's value as its own C++ type, so
   // strings go straight into the event's recycled storage (no temporary
   // std::string, no allocation in steady state).
@@ -134,14 +142,11 @@ span& span::record_error(std::string_view message) noexcept {
 }
 
 span_ids span::ids() const noexcept {
-  span_ids out;
-  if (!live_) return out;
-  const span_context& ctx = span_access::real(*this).context();
-  if (!ctx.valid()) return out;
-  ctx.trace_id().to_hex(out.trace_id);
-  ctx.span_id().to_hex(out.span_id);
-  out.sampled = ctx.sampled();
-  return out;
+  return live_ ? span_access::ids_of(span_access::real(*this).context()) : span_ids();
+}
+
+span_ids current_ids(const tracer& t) noexcept {
+  return t.is_enabled() ? span_access::ids_of(t.current_context()) : span_ids();
 }
 
 span start(tracer& t, std::string_view name, span_kind kind) noexcept {
