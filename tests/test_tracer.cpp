@@ -12,23 +12,15 @@
 #include <thread>
 #include <vector>
 
+#include "support/memory_tracer.hpp"
+
 namespace st = streambus::tracing;
 
 namespace {
 
-struct fixture {
-  std::shared_ptr<st::in_memory_exporter> memory = std::make_shared<st::in_memory_exporter>();
-  st::tracer tracer;
+struct fixture : memory_tracer {
+  using memory_tracer::memory_tracer;
 
-  explicit fixture(st::config cfg = {}) {
-    cfg.read_environment = false;
-    if (cfg.exporter.empty()) cfg.exporter = "none";
-    if (cfg.service_name.empty()) cfg.service_name = "test-service";
-    cfg.exporters.push_back(memory);
-    tracer = st::tracer::create(cfg);
-  }
-
-  std::vector<st::span_data> spans() const { return memory->spans(); }
   st::span_data only_span() const {
     auto all = spans();
     REQUIRE(all.size() == 1);

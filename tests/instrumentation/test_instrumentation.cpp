@@ -21,24 +21,15 @@
 #include <utility>
 #include <vector>
 
+#include "../support/memory_tracer.hpp"
+
 namespace st = streambus::tracing;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct fixture {
-  std::shared_ptr<st::in_memory_exporter> memory = std::make_shared<st::in_memory_exporter>();
-  st::tracer tracer;
-
-  explicit fixture(st::config cfg = {}) {
-    cfg.read_environment = false;
-    cfg.exporter = "none";
-    cfg.service_name = "instrumentation-test";
-    cfg.exporters.push_back(memory);
-    tracer = st::tracer::create(cfg);
-  }
-
-  std::vector<st::span_data> spans() const { return memory->spans(); }
+struct fixture : memory_tracer {
+  using memory_tracer::memory_tracer;
 
   st::span_data named(std::string_view name) const {
     std::vector<st::span_data> found;

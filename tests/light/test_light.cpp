@@ -15,23 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/memory_tracer.hpp"
+
 namespace st = streambus::tracing;
 
 namespace {
 
-struct fixture {
-  std::shared_ptr<st::in_memory_exporter> memory = std::make_shared<st::in_memory_exporter>();
-  st::tracer tracer;
-
-  explicit fixture(st::config cfg = {}) {
-    cfg.read_environment = false;
-    cfg.exporter = "none";
-    cfg.service_name = "light-test";
-    cfg.exporters.push_back(memory);
-    tracer = st::tracer::create(cfg);
-  }
-  std::vector<st::span_data> spans() const { return memory->spans(); }
-};
+using fixture = memory_tracer;
 
 const st::span_data& named(const std::vector<st::span_data>& spans, std::string_view name) {
   for (const auto& s : spans)
