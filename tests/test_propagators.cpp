@@ -28,6 +28,14 @@ struct walkable {
 struct opaque {
   std::vector<std::pair<std::string, std::string>> items;
 };
+// A carrier whose writes are traced (think of a traced logger inside a
+// user adapter): each set() starts spans that stay current, so the thread's
+// current-span stack grows while tracer.inject() is still writing.
+struct traced_writes {
+  std::vector<std::pair<std::string, std::string>> items;
+  streambus::tracing::tracer* tracer = nullptr;
+  std::vector<streambus::tracing::span> spans;
+};
 }  // namespace user
 
 template <class C>
@@ -61,6 +69,13 @@ struct carrier_traits<user::walkable> : vector_traits<user::walkable> {
 };
 template <>
 struct carrier_traits<user::opaque> : vector_traits<user::opaque> {};
+template <>
+struct carrier_traits<user::traced_writes> : vector_traits<user::traced_writes> {
+  static void set(user::traced_writes& c, std::string_view key, std::string_view value) {
+    for (int i = 0; i < 64; ++i) c.spans.push_back(c.tracer->start("carrier.write"));
+    vector_traits<user::traced_writes>::set(c, key, value);
+  }
+};
 }  // namespace streambus::tracing
 
 namespace {
@@ -700,4 +715,23 @@ TEST_CASE("tracer inject/extract with its precomputed shortcuts equal inject_all
       CHECK(tracer.extract(carrier) == tr::extract_all(kinds, carrier).first);
     }
   }
+}
+
+TEST_CASE("tracer.inject into a carrier whose writes start spans still sends the context current at the call") {
+  tr::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.propagators = "tracecontext,b3";  // b3 reads the context after traceparent was written
+  auto tracer = tr::tracer::create(cfg);
+  auto outer = tracer.start("outer");
+  const std::string trace = outer.context().trace_id().to_hex(), span = outer.context().span_id().to_hex();
+  user::traced_writes carrier;
+  carrier.tracer = &tracer;
+  tracer.inject(carrier);
+  headers expected;
+  tr::inject(outer.context(), expected);
+  REQUIRE(carrier.items.size() == 2);
+  CHECK(carrier.items[0].second == expected.at("traceparent"));
+  CHECK(carrier.items[1].second == trace + "-" + span + "-1");
+  while (!carrier.spans.empty()) carrier.spans.pop_back();  // innermost first
 }

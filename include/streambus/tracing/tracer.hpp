@@ -594,7 +594,11 @@ class tracer {
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ != nullptr) inject(current_context_ref(), carrier);
+    if (state_ == nullptr) return;
+    if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>)
+      inject(current_context_ref(), carrier);  // a standard container starts no spans: read in place
+    else
+      inject(current_context(), carrier);  // a user adapter might (e.g. a traced logger): copy
   }
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
