@@ -154,13 +154,16 @@ class Amalgamator:
         self.out.append(line.rstrip() + "\n")
 
 
-def generate(root, entry=ENTRY):
-    include_root = os.path.join(root, INCLUDE_DIR)
-    # What the light header inlines (but not its own entry file) is shared.
-    light = Amalgamator(include_root)
-    light.inline(os.path.join(include_root, LIGHT_ENTRY))
-    shared = frozenset(rel for rel in light.copies if rel != LIGHT_ENTRY)
+def shared_headers(root):
+    """What the light header inlines (but not its own entry file): the headers
+    both single headers carry, always under their include guards."""
+    light = Amalgamator(os.path.join(root, INCLUDE_DIR))
+    light.inline(os.path.join(root, INCLUDE_DIR, LIGHT_ENTRY))
+    return frozenset(rel for rel in light.copies if rel != LIGHT_ENTRY)
 
+
+def generate(root, entry, shared):
+    include_root = os.path.join(root, INCLUDE_DIR)
     amalgamator = Amalgamator(include_root, shared)
     amalgamator.inline(os.path.join(include_root, entry))
     body = "".join(amalgamator.out)
@@ -202,7 +205,9 @@ def main(argv):
 
     root = os.path.abspath(args.root)
     try:
-        outputs = [(OUTPUT, generate(root)), (LIGHT_OUTPUT, generate(root, LIGHT_ENTRY))] + opt_in_outputs(root)
+        shared = shared_headers(root)
+        outputs = [(OUTPUT, generate(root, ENTRY, shared)), (LIGHT_OUTPUT, generate(root, LIGHT_ENTRY, shared))]
+        outputs += opt_in_outputs(root)
     except AmalgamateError as e:
         print("amalgamate.py: error: %s" % e, file=sys.stderr)
         return 2

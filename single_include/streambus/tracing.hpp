@@ -813,7 +813,10 @@ struct tc_associative_carrier {
     bool assigned = false;
     for (auto it = c.begin(); it != c.end();) {
       const std::string_view name(it->first);
-      if (!assigned && name == key) {  // exact spelling first: a plain compare, the usual case
+      // The exact spelling first (the usual case): sizes, then one compare
+      // (spelled out: string_view's operator== was left out of line here).
+      if (!assigned && name.size() == key.size() &&
+          std::char_traits<char>::compare(name.data(), key.data(), key.size()) == 0) {
         if (it->second.size() == value.size() && !value.empty())
           std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
         else
@@ -846,6 +849,11 @@ template <class Traits, class Carrier>
 struct has_erase<Traits, Carrier,
                  std::void_t<decltype(Traits::erase(std::declval<Carrier&>(), std::string_view()))>>
     : std::true_type {};
+
+// Whether Carrier is one of the standard containers above (its traits are
+// tc_associative_carrier): those get the one-walk inject and extract paths.
+template <class Carrier>
+inline constexpr bool is_standard_carrier_v = std::is_base_of_v<tc_associative_carrier<Carrier>, carrier_traits<Carrier>>;
 
 }  // namespace detail
 
@@ -881,7 +889,7 @@ void inject(const span_context& ctx, Carrier& carrier) {
   char buf[traceparent_size];
   const std::size_t n = format_traceparent(ctx, buf);
   if (n == 0) return;
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (detail::is_standard_carrier_v<Carrier>) {
     if (ctx.trace_state().empty()) {  // one walk over a standard container
       traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header);
       return;
@@ -919,7 +927,7 @@ span_context extract(const Carrier& carrier) {
     joined.append(value.data(), value.size());
     any = true;
   };
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (detail::is_standard_carrier_v<Carrier>) {
     // The standard containers: one walk over the entries finds both headers
     // (in carrier order, as two lookups would).
     for (const auto& kv : carrier) {
@@ -1815,7 +1823,7 @@ inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcep
 template <class Carrier>
 bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage& bag, Carrier& carrier) {
   using traits = carrier_traits<Carrier>;
-  if constexpr (std::is_base_of_v<tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (is_standard_carrier_v<Carrier>) {
     if (!shape.w3c_only || !bag.empty() || !ctx.trace_state().empty()) return false;
     char buf[traceparent_size];
     const std::size_t n = format_traceparent(ctx, buf);
@@ -1837,9 +1845,7 @@ bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const bagg
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>) {
-    if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
-  }
+  if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
   for (const propagator_kind k : kinds) {
     switch (k) {
       case propagator_kind::tracecontext: inject(ctx, carrier); break;
@@ -8913,7 +8919,7 @@ class tracer {
   template <class Carrier>
   void inject(Carrier& carrier) const {
     if (state_ == nullptr) return;
-    if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>)
+    if constexpr (detail::is_standard_carrier_v<Carrier>)
       inject(current_context_ref(), carrier);  // a standard container starts no spans: read in place
     else
       inject(current_context(), carrier);  // a user adapter might (e.g. a traced logger): copy
@@ -9169,9 +9175,7 @@ void span::set_string(std::string_view key, std::string_view value) noexcept {
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) {
-    span_access::add_event(*this, name, attrs);
-  }
+  if (recording_) span_access::add_event(*this, name, attrs);
   return *this;
 }
 

@@ -6,8 +6,8 @@
 
 #include <memory>
 #include <new>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "attributes.hpp"
@@ -115,9 +115,7 @@ void span::set_string(std::string_view key, std::string_view value) noexcept {
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) {
-    span_access::add_event(*this, name, attrs);
-  }
+  if (recording_) span_access::add_event(*this, name, attrs);
   return *this;
 }
 

@@ -155,7 +155,10 @@ struct tc_associative_carrier {
     bool assigned = false;
     for (auto it = c.begin(); it != c.end();) {
       const std::string_view name(it->first);
-      if (!assigned && name == key) {  // exact spelling first: a plain compare, the usual case
+      // The exact spelling first (the usual case): sizes, then one compare
+      // (spelled out: string_view's operator== was left out of line here).
+      if (!assigned && name.size() == key.size() &&
+          std::char_traits<char>::compare(name.data(), key.data(), key.size()) == 0) {
         if (it->second.size() == value.size() && !value.empty())
           std::memcpy(&it->second[0], value.data(), value.size());  // the usual re-inject: same length, in place
         else
@@ -188,6 +191,11 @@ template <class Traits, class Carrier>
 struct has_erase<Traits, Carrier,
                  std::void_t<decltype(Traits::erase(std::declval<Carrier&>(), std::string_view()))>>
     : std::true_type {};
+
+// Whether Carrier is one of the standard containers above (its traits are
+// tc_associative_carrier): those get the one-walk inject and extract paths.
+template <class Carrier>
+inline constexpr bool is_standard_carrier_v = std::is_base_of_v<tc_associative_carrier<Carrier>, carrier_traits<Carrier>>;
 
 }  // namespace detail
 
@@ -223,7 +231,7 @@ void inject(const span_context& ctx, Carrier& carrier) {
   char buf[traceparent_size];
   const std::size_t n = format_traceparent(ctx, buf);
   if (n == 0) return;
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (detail::is_standard_carrier_v<Carrier>) {
     if (ctx.trace_state().empty()) {  // one walk over a standard container
       traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header);
       return;
@@ -261,7 +269,7 @@ span_context extract(const Carrier& carrier) {
     joined.append(value.data(), value.size());
     any = true;
   };
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (detail::is_standard_carrier_v<Carrier>) {
     // The standard containers: one walk over the entries finds both headers
     // (in carrier order, as two lookups would).
     for (const auto& kv : carrier) {

@@ -486,7 +486,7 @@ inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcep
 template <class Carrier>
 bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage& bag, Carrier& carrier) {
   using traits = carrier_traits<Carrier>;
-  if constexpr (std::is_base_of_v<tc_associative_carrier<Carrier>, traits>) {
+  if constexpr (is_standard_carrier_v<Carrier>) {
     if (!shape.w3c_only || !bag.empty() || !ctx.trace_state().empty()) return false;
     char buf[traceparent_size];
     const std::size_t n = format_traceparent(ctx, buf);
@@ -508,9 +508,7 @@ bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const bagg
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
-  if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>) {
-    if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
-  }
+  if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
   for (const propagator_kind k : kinds) {
     switch (k) {
       case propagator_kind::tracecontext: inject(ctx, carrier); break;

@@ -595,7 +595,7 @@ class tracer {
   template <class Carrier>
   void inject(Carrier& carrier) const {
     if (state_ == nullptr) return;
-    if constexpr (std::is_base_of_v<detail::tc_associative_carrier<Carrier>, carrier_traits<Carrier>>)
+    if constexpr (detail::is_standard_carrier_v<Carrier>)
       inject(current_context_ref(), carrier);  // a standard container starts no spans: read in place
     else
       inject(current_context(), carrier);  // a user adapter might (e.g. a traced logger): copy
