@@ -47,6 +47,16 @@
   }                                     \
   }
 
+// Rare paths kept out of the hot functions, so that those stay small enough
+// to inline and need few registers.
+#if defined(__GNUC__) || defined(__clang__)
+#define STREAMBUS_TRACING_COLD __attribute__((cold, noinline))
+#elif defined(_MSC_VER)
+#define STREAMBUS_TRACING_COLD __declspec(noinline)
+#else
+#define STREAMBUS_TRACING_COLD
+#endif
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 /// The library's version as "major.minor.patch".
 inline constexpr const char* version_string = STREAMBUS_TRACING_VERSION_STRING;
@@ -609,7 +619,10 @@ class span_context {
  public:
   span_context() = default;
   span_context(streambus::tracing::trace_id tid, streambus::tracing::span_id sid, trace_flags flags,
-               bool remote = false, streambus::tracing::trace_state state = {})
+               bool remote = false) noexcept
+      : trace_id_(tid), span_id_(sid), flags_(flags), remote_(remote) {}
+  span_context(streambus::tracing::trace_id tid, streambus::tracing::span_id sid, trace_flags flags, bool remote,
+               streambus::tracing::trace_state state) noexcept
       : trace_id_(tid), span_id_(sid), flags_(flags), remote_(remote), state_(std::move(state)) {}
 
   /// Both ids non-zero. An invalid context means "no parent".
@@ -2913,7 +2926,9 @@ inline void register_fork_handler() noexcept {
 // matters three times per root span.
 class id_generator {
  public:
-  id_generator() noexcept { reseed(); }
+  // Constant-initialized, so the thread_local below needs no guard on each
+  // access: the first check_fork() seeds it (the generation never matches).
+  constexpr id_generator() noexcept = default;
 
   std::uint64_t next() noexcept {
     check_fork();
@@ -2955,8 +2970,10 @@ class id_generator {
 #endif
   }
 
+  static constexpr std::uint32_t unseeded = 0xffffffffu;  // a fork count no process reaches
+
   std::uint64_t state_ = 0;
-  std::uint32_t generation_ = 0;
+  std::uint32_t generation_ = unseeded;
 };
 
 inline id_generator& thread_rng() noexcept {
@@ -8421,27 +8438,37 @@ struct context_stack {
 
   /// The innermost live entry, or null.
   const active_span* top() noexcept {
-    while (!entries.empty() && entries.back().record != nullptr && entries.back().record->stack_ref.is_orphaned()) {
-      thread_record_pool().release(entries.back().record);
-      entries.pop_back();
-    }
-    return entries.empty() ? nullptr : &entries.back();
+    if (entries.empty()) return nullptr;
+    const active_span& last = entries.back();
+    if (last.record != nullptr && last.record->stack_ref.is_orphaned()) return drop_orphans_on_top();
+    return &last;
   }
 
-  /// Removes entries from index `depth` on; the entry at `depth` belongs to
-  /// the span being ended here, which finishes its own record.
-  void truncate(std::size_t depth) noexcept {
-    if (depth + 1 == entries.size()) {  // the usual case: the span ending is the innermost
-      entries.pop_back();
-      return;
-    }
+  /// Removes entries from index `depth` on if the entry there is the span
+  /// `id` (the span being ended here, which finishes its own record): this
+  /// also drops children that were never ended on this thread.
+  STREAMBUS_TRACING_COLD void truncate_to(std::size_t depth, const span_id& id) noexcept {
+    if (depth >= entries.size() || entries[depth].context.span_id() != id) return;
     for (std::size_t i = depth + 1; i < entries.size(); ++i) {
       span_data* r = entries[i].record;
       if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
     }
     entries.resize(depth);
   }
+
+ private:
+  // Pops entries whose spans were ended on another thread (see above).
+  STREAMBUS_TRACING_COLD const active_span* drop_orphans_on_top() noexcept {
+    while (!entries.empty() && entries.back().record != nullptr && entries.back().record->stack_ref.is_orphaned()) {
+      thread_record_pool().release(entries.back().record);
+      entries.pop_back();
+    }
+    return entries.empty() ? nullptr : &entries.back();
+  }
 };
+
+// The parent of a root span.
+inline const span_context no_parent{};
 
 inline context_stack& thread_context_stack() noexcept {
   thread_local context_stack stack;
@@ -8779,41 +8806,14 @@ class span {
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
   void end() noexcept {
-    bool ended_elsewhere = false;
-    if (stack_ != nullptr) {
-      detail::context_stack& mine = detail::thread_context_stack();
-      if (stack_ == &mine) {
-        // Truncate to where this span was pushed, if it is still there: this
-        // also drops children that were never ended on this thread.
-        if (mine.entries.size() > depth_ && mine.entries[depth_].context.span_id() == context_.span_id())
-          mine.truncate(depth_);
-      } else {
-        ended_elsewhere = true;
-        if (state_ != nullptr)
-          state_->diagnostics().report(
-              "a current span was ended on another thread than the one that started it; "
-              "start spans that move between threads with span_options::make_current = false");
-      }
-      stack_ = nullptr;
-    }
+    const bool on_own_thread = stack_ == nullptr || leave_stack();
     if (record_ != nullptr) {
       record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
       span_data* finished = std::exchange(record_, nullptr);
-      if (ended_elsewhere && finished->stack_ref.claim(detail::stack_ref::orphaned) == detail::stack_ref::referenced) {
-        // The origin thread's stack still points at the record: export a
-        // copy and leave the original for that thread to free.
-        span_data* copy = detail::thread_record_pool().acquire_or_null();
-        if (copy != nullptr) {
-          try {
-            *copy = *finished;
-            state_->finish(copy);
-          } catch (...) {
-            detail::thread_record_pool().release(copy);
-          }
-        }
-      } else {
+      if (on_own_thread)
         state_->finish(finished);
-      }
+      else
+        finish_ended_elsewhere(finished);
     }
     state_ = nullptr;
   }
@@ -8821,6 +8821,52 @@ class span {
  private:
   friend class tracer;
   friend struct light::span_access;
+
+  span(detail::tracer_state& state, span_context&& context) noexcept : state_(&state), context_(std::move(context)) {}
+
+  // Takes this span off the thread's current-span stack. False when it is
+  // ended on another thread than the one it is current on.
+  bool leave_stack() noexcept {
+    detail::context_stack* origin = std::exchange(stack_, nullptr);
+    detail::context_stack& mine = detail::thread_context_stack();
+    if (origin != &mine) {
+      report_ended_elsewhere();
+      return false;
+    }
+    // Usually this span is the innermost: pop it.
+    auto& entries = mine.entries;
+    if (depth_ + 1 == entries.size() && entries.back().context.span_id() == context_.span_id())
+      entries.pop_back();
+    else
+      mine.truncate_to(depth_, context_.span_id());
+    return true;
+  }
+
+  STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
+    if (state_ != nullptr)
+      state_->diagnostics().report(
+          "a current span was ended on another thread than the one that started it; "
+          "start spans that move between threads with span_options::make_current = false");
+  }
+
+  // The span was current on another thread. If that thread's stack still
+  // points at the record, export a copy and leave the original for that
+  // thread to free.
+  STREAMBUS_TRACING_COLD void finish_ended_elsewhere(span_data* finished) noexcept {
+    if (finished->stack_ref.claim(detail::stack_ref::orphaned) != detail::stack_ref::referenced) {
+      state_->finish(finished);
+      return;
+    }
+    span_data* copy = detail::thread_record_pool().acquire_or_null();
+    if (copy == nullptr) return;
+    try {
+      *copy = *finished;
+      state_->finish(copy);
+    } catch (...) {
+      detail::thread_record_pool().release(copy);
+    }
+  }
+
   detail::tracer_state* state_ = nullptr;
   span_data* record_ = nullptr;
   span_context context_;
@@ -8863,8 +8909,7 @@ class tracer {
     if (state_ == nullptr) return span();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
-    static const span_context no_parent;
-    return start_span(name, top ? top->context : no_parent, kind, &stack, nullptr);
+    return start_span(name, top ? top->context : detail::no_parent, kind, &stack, nullptr);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
@@ -8872,8 +8917,7 @@ class tracer {
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
-    static const span_context no_parent;
-    const span_context* parent = &no_parent;
+    const span_context* parent = &detail::no_parent;
     if (options.parent) {
       parent = &*options.parent;
     } else if (!options.new_root) {
@@ -8993,9 +9037,8 @@ class tracer {
  private:
   // The current span's context without a copy (valid until the stack changes).
   static const span_context& current_context_ref() noexcept {
-    static const span_context none;
     const detail::active_span* top = detail::thread_context_stack().top();
-    return top ? top->context : none;
+    return top ? top->context : detail::no_parent;
   }
 
   const detail::active_span* current_recording() const noexcept {
@@ -9006,57 +9049,68 @@ class tracer {
 
   // `stack`: where the span becomes current (null: make_current = false).
   // `parent` may point into that stack, so it is only read before the push.
+  // The unsampled path is kept free of the record's work (out of line in
+  // begin_recording) because most spans of a sampled-down service take it.
   span start_span(std::string_view name, const span_context& parent, span_kind kind, detail::context_stack* stack,
                   const std::vector<span_context>* links) noexcept {
-    span s;
     detail::tracer_state& st = *state_;
-    if (st.is_shut_down()) return s;
 
     // Ids: continue the parent's trace, or start one whose low 56 bits are
     // random (we set the W3C Level 2 `random` flag on traces we create).
-    trace_flags flags;
-    trace_id tid;
     const bool has_parent = parent.valid();
     const detail::new_ids ids = detail::draw_ids(!has_parent);
-    if (has_parent) {
-      tid = parent.trace_id();
-      flags = parent.flags();
-    } else {
-      tid = trace_id::from_u64(ids.trace_high, ids.trace_low);
-      flags = trace_flags(trace_flags::random_bit);
-    }
+    const trace_id tid = has_parent ? parent.trace_id() : trace_id::from_u64(ids.trace_high, ids.trace_low);
+    const trace_flags flags = has_parent ? parent.flags() : trace_flags(trace_flags::random_bit);
     const bool sampled = st.sampler().should_sample(parent, tid);
-    flags = flags.with_sampled(sampled);
-    try {
-      s.context_ = span_context(tid, span_id::from_u64(ids.span), flags, false,
-                                has_parent ? parent.trace_state() : trace_state{});
-      s.state_ = &st;
-      if (sampled) {
-        span_data* r = detail::thread_record_pool().acquire();
-        r->context = s.context_;
-        r->parent_span_id = has_parent ? parent.span_id() : span_id{};
-        r->parent_is_remote = has_parent && parent.is_remote();
-        r->name.assign(name);
-        r->kind = kind;
-        r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
-        r->times_are_ticks = true;
-        s.record_ = r;
-        st.count_start();
-        if (links != nullptr)
-          for (const auto& l : *links) detail::recorder::add_link(r, st.limits(), l, {});
-      }
-      if (stack != nullptr) {
-        s.depth_ = stack->entries.size();
-        stack->entries.emplace_back(s.context_, s.record_, &st);
-        s.stack_ = stack;
-      }
-    } catch (...) {
-      // Out of memory: give back what was taken and hand out a no-op span.
-      if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
+    span s(st, span_context(tid, span_id::from_u64(ids.span), flags.with_sampled(sampled)));
+    if (st.is_shut_down()) {  // after shutdown: a no-op span (checked here so that s is the only return: NRVO)
       s.state_ = nullptr;
-      s.stack_ = nullptr;
+      s.context_ = span_context{};
+      return s;
+    }
+    if (has_parent && !parent.trace_state().empty()) s.context_.set_trace_state(parent.trace_state());
+    if (sampled && !begin_recording(s, parent, name, kind, links)) {
+      s.state_ = nullptr;  // out of memory: a no-op span
+      return s;
+    }
+    if (stack != nullptr) {
+      try {
+        stack->entries.emplace_back(s.context_, s.record_, &st);
+      } catch (...) {
+        // Out of memory: give back what was taken and hand out a no-op span.
+        if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
+        s.state_ = nullptr;
+        return s;
+      }
+      s.depth_ = stack->entries.size() - 1;
+      s.stack_ = stack;
     }
     return s;
+  }
+
+  // Gives a sampled span its record; false if memory ran out.
+  static bool begin_recording(span& s, const span_context& parent, std::string_view name, span_kind kind,
+                              const std::vector<span_context>* links) noexcept {
+    span_data* r = nullptr;
+    try {
+      r = detail::thread_record_pool().acquire();
+      r->context = s.context_;
+      const bool has_parent = parent.valid();
+      r->parent_span_id = has_parent ? parent.span_id() : span_id{};
+      r->parent_is_remote = has_parent && parent.is_remote();
+      r->name.assign(name);
+      r->kind = kind;
+      r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
+      r->times_are_ticks = true;
+      s.state_->count_start();
+      if (links != nullptr)
+        for (const auto& l : *links) detail::recorder::add_link(r, s.state_->limits(), l, {});
+    } catch (...) {
+      if (r != nullptr) detail::thread_record_pool().release(r);
+      return false;
+    }
+    s.record_ = r;
+    return true;
   }
 
   std::unique_ptr<detail::tracer_state> state_;

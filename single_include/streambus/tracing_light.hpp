@@ -45,6 +45,16 @@
   }                                     \
   }
 
+// Rare paths kept out of the hot functions, so that those stay small enough
+// to inline and need few registers.
+#if defined(__GNUC__) || defined(__clang__)
+#define STREAMBUS_TRACING_COLD __attribute__((cold, noinline))
+#elif defined(_MSC_VER)
+#define STREAMBUS_TRACING_COLD __declspec(noinline)
+#else
+#define STREAMBUS_TRACING_COLD
+#endif
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 /// The library's version as "major.minor.patch".
 inline constexpr const char* version_string = STREAMBUS_TRACING_VERSION_STRING;

@@ -39,7 +39,10 @@ class span_context {
  public:
   span_context() = default;
   span_context(streambus::tracing::trace_id tid, streambus::tracing::span_id sid, trace_flags flags,
-               bool remote = false, streambus::tracing::trace_state state = {})
+               bool remote = false) noexcept
+      : trace_id_(tid), span_id_(sid), flags_(flags), remote_(remote) {}
+  span_context(streambus::tracing::trace_id tid, streambus::tracing::span_id sid, trace_flags flags, bool remote,
+               streambus::tracing::trace_state state) noexcept
       : trace_id_(tid), span_id_(sid), flags_(flags), remote_(remote), state_(std::move(state)) {}
 
   /// Both ids non-zero. An invalid context means "no parent".

@@ -80,7 +80,9 @@ inline void register_fork_handler() noexcept {
 // matters three times per root span.
 class id_generator {
  public:
-  id_generator() noexcept { reseed(); }
+  // Constant-initialized, so the thread_local below needs no guard on each
+  // access: the first check_fork() seeds it (the generation never matches).
+  constexpr id_generator() noexcept = default;
 
   std::uint64_t next() noexcept {
     check_fork();
@@ -122,8 +124,10 @@ class id_generator {
 #endif
   }
 
+  static constexpr std::uint32_t unseeded = 0xffffffffu;  // a fork count no process reaches
+
   std::uint64_t state_ = 0;
-  std::uint32_t generation_ = 0;
+  std::uint32_t generation_ = unseeded;
 };
 
 inline id_generator& thread_rng() noexcept {
