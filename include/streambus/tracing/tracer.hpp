@@ -568,11 +568,11 @@ class tracer {
     if (state_ == nullptr) return span();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
-    return start_span(name, top ? top->context : detail::no_parent, kind, &stack, nullptr);
+    return start_span(name, top ? top->context : detail::no_parent, {kind, true});
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
-    return start_span(name, parent, kind, &detail::thread_context_stack(), nullptr);
+    return start_span(name, parent, {kind, true});
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
@@ -582,8 +582,10 @@ class tracer {
     } else if (!options.new_root) {
       if (const detail::active_span* top = detail::thread_context_stack().top()) parent = &top->context;
     }
-    return start_span(name, *parent, options.kind, options.make_current ? &detail::thread_context_stack() : nullptr,
-                      &options.links);
+    span s = start_span(name, *parent, {options.kind, options.make_current});
+    if (s.record_ != nullptr)
+      for (const auto& l : options.links) detail::recorder::add_link(s.record_, state_->limits(), l, {});
+    return s;
   }
 
   // --- the current span (the seed's ctx-based calls) -------------------------
@@ -707,12 +709,18 @@ class tracer {
     return (top != nullptr && top->record != nullptr) ? top : nullptr;
   }
 
-  // `stack`: where the span becomes current (null: make_current = false).
-  // `parent` may point into that stack, so it is only read before the push.
+  // Kind and make_current in one register: with a 7th argument the call
+  // would pass arguments on the stack, a measurable part of an unsampled span.
+  struct start_how {
+    span_kind kind;
+    bool make_current;
+  };
+
+  // `parent` may point into the thread's current-span stack, so it is only
+  // read before the push.
   // The unsampled path is kept free of the record's work (out of line in
   // begin_recording) because most spans of a sampled-down service take it.
-  span start_span(std::string_view name, const span_context& parent, span_kind kind, detail::context_stack* stack,
-                  const std::vector<span_context>* links) noexcept {
+  span start_span(std::string_view name, const span_context& parent, start_how how) noexcept {
     detail::tracer_state& st = *state_;
 
     // Ids: continue the parent's trace, or start one whose low 56 bits are
@@ -729,11 +737,12 @@ class tracer {
       return s;
     }
     if (has_parent && !parent.trace_state().empty()) s.context_.set_trace_state(parent.trace_state());
-    if (sampled && !begin_recording(s, parent, name, kind, links)) {
+    if (sampled && !begin_recording(s, parent, name, how.kind)) {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;
     }
-    if (stack != nullptr) {
+    if (how.make_current) {
+      detail::context_stack* stack = &detail::thread_context_stack();
       try {
         stack->entries.emplace_back(s.context_, s.record_, &st);
       } catch (...) {
@@ -749,8 +758,7 @@ class tracer {
   }
 
   // Gives a sampled span its record; false if memory ran out.
-  static bool begin_recording(span& s, const span_context& parent, std::string_view name, span_kind kind,
-                              const std::vector<span_context>* links) noexcept {
+  static bool begin_recording(span& s, const span_context& parent, std::string_view name, span_kind kind) noexcept {
     span_data* r = nullptr;
     try {
       r = detail::thread_record_pool().acquire();
@@ -763,8 +771,6 @@ class tracer {
       r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
       r->times_are_ticks = true;
       s.state_->count_start();
-      if (links != nullptr)
-        for (const auto& l : *links) detail::recorder::add_link(r, s.state_->limits(), l, {});
     } catch (...) {
       if (r != nullptr) detail::thread_record_pool().release(r);
       return false;
