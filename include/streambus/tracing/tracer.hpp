@@ -568,11 +568,11 @@ class tracer {
     if (state_ == nullptr) return span();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
-    return start_span(name, top ? top->context : detail::no_parent, {kind, true});
+    return start_span(name, top ? top->context : detail::no_parent, kind, &stack);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
-    return start_span(name, parent, {kind, true});
+    return start_span(name, parent, kind, &detail::thread_context_stack());
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
@@ -582,7 +582,8 @@ class tracer {
     } else if (!options.new_root) {
       if (const detail::active_span* top = detail::thread_context_stack().top()) parent = &top->context;
     }
-    span s = start_span(name, *parent, {options.kind, options.make_current});
+    span s = start_span(name, *parent, options.kind,
+                        options.make_current ? &detail::thread_context_stack() : nullptr);
     if (s.record_ != nullptr)
       for (const auto& l : options.links) detail::recorder::add_link(s.record_, state_->limits(), l, {});
     return s;
@@ -709,18 +710,12 @@ class tracer {
     return (top != nullptr && top->record != nullptr) ? top : nullptr;
   }
 
-  // Kind and make_current in one register: with a 7th argument the call
-  // would pass arguments on the stack, a measurable part of an unsampled span.
-  struct start_how {
-    span_kind kind;
-    bool make_current;
-  };
-
-  // `parent` may point into the thread's current-span stack, so it is only
-  // read before the push.
-  // The unsampled path is kept free of the record's work (out of line in
-  // begin_recording) because most spans of a sampled-down service take it.
-  span start_span(std::string_view name, const span_context& parent, start_how how) noexcept {
+  // `stack`: where the span becomes current (null: make_current = false).
+  // `parent` may point into that stack, so it is only read before the push.
+  // Inlined into the caller; the sampled span's record is set up out of line
+  // (begin_recording), so an unsampled span costs no call at all.
+  STREAMBUS_TRACING_ALWAYS_INLINE span start_span(std::string_view name, const span_context& parent, span_kind kind,
+                                                 detail::context_stack* stack) noexcept {
     detail::tracer_state& st = *state_;
 
     // Ids: continue the parent's trace, or start one whose low 56 bits are
@@ -737,12 +732,11 @@ class tracer {
       return s;
     }
     if (has_parent && !parent.trace_state().empty()) s.context_.set_trace_state(parent.trace_state());
-    if (sampled && !begin_recording(s, parent, name, how.kind)) {
+    if (sampled && !begin_recording(s, parent, name, kind)) {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;
     }
-    if (how.make_current) {
-      detail::context_stack* stack = &detail::thread_context_stack();
+    if (stack != nullptr) {
       try {
         stack->entries.emplace_back(s.context_, s.record_, &st);
       } catch (...) {
@@ -758,7 +752,8 @@ class tracer {
   }
 
   // Gives a sampled span its record; false if memory ran out.
-  static bool begin_recording(span& s, const span_context& parent, std::string_view name, span_kind kind) noexcept {
+  STREAMBUS_TRACING_NOINLINE static bool begin_recording(span& s, const span_context& parent, std::string_view name,
+                                                         span_kind kind) noexcept {
     span_data* r = nullptr;
     try {
       r = detail::thread_record_pool().acquire();
