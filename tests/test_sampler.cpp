@@ -110,6 +110,44 @@ TEST_CASE("parent-based samplers follow the parent, the root sampler otherwise")
   CHECK_FALSE(st::sampler::trace_id_ratio(0.5).should_sample(parent(true, false), id));
 }
 
+// The decision table of the OpenTelemetry SDK specification, written out
+// kind by kind, against the sampler's one-comparison form.
+TEST_CASE("every sampler kind decides as the specification's table says") {
+  using kind = st::sampler_kind;
+  const auto reference = [](kind k, double ratio, const st::span_context& p, const st::trace_id& id) {
+    const auto threshold = static_cast<std::uint64_t>(std::llround((1.0 - ratio) * 72057594037927936.0));
+    const bool by_ratio = (id.low() & 0x00ffffffffffffffULL) >= threshold;
+    switch (k) {
+      case kind::always_on: return true;
+      case kind::always_off: return false;
+      case kind::trace_id_ratio: return by_ratio;
+      case kind::parent_based_always_on: return p.valid() ? p.sampled() : true;
+      case kind::parent_based_always_off: return p.valid() ? p.sampled() : false;
+      case kind::parent_based_trace_id_ratio: return p.valid() ? p.sampled() : by_ratio;
+    }
+    return false;
+  };
+  const std::uint64_t half = std::uint64_t{1} << 55, top = (std::uint64_t{1} << 56) - 1;
+  const std::vector<st::trace_id> ids{st::trace_id::from_u64(1, 0), st::trace_id::from_u64(1, 1),
+                                      st::trace_id::from_u64(1, half - 1), st::trace_id::from_u64(1, half),
+                                      st::trace_id::from_u64(1, top), st::trace_id::from_u64(~0ULL, ~0ULL)};
+  const std::vector<st::span_context> parents{st::span_context{}, parent(true, false), parent(true, true),
+                                              parent(false, false), parent(false, true)};
+  int checked = 0;
+  for (kind k : {kind::always_on, kind::always_off, kind::trace_id_ratio, kind::parent_based_always_on,
+                 kind::parent_based_always_off, kind::parent_based_trace_id_ratio}) {
+    for (double ratio : {0.0, 0.5, 1.0}) {
+      const st::sampler s(k, ratio);
+      for (const auto& p : parents)
+        for (const auto& id : ids) {
+          CHECK(s.should_sample(p, id) == reference(k, ratio, p, id));
+          ++checked;
+        }
+    }
+  }
+  CHECK(checked == 6 * 3 * 5 * 6);
+}
+
 TEST_CASE("sampler names are the OTEL_TRACES_SAMPLER spellings") {
   CHECK(st::sampler::always_on().name() == "always_on");
   CHECK(st::sampler::always_off().name() == "always_off");

@@ -2300,7 +2300,17 @@ class sampler {
 
   constexpr sampler() noexcept = default;
   /// ratio is clamped to [0, 1]; NaN counts as 0.
-  sampler(sampler_kind kind, double ratio = 1.0) noexcept : kind_(kind) { set_ratio(ratio); }
+  sampler(sampler_kind kind, double ratio = 1.0) noexcept : kind_(kind) {
+    set_ratio(ratio);
+    follows_parent_ = kind == sampler_kind::parent_based_always_on || kind == sampler_kind::parent_based_always_off ||
+                      kind == sampler_kind::parent_based_trace_id_ratio;
+    if (kind == sampler_kind::always_on || kind == sampler_kind::parent_based_always_on)
+      root_threshold_ = 0;
+    else if (kind == sampler_kind::always_off || kind == sampler_kind::parent_based_always_off)
+      root_threshold_ = max_threshold;
+    else
+      root_threshold_ = threshold_;
+  }
 
   static sampler always_on() noexcept { return sampler(sampler_kind::always_on); }
   static sampler always_off() noexcept { return sampler(sampler_kind::always_off); }
@@ -2315,16 +2325,11 @@ class sampler {
 
   /// Decision for a new span. `parent` may be invalid (a root span).
   bool should_sample(const span_context& parent, const trace_id& trace) const noexcept {
-    switch (kind_) {
-      case sampler_kind::always_on: return true;
-      case sampler_kind::always_off: return false;
-      case sampler_kind::trace_id_ratio: return ratio_decision(trace);
-      case sampler_kind::parent_based_always_on: return parent.valid() ? parent.sampled() : true;
-      case sampler_kind::parent_based_always_off: return parent.valid() ? parent.sampled() : false;
-      case sampler_kind::parent_based_trace_id_ratio:
-        return parent.valid() ? parent.sampled() : ratio_decision(trace);
-    }
-    return false;
+    // Every kind is "the parent's decision, if it follows parents and there is
+    // one; else the ratio rule", with threshold 0 for always-on and 2^56 for
+    // always-off (set_ratio): one comparison instead of a switch per span.
+    if (follows_parent_ && parent.valid()) return parent.sampled();
+    return trace.randomness() >= root_threshold_;
   }
 
   /// The ratio rule alone (see the file comment).
@@ -2353,7 +2358,9 @@ class sampler {
 
   sampler_kind kind_ = sampler_kind::parent_based_always_on;
   double ratio_ = 1.0;
-  std::uint64_t threshold_ = 0;
+  std::uint64_t threshold_ = 0;       // the ratio's
+  std::uint64_t root_threshold_ = 0;  // the one applied without a parent to follow
+  bool follows_parent_ = true;
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -8821,14 +8828,7 @@ class span {
   /// records nothing.
   void end() noexcept {
     const bool on_own_thread = stack_ == nullptr || leave_stack();
-    if (record_ != nullptr) {
-      record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
-      span_data* finished = std::exchange(record_, nullptr);
-      if (on_own_thread)
-        state_->finish(finished);
-      else
-        finish_ended_elsewhere(finished);
-    }
+    if (record_ != nullptr) finish_record(on_own_thread);
     state_ = nullptr;
   }
 
@@ -8836,7 +8836,8 @@ class span {
   friend class tracer;
   friend struct light::span_access;
 
-  span(detail::tracer_state& state, span_context&& context) noexcept : state_(&state), context_(std::move(context)) {}
+  span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
+      : state_(&state), context_(tid, sid, flags) {}
 
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
@@ -8854,6 +8855,16 @@ class span {
     else
       mine.truncate_to(depth_, context_.span_id());
     return true;
+  }
+
+  // Ends a sampled span's record and hands it to the export pipeline.
+  STREAMBUS_TRACING_NOINLINE void finish_record(bool on_own_thread) noexcept {
+    record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
+    span_data* finished = std::exchange(record_, nullptr);
+    if (on_own_thread)
+      state_->finish(finished);
+    else
+      finish_ended_elsewhere(finished);
   }
 
   STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
@@ -9079,7 +9090,7 @@ class tracer {
     const trace_id tid = has_parent ? parent.trace_id() : trace_id::from_u64(ids.trace_high, ids.trace_low);
     const trace_flags flags = has_parent ? parent.flags() : trace_flags(trace_flags::random_bit);
     const bool sampled = st.sampler().should_sample(parent, tid);
-    span s(st, span_context(tid, span_id::from_u64(ids.span), flags.with_sampled(sampled)));
+    span s(st, tid, span_id::from_u64(ids.span), flags.with_sampled(sampled));
     if (st.is_shut_down()) {  // after shutdown: a no-op span (checked here so that s is the only return: NRVO)
       s.state_ = nullptr;
       s.context_ = span_context{};

@@ -35,7 +35,17 @@ class sampler {
 
   constexpr sampler() noexcept = default;
   /// ratio is clamped to [0, 1]; NaN counts as 0.
-  sampler(sampler_kind kind, double ratio = 1.0) noexcept : kind_(kind) { set_ratio(ratio); }
+  sampler(sampler_kind kind, double ratio = 1.0) noexcept : kind_(kind) {
+    set_ratio(ratio);
+    follows_parent_ = kind == sampler_kind::parent_based_always_on || kind == sampler_kind::parent_based_always_off ||
+                      kind == sampler_kind::parent_based_trace_id_ratio;
+    if (kind == sampler_kind::always_on || kind == sampler_kind::parent_based_always_on)
+      root_threshold_ = 0;
+    else if (kind == sampler_kind::always_off || kind == sampler_kind::parent_based_always_off)
+      root_threshold_ = max_threshold;
+    else
+      root_threshold_ = threshold_;
+  }
 
   static sampler always_on() noexcept { return sampler(sampler_kind::always_on); }
   static sampler always_off() noexcept { return sampler(sampler_kind::always_off); }
@@ -50,16 +60,11 @@ class sampler {
 
   /// Decision for a new span. `parent` may be invalid (a root span).
   bool should_sample(const span_context& parent, const trace_id& trace) const noexcept {
-    switch (kind_) {
-      case sampler_kind::always_on: return true;
-      case sampler_kind::always_off: return false;
-      case sampler_kind::trace_id_ratio: return ratio_decision(trace);
-      case sampler_kind::parent_based_always_on: return parent.valid() ? parent.sampled() : true;
-      case sampler_kind::parent_based_always_off: return parent.valid() ? parent.sampled() : false;
-      case sampler_kind::parent_based_trace_id_ratio:
-        return parent.valid() ? parent.sampled() : ratio_decision(trace);
-    }
-    return false;
+    // Every kind is "the parent's decision, if it follows parents and there is
+    // one; else the ratio rule", with threshold 0 for always-on and 2^56 for
+    // always-off (set_ratio): one comparison instead of a switch per span.
+    if (follows_parent_ && parent.valid()) return parent.sampled();
+    return trace.randomness() >= root_threshold_;
   }
 
   /// The ratio rule alone (see the file comment).
@@ -88,7 +93,9 @@ class sampler {
 
   sampler_kind kind_ = sampler_kind::parent_based_always_on;
   double ratio_ = 1.0;
-  std::uint64_t threshold_ = 0;
+  std::uint64_t threshold_ = 0;       // the ratio's
+  std::uint64_t root_threshold_ = 0;  // the one applied without a parent to follow
+  bool follows_parent_ = true;
 };
 
 STREAMBUS_TRACING_END_NAMESPACE

@@ -466,14 +466,7 @@ class span {
   /// records nothing.
   void end() noexcept {
     const bool on_own_thread = stack_ == nullptr || leave_stack();
-    if (record_ != nullptr) {
-      record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
-      span_data* finished = std::exchange(record_, nullptr);
-      if (on_own_thread)
-        state_->finish(finished);
-      else
-        finish_ended_elsewhere(finished);
-    }
+    if (record_ != nullptr) finish_record(on_own_thread);
     state_ = nullptr;
   }
 
@@ -481,7 +474,8 @@ class span {
   friend class tracer;
   friend struct light::span_access;
 
-  span(detail::tracer_state& state, span_context&& context) noexcept : state_(&state), context_(std::move(context)) {}
+  span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
+      : state_(&state), context_(tid, sid, flags) {}
 
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
@@ -499,6 +493,16 @@ class span {
     else
       mine.truncate_to(depth_, context_.span_id());
     return true;
+  }
+
+  // Ends a sampled span's record and hands it to the export pipeline.
+  STREAMBUS_TRACING_NOINLINE void finish_record(bool on_own_thread) noexcept {
+    record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
+    span_data* finished = std::exchange(record_, nullptr);
+    if (on_own_thread)
+      state_->finish(finished);
+    else
+      finish_ended_elsewhere(finished);
   }
 
   STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
@@ -725,7 +729,7 @@ class tracer {
     const trace_id tid = has_parent ? parent.trace_id() : trace_id::from_u64(ids.trace_high, ids.trace_low);
     const trace_flags flags = has_parent ? parent.flags() : trace_flags(trace_flags::random_bit);
     const bool sampled = st.sampler().should_sample(parent, tid);
-    span s(st, span_context(tid, span_id::from_u64(ids.span), flags.with_sampled(sampled)));
+    span s(st, tid, span_id::from_u64(ids.span), flags.with_sampled(sampled));
     if (st.is_shut_down()) {  // after shutdown: a no-op span (checked here so that s is the only return: NRVO)
       s.state_ = nullptr;
       s.context_ = span_context{};
