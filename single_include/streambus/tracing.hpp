@@ -8175,15 +8175,26 @@ class batch_processor {
     }
 
     // Drops are counted on the hot path and reported here, off it.
+    // Those of a thread that could not allocate its queue are told apart:
+    // raising the queue size would not help there.
     void report_drops() noexcept {
+      // Unlaned first: totals(), read after, counts at least as many of them.
+      const std::uint64_t now_unlaned = unlaned_drops.load(std::memory_order_relaxed);
       const std::uint64_t now_dropped = totals().dropped;
       if (now_dropped == reported_drops) return;
+      const std::uint64_t unlaned = now_unlaned - reported_unlaned;
+      const std::uint64_t full = now_dropped - reported_drops - unlaned;
       try {
-        diag->report("export queue full: " + std::to_string(now_dropped - reported_drops) +
-                     " span(s) dropped (see tracer::stats(); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate)");
+        if (full > 0)
+          diag->report("export queue full: " + std::to_string(full) +
+                       " span(s) dropped (see tracer::stats(); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate)");
+        if (unlaned > 0)
+          diag->report("out of memory: " + std::to_string(unlaned) +
+                       " span(s) dropped by threads that could not allocate their export queue");
       } catch (...) {
       }
       reported_drops = now_dropped;
+      reported_unlaned = now_unlaned;
     }
 
     std::vector<std::shared_ptr<span_exporter>> exporters;
@@ -8213,6 +8224,7 @@ class batch_processor {
     std::condition_variable flushed;  // flush/shutdown callers wait here
     std::atomic<bool> wake_pending{false};
     std::uint64_t reported_drops = 0;  // worker thread only
+    std::uint64_t reported_unlaned = 0;  // worker thread only
     bool stop = false;
     bool finished = false;
     std::uint64_t flush_requested = 0;
@@ -8499,12 +8511,9 @@ inline context_stack& thread_context_stack() noexcept {
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
   int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status == 0 && out != nullptr) {
-    std::string result(out);
-    std::free(out);
-    return result;
-  }
+  // Owned from here: the string's allocation may throw.
+  const std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  if (status == 0 && out != nullptr) return std::string(out.get());
 #endif
   return name;
 }
@@ -8589,7 +8598,13 @@ struct recorder {
   static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
                                attribute_init extra) noexcept {
     if (r == nullptr) return;
-    add_event(r, l, "exception", {{"exception.type", type}, {"exception.message", message}}, extra);
+    // Written in place: an attribute_init would copy type and message into
+    // attribute_values first, which may throw bad_alloc out of this noexcept.
+    add_event_with(r, l, "exception", [&](attribute_list& out) {
+      out.set("exception.type", type, l.attributes_per_event, l.attribute_value_length);
+      out.set("exception.message", message, l.attributes_per_event, l.attribute_value_length);
+      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+    });
     set_status(r, status_code::error, message);
   }
 };

@@ -137,12 +137,9 @@ inline context_stack& thread_context_stack() noexcept {
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
   int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status == 0 && out != nullptr) {
-    std::string result(out);
-    std::free(out);
-    return result;
-  }
+  // Owned from here: the string's allocation may throw.
+  const std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  if (status == 0 && out != nullptr) return std::string(out.get());
 #endif
   return name;
 }
@@ -227,7 +224,13 @@ struct recorder {
   static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
                                attribute_init extra) noexcept {
     if (r == nullptr) return;
-    add_event(r, l, "exception", {{"exception.type", type}, {"exception.message", message}}, extra);
+    // Written in place: an attribute_init would copy type and message into
+    // attribute_values first, which may throw bad_alloc out of this noexcept.
+    add_event_with(r, l, "exception", [&](attribute_list& out) {
+      out.set("exception.type", type, l.attributes_per_event, l.attribute_value_length);
+      out.set("exception.message", message, l.attributes_per_event, l.attribute_value_length);
+      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+    });
     set_status(r, status_code::error, message);
   }
 };

@@ -363,15 +363,26 @@ class batch_processor {
     }
 
     // Drops are counted on the hot path and reported here, off it.
+    // Those of a thread that could not allocate its queue are told apart:
+    // raising the queue size would not help there.
     void report_drops() noexcept {
+      // Unlaned first: totals(), read after, counts at least as many of them.
+      const std::uint64_t now_unlaned = unlaned_drops.load(std::memory_order_relaxed);
       const std::uint64_t now_dropped = totals().dropped;
       if (now_dropped == reported_drops) return;
+      const std::uint64_t unlaned = now_unlaned - reported_unlaned;
+      const std::uint64_t full = now_dropped - reported_drops - unlaned;
       try {
-        diag->report("export queue full: " + std::to_string(now_dropped - reported_drops) +
-                     " span(s) dropped (see tracer::stats(); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate)");
+        if (full > 0)
+          diag->report("export queue full: " + std::to_string(full) +
+                       " span(s) dropped (see tracer::stats(); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate)");
+        if (unlaned > 0)
+          diag->report("out of memory: " + std::to_string(unlaned) +
+                       " span(s) dropped by threads that could not allocate their export queue");
       } catch (...) {
       }
       reported_drops = now_dropped;
+      reported_unlaned = now_unlaned;
     }
 
     std::vector<std::shared_ptr<span_exporter>> exporters;
@@ -401,6 +412,7 @@ class batch_processor {
     std::condition_variable flushed;  // flush/shutdown callers wait here
     std::atomic<bool> wake_pending{false};
     std::uint64_t reported_drops = 0;  // worker thread only
+    std::uint64_t reported_unlaned = 0;  // worker thread only
     bool stop = false;
     bool finished = false;
     std::uint64_t flush_requested = 0;

@@ -1,0 +1,193 @@
+// Out of memory on a traced thread: every allocation the span API makes may
+// fail, and none may crash, throw out of a noexcept call, leak, or leave the
+// thread's current-span stack unbalanced. The span API degrades to no-op spans
+// and dropped attributes; once memory is back, spans record and export again.
+//
+// This executable replaces the global operator new (so it is its own test
+// program): on the thread under test, every allocation from the n-th on
+// throws std::bad_alloc, for n = 0, 1, 2, ... up to the number a whole round
+// makes. The export thread is never armed, so what it receives shows which
+// spans survived.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// Allocations left before they start failing on this thread; negative: never.
+thread_local long allocations_until_failure = -1;
+// Allocations made on this thread while counting.
+thread_local long allocations_made = 0;
+
+void* allocate(std::size_t size, std::size_t alignment) {
+  ++allocations_made;
+  if (allocations_until_failure == 0) throw std::bad_alloc();
+  if (allocations_until_failure > 0) --allocations_until_failure;
+  if (size == 0) size = 1;
+  void* p = nullptr;
+  if (alignment <= alignof(std::max_align_t)) {
+    p = std::malloc(size);
+  } else if (::posix_memalign(&p, alignment, size) != 0) {
+    p = nullptr;
+  }
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate(size, alignof(std::max_align_t)); }
+void* operator new[](std::size_t size) { return allocate(size, alignof(std::max_align_t)); }
+void* operator new(std::size_t size, std::align_val_t a) { return allocate(size, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t size, std::align_val_t a) { return allocate(size, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return allocate(size, alignof(std::max_align_t));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return allocate(size, alignof(std::max_align_t));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace st = streambus::tracing;
+
+namespace {
+
+struct round_result {
+  long allocations = 0;            // made during the armed part
+  bool stack_balanced = false;     // no current span once every span ended
+  bool recovered = false;          // a span started after the failures records
+  bool threw = false;              // an exception escaped the span API
+  int recording_spans = 0;         // of the four started while armed
+};
+
+// One round on a fresh thread (so its thread-local state is created under the
+// failures too): nested spans with attributes, an event, a link, an error and
+// an injected context, with allocations failing from the n-th on (n < 0: never).
+round_result run_round(st::tracer& tracer, long n, int round) {
+  round_result r;
+  std::thread worker([&] {
+    // What the caller allocates itself is made before the failures start.
+    const std::string long_value(200, 'v');
+    const std::runtime_error boom("an error message longer than a small-string buffer");
+    st::span_options options;
+    options.kind = st::span_kind::client;
+    options.links.push_back(st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(3), st::trace_flags(1)));
+    st::span_options detached_options;
+    detached_options.make_current = false;
+    std::map<std::string, std::string> headers{{"traceparent", std::string(64, '-')}};
+    allocations_made = 0;
+    allocations_until_failure = n;
+    try {
+      auto parent = tracer.start("a parent span whose name is longer than any small-string buffer");
+      parent.set_attribute("round", round);
+      parent.set_attribute("text", long_value);
+      // Short strings in attribute lists: a long one would be copied into an
+      // attribute_value by the caller's own expression, before the call.
+      parent.add_event("an event with attributes", {{"k", "short"}, {"n", 2}});
+      r.recording_spans += parent.is_recording() ? 1 : 0;
+      {
+        auto child = tracer.start("child", options);
+        child.record_error(boom);
+        r.recording_spans += child.is_recording() ? 1 : 0;
+        auto grandchild = tracer.start("grandchild", parent.context());
+        grandchild.set_attributes({{"a", 1}, {"b", "short"}});
+        grandchild.set_attribute("long", long_value);
+        r.recording_spans += grandchild.is_recording() ? 1 : 0;
+      }
+      try {
+        tracer.inject(headers);  // not noexcept: writing into the caller's container may throw
+      } catch (const std::bad_alloc&) {
+      }
+      auto detached = tracer.start("detached", detached_options);
+      r.recording_spans += detached.is_recording() ? 1 : 0;
+    } catch (...) {
+      r.threw = true;
+    }
+    allocations_until_failure = -1;
+    r.allocations = allocations_made;
+    r.stack_balanced = !tracer.current_context().valid();
+    auto after = tracer.start("after");
+    after.set_attribute("round", round);
+    r.recovered = after.is_recording();
+  });
+  worker.join();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("every allocation of a round of spans may fail: no crash, no escape, balanced stack, recovery") {
+  auto memory = std::make_shared<st::in_memory_exporter>(/*synchronous=*/false);
+  std::mutex diagnostics_mutex;
+  std::vector<std::string> diagnostics;
+  st::config cfg;
+  cfg.on_diagnostic = [&](std::string_view message) {
+    std::lock_guard<std::mutex> lock(diagnostics_mutex);
+    diagnostics.emplace_back(message);
+  };
+  cfg.read_environment = false;
+  cfg.service_name = "oom-test";
+  cfg.exporter = "none";
+  cfg.exporters.push_back(memory);
+  auto tracer = st::tracer::create(cfg);
+
+  const round_result full = run_round(tracer, -1, -1);
+  REQUIRE_FALSE(full.threw);
+  REQUIRE(full.recording_spans == 4);
+  REQUIRE(full.allocations > 5);  // a fresh thread: its stack, record pool and lane are allocated
+
+  int rounds = 0, degraded = 0;
+  for (long n = 0; n <= full.allocations; ++n) {
+    CAPTURE(n);
+    const round_result r = run_round(tracer, n, static_cast<int>(n));
+    CHECK_FALSE(r.threw);
+    CHECK(r.stack_balanced);
+    CHECK(r.recovered);
+    degraded += r.recording_spans < 4 ? 1 : 0;
+    ++rounds;
+  }
+  CHECK(degraded > 0);  // the failures did reach the span API
+
+  // Every round's "after" span reached the exporter: the pipeline survived.
+  REQUIRE(tracer.force_flush(std::chrono::seconds(10)));
+  int after_spans = 0;
+  for (const auto& s : memory->spans())
+    if (s.name == "after") ++after_spans;
+  CHECK(after_spans == rounds + 1);
+  // No span is lost silently: what was not exported was counted as dropped
+  // (a thread that could not get its export queue drops its spans).
+  const st::tracer_stats stats = tracer.stats();
+  CHECK(stats.spans_ended == stats.spans_exported + stats.spans_dropped);
+  CHECK(stats.spans_failed == 0);
+  // Drops for want of memory are reported as such, not as a full queue.
+  REQUIRE(tracer.shutdown());
+  std::lock_guard<std::mutex> lock(diagnostics_mutex);
+  bool said_out_of_memory = false;
+  for (const auto& d : diagnostics) {
+    CHECK(d.find("export queue full") == std::string::npos);
+    if (d.find("out of memory") != std::string::npos) said_out_of_memory = true;
+  }
+  CHECK(said_out_of_memory == (stats.spans_dropped > 0));
+}
