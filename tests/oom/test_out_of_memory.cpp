@@ -125,6 +125,20 @@ round_result run_round(st::tracer& tracer, long n, int round) {
     } catch (...) {
       r.threw = true;
     }
+    // The helpers let the caller's exception through, never one of their own.
+    try {
+      tracer.trace_with_retry("retried", 2, [&] { throw boom; });
+      r.threw = true;
+    } catch (const std::runtime_error& e) {
+      r.threw = r.threw || e.what() != boom.what();
+    } catch (...) {
+      r.threw = true;
+    }
+    try {
+      r.threw = r.threw || tracer.instrumented_operation("operation", [] { return 7; }) != 7;
+    } catch (...) {
+      r.threw = true;
+    }
     allocations_until_failure = -1;
     r.allocations = allocations_made;
     r.stack_balanced = !tracer.current_context().valid();

@@ -398,10 +398,13 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
 
     const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
     if (parent.is_recording()) {
-      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
-                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
-                                 {"error.type", failure.type},
-                                 {"error.message", failure.message}});
+      try {  // the list copies the strings: out of memory must not end the retries
+        parent.add_event("retry", {{detail::retry_attempt_key, attempt},
+                                   {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                                   {"error.type", failure.type},
+                                   {"error.message", failure.message}});
+      } catch (...) {
+      }
     }
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
   }
