@@ -121,8 +121,38 @@ struct attribute {
   attribute_value value;
 };
 
+/// One value of an attribute_init list. A string the caller keeps alive (a
+/// literal, a std::string lvalue, a string_view) is only viewed, and copied
+/// once, into the span's reused storage; so a list costs no allocation of its
+/// own, however long its strings. Anything else (numbers, arrays, a string
+/// temporary) is held as an attribute_value.
+class attribute_arg {
+ public:
+  attribute_arg(std::string_view s) noexcept : view_(s), is_view_(true) {}
+  attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
+  attribute_arg(const std::string& s) noexcept : view_(s), is_view_(true) {}
+  attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
+  attribute_arg(const attribute_value& v) : value_(v) {}
+  attribute_arg(attribute_value&& v) noexcept : value_(std::move(v)) {}
+  template <class T, std::enable_if_t<!detail::is_stringish_v<T> && std::is_constructible_v<attribute_value, T&&>, int> = 0>
+  attribute_arg(T&& v) : value_(std::forward<T>(v)) {}
+  template <class T>
+  attribute_arg(std::initializer_list<T> list) : value_(list) {}
+
+  /// The string viewed, or null when the value is held.
+  const std::string_view* view() const noexcept { return is_view_ ? &view_ : nullptr; }
+  const attribute_value& value() const noexcept { return value_; }
+
+ private:
+  std::string_view view_;
+  bool is_view_ = false;
+  attribute_value value_;
+};
+
 /// {{"key", value}, ...} — what set_attributes() and add_event() take.
-using attribute_init = std::initializer_list<std::pair<std::string_view, attribute_value>>;
+/// Like the keys, viewed strings must outlive the call (they do, in a call's
+/// own braced list).
+using attribute_init = std::initializer_list<std::pair<std::string_view, attribute_arg>>;
 
 namespace detail {
 
@@ -156,7 +186,12 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
-  if constexpr (std::is_same_v<T, attribute_value>) {
+  if constexpr (std::is_same_v<T, attribute_arg>) {
+    if (const std::string_view* s = value.view())
+      dst.assign_string(*s);
+    else
+      dst = value.value();
+  } else if constexpr (std::is_same_v<T, attribute_value>) {
     dst = value;
   } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
     dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
