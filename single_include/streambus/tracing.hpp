@@ -9786,17 +9786,35 @@ inline constexpr std::string_view messaging_system = "streambus";
 namespace detail {
 
 // "{messaging.operation.name} {destination}", the destination left out when unknown.
-inline std::string messaging_span_name(const tracer& t, std::string_view operation, std::string_view topic) {
-  std::string name;
-  if (!t.is_enabled()) return name;  // a compiled-out or disabled tracer ignores names
-  name.reserve(operation.size() + 1 + topic.size());
-  name.append(operation.data(), operation.size());
-  if (!topic.empty()) {
-    name += ' ';
-    name.append(topic.data(), topic.size());
+// The span name "<operation> <topic>", built on the stack when it fits (the
+// span copies it into its own buffer), so a message costs no allocation.
+class messaging_span_name {
+ public:
+  messaging_span_name(const tracer& t, std::string_view operation, std::string_view topic) {
+    if (!t.is_enabled()) return;  // a compiled-out or disabled tracer ignores names
+    const std::size_t size = operation.size() + (topic.empty() ? 0 : 1 + topic.size());
+    char* out = stack_;
+    if (size > sizeof stack_) {
+      heap_.resize(size);
+      out = &heap_[0];
+    }
+    std::memcpy(out, operation.data(), operation.size());
+    if (!topic.empty()) {
+      out[operation.size()] = ' ';
+      std::memcpy(out + operation.size() + 1, topic.data(), topic.size());
+    }
+    name_ = std::string_view(out, size);
   }
-  return name;
-}
+  messaging_span_name(const messaging_span_name&) = delete;  // name_ may point into stack_
+  messaging_span_name& operator=(const messaging_span_name&) = delete;
+
+  std::string_view view() const noexcept { return name_; }
+
+ private:
+  char stack_[128];
+  std::string heap_;
+  std::string_view name_;
+};
 
 inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
                                      std::int32_t partition) {
@@ -9811,13 +9829,12 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
                                const span_context& producer) {
   span_options options;
   options.kind = span_kind::consumer;
-  if (producer.valid()) {
+  if (producer.valid())
     options.parent = producer;
-    options.links.push_back(producer);
-  } else {
+  else
     options.new_root = true;
-  }
-  span s = t.start(messaging_span_name(t, "process", topic), options);
+  span s = t.start(messaging_span_name(t, "process", topic).view(), options);
+  if (producer.valid()) s.add_link(producer);  // into the record's reused storage, not options.links
   if (s.is_recording()) {
     set_messaging_attributes(s, "process", topic, partition);
     s.set_attribute("messaging.streambus.message.offset", offset);
@@ -9839,7 +9856,7 @@ inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_
                                   std::string_view value) {
   span_options options;
   options.kind = span_kind::producer;
-  span s = t.start(detail::messaging_span_name(t, "send", topic), options);
+  span s = t.start(detail::messaging_span_name(t, "send", topic).view(), options);
   if (s.is_recording()) {
     detail::set_messaging_attributes(s, "send", topic, partition);
     s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));

@@ -101,6 +101,8 @@ round_result run_round(st::tracer& tracer, long n, int round) {
     st::span_options detached_options;
     detached_options.make_current = false;
     std::map<std::string, std::string> headers{{"traceparent", std::string(64, '-')}};
+    const std::map<std::string, std::string> received{
+        {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
     allocations_made = 0;
     allocations_until_failure = n;
     try {
@@ -140,6 +142,12 @@ round_result run_round(st::tracer& tracer, long n, int round) {
     }
     try {
       r.threw = r.threw || tracer.instrumented_operation("operation", [] { return 7; }) != 7;
+    } catch (...) {
+      r.threw = true;
+    }
+    try {  // the messaging helpers (the headers are only read here, so any throw would be theirs)
+      auto produced = tracer.trace_produce_message("orders.created.v1", 3, "a key longer than sixteen bytes", "body");
+      auto consumed = tracer.trace_consume_message("orders.created.v1", 3, 42, received);
     } catch (...) {
       r.threw = true;
     }
@@ -213,19 +221,23 @@ TEST_CASE("every allocation of a round of spans may fail: no crash, no escape, b
 // The same allocator counts: a braced attribute list with strings longer than
 // any small-string buffer costs no allocation of its own in steady state
 // (the strings are viewed, then copied into the span's reused storage).
-TEST_CASE("attribute lists with long strings allocate nothing in steady state") {
+TEST_CASE("attribute lists with long strings and the messaging helpers allocate nothing in steady state") {
   st::config cfg;
   cfg.read_environment = false;
   cfg.exporter = "none";
   cfg.sampling_rate = 1.0;
   auto tracer = st::tracer::create(cfg);
   const std::string key_value = "a value longer than sixteen bytes, held by the caller";
+  std::map<std::string, std::string> headers{{"traceparent", std::string(64, '-')}};
   const auto round = [&] {
     auto s = tracer.start("op");
     s.set_attributes({{"literal", "a literal longer than sixteen bytes"}, {"lvalue", key_value}, {"n", 7}});
     s.add_event("event", {{"literal", "another literal longer than sixteen bytes"}, {"flag", true}});
     s.record_error("an error message longer than sixteen bytes", {{"extra", "one more long literal value"}});
     tracer.add_event("on the current span", {{"view", std::string_view(key_value)}});
+    // The messaging helpers: a topic long enough that "send <topic>" needs more than a small string.
+    auto produced = tracer.trace_produce_message("orders.created.v1", 3, "order-1234567890", "body", headers);
+    auto consumed = tracer.trace_consume_message("orders.created.v1", 3, 42, headers);
   };
   long made = -1;
   std::thread worker([&] {
