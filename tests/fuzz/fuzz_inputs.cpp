@@ -1,7 +1,8 @@
 // libFuzzer target for every parser that reads bytes from outside the
 // process: propagation headers (W3C traceparent/tracestate, baggage, B3 single
 // and multi, Jaeger uber-trace-id and uberctx-*), the OTEL_* environment, and
-// what an OTLP collector answers (protobuf and JSON bodies, Retry-After).
+// what an OTLP collector answers (protobuf and JSON bodies, Retry-After); and
+// for every encoder, with arbitrary bytes in the strings a span carries.
 //
 // Built by `tools/run test` (configuration fuzz-parsers, clang++ -fsanitize=
 // fuzzer,address,undefined, in build/clang-fuzz) and run for a fixed number of
@@ -16,12 +17,18 @@
 //     extract it again, get the same context (and the same baggage);
 //   - a re-serialised tracestate or baggage parses to itself (canonical form);
 //   - configuration either resolves or throws config_error, nothing else;
-//   - a Retry-After delay is never negative.
+//   - a Retry-After delay is never negative;
+//   - every JSON encoding passes a strict RFC 8259 reader, and the OTLP
+//     protobuf is well-formed wire format.
 #include <streambus/tracing.hpp>
 #include <streambus/tracing/otlp_http_exporter.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -33,6 +40,8 @@ namespace st = streambus::tracing;
 using headers = std::map<std::string, std::string>;
 
 namespace {
+
+#include "../support/strict_json.hpp"
 
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "property violated: %s\n", what);
@@ -183,12 +192,116 @@ void retry_after(std::string_view data) {
   (void)oh::parse_http_date(data);
 }
 
+// Arbitrary bytes as span names, attribute keys and values, event names,
+// status messages, tracestate and resource and scope strings, through every
+// encoder. The JSON documents must be strict RFC 8259 JSON (valid UTF-8, no
+// raw control characters: tests/support/strict_json.hpp, the reader the
+// encoding tests use); a plain-ASCII name must come back exactly; the
+// protobuf request must be well-formed wire format all the way down.
+bool wire_well_formed(std::string_view m, int depth) {
+  std::size_t i = 0;
+  const auto varint = [&](std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (i >= m.size()) return false;
+      const auto b = static_cast<unsigned char>(m[i++]);
+      v |= std::uint64_t{b & 0x7fu} << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  while (i < m.size()) {
+    std::uint64_t key = 0, v = 0;
+    if (!varint(key) || (key >> 3) == 0) return false;
+    switch (key & 7) {
+      case 0: if (!varint(v)) return false; break;
+      case 1: if (m.size() - i < 8) return false; i += 8; break;
+      case 5: if (m.size() - i < 4) return false; i += 4; break;
+      case 2: {
+        if (!varint(v) || v > m.size() - i) return false;
+        const std::string_view inner = m.substr(i, static_cast<std::size_t>(v));
+        i += static_cast<std::size_t>(v);
+        // Fields 1 and 2 of the OTLP messages on the way down to a span are
+        // messages themselves (ResourceSpans, ScopeSpans, Span...); a string
+        // that happens to parse as one is harmless, so only the request's
+        // top level is required to nest.
+        if (depth == 0 && !wire_well_formed(inner, depth + 1)) return false;
+        break;
+      }
+      default: return false;
+    }
+  }
+  return true;
+}
+
+void encoders(std::string_view data) {
+  const auto f = fields(data, 8);
+  const auto number = [&](std::string_view s) {
+    std::uint64_t v = 0;
+    if (!s.empty()) std::memcpy(&v, s.data(), s.size() < 8 ? s.size() : 8);
+    return v;
+  };
+  st::resource res;
+  res.attributes.set("service.name", f[0]);
+  st::instrumentation_scope scope;
+  scope.name = std::string(f[1]);
+  st::span_data span;
+  span.context = st::span_context(st::trace_id::from_u64(number(f[2]) | 1, 2), st::span_id::from_u64(3),
+                                  st::trace_flags(1), false, st::trace_state::from_header(f[3]));
+  span.parent_span_id = st::span_id::from_u64(number(f[4]));
+  span.name = f[0];
+  span.kind = static_cast<st::span_kind>(1 + number(f[5]) % 5);
+  span.start_time_unix_nano = number(f[4]);
+  span.end_time_unix_nano = number(f[5]);
+  span.status = static_cast<st::status_code>(number(f[6]) % 3);
+  span.status_message = std::string(f[6]);
+  span.attributes.set(f[1], f[2]);
+  span.attributes.set("int", static_cast<std::int64_t>(number(f[3])));
+  double d = 0;
+  if (!f[4].empty()) std::memcpy(&d, f[4].data(), f[4].size() < 8 ? f[4].size() : 8);  // NaN and infinities too
+  span.attributes.set("double", d);
+  span.attributes.set("array", std::vector<std::string>{std::string(f[5]), std::string(f[6])});
+  st::span_event& event = span.events.next_slot();
+  event.name = std::string(f[7]);
+  event.attributes.set(f[7], f[0]);
+  st::span_link& link = span.links.next_slot();
+  link.context = span.context;
+  link.attributes.set("k", f[1]);
+  const st::span_data* spans[] = {&span};
+  const st::span_batch batch(res, scope, spans, 1);
+
+  std::string out;
+  st::otlp::encode_protobuf(batch, out);
+  check(wire_well_formed(out, 0), "OTLP protobuf is not well-formed wire format");
+
+  const bool ascii_name = std::all_of(f[0].begin(), f[0].end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const auto strict = [&](const std::string& doc, const char* what) {
+    json_value v;
+    json_parser p(doc);
+    if (!p.parse(v)) {
+      std::fprintf(stderr, "%s: %s\n", what, doc.substr(0, 400).c_str());
+      fail("an encoder wrote JSON that a strict reader rejects");
+    }
+    return v;
+  };
+  st::otlp::encode_json(batch, out);
+  const json_value otlp = strict(out, "OTLP JSON");
+  if (ascii_name)
+    check(otlp["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"].text == f[0],
+          "OTLP JSON changed a plain-ASCII span name");
+  st::zipkin::encode_json_v2(batch, out);
+  strict(out, "Zipkin JSON");
+  st::jaeger::encode_ui_json(batch, out);
+  strict(out, "Jaeger UI JSON");
+  st::jaeger::encode_thrift_batch(batch, out);  // sanitizers only: thriftrw checks it in CI
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
-  switch (bytes[0] % 10) {
+  switch (bytes[0] % 11) {
     case 0: w3c(data); break;
     case 1: tracestate(data); break;
     case 2: baggage_header(data); break;
@@ -199,6 +312,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     case 7: collector_answer(data, false); break;
     case 8: collector_answer(data, true); break;
     case 9: retry_after(data); break;
+    case 10: encoders(data); break;
   }
   return 0;
 }
