@@ -427,27 +427,28 @@ inline constexpr std::string_view messaging_system = "streambus";
 namespace detail {
 
 // "{messaging.operation.name} {destination}", the destination left out when unknown.
-// The span name "<operation> <topic>", built on the stack when it fits (the
-// span copies it into its own buffer), so a message costs no allocation.
-class messaging_span_name {
+// A span name "<first> <second>" (just <first> when second is empty), built
+// on the stack when it fits: the span copies it into its own buffer, so
+// naming a span per message or request costs no allocation. Also used by
+// http.hpp ("<method> <route>").
+class joined_name {
  public:
-  messaging_span_name(const tracer& t, std::string_view operation, std::string_view topic) {
-    if (!t.is_enabled()) return;  // a compiled-out or disabled tracer ignores names
-    const std::size_t size = operation.size() + (topic.empty() ? 0 : 1 + topic.size());
+  joined_name(std::string_view first, std::string_view second) {
+    const std::size_t size = first.size() + (second.empty() ? 0 : 1 + second.size());
     char* out = stack_;
     if (size > sizeof stack_) {
       heap_.resize(size);
       out = &heap_[0];
     }
-    std::memcpy(out, operation.data(), operation.size());
-    if (!topic.empty()) {
-      out[operation.size()] = ' ';
-      std::memcpy(out + operation.size() + 1, topic.data(), topic.size());
+    std::memcpy(out, first.data(), first.size());
+    if (!second.empty()) {
+      out[first.size()] = ' ';
+      std::memcpy(out + first.size() + 1, second.data(), second.size());
     }
     name_ = std::string_view(out, size);
   }
-  messaging_span_name(const messaging_span_name&) = delete;  // name_ may point into stack_
-  messaging_span_name& operator=(const messaging_span_name&) = delete;
+  joined_name(const joined_name&) = delete;  // name_ may point into stack_
+  joined_name& operator=(const joined_name&) = delete;
 
   std::string_view view() const noexcept { return name_; }
 
@@ -474,7 +475,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
     options.parent = producer;
   else
     options.new_root = true;
-  span s = t.start(messaging_span_name(t, "process", topic).view(), options);
+  span s = t.start(joined_name("process", topic).view(), options);
   if (producer.valid()) s.add_link(producer);  // into the record's reused storage, not options.links
   if (s.is_recording()) {
     set_messaging_attributes(s, "process", topic, partition);
@@ -497,7 +498,7 @@ inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_
                                   std::string_view value) {
   span_options options;
   options.kind = span_kind::producer;
-  span s = t.start(detail::messaging_span_name(t, "send", topic).view(), options);
+  span s = t.start(detail::joined_name("send", topic).view(), options);
   if (s.is_recording()) {
     detail::set_messaging_attributes(s, "send", topic, partition);
     s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));

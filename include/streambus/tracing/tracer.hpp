@@ -126,8 +126,9 @@ struct context_stack {
   }
 };
 
-// The parent of a root span.
-inline const span_context no_parent{};
+// An invalid context: the parent of a root span, and the current context of a
+// thread without a current span.
+inline const span_context no_context{};
 
 inline context_stack& thread_context_stack() noexcept {
   thread_local context_stack stack;
@@ -575,7 +576,7 @@ class tracer {
     if (state_ == nullptr) return span();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
-    return start_span(name, top ? top->context : detail::no_parent, kind, &stack);
+    return start_span(name, top ? top->context : detail::no_context, kind, &stack);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
@@ -583,7 +584,7 @@ class tracer {
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
-    const span_context* parent = &detail::no_parent;
+    const span_context* parent = &detail::no_context;
     if (options.parent) {
       parent = &*options.parent;
     } else if (!options.new_root) {
@@ -708,7 +709,7 @@ class tracer {
   // The current span's context without a copy (valid until the stack changes).
   static const span_context& current_context_ref() noexcept {
     const detail::active_span* top = detail::thread_context_stack().top();
-    return top ? top->context : detail::no_parent;
+    return top ? top->context : detail::no_context;
   }
 
   const detail::active_span* current_recording() const noexcept {

@@ -64,13 +64,8 @@ inline bool is_known_method(std::string_view m) noexcept {
 }
 
 // "{method}" or "{method} {target}"; an unknown method is named "HTTP".
-inline std::string span_name(std::string_view method, std::string_view route) {
-  std::string name(is_known_method(method) ? method : std::string_view("HTTP"));
-  if (!route.empty()) {
-    name += ' ';
-    name.append(route.data(), route.size());
-  }
-  return name;
+inline tracing::detail::joined_name span_name(std::string_view method, std::string_view route) {
+  return tracing::detail::joined_name(is_known_method(method) ? method : std::string_view("HTTP"), route);
 }
 
 // "HTTP/1.1" -> "1.1"; empty when it is not an HTTP version.
@@ -177,7 +172,7 @@ inline span start_server_span(tracer& t, const httplib::Request& req, std::strin
     options.parent = remote;
   else
     options.new_root = true;  // a server thread's current span is never the caller
-  span s = t.start(span_name(req.method, route), options);
+  span s = t.start(span_name(req.method, route).view(), options);
   if (s.is_recording()) set_request_attributes(s, req, route);
   return s;
 }
@@ -262,7 +257,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
     if (detail::active_request* whole = detail::find_active(req)) {
       span& s = whole->server_span;
       if (s.is_recording()) {
-        s.set_name(detail::span_name(req.method, route));
+        s.set_name(detail::span_name(req.method, route).view());
         s.set_attribute("http.route", route);
       }
       try {
@@ -411,7 +406,7 @@ class client_span {
     span_options options;
     options.kind = span_kind::client;
     options.make_current = false;
-    span_ = t.start(detail::span_name(method, {}), options);
+    span_ = t.start(detail::span_name(method, {}).view(), options);
     t.inject(span_.context(), headers);
     if (span_.is_recording()) {
       detail::set_method(span_, method);
