@@ -89,6 +89,63 @@ TEST_CASE("spans nest through the thread's current span") {
   CHECK(inner_ctx.span_id() != outer_ctx.span_id());
 }
 
+TEST_CASE("spans nest 100 deep, past every growth of the current-span stack, and keep their tracestate") {
+  // The stack starts with 16 entries and doubles: 100 levels relocate the
+  // entries (and their tracestate references) three times.
+  fixture f;
+  const std::map<std::string, std::string> headers{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, {"tracestate", "congo=t61rcWkgMzE"}};
+  const auto remote = f.tracer.extract(headers);
+  REQUIRE(remote.valid());
+  constexpr int depth = 100;
+  std::vector<st::span> open;
+  open.reserve(depth);
+  open.push_back(f.tracer.start("level-0", remote));
+  for (int i = 1; i < depth; ++i) {
+    open.push_back(f.tracer.start("level-" + std::to_string(i)));
+    CHECK(f.tracer.current_context() == open.back().context());
+  }
+  for (const auto& s : open) {
+    CHECK(s.context().trace_id() == remote.trace_id());
+    CHECK(s.context().trace_state().header() == "congo=t61rcWkgMzE");
+  }
+  // End innermost first; each end makes the parent current again.
+  for (int i = depth - 1; i >= 1; --i) {
+    open[static_cast<std::size_t>(i)].end();
+    CHECK(f.tracer.current_context() == open[static_cast<std::size_t>(i - 1)].context());
+  }
+  open[0].end();
+  CHECK_FALSE(f.tracer.current_context().valid());
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == static_cast<std::size_t>(depth));
+  for (int i = 0; i < depth - 1; ++i) {
+    // spans[i] is level depth-1-i; its parent is the next one exported.
+    CHECK(spans[static_cast<std::size_t>(i)].name == "level-" + std::to_string(depth - 1 - i));
+    CHECK(spans[static_cast<std::size_t>(i)].parent_span_id == spans[static_cast<std::size_t>(i + 1)].context.span_id());
+  }
+  CHECK(spans.back().parent_span_id == remote.span_id());
+  CHECK(spans.back().parent_is_remote);
+}
+
+TEST_CASE("a thread that exits with 40 spans still current on it frees its stack; the spans still export") {
+  // Run under LeakSanitizer in CI: the stack's buffer and the entries'
+  // tracestate references must be released at thread exit.
+  fixture f;
+  const std::map<std::string, std::string> headers{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, {"tracestate", "rojo=00f067aa0ba902b7"}};
+  std::vector<st::span> handed_over;
+  std::thread([&] {
+    handed_over.push_back(f.tracer.start("root", f.tracer.extract(headers)));
+    for (int i = 1; i < 40; ++i) handed_over.push_back(f.tracer.start("child"));
+  }).join();
+  for (auto it = handed_over.rbegin(); it != handed_over.rend(); ++it) it->end();
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 40);
+  CHECK(spans.back().name == "root");
+  for (std::size_t i = 0; i + 1 < spans.size(); ++i) CHECK(spans[i].parent_span_id == spans[i + 1].context.span_id());
+  CHECK_FALSE(f.tracer.current_context().valid());
+}
+
 TEST_CASE("explicit end is idempotent and pops the span") {
   fixture f;
   auto span = f.tracer.start("op");

@@ -7143,6 +7143,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 // No locks on start; no allocation in steady state unless a span's strings
 // outgrow the recycled buffers.
 
+#include <new>
 #include <system_error>
 #include <typeinfo>
 
@@ -8479,10 +8480,11 @@ namespace detail {
 
 class tracer_state;
 
+// Frees the thread's context_stack at thread exit (defined below).
+inline bool register_stack_cleanup() noexcept;
+
 /// One entry of a thread's stack of current spans.
 struct active_span {
-  active_span() noexcept = default;
-  active_span(const span_context& c, span_data* r, tracer_state* o) noexcept : context(c), record(r), owner(o) {}
   span_context context;
   span_data* record = nullptr;  // null for unsampled spans
   tracer_state* owner = nullptr;
@@ -8494,20 +8496,33 @@ struct active_span {
 /// survive): that thread then exports a copy and marks the record orphaned,
 /// and this stack frees it when the entry goes away (drop) or is found on
 /// top (skipped, since that span has ended).
-struct context_stack {
-  std::vector<active_span> entries;
+///
+/// Constant-initialized and trivially destructible, so the thread_local that
+/// holds it is reached without a guard check on every start and end (a
+/// std::vector member would need one). Its buffer, and any entries left at
+/// thread exit, are freed by a stack_cleanup registered on the first push.
+class context_stack {
+ public:
+  constexpr context_stack() noexcept = default;
 
-  ~context_stack() {
-    // Thread exit: the thread's record pool may already be gone, so orphans
-    // are deleted directly.
-    for (auto& e : entries)
-      if (e.record != nullptr && e.record->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) delete e.record;
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  active_span& back() noexcept { return entries_[size_ - 1]; }
+  active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
+
+  /// Makes a span current; false if the stack could not grow (out of memory).
+  bool push(const span_context& context, span_data* record, tracer_state* owner) noexcept {
+    if (size_ == capacity_ && !grow()) return false;
+    new (&entries_[size_]) active_span{context, record, owner};
+    ++size_;
+    return true;
   }
+  void pop() noexcept { entries_[--size_].~active_span(); }
 
   /// The innermost live entry, or null.
   const active_span* top() noexcept {
-    if (entries.empty()) return nullptr;
-    const active_span& last = entries.back();
+    if (size_ == 0) return nullptr;
+    const active_span& last = back();
     if (last.record != nullptr && last.record->stack_ref.is_orphaned()) return drop_orphans_on_top();
     return &last;
   }
@@ -8516,33 +8531,82 @@ struct context_stack {
   /// `id` (the span being ended here, which finishes its own record): this
   /// also drops children that were never ended on this thread.
   STREAMBUS_TRACING_COLD void truncate_to(std::size_t depth, const span_id& id) noexcept {
-    if (depth >= entries.size() || entries[depth].context.span_id() != id) return;
-    for (std::size_t i = depth + 1; i < entries.size(); ++i) {
-      span_data* r = entries[i].record;
+    if (depth >= size_ || entries_[depth].context.span_id() != id) return;
+    while (size_ > depth + 1) {
+      span_data* r = back().record;
       if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
+      pop();
     }
-    entries.resize(depth);
+    pop();
+  }
+
+  /// Thread exit: frees the buffer and what is still on it. The thread's
+  /// record pool may already be gone, so orphans are deleted directly.
+  void release_all() noexcept {
+    while (size_ > 0) {
+      span_data* r = back().record;
+      if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) delete r;
+      pop();
+    }
+    ::operator delete(entries_);
+    entries_ = nullptr;
+    capacity_ = 0;
   }
 
  private:
   // Pops entries whose spans were ended on another thread (see above).
   STREAMBUS_TRACING_COLD const active_span* drop_orphans_on_top() noexcept {
-    while (!entries.empty() && entries.back().record != nullptr && entries.back().record->stack_ref.is_orphaned()) {
-      thread_record_pool().release(entries.back().record);
-      entries.pop_back();
+    while (size_ > 0 && back().record != nullptr && back().record->stack_ref.is_orphaned()) {
+      thread_record_pool().release(back().record);
+      pop();
     }
-    return entries.empty() ? nullptr : &entries.back();
+    return size_ == 0 ? nullptr : &back();
   }
-};
 
-// An invalid context: the parent of a root span, and the current context of a
-// thread without a current span.
-inline const span_context no_context{};
+  // Doubles the buffer (16 entries at first); false if out of memory.
+  STREAMBUS_TRACING_NOINLINE bool grow() noexcept {
+    if (entries_ == nullptr && !register_stack_cleanup()) return false;
+    const std::size_t capacity = capacity_ == 0 ? 16 : capacity_ * 2;
+    auto* fresh = static_cast<active_span*>(::operator new(capacity * sizeof(active_span), std::nothrow));
+    if (fresh == nullptr) return false;
+    for (std::size_t i = 0; i < size_; ++i) {
+      new (&fresh[i]) active_span(std::move(entries_[i]));
+      entries_[i].~active_span();
+    }
+    ::operator delete(entries_);
+    entries_ = fresh;
+    capacity_ = capacity;
+    return true;
+  }
+
+  active_span* entries_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
 
 inline context_stack& thread_context_stack() noexcept {
   thread_local context_stack stack;
   return stack;
 }
+
+// Frees the thread's context_stack at thread exit (see there).
+struct stack_cleanup {
+  ~stack_cleanup() { thread_context_stack().release_all(); }
+};
+
+inline bool register_stack_cleanup() noexcept {
+  try {
+    thread_local stack_cleanup cleanup;  // registers the exit hook on first use
+    (void)cleanup;
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// An invalid context: the parent of a root span, and the current context of a
+// thread without a current span.
+inline const span_context no_context{};
 
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
@@ -8878,8 +8942,11 @@ class span {
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
   void end() noexcept {
-    const bool on_own_thread = stack_ == nullptr || leave_stack();
-    if (record_ != nullptr) finish_record(on_own_thread);
+    if (stack_ != nullptr && !leave_stack()) {
+      end_elsewhere();
+      return;
+    }
+    if (record_ != nullptr) finish_record();
     state_ = nullptr;
   }
 
@@ -8895,27 +8962,29 @@ class span {
   bool leave_stack() noexcept {
     detail::context_stack* origin = std::exchange(stack_, nullptr);
     detail::context_stack& mine = detail::thread_context_stack();
-    if (origin != &mine) {
-      report_ended_elsewhere();
-      return false;
-    }
+    if (origin != &mine) return false;
     // Usually this span is the innermost: pop it.
-    auto& entries = mine.entries;
-    if (depth_ + 1 == entries.size() && entries.back().context.span_id() == context_.span_id())
-      entries.pop_back();
+    if (depth_ + 1 == mine.size() && mine.back().context.span_id() == context_.span_id())
+      mine.pop();
     else
       mine.truncate_to(depth_, context_.span_id());
     return true;
   }
 
   // Ends a sampled span's record and hands it to the export pipeline.
-  STREAMBUS_TRACING_NOINLINE void finish_record(bool on_own_thread) noexcept {
+  STREAMBUS_TRACING_NOINLINE void finish_record() noexcept {
     record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
-    span_data* finished = std::exchange(record_, nullptr);
-    if (on_own_thread)
-      state_->finish(finished);
-    else
-      finish_ended_elsewhere(finished);
+    state_->finish(std::exchange(record_, nullptr));
+  }
+
+  // end() on another thread than the one the span is current on.
+  STREAMBUS_TRACING_COLD void end_elsewhere() noexcept {
+    report_ended_elsewhere();
+    if (record_ != nullptr) {
+      record_->end_time_unix_nano = detail::span_clock_ticks();
+      finish_ended_elsewhere(std::exchange(record_, nullptr));
+    }
+    state_ = nullptr;
   }
 
   STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
@@ -9153,15 +9222,13 @@ class tracer {
       return s;
     }
     if (stack != nullptr) {
-      try {
-        stack->entries.emplace_back(s.context_, s.record_, &st);
-      } catch (...) {
+      if (!stack->push(s.context_, s.record_, &st)) {
         // Out of memory: give back what was taken and hand out a no-op span.
         if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
         s.state_ = nullptr;
         return s;
       }
-      s.depth_ = stack->entries.size() - 1;
+      s.depth_ = stack->size() - 1;
       s.stack_ = stack;
     }
     return s;
@@ -9204,8 +9271,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // translation unit: the one that defines STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
 // before including <streambus/tracing.hpp>. These definitions are deliberately
 // not `inline`: a second such TU fails to link ("multiple definition").
-
-#include <new>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
