@@ -297,7 +297,8 @@ class trace_id : public basic_id<16> {
   std::uint64_t low() const noexcept { return detail::load_be64(bytes_.data() + 8); }
   /// The 56 rightmost bits: the randomness W3C Level 2 guarantees when the
   /// `random` flag is set, and the input of the ratio sampler.
-  std::uint64_t randomness() const noexcept { return low() & ((std::uint64_t{1} << 56) - 1); }
+  std::uint64_t randomness() const noexcept { return low() & randomness_mask; }
+  static constexpr std::uint64_t randomness_mask = (std::uint64_t{1} << 56) - 1;
 };
 
 /// 8-byte span id.
@@ -2364,8 +2365,16 @@ class sampler {
     // one; else the ratio rule", with threshold 0 for always-on and 2^56 for
     // always-off (set_ratio): one comparison instead of a switch per span.
     if (follows_parent_ && parent.valid()) return parent.sampled();
-    return trace.randomness() >= root_threshold_;
+    return samples_root(trace.randomness());
   }
+
+  // should_sample in two pieces, for the tracer's hot path, which has the
+  // randomness of a new trace id in a register.
+  /// True if a span with a parent takes the parent's decision.
+  bool follows_parent() const noexcept { return follows_parent_; }
+  /// The decision where the parent's is not taken; `randomness` is the trace
+  /// id's 56 rightmost bits (trace_id::randomness).
+  bool samples_root(std::uint64_t randomness) const noexcept { return randomness >= root_threshold_; }
 
   /// The ratio rule alone (see the file comment).
   bool ratio_decision(const trace_id& trace) const noexcept { return trace.randomness() >= threshold_; }
@@ -3047,28 +3056,46 @@ inline std::uint64_t random_nonzero_u64() noexcept {
   return v;
 }
 
-/// Ids for a new span in one visit to the generator: a span id, and for a
-/// root span also the two halves of a trace id. None of them is zero.
-struct new_ids {
+/// The ids of a new root span: a trace id in two halves and a span id. None
+/// of them is zero.
+struct root_ids {
   std::uint64_t trace_high = 0;
   std::uint64_t trace_low = 0;
   std::uint64_t span = 0;
 };
 
-inline new_ids draw_ids(bool with_trace_id) noexcept {
+// The 2^-64 case of draw_root_ids (a zero id): draw again, off the hot path.
+STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
   auto& rng = thread_rng();
-  rng.check_fork();
-  new_ids ids;
-  if (with_trace_id) {
-    do {
-      ids.trace_high = rng.next_unchecked();
-      ids.trace_low = rng.next_unchecked();
-    } while ((ids.trace_high | ids.trace_low) == 0);
-  }
+  root_ids ids;
+  do {
+    ids.trace_high = rng.next_unchecked();
+    ids.trace_low = rng.next_unchecked();
+  } while ((ids.trace_high | ids.trace_low) == 0);
   do {
     ids.span = rng.next_unchecked();
   } while (ids.span == 0);
   return ids;
+}
+
+/// Three draws in one visit to the generator, straight-line.
+inline root_ids draw_root_ids() noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  root_ids ids;
+  ids.trace_high = rng.next_unchecked();
+  ids.trace_low = rng.next_unchecked();
+  ids.span = rng.next_unchecked();
+  if ((ids.trace_high | ids.trace_low) == 0 || ids.span == 0) return redraw_root_ids();
+  return ids;
+}
+
+/// A child span's id (non-zero).
+inline std::uint64_t draw_span_id() noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  const std::uint64_t id = rng.next_unchecked();
+  return id != 0 ? id : random_nonzero_u64();
 }
 
 }  // namespace detail
@@ -8511,9 +8538,12 @@ class context_stack {
   active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
 
   /// Makes a span current; false if the stack could not grow (out of memory).
-  bool push(const span_context& context, span_data* record, tracer_state* owner) noexcept {
+  /// `state`, if not null, is the tracestate of `context`, passed apart
+  /// because most spans have none.
+  bool push(const span_context& context, const trace_state* state, span_data* record, tracer_state* owner) noexcept {
     if (size_ == capacity_ && !grow()) return false;
-    new (&entries_[size_]) active_span{context, record, owner};
+    active_span* e = new (&entries_[size_]) active_span{context, record, owner};
+    if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
     ++size_;
     return true;
   }
@@ -9202,15 +9232,27 @@ class tracer {
   STREAMBUS_TRACING_ALWAYS_INLINE span start_span(std::string_view name, const span_context& parent, span_kind kind,
                                                  detail::context_stack* stack) noexcept {
     detail::tracer_state& st = *state_;
-
-    // Ids: continue the parent's trace, or start one whose low 56 bits are
-    // random (we set the W3C Level 2 `random` flag on traces we create).
+    const sampler& policy = st.sampler();
     const bool has_parent = parent.valid();
-    const detail::new_ids ids = detail::draw_ids(!has_parent);
-    const trace_id tid = has_parent ? parent.trace_id() : trace_id::from_u64(ids.trace_high, ids.trace_low);
-    const trace_flags flags = has_parent ? parent.flags() : trace_flags(trace_flags::random_bit);
-    const bool sampled = st.sampler().should_sample(parent, tid);
-    span s(st, tid, span_id::from_u64(ids.span), flags.with_sampled(sampled));
+    trace_id tid;
+    std::uint64_t sid;
+    trace_flags flags;
+    bool sampled;
+    if (has_parent) {  // continue the parent's trace, flags and tracestate
+      sid = detail::draw_span_id();
+      tid = parent.trace_id();
+      flags = parent.flags();
+      sampled = policy.follows_parent() ? parent.sampled() : policy.samples_root(tid.randomness());
+    } else {
+      // A new trace whose low 56 bits are random: we set the W3C Level 2
+      // `random` flag on traces we create.
+      const detail::root_ids ids = detail::draw_root_ids();
+      sid = ids.span;
+      tid = trace_id::from_u64(ids.trace_high, ids.trace_low);
+      flags = trace_flags(trace_flags::random_bit);
+      sampled = policy.samples_root(ids.trace_low & trace_id::randomness_mask);
+    }
+    span s(st, tid, span_id::from_u64(sid), flags.with_sampled(sampled));
     if (st.is_shut_down()) {  // after shutdown: a no-op span (checked here so that s is the only return: NRVO)
       s.state_ = nullptr;
       s.context_ = span_context{};
@@ -9222,7 +9264,10 @@ class tracer {
       return s;
     }
     if (stack != nullptr) {
-      if (!stack->push(s.context_, s.record_, &st)) {
+      // The entry is built from the values at hand rather than copied from
+      // s.context_, which the compiler would reload from memory.
+      if (!stack->push(span_context(tid, span_id::from_u64(sid), flags.with_sampled(sampled)),
+                       has_parent ? &s.context_.trace_state() : nullptr, s.record_, &st)) {
         // Out of memory: give back what was taken and hand out a no-op span.
         if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
         s.state_ = nullptr;

@@ -218,7 +218,8 @@ class trace_id : public basic_id<16> {
   std::uint64_t low() const noexcept { return detail::load_be64(bytes_.data() + 8); }
   /// The 56 rightmost bits: the randomness W3C Level 2 guarantees when the
   /// `random` flag is set, and the input of the ratio sampler.
-  std::uint64_t randomness() const noexcept { return low() & ((std::uint64_t{1} << 56) - 1); }
+  std::uint64_t randomness() const noexcept { return low() & randomness_mask; }
+  static constexpr std::uint64_t randomness_mask = (std::uint64_t{1} << 56) - 1;
 };
 
 /// 8-byte span id.

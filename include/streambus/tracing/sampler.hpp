@@ -64,8 +64,16 @@ class sampler {
     // one; else the ratio rule", with threshold 0 for always-on and 2^56 for
     // always-off (set_ratio): one comparison instead of a switch per span.
     if (follows_parent_ && parent.valid()) return parent.sampled();
-    return trace.randomness() >= root_threshold_;
+    return samples_root(trace.randomness());
   }
+
+  // should_sample in two pieces, for the tracer's hot path, which has the
+  // randomness of a new trace id in a register.
+  /// True if a span with a parent takes the parent's decision.
+  bool follows_parent() const noexcept { return follows_parent_; }
+  /// The decision where the parent's is not taken; `randomness` is the trace
+  /// id's 56 rightmost bits (trace_id::randomness).
+  bool samples_root(std::uint64_t randomness) const noexcept { return randomness >= root_threshold_; }
 
   /// The ratio rule alone (see the file comment).
   bool ratio_decision(const trace_id& trace) const noexcept { return trace.randomness() >= threshold_; }

@@ -102,9 +102,12 @@ class context_stack {
   active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
 
   /// Makes a span current; false if the stack could not grow (out of memory).
-  bool push(const span_context& context, span_data* record, tracer_state* owner) noexcept {
+  /// `state`, if not null, is the tracestate of `context`, passed apart
+  /// because most spans have none.
+  bool push(const span_context& context, const trace_state* state, span_data* record, tracer_state* owner) noexcept {
     if (size_ == capacity_ && !grow()) return false;
-    new (&entries_[size_]) active_span{context, record, owner};
+    active_span* e = new (&entries_[size_]) active_span{context, record, owner};
+    if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
     ++size_;
     return true;
   }
@@ -794,15 +797,27 @@ class tracer {
   STREAMBUS_TRACING_ALWAYS_INLINE span start_span(std::string_view name, const span_context& parent, span_kind kind,
                                                  detail::context_stack* stack) noexcept {
     detail::tracer_state& st = *state_;
-
-    // Ids: continue the parent's trace, or start one whose low 56 bits are
-    // random (we set the W3C Level 2 `random` flag on traces we create).
+    const sampler& policy = st.sampler();
     const bool has_parent = parent.valid();
-    const detail::new_ids ids = detail::draw_ids(!has_parent);
-    const trace_id tid = has_parent ? parent.trace_id() : trace_id::from_u64(ids.trace_high, ids.trace_low);
-    const trace_flags flags = has_parent ? parent.flags() : trace_flags(trace_flags::random_bit);
-    const bool sampled = st.sampler().should_sample(parent, tid);
-    span s(st, tid, span_id::from_u64(ids.span), flags.with_sampled(sampled));
+    trace_id tid;
+    std::uint64_t sid;
+    trace_flags flags;
+    bool sampled;
+    if (has_parent) {  // continue the parent's trace, flags and tracestate
+      sid = detail::draw_span_id();
+      tid = parent.trace_id();
+      flags = parent.flags();
+      sampled = policy.follows_parent() ? parent.sampled() : policy.samples_root(tid.randomness());
+    } else {
+      // A new trace whose low 56 bits are random: we set the W3C Level 2
+      // `random` flag on traces we create.
+      const detail::root_ids ids = detail::draw_root_ids();
+      sid = ids.span;
+      tid = trace_id::from_u64(ids.trace_high, ids.trace_low);
+      flags = trace_flags(trace_flags::random_bit);
+      sampled = policy.samples_root(ids.trace_low & trace_id::randomness_mask);
+    }
+    span s(st, tid, span_id::from_u64(sid), flags.with_sampled(sampled));
     if (st.is_shut_down()) {  // after shutdown: a no-op span (checked here so that s is the only return: NRVO)
       s.state_ = nullptr;
       s.context_ = span_context{};
@@ -814,7 +829,10 @@ class tracer {
       return s;
     }
     if (stack != nullptr) {
-      if (!stack->push(s.context_, s.record_, &st)) {
+      // The entry is built from the values at hand rather than copied from
+      // s.context_, which the compiler would reload from memory.
+      if (!stack->push(span_context(tid, span_id::from_u64(sid), flags.with_sampled(sampled)),
+                       has_parent ? &s.context_.trace_state() : nullptr, s.record_, &st)) {
         // Out of memory: give back what was taken and hand out a no-op span.
         if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
         s.state_ = nullptr;

@@ -145,28 +145,46 @@ inline std::uint64_t random_nonzero_u64() noexcept {
   return v;
 }
 
-/// Ids for a new span in one visit to the generator: a span id, and for a
-/// root span also the two halves of a trace id. None of them is zero.
-struct new_ids {
+/// The ids of a new root span: a trace id in two halves and a span id. None
+/// of them is zero.
+struct root_ids {
   std::uint64_t trace_high = 0;
   std::uint64_t trace_low = 0;
   std::uint64_t span = 0;
 };
 
-inline new_ids draw_ids(bool with_trace_id) noexcept {
+// The 2^-64 case of draw_root_ids (a zero id): draw again, off the hot path.
+STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
   auto& rng = thread_rng();
-  rng.check_fork();
-  new_ids ids;
-  if (with_trace_id) {
-    do {
-      ids.trace_high = rng.next_unchecked();
-      ids.trace_low = rng.next_unchecked();
-    } while ((ids.trace_high | ids.trace_low) == 0);
-  }
+  root_ids ids;
+  do {
+    ids.trace_high = rng.next_unchecked();
+    ids.trace_low = rng.next_unchecked();
+  } while ((ids.trace_high | ids.trace_low) == 0);
   do {
     ids.span = rng.next_unchecked();
   } while (ids.span == 0);
   return ids;
+}
+
+/// Three draws in one visit to the generator, straight-line.
+inline root_ids draw_root_ids() noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  root_ids ids;
+  ids.trace_high = rng.next_unchecked();
+  ids.trace_low = rng.next_unchecked();
+  ids.span = rng.next_unchecked();
+  if ((ids.trace_high | ids.trace_low) == 0 || ids.span == 0) return redraw_root_ids();
+  return ids;
+}
+
+/// A child span's id (non-zero).
+inline std::uint64_t draw_span_id() noexcept {
+  auto& rng = thread_rng();
+  rng.check_fork();
+  const std::uint64_t id = rng.next_unchecked();
+  return id != 0 ? id : random_nonzero_u64();
 }
 
 }  // namespace detail
