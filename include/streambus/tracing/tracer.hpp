@@ -112,6 +112,11 @@ class context_stack {
     return true;
   }
   void pop() noexcept { entries_[--size_].~active_span(); }
+  /// pop() when the caller knows the size is depth + 1 (saves reloading it).
+  void pop_to(std::size_t depth) noexcept {
+    entries_[depth].~active_span();
+    size_ = depth;
+  }
 
   /// The innermost live entry, or null.
   const active_span* top() noexcept {
@@ -558,8 +563,8 @@ class span {
     detail::context_stack& mine = detail::thread_context_stack();
     if (origin != &mine) return false;
     // Usually this span is the innermost: pop it.
-    if (depth_ + 1 == mine.size() && mine.back().context.span_id() == context_.span_id())
-      mine.pop();
+    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id())
+      mine.pop_to(depth_);
     else
       mine.truncate_to(depth_, context_.span_id());
     return true;
@@ -824,29 +829,28 @@ class tracer {
       return s;
     }
     if (has_parent && !parent.trace_state().empty()) s.context_.set_trace_state(parent.trace_state());
-    if (sampled && !begin_recording(s, parent, name, kind)) {
+    if (sampled) {
+      // Out of line, so that the unsampled path below needs no stack frame.
+      begin_recording(s, parent, name, kind, stack);
+      return s;
+    }
+    // The entry is built from the values at hand rather than copied from
+    // s.context_, which the compiler would reload from memory.
+    if (stack != nullptr && !stack->push(span_context(tid, span_id::from_u64(sid), flags),
+                                         has_parent ? &s.context_.trace_state() : nullptr, nullptr, &st)) {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;
     }
-    if (stack != nullptr) {
-      // The entry is built from the values at hand rather than copied from
-      // s.context_, which the compiler would reload from memory.
-      if (!stack->push(span_context(tid, span_id::from_u64(sid), flags.with_sampled(sampled)),
-                       has_parent ? &s.context_.trace_state() : nullptr, s.record_, &st)) {
-        // Out of memory: give back what was taken and hand out a no-op span.
-        if (s.record_ != nullptr) detail::thread_record_pool().release(std::exchange(s.record_, nullptr));
-        s.state_ = nullptr;
-        return s;
-      }
-      s.depth_ = stack->size() - 1;
-      s.stack_ = stack;
-    }
+    s.depth_ = stack != nullptr ? stack->size() - 1 : 0;
+    s.stack_ = stack;
     return s;
   }
 
-  // Gives a sampled span its record; false if memory ran out.
-  STREAMBUS_TRACING_NOINLINE static bool begin_recording(span& s, const span_context& parent, std::string_view name,
-                                                         span_kind kind) noexcept {
+  // Gives a sampled span its record and makes it current on `stack` (if not
+  // null); out of memory, turns it into a no-op span.
+  STREAMBUS_TRACING_NOINLINE static void begin_recording(span& s, const span_context& parent, std::string_view name,
+                                                         span_kind kind, detail::context_stack* stack) noexcept {
+    detail::tracer_state& st = *s.state_;
     span_data* r = nullptr;
     try {
       r = detail::thread_record_pool().acquire();
@@ -858,13 +862,23 @@ class tracer {
       r->kind = kind;
       r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
       r->times_are_ticks = true;
-      s.state_->count_start();
     } catch (...) {
       if (r != nullptr) detail::thread_record_pool().release(r);
-      return false;
+      s.state_ = nullptr;
+      return;
     }
+    // `parent` may point into `stack`: not read after the push.
+    if (stack != nullptr && !stack->push(s.context_, nullptr, r, &st)) {
+      detail::thread_record_pool().release(r);
+      s.state_ = nullptr;
+      return;
+    }
+    st.count_start();
     s.record_ = r;
-    return true;
+    if (stack != nullptr) {
+      s.depth_ = stack->size() - 1;
+      s.stack_ = stack;
+    }
   }
 
   std::unique_ptr<detail::tracer_state> state_;
