@@ -8994,7 +8994,7 @@ class span {
 
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
-  bool leave_stack() noexcept {
+  STREAMBUS_TRACING_ALWAYS_INLINE bool leave_stack() noexcept {
     detail::context_stack* origin = std::exchange(stack_, nullptr);
     detail::context_stack& mine = detail::thread_context_stack();
     if (origin != &mine) return false;
