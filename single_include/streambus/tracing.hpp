@@ -8576,7 +8576,9 @@ class context_stack {
   }
 
   /// Thread exit: frees the buffer and what is still on it. The thread's
-  /// record pool may already be gone, so orphans are deleted directly.
+  /// record pool may already be gone, so orphans are deleted directly. A
+  /// span started after this (from a later thread_local or static
+  /// destructor) still works; its new buffer is left to the OS.
   void release_all() noexcept {
     while (size_ > 0) {
       span_data* r = back().record;
