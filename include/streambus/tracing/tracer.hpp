@@ -655,11 +655,12 @@ class tracer {
     if (state_ == nullptr) return span();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
-    return start_span(name, top ? top->context : detail::no_context, kind, &stack);
+    // Entries on the stack always hold valid contexts: no need to check.
+    return start_span(name, top ? top->context : detail::no_context, top != nullptr, kind, &stack);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span();
-    return start_span(name, parent, kind, &detail::thread_context_stack());
+    return start_span(name, parent, parent.valid(), kind, &detail::thread_context_stack());
   }
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return span();
@@ -669,7 +670,7 @@ class tracer {
     } else if (!options.new_root) {
       if (const detail::active_span* top = detail::thread_context_stack().top()) parent = &top->context;
     }
-    span s = start_span(name, *parent, options.kind,
+    span s = start_span(name, *parent, parent->valid(), options.kind,
                         options.make_current ? &detail::thread_context_stack() : nullptr);
     if (s.record_ != nullptr)
       for (const auto& l : options.links) detail::recorder::add_link(s.record_, state_->limits(), l, {});
@@ -801,11 +802,11 @@ class tracer {
   // `parent` may point into that stack, so it is only read before the push.
   // Inlined into the caller; the sampled span's record is set up out of line
   // (begin_recording), so an unsampled span costs no call at all.
-  STREAMBUS_TRACING_ALWAYS_INLINE span start_span(std::string_view name, const span_context& parent, span_kind kind,
-                                                 detail::context_stack* stack) noexcept {
+  // `has_parent`: parent.valid(), which the caller may know without testing.
+  STREAMBUS_TRACING_ALWAYS_INLINE span start_span(std::string_view name, const span_context& parent, bool has_parent,
+                                                 span_kind kind, detail::context_stack* stack) noexcept {
     detail::tracer_state& st = *state_;
     const sampler& policy = st.sampler();
-    const bool has_parent = parent.valid();
     trace_id tid;
     std::uint64_t sid;
     trace_flags flags;
