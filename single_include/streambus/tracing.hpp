@@ -3079,7 +3079,7 @@ STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
 }
 
 /// Three draws in one visit to the generator, straight-line.
-inline root_ids draw_root_ids() noexcept {
+STREAMBUS_TRACING_ALWAYS_INLINE root_ids draw_root_ids() noexcept {
   auto& rng = thread_rng();
   rng.check_fork();
   root_ids ids;
@@ -3091,7 +3091,7 @@ inline root_ids draw_root_ids() noexcept {
 }
 
 /// A child span's id (non-zero).
-inline std::uint64_t draw_span_id() noexcept {
+STREAMBUS_TRACING_ALWAYS_INLINE std::uint64_t draw_span_id() noexcept {
   auto& rng = thread_rng();
   rng.check_fork();
   const std::uint64_t id = rng.next_unchecked();
@@ -8540,7 +8540,8 @@ class context_stack {
   /// Makes a span current; false if the stack could not grow (out of memory).
   /// `state`, if not null, is the tracestate of `context`, passed apart
   /// because most spans have none.
-  bool push(const span_context& context, const trace_state* state, span_data* record, tracer_state* owner) noexcept {
+  STREAMBUS_TRACING_ALWAYS_INLINE bool push(const span_context& context, const trace_state* state, span_data* record,
+                                            tracer_state* owner) noexcept {
     if (size_ == capacity_ && !grow()) return false;
     active_span* e = new (&entries_[size_]) active_span{context, record, owner};
     if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
@@ -8555,7 +8556,7 @@ class context_stack {
   }
 
   /// The innermost live entry, or null.
-  const active_span* top() noexcept {
+  STREAMBUS_TRACING_ALWAYS_INLINE const active_span* top() noexcept {
     if (size_ == 0) return nullptr;
     const active_span& last = back();
     if (last.record != nullptr && last.record->stack_ref.is_orphaned()) return drop_orphans_on_top();

@@ -104,7 +104,8 @@ class context_stack {
   /// Makes a span current; false if the stack could not grow (out of memory).
   /// `state`, if not null, is the tracestate of `context`, passed apart
   /// because most spans have none.
-  bool push(const span_context& context, const trace_state* state, span_data* record, tracer_state* owner) noexcept {
+  STREAMBUS_TRACING_ALWAYS_INLINE bool push(const span_context& context, const trace_state* state, span_data* record,
+                                            tracer_state* owner) noexcept {
     if (size_ == capacity_ && !grow()) return false;
     active_span* e = new (&entries_[size_]) active_span{context, record, owner};
     if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
@@ -119,7 +120,7 @@ class context_stack {
   }
 
   /// The innermost live entry, or null.
-  const active_span* top() noexcept {
+  STREAMBUS_TRACING_ALWAYS_INLINE const active_span* top() noexcept {
     if (size_ == 0) return nullptr;
     const active_span& last = back();
     if (last.record != nullptr && last.record->stack_ref.is_orphaned()) return drop_orphans_on_top();

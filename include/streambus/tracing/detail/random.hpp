@@ -168,7 +168,7 @@ STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
 }
 
 /// Three draws in one visit to the generator, straight-line.
-inline root_ids draw_root_ids() noexcept {
+STREAMBUS_TRACING_ALWAYS_INLINE root_ids draw_root_ids() noexcept {
   auto& rng = thread_rng();
   rng.check_fork();
   root_ids ids;
@@ -180,7 +180,7 @@ inline root_ids draw_root_ids() noexcept {
 }
 
 /// A child span's id (non-zero).
-inline std::uint64_t draw_span_id() noexcept {
+STREAMBUS_TRACING_ALWAYS_INLINE std::uint64_t draw_span_id() noexcept {
   auto& rng = thread_rng();
   rng.check_fork();
   const std::uint64_t id = rng.next_unchecked();
