@@ -862,6 +862,7 @@ class otlp_http_exporter final : public span_exporter {
     namespace oh = detail::otlp_http;
     const std::string what = "export of " + std::to_string(span_count) + (span_count == 1 ? " span" : " spans");
     const std::string content_type(content_type_of(format_));
+    std::string last_problem;  // of the previous attempt, for the timeout message
     for (unsigned attempt = 0;; ++attempt) {
       if (stopped_.load()) {
         report(what + " abandoned: the exporter is shutting down");
@@ -869,7 +870,9 @@ class otlp_http_exporter final : public span_exporter {
       }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
       if (left.count() <= 0) {
-        report(what + " failed: the export timeout of " + oh::ms_text(options_.export_timeout) + " passed");
+        // Reached when a backoff wait ends late, past the deadline.
+        report(what + " failed: the export timeout of " + oh::ms_text(options_.export_timeout) + " passed" +
+               (last_problem.empty() ? std::string() : "; last attempt: " + last_problem));
         return false;
       }
       const auto request_timeout = std::min(options_.otlp.timeout, left);
@@ -908,6 +911,7 @@ class otlp_http_exporter final : public span_exporter {
         return false;
       }
       if (options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);
+      last_problem = std::move(problem);
       std::unique_lock<std::mutex> lock(wait_mutex_);
       wait_cv_.wait_for(lock, wait, [this] { return stopped_.load(); });
     }
