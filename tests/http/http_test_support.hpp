@@ -174,6 +174,34 @@ inline int free_port() {
   return port;
 }
 
+// A loopback port that refuses connections while this object lives: bound,
+// so that no other process (a test running in parallel) can take it, but
+// not listening. free_port() is for ports a receiver will listen on later.
+class refusing_port {
+ public:
+  refusing_port() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      port_ = ntohs(addr.sin_port);
+  }
+  ~refusing_port() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  refusing_port(const refusing_port&) = delete;
+  refusing_port& operator=(const refusing_port&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = -1;
+};
+
 // ============================================================ protobuf bytes
 
 inline void put_varint(std::string& out, std::uint64_t v) {

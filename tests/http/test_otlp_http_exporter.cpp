@@ -304,7 +304,9 @@ TEST_CASE("otlp/http connection refused, then the receiver starts: delivered by 
 }
 
 TEST_CASE("otlp/http nothing listening: retried until the export timeout, then failure") {
-  const int port = free_port();
+  const refusing_port refusing;  // held, so that no test running in parallel listens there
+  REQUIRE(refusing.port() > 0);
+  const int port = refusing.port();
   messages diag;
   std::atomic<std::uint64_t> retries{0};
   batch_fixture f;
@@ -316,6 +318,9 @@ TEST_CASE("otlp/http nothing listening: retried until the export timeout, then f
   CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
   CHECK(since(start) < 2s);
   CHECK(retries.load() >= 1);
+  std::string all_diagnostics;  // shown if a check below fails
+  for (const auto& line : diag.all()) all_diagnostics += line + "\n";
+  INFO(all_diagnostics);
   CHECK(diag.any_contains("Connection"));
   CHECK(diag.any_contains("export timeout"));
 }
