@@ -157,26 +157,9 @@ class receiver {
   bool released_ = false;
 };
 
-/// A port with nothing listening: bound once to learn a free number, then closed.
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // A loopback port that refuses connections while this object lives: bound,
 // so that no other process (a test running in parallel) can take it, but
-// not listening. free_port() is for ports a receiver will listen on later.
+// not listening. release() frees it for a receiver to listen on.
 class refusing_port {
  public:
   refusing_port() {
@@ -190,8 +173,11 @@ class refusing_port {
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
       port_ = ntohs(addr.sin_port);
   }
-  ~refusing_port() {
+  ~refusing_port() { release(); }
+  /// Frees the port, for a receiver about to listen on it.
+  void release() {
     if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
   refusing_port(const refusing_port&) = delete;
   refusing_port& operator=(const refusing_port&) = delete;

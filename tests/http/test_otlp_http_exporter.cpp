@@ -278,7 +278,8 @@ TEST_CASE("otlp/http a redirect is reported, not followed") {
 }
 
 TEST_CASE("otlp/http connection refused, then the receiver starts: delivered by a retry, once") {
-  const int port = free_port();
+  refusing_port refusing;  // held until the receiver starts: no parallel test can take the port meanwhile
+  const int port = refusing.port();
   REQUIRE(port > 0);
   messages diag;
   std::atomic<std::uint64_t> retries{0};
@@ -294,6 +295,7 @@ TEST_CASE("otlp/http connection refused, then the receiver starts: delivered by 
   const auto start = steady::now();
   while (retries.load() < 2 && since(start) < 4s) std::this_thread::sleep_for(5ms);
   CHECK(retries.load() >= 2);
+  refusing.release();
   receiver rx({}, port);
   REQUIRE(rx.ok());
   REQUIRE(result.wait_for(10s) == std::future_status::ready);

@@ -153,7 +153,8 @@ TEST_CASE("pipeline: retried requests are counted in stats and deliver every spa
 }
 
 TEST_CASE("pipeline: no collector at all: every span counted as failed, flush and shutdown bounded") {
-  const int port = free_port();
+  const refusing_port refusing;  // held, so that no test running in parallel listens there
+  const int port = refusing.port();
   REQUIRE(port > 0);
   messages diag;
   pipeline_settings p;
