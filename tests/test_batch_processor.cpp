@@ -75,6 +75,39 @@ class gated_exporter final : public st::span_exporter {
   std::set<std::string> ids_;
 };
 
+// Delivers all but `reject` spans of each batch (span_batch::count_rejected,
+// called one span at a time) and returns `result`.
+class partial_exporter final : public st::span_exporter {
+ public:
+  partial_exporter(std::size_t reject, st::export_result result, bool synchronous = false)
+      : reject_(reject), result_(result), synchronous_(synchronous) {}
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    for (std::size_t i = 0; i < reject_; ++i) batch.count_rejected(1);
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++batches_;
+    rejected_ += batch.rejected();
+    return result_;
+  }
+  std::string_view name() const noexcept override { return "partial"; }
+  bool synchronous() const noexcept override { return synchronous_; }
+  std::size_t batches() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return batches_;
+  }
+  std::size_t rejected() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return rejected_;
+  }
+
+ private:
+  const std::size_t reject_;
+  const st::export_result result_;
+  const bool synchronous_;
+  std::mutex mutex_;
+  std::size_t batches_ = 0;
+  std::size_t rejected_ = 0;
+};
+
 st::tracer make_tracer(std::shared_ptr<st::span_exporter> exporter, st::batch_options batch,
                        std::vector<std::string>* diagnostics = nullptr) {
   st::config cfg;
@@ -508,6 +541,79 @@ TEST_CASE("a full batch wakes the export thread before the schedule delay") {
     auto s = tracer.start("batch");
   }
   CHECK(memory->wait_for(8, 10s));  // an hour-long delay: only the wake-up can deliver
+}
+
+TEST_CASE("span_batch::count_rejected adds up and stops at the batch size") {
+  st::resource res;
+  st::instrumentation_scope scope;
+  st::span_data spans[3];
+  const st::span_data* pointers[3] = {&spans[0], &spans[1], &spans[2]};
+  const st::span_batch batch(res, scope, pointers, 3);
+  CHECK(batch.rejected() == 0);
+  batch.count_rejected(1);
+  batch.count_rejected(1);
+  CHECK(batch.rejected() == 2);
+  batch.count_rejected(5);
+  CHECK(batch.rejected() == 3);
+  batch.count_rejected(static_cast<std::size_t>(-1));
+  CHECK(batch.rejected() == 3);
+  const auto ok = st::detail::tally_export(batch, st::export_result::success);
+  CHECK(ok.exported == 0);
+  CHECK(ok.failed == 3);
+  const st::span_batch fresh(res, scope, pointers, 3);
+  const auto failed_whole = st::detail::tally_export(fresh, st::export_result::failure);
+  CHECK(failed_whole.exported == 0);
+  CHECK(failed_whole.failed == 3);
+  fresh.count_rejected(1);
+  const auto failed_part = st::detail::tally_export(fresh, st::export_result::failure);
+  CHECK(failed_part.exported == 2);
+  CHECK(failed_part.failed == 1);
+}
+
+TEST_CASE("a partly delivered batch counts its rejected spans as failed and the rest as exported") {
+  constexpr int n = 20;
+  SUBCASE("the exporter reports success with 2 spans of each batch rejected (an OTLP partial_success)") {
+    auto exporter = std::make_shared<partial_exporter>(2, st::export_result::success);
+    auto tracer = make_tracer(exporter, options(64, 8));
+    for (int i = 0; i < n; ++i) {
+      auto s = tracer.start("partly");
+    }
+    REQUIRE(tracer.force_flush(10s));
+    const auto stats = tracer.stats();
+    const std::size_t rejected = exporter->rejected();
+    CHECK(rejected == 2 * exporter->batches());
+    CHECK(stats.spans_failed == rejected);
+    CHECK(stats.spans_exported == n - rejected);
+    CHECK(stats.export_failures == 0);
+  }
+  SUBCASE("the exporter reports failure with 1 span of each batch rejected (one part of a split batch failed)") {
+    auto exporter = std::make_shared<partial_exporter>(1, st::export_result::failure);
+    std::vector<std::string> diagnostics;
+    auto tracer = make_tracer(exporter, options(64, 8), &diagnostics);
+    for (int i = 0; i < n; ++i) {
+      auto s = tracer.start("partly");
+    }
+    REQUIRE(tracer.force_flush(10s));
+    const auto stats = tracer.stats();
+    CHECK(stats.spans_failed == exporter->batches());
+    CHECK(stats.spans_exported == n - exporter->batches());
+    CHECK(stats.export_failures == exporter->batches());
+    tracer.shutdown();
+    REQUIRE_FALSE(diagnostics.empty());
+    CHECK(diagnostics.front().find("'partial' failed to export 1 of ") != std::string::npos);
+  }
+  SUBCASE("a synchronous exporter that rejects its one span") {
+    auto exporter = std::make_shared<partial_exporter>(1, st::export_result::success, true);
+    auto tracer = make_tracer(exporter, options(64, 8));
+    for (int i = 0; i < n; ++i) {
+      auto s = tracer.start("partly");
+    }
+    const auto stats = tracer.stats();
+    CHECK(exporter->batches() == n);
+    CHECK(stats.spans_failed == n);
+    CHECK(stats.spans_exported == 0);
+    CHECK(stats.export_failures == 0);
+  }
 }
 
 TEST_CASE("export failures are counted and reported") {

@@ -2629,8 +2629,9 @@ struct tracer_stats {
   std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
   std::uint64_t spans_queued = 0;    // handed to the export queue
   std::uint64_t spans_dropped = 0;   // not queued: the queue was full
-  std::uint64_t spans_exported = 0;  // in a batch that an exporter accepted
-  std::uint64_t spans_failed = 0;    // in a batch that an exporter finally rejected
+  std::uint64_t spans_exported = 0;  // delivered by an exporter
+  std::uint64_t spans_failed = 0;    // not delivered: a failed batch, or the part of one that an
+                                     // exporter or collector rejected (OTLP partial_success)
   std::uint64_t export_failures = 0; // failed export calls (after retries)
   std::uint64_t export_retries = 0;  // retried requests (network exporters)
 };
@@ -3680,12 +3681,38 @@ class span_batch {
   iterator begin() const noexcept { return iterator(spans_); }
   iterator end() const noexcept { return iterator(spans_ + count_); }
 
+  /// For an exporter that delivers only part of the batch (a split request
+  /// that failed half-way, a collector's OTLP partial_success): counts `n`
+  /// of its spans as not delivered. The tracer's stats then count these in
+  /// spans_failed and the rest in spans_exported, whatever export_spans()
+  /// returns. Without a call, a failure counts the whole batch as failed.
+  void count_rejected(std::size_t n) const noexcept { rejected_ = n >= count_ - rejected_ ? count_ : rejected_ + n; }
+  /// The spans counted as not delivered so far (at most size()).
+  std::size_t rejected() const noexcept { return rejected_; }
+
  private:
   const streambus::tracing::resource* resource_;
   const instrumentation_scope* scope_;
   const span_data* const* spans_;
   std::size_t count_;
+  mutable std::size_t rejected_ = 0;  // a view's own tally, written by the exporter it is handed to
 };
+
+namespace detail {
+
+/// How one export call splits a batch into delivered and failed spans (see
+/// span_batch::count_rejected).
+struct export_tally {
+  std::size_t exported = 0;
+  std::size_t failed = 0;
+};
+inline export_tally tally_export(const span_batch& batch, export_result result) noexcept {
+  const std::size_t failed =
+      result == export_result::failure && batch.rejected() == 0 ? batch.size() : batch.rejected();
+  return {batch.size() - failed, failed};
+}
+
+}  // namespace detail
 
 /// Implement this to send spans somewhere. The tracer calls export_spans()
 /// from one thread at a time; it must not throw (report failures by result).
@@ -8201,15 +8228,16 @@ class batch_processor {
     }
 
     void export_batch(const std::vector<span_data*>& batch) noexcept {
-      const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());
       for (auto& exporter : exporters) {
-        if (exporter->export_spans(view) == export_result::success) {
-          exported.fetch_add(batch.size(), std::memory_order_relaxed);
-        } else {
-          failed.fetch_add(batch.size(), std::memory_order_relaxed);
+        const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());  // its own rejected tally
+        const export_result result = exporter->export_spans(view);
+        const export_tally tally = tally_export(view, result);
+        exported.fetch_add(tally.exported, std::memory_order_relaxed);
+        failed.fetch_add(tally.failed, std::memory_order_relaxed);
+        if (result == export_result::failure) {
           failures.fetch_add(1, std::memory_order_relaxed);
           diag->report("exporter '" + std::string(exporter->name()) + "' failed to export " +
-                       std::to_string(batch.size()) + " span(s)");
+                       std::to_string(tally.failed) + " of " + std::to_string(batch.size()) + " span(s)");
         }
       }
     }
@@ -8329,13 +8357,15 @@ class sync_delivery {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return;
     const span_data* one[1] = {&record};
-    const span_batch batch(resource_, scope_, one, 1);
     ++ended_;
     for (auto& exporter : exporters_) {
-      if (exporter->export_spans(batch) == export_result::success) {
-        ++exported_;
-      } else {
-        ++failed_;
+      const span_batch batch(resource_, scope_, one, 1);  // its own rejected tally
+      const export_result result = exporter->export_spans(batch);
+      const export_tally tally = tally_export(batch, result);
+      exported_ += tally.exported;
+      failed_ += tally.failed;
+      if (result == export_result::failure) {
+        ++failures_;
         try {
           diag_->report("exporter '" + std::string(exporter->name()) + "' failed to export a span");
         } catch (...) {
@@ -8368,7 +8398,7 @@ class sync_delivery {
     if (count_ended) s.spans_ended += ended_;
     s.spans_exported += exported_;
     s.spans_failed += failed_;
-    s.export_failures += failed_;
+    s.export_failures += failures_;
   }
 
  private:
@@ -8381,6 +8411,7 @@ class sync_delivery {
   std::uint64_t ended_ = 0;
   std::uint64_t exported_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t failures_ = 0;
 };
 
 }  // namespace detail

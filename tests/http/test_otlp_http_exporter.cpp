@@ -383,7 +383,9 @@ TEST_CASE("otlp/http partial_success is reported, not retried") {
     batch_fixture f;
     f.add_many(5);
     st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag, &retries));
-    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const st::span_batch batch = f.batch();
+    CHECK(exporter.export_spans(batch) == st::export_result::success);
+    CHECK(batch.rejected() == 2);  // the tracer counts 2 failed, 3 exported
     CHECK(rx.count() == 1);
     CHECK(retries.load() == 0);
     CHECK(diag.any_contains("rejected 2 of 5 spans: 2 spans had no name"));
@@ -399,7 +401,9 @@ TEST_CASE("otlp/http partial_success is reported, not retried") {
     auto o = options_for(rx.endpoint(), diag);
     o.otlp.protocol = "http/json";
     st::otlp_http_exporter exporter(o);
-    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const st::span_batch batch = f.batch();
+    CHECK(exporter.export_spans(batch) == st::export_result::success);
+    CHECK(batch.rejected() == 1);
     CHECK(rx.count() == 1);
     CHECK(diag.any_contains("rejected 1 of 3 spans: quota \\xc3\\xa9"));
   }
@@ -412,7 +416,9 @@ TEST_CASE("otlp/http partial_success is reported, not retried") {
     batch_fixture f;
     f.add_many(1);
     st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
-    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const st::span_batch batch = f.batch();
+    CHECK(exporter.export_spans(batch) == st::export_result::success);
+    CHECK(batch.rejected() == 0);
     CHECK(diag.all().empty());
   }
 }
@@ -471,7 +477,9 @@ TEST_CASE("otlp/http a batch over 20 MiB is split into requests under the limit;
     g.add("huge").attributes.set("payload", std::string(limit + 1, 'y'));
     g.add_many(2);
     const std::size_t before = rx.count();
-    CHECK(exporter.export_spans(g.batch()) == st::export_result::failure);
+    const st::span_batch batch = g.batch();
+    CHECK(exporter.export_spans(batch) == st::export_result::failure);
+    CHECK(batch.rejected() == 1);  // the tracer counts 1 failed, 4 exported
     CHECK(diag.any_contains("dropped span 'huge'"));
     std::size_t delivered = 0;
     reqs = rx.requests();
@@ -484,6 +492,27 @@ TEST_CASE("otlp/http a batch over 20 MiB is split into requests under the limit;
     }
     CHECK(delivered == 4);
   }
+}
+
+TEST_CASE("otlp/http a split batch whose second request is refused: failure, with only that part rejected") {
+  // The first request (index 0) is accepted, every later one refused with 400 (not retried).
+  receiver rx([](std::size_t index, const httplib::Request&, httplib::Response& res) {
+    if (index > 0) res.status = 400;
+  });
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(4);
+  std::string whole;
+  st::otlp::encode_protobuf(f.batch(), whole);
+  auto o = options_for(rx.endpoint(), diag);
+  o.max_request_bytes = whole.size() - 1;  // the whole batch does not fit; each half does
+  st::otlp_http_exporter exporter(o);
+  const st::span_batch batch = f.batch();
+  CHECK(exporter.export_spans(batch) == st::export_result::failure);
+  CHECK(rx.count() == 2);
+  CHECK(accepted_spans(rx).size() == 2);
+  CHECK(batch.rejected() == 2);  // the tracer counts 2 exported, 2 failed
 }
 
 // ============================================================ shutdown

@@ -47,12 +47,38 @@ class span_batch {
   iterator begin() const noexcept { return iterator(spans_); }
   iterator end() const noexcept { return iterator(spans_ + count_); }
 
+  /// For an exporter that delivers only part of the batch (a split request
+  /// that failed half-way, a collector's OTLP partial_success): counts `n`
+  /// of its spans as not delivered. The tracer's stats then count these in
+  /// spans_failed and the rest in spans_exported, whatever export_spans()
+  /// returns. Without a call, a failure counts the whole batch as failed.
+  void count_rejected(std::size_t n) const noexcept { rejected_ = n >= count_ - rejected_ ? count_ : rejected_ + n; }
+  /// The spans counted as not delivered so far (at most size()).
+  std::size_t rejected() const noexcept { return rejected_; }
+
  private:
   const streambus::tracing::resource* resource_;
   const instrumentation_scope* scope_;
   const span_data* const* spans_;
   std::size_t count_;
+  mutable std::size_t rejected_ = 0;  // a view's own tally, written by the exporter it is handed to
 };
+
+namespace detail {
+
+/// How one export call splits a batch into delivered and failed spans (see
+/// span_batch::count_rejected).
+struct export_tally {
+  std::size_t exported = 0;
+  std::size_t failed = 0;
+};
+inline export_tally tally_export(const span_batch& batch, export_result result) noexcept {
+  const std::size_t failed =
+      result == export_result::failure && batch.rejected() == 0 ? batch.size() : batch.rejected();
+  return {batch.size() - failed, failed};
+}
+
+}  // namespace detail
 
 /// Implement this to send spans somewhere. The tracer calls export_spans()
 /// from one thread at a time; it must not throw (report failures by result).

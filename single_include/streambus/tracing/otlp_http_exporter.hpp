@@ -722,10 +722,16 @@ class otlp_http_exporter final : public span_exporter {
     if (batch.empty()) return export_result::success;  // never an empty request
     if (stopped_.load()) return export_result::failure;
     try {
+      // The batch being exported, for count_rejected() (one export at a time).
+      batch_ = &batch;
+      struct forget_batch {
+        const span_batch*& slot;
+        ~forget_batch() { slot = nullptr; }
+      } forget{batch_};
       const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
       encode(batch, body_);
       if (body_.size() <= options_.max_request_bytes)
-        return send(body_, batch.size(), deadline) ? export_result::success : export_result::failure;
+        return send_part(body_, batch.size(), deadline) ? export_result::success : export_result::failure;
 
       // Too large for one request: halve until the parts fit.
       std::vector<const span_data*> spans;
@@ -836,8 +842,19 @@ class otlp_http_exporter final : public span_exporter {
   // Sends spans[0, count) in as many requests as the size limit needs.
   bool send_split(const span_batch& whole, const span_data* const* spans, std::size_t count, clock::time_point deadline) {
     encode(span_batch(whole.resource(), whole.scope(), spans, count), body_);
-    if (body_.size() <= options_.max_request_bytes) return send(body_, count, deadline);
+    if (body_.size() <= options_.max_request_bytes) return send_part(body_, count, deadline);
     return send_halves(whole, spans, count, deadline);
+  }
+
+  // send(), and if the request finally failed, its spans count as rejected:
+  // the batch's other requests may still deliver theirs.
+  bool send_part(const std::string& body, std::size_t span_count, clock::time_point deadline) {
+    const bool delivered = send(body, span_count, deadline);
+    if (!delivered) count_rejected(span_count);
+    return delivered;
+  }
+  void count_rejected(std::size_t n) noexcept {
+    if (batch_ != nullptr) batch_->count_rejected(n);
   }
 
   // spans[0, count) encode to body_, which is over the limit.
@@ -847,6 +864,7 @@ class otlp_http_exporter final : public span_exporter {
       report("dropped span '" + detail::otlp_http::excerpt(spans[0]->name, 100) + "': encoded alone it takes " +
              std::to_string(body_.size()) + " bytes, more than the request limit of " +
              std::to_string(options_.max_request_bytes));
+      count_rejected(1);
       return false;
     }
     const std::size_t half = count / 2;
@@ -981,6 +999,9 @@ class otlp_http_exporter final : public span_exporter {
       return;
     }
     if (!ps.any()) return;
+    if (ps.rejected_spans > 0)
+      count_rejected(static_cast<std::uint64_t>(ps.rejected_spans) < span_count ? static_cast<std::size_t>(ps.rejected_spans)
+                                                                                : span_count);
     report("the collector accepted the request but rejected " + std::to_string(ps.rejected_spans) + " of " +
            std::to_string(span_count) + " spans" +
            (ps.error_message.empty() ? std::string() : ": " + oh::excerpt(ps.error_message)));
@@ -1000,6 +1021,7 @@ class otlp_http_exporter final : public span_exporter {
   detail::otlp_http::endpoint endpoint_;
   http_wire_format format_ = http_wire_format::otlp_protobuf;
   std::unique_ptr<httplib::Client> client_;
+  const span_batch* batch_ = nullptr;  // during export_spans()
   httplib::Headers headers_;
   std::string body_;  // reused between batches
 

@@ -326,15 +326,16 @@ class batch_processor {
     }
 
     void export_batch(const std::vector<span_data*>& batch) noexcept {
-      const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());
       for (auto& exporter : exporters) {
-        if (exporter->export_spans(view) == export_result::success) {
-          exported.fetch_add(batch.size(), std::memory_order_relaxed);
-        } else {
-          failed.fetch_add(batch.size(), std::memory_order_relaxed);
+        const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());  // its own rejected tally
+        const export_result result = exporter->export_spans(view);
+        const export_tally tally = tally_export(view, result);
+        exported.fetch_add(tally.exported, std::memory_order_relaxed);
+        failed.fetch_add(tally.failed, std::memory_order_relaxed);
+        if (result == export_result::failure) {
           failures.fetch_add(1, std::memory_order_relaxed);
           diag->report("exporter '" + std::string(exporter->name()) + "' failed to export " +
-                       std::to_string(batch.size()) + " span(s)");
+                       std::to_string(tally.failed) + " of " + std::to_string(batch.size()) + " span(s)");
         }
       }
     }

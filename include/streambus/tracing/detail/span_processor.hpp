@@ -31,13 +31,15 @@ class sync_delivery {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return;
     const span_data* one[1] = {&record};
-    const span_batch batch(resource_, scope_, one, 1);
     ++ended_;
     for (auto& exporter : exporters_) {
-      if (exporter->export_spans(batch) == export_result::success) {
-        ++exported_;
-      } else {
-        ++failed_;
+      const span_batch batch(resource_, scope_, one, 1);  // its own rejected tally
+      const export_result result = exporter->export_spans(batch);
+      const export_tally tally = tally_export(batch, result);
+      exported_ += tally.exported;
+      failed_ += tally.failed;
+      if (result == export_result::failure) {
+        ++failures_;
         try {
           diag_->report("exporter '" + std::string(exporter->name()) + "' failed to export a span");
         } catch (...) {
@@ -70,7 +72,7 @@ class sync_delivery {
     if (count_ended) s.spans_ended += ended_;
     s.spans_exported += exported_;
     s.spans_failed += failed_;
-    s.export_failures += failed_;
+    s.export_failures += failures_;
   }
 
  private:
@@ -83,6 +85,7 @@ class sync_delivery {
   std::uint64_t ended_ = 0;
   std::uint64_t exported_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t failures_ = 0;
 };
 
 }  // namespace detail
