@@ -3073,9 +3073,7 @@ STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
     ids.trace_high = rng.next_unchecked();
     ids.trace_low = rng.next_unchecked();
   } while ((ids.trace_high | ids.trace_low) == 0);
-  do {
-    ids.span = rng.next_unchecked();
-  } while (ids.span == 0);
+  ids.span = random_nonzero_u64();
   return ids;
 }
 
@@ -8564,7 +8562,6 @@ class context_stack {
   constexpr context_stack() noexcept = default;
 
   std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
   active_span& back() noexcept { return entries_[size_ - 1]; }
   active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
 
@@ -9026,6 +9023,12 @@ class span {
   span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
       : state_(&state), context_(tid, sid, flags) {}
 
+  // After a push onto `stack` (null: the span was not made current).
+  void made_current_on(detail::context_stack* stack) noexcept {
+    stack_ = stack;
+    depth_ = stack != nullptr ? stack->size() - 1 : 0;
+  }
+
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
   STREAMBUS_TRACING_ALWAYS_INLINE bool leave_stack() noexcept {
@@ -9311,8 +9314,7 @@ class tracer {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;
     }
-    s.depth_ = stack != nullptr ? stack->size() - 1 : 0;
-    s.stack_ = stack;
+    s.made_current_on(stack);
     return s;
   }
 
@@ -9345,10 +9347,7 @@ class tracer {
     }
     st.count_start();
     s.record_ = r;
-    if (stack != nullptr) {
-      s.depth_ = stack->size() - 1;
-      s.stack_ = stack;
-    }
+    s.made_current_on(stack);
   }
 
   std::unique_ptr<detail::tracer_state> state_;
@@ -9918,13 +9917,11 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
 
     const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
     if (parent.is_recording()) {
-      try {  // the list copies the strings: out of memory must not end the retries
-        parent.add_event("retry", {{detail::retry_attempt_key, attempt},
-                                   {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
-                                   {"error.type", failure.type},
-                                   {"error.message", failure.message}});
-      } catch (...) {
-      }
+      // The list views failure's strings (attribute_arg): building it cannot throw.
+      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
+                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                                 {"error.type", failure.type},
+                                 {"error.message", failure.message}});
     }
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
   }
@@ -9945,11 +9942,11 @@ inline constexpr std::string_view messaging_system = "streambus";
 
 namespace detail {
 
-// "{messaging.operation.name} {destination}", the destination left out when unknown.
 // A span name "<first> <second>" (just <first> when second is empty), built
 // on the stack when it fits: the span copies it into its own buffer, so
-// naming a span per message or request costs no allocation. Also used by
-// http.hpp ("<method> <route>").
+// naming a span per message or request costs no allocation. Messaging spans
+// use it for "{messaging.operation.name} {destination}" (the destination left
+// out when unknown), http.hpp for "<method> <route>".
 class joined_name {
  public:
   joined_name(std::string_view first, std::string_view second) {

@@ -97,7 +97,6 @@ class context_stack {
   constexpr context_stack() noexcept = default;
 
   std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
   active_span& back() noexcept { return entries_[size_ - 1]; }
   active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
 
@@ -559,6 +558,12 @@ class span {
   span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
       : state_(&state), context_(tid, sid, flags) {}
 
+  // After a push onto `stack` (null: the span was not made current).
+  void made_current_on(detail::context_stack* stack) noexcept {
+    stack_ = stack;
+    depth_ = stack != nullptr ? stack->size() - 1 : 0;
+  }
+
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
   STREAMBUS_TRACING_ALWAYS_INLINE bool leave_stack() noexcept {
@@ -845,8 +850,7 @@ class tracer {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;
     }
-    s.depth_ = stack != nullptr ? stack->size() - 1 : 0;
-    s.stack_ = stack;
+    s.made_current_on(stack);
     return s;
   }
 
@@ -879,10 +883,7 @@ class tracer {
     }
     st.count_start();
     s.record_ = r;
-    if (stack != nullptr) {
-      s.depth_ = stack->size() - 1;
-      s.stack_ = stack;
-    }
+    s.made_current_on(stack);
   }
 
   std::unique_ptr<detail::tracer_state> state_;

@@ -161,9 +161,7 @@ STREAMBUS_TRACING_COLD inline root_ids redraw_root_ids() noexcept {
     ids.trace_high = rng.next_unchecked();
     ids.trace_low = rng.next_unchecked();
   } while ((ids.trace_high | ids.trace_low) == 0);
-  do {
-    ids.span = rng.next_unchecked();
-  } while (ids.span == 0);
+  ids.span = random_nonzero_u64();
   return ids;
 }
 
