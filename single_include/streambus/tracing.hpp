@@ -2790,6 +2790,21 @@ class headers_ref {
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 
+/// Compiled out: a context that is never valid.
+class span_context {
+ public:
+  bool valid() const noexcept { return false; }
+  span_ids ids() const noexcept { return {}; }
+};
+
+/// Compiled out: options that are accepted and ignored.
+struct start_options {
+  span_kind kind = span_kind::internal;
+  const span_context* parent = nullptr;
+  bool new_root = false;
+  bool make_current = true;
+};
+
 /// Compiled out: a span that records nothing.
 class span {
  public:
@@ -2809,16 +2824,71 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
+  span& add_link(const span_context&) noexcept { return *this; }
   span_ids ids() const noexcept { return {}; }
+  span_context context() const noexcept { return {}; }
   void end() noexcept {}
 };
 
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
+inline span start(tracer&, std::string_view, const start_options&) noexcept { return {}; }
 inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
 inline void inject(const tracer&, const headers_ref&) noexcept {}
+inline void inject(const tracer&, const span_context&, const headers_ref&) noexcept {}
+inline span_context extract(const tracer&, const headers_ref&) noexcept { return {}; }
 inline span_ids current_ids(const tracer&) noexcept { return {}; }
+inline span_context current_context(const tracer&) noexcept { return {}; }
 
 #else
+
+/// A span's context (ids, sampled flag, tracestate) as a value that outlives
+/// the span: hand it to another thread or task and start children there
+/// (start_options::parent), link to it (span::add_link) or inject it into
+/// outgoing headers. A default-constructed one is invalid.
+class span_context {
+ public:
+  span_context() noexcept {}  // NOLINT(modernize-use-equals-default): user-provided, so `const span_context none;` compiles
+  span_context(const span_context& other) noexcept {
+    if (other.live_) copy(other);
+  }
+  span_context& operator=(const span_context& other) noexcept {
+    if (this != &other) {
+      if (live_) destroy();
+      if (other.live_) copy(other);
+    }
+    return *this;
+  }
+  ~span_context() {
+    if (live_) destroy();
+  }
+
+  /// True for the context of a span (sampled or not) or of extracted headers.
+  bool valid() const noexcept { return live_; }
+  /// The ids as hex; empty strings when invalid.
+  span_ids ids() const noexcept;
+
+ private:
+  friend struct span_access;
+  void copy(const span_context& other) noexcept;
+  void destroy() noexcept;
+
+  // A valid tracing::span_context lives here while live_ (light_impl.hpp checks the size).
+  alignas(8) unsigned char storage_[48];
+  bool live_ = false;
+};
+
+/// How light::start(tracer, name, options) starts a span.
+struct start_options {
+  span_kind kind = span_kind::internal;
+  /// The parent, e.g. a context handed over from another thread. Null: the
+  /// thread's current span. Not null but invalid: a new trace.
+  const span_context* parent = nullptr;
+  /// With no parent given: ignore the current span and start a new trace.
+  bool new_root = false;
+  /// Make the span current on this thread until it ends (children nest under
+  /// it). Set to false for a span that will end on another thread.
+  bool make_current = true;
+};
 
 /// A tracing::span behind out-of-line calls: records while alive, ends when
 /// end() is called or when it goes out of scope. Move-only; a
@@ -2861,7 +2931,12 @@ class span {
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
+  /// Links this span to another one (e.g. each message of a consumed batch).
+  span& add_link(const span_context& linked) noexcept;
   span_ids ids() const noexcept;
+  /// This span's context, to hand to another thread or inject; invalid for a
+  /// no-op span.
+  span_context context() const noexcept;
 
   /// Ends the span (idempotent).
   void end() noexcept {
@@ -2897,15 +2972,25 @@ class span {
 
 /// Starts a span under the thread's current span (a new trace if none).
 span start(tracer& t, std::string_view name, span_kind kind = span_kind::internal) noexcept;
+/// Starts a span as `options` say: explicit parent, new root, not current.
+span start(tracer& t, std::string_view name, const start_options& options) noexcept;
 /// Starts a span whose parent is read from incoming headers with the tracer's
 /// propagators (a new trace if they carry none), e.g. a server or consumer span.
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept;
 /// Writes the current span's context into outgoing headers with the tracer's
 /// propagators (traceparent, tracestate, ...).
 void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+/// Writes `context` (e.g. a producer span's that is not current) into
+/// outgoing headers; an invalid context writes no trace headers.
+void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept;
+/// Reads a context from incoming headers (invalid when they carry none), e.g.
+/// to link a batch consumer's span to each message.
+span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 /// The ids of the thread's current span (light or not), e.g. for log lines
 /// written far from the span itself; empty strings when there is none.
 span_ids current_ids(const tracer& t) noexcept;
+/// The thread's current span's context (light or not); invalid when there is none.
+span_context current_context(const tracer& t) noexcept;
 
 #endif
 
@@ -9405,7 +9490,30 @@ struct span_access {
     out.live_ = true;
     return out;
   }
-  static span_ids ids_of(const span_context& ctx) noexcept {
+  static const tracing::span_context& real(const light::span_context& c) noexcept {
+    return c.live_ ? *std::launder(reinterpret_cast<const tracing::span_context*>(c.storage_)) : detail::no_context;
+  }
+  static light::span_context make_context(const tracing::span_context& ctx) noexcept {
+    static_assert(sizeof(tracing::span_context) <= sizeof(light::span_context::storage_),
+                  "light::span_context's storage is too small");
+    static_assert(alignof(tracing::span_context) <= 8, "light::span_context's storage is under-aligned");
+    static_assert(std::is_nothrow_copy_constructible_v<tracing::span_context>, "copying a context must not throw");
+    light::span_context out;
+    if (ctx.valid()) {
+      ::new (static_cast<void*>(out.storage_)) tracing::span_context(ctx);
+      out.live_ = true;
+    }
+    return out;
+  }
+  static void copy(light::span_context& to, const light::span_context& from) noexcept {
+    ::new (static_cast<void*>(to.storage_)) tracing::span_context(real(from));
+    to.live_ = true;
+  }
+  static void destroy(light::span_context& c) noexcept {
+    std::launder(reinterpret_cast<tracing::span_context*>(c.storage_))->~span_context();
+    c.live_ = false;
+  }
+  static span_ids ids_of(const tracing::span_context& ctx) noexcept {
     span_ids out;
     if (!ctx.valid()) return out;
     ctx.trace_id().to_hex(out.trace_id);
@@ -9488,8 +9596,25 @@ span& span::record_error(std::string_view message) noexcept {
   return *this;
 }
 
+span& span::add_link(const span_context& linked) noexcept {
+  if (recording_) span_access::real(*this).add_link(span_access::real(linked));
+  return *this;
+}
+
 span_ids span::ids() const noexcept {
   return live_ ? span_access::ids_of(span_access::real(*this).context()) : span_ids();
+}
+
+span_context span::context() const noexcept {
+  return live_ ? span_access::make_context(span_access::real(*this).context()) : span_context();
+}
+
+void span_context::copy(const span_context& other) noexcept { span_access::copy(*this, other); }
+void span_context::destroy() noexcept { span_access::destroy(*this); }
+span_ids span_context::ids() const noexcept { return span_access::ids_of(span_access::real(*this)); }
+
+span_context current_context(const tracer& t) noexcept {
+  return t.is_enabled() ? span_access::make_context(t.current_context()) : span_context();
 }
 
 span_ids current_ids(const tracer& t) noexcept {
@@ -9501,15 +9626,44 @@ span start(tracer& t, std::string_view name, span_kind kind) noexcept {
   return span_access::wrap([&] { return t.start(name, kind); });
 }
 
+span start(tracer& t, std::string_view name, const start_options& options) noexcept {
+  if (!t.is_enabled()) return span();
+  tracing::span_options o;  // no links: nothing here allocates
+  o.kind = options.kind;
+  if (options.parent != nullptr) o.parent = span_access::real(*options.parent);
+  o.new_root = options.new_root;
+  o.make_current = options.make_current;
+  return span_access::wrap([&] { return t.start(name, o); });
+}
+
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
   if (!t.is_enabled()) return span();
-  span_context parent;
+  tracing::span_context parent;
   try {
     parent = t.extract(incoming);
   } catch (...) {
     // Out of memory reading the headers: a new trace, as for absent ones.
   }
   return span_access::wrap([&] { return t.start(name, parent, kind); });  // an invalid parent starts a new trace
+}
+
+span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
+  if (!t.is_enabled()) return span_context();
+  try {
+    return span_access::make_context(t.extract(incoming));
+  } catch (...) {
+    return span_context();  // out of memory reading the headers: as if they carried none
+  }
+}
+
+void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept {
+  if (!outgoing.writable()) return;
+  try {
+    headers_ref writable = outgoing;
+    t.inject(span_access::real(context), writable);
+  } catch (...) {
+    // Out of memory while writing headers: the request goes out untraced.
+  }
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {

@@ -297,6 +297,21 @@ class headers_ref {
 
 #if defined(STREAMBUS_TRACING_DISABLED)
 
+/// Compiled out: a context that is never valid.
+class span_context {
+ public:
+  bool valid() const noexcept { return false; }
+  span_ids ids() const noexcept { return {}; }
+};
+
+/// Compiled out: options that are accepted and ignored.
+struct start_options {
+  span_kind kind = span_kind::internal;
+  const span_context* parent = nullptr;
+  bool new_root = false;
+  bool make_current = true;
+};
+
 /// Compiled out: a span that records nothing.
 class span {
  public:
@@ -316,16 +331,71 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
+  span& add_link(const span_context&) noexcept { return *this; }
   span_ids ids() const noexcept { return {}; }
+  span_context context() const noexcept { return {}; }
   void end() noexcept {}
 };
 
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
+inline span start(tracer&, std::string_view, const start_options&) noexcept { return {}; }
 inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noexcept { return {}; }
 inline void inject(const tracer&, const headers_ref&) noexcept {}
+inline void inject(const tracer&, const span_context&, const headers_ref&) noexcept {}
+inline span_context extract(const tracer&, const headers_ref&) noexcept { return {}; }
 inline span_ids current_ids(const tracer&) noexcept { return {}; }
+inline span_context current_context(const tracer&) noexcept { return {}; }
 
 #else
+
+/// A span's context (ids, sampled flag, tracestate) as a value that outlives
+/// the span: hand it to another thread or task and start children there
+/// (start_options::parent), link to it (span::add_link) or inject it into
+/// outgoing headers. A default-constructed one is invalid.
+class span_context {
+ public:
+  span_context() noexcept {}  // NOLINT(modernize-use-equals-default): user-provided, so `const span_context none;` compiles
+  span_context(const span_context& other) noexcept {
+    if (other.live_) copy(other);
+  }
+  span_context& operator=(const span_context& other) noexcept {
+    if (this != &other) {
+      if (live_) destroy();
+      if (other.live_) copy(other);
+    }
+    return *this;
+  }
+  ~span_context() {
+    if (live_) destroy();
+  }
+
+  /// True for the context of a span (sampled or not) or of extracted headers.
+  bool valid() const noexcept { return live_; }
+  /// The ids as hex; empty strings when invalid.
+  span_ids ids() const noexcept;
+
+ private:
+  friend struct span_access;
+  void copy(const span_context& other) noexcept;
+  void destroy() noexcept;
+
+  // A valid tracing::span_context lives here while live_ (light_impl.hpp checks the size).
+  alignas(8) unsigned char storage_[48];
+  bool live_ = false;
+};
+
+/// How light::start(tracer, name, options) starts a span.
+struct start_options {
+  span_kind kind = span_kind::internal;
+  /// The parent, e.g. a context handed over from another thread. Null: the
+  /// thread's current span. Not null but invalid: a new trace.
+  const span_context* parent = nullptr;
+  /// With no parent given: ignore the current span and start a new trace.
+  bool new_root = false;
+  /// Make the span current on this thread until it ends (children nest under
+  /// it). Set to false for a span that will end on another thread.
+  bool make_current = true;
+};
 
 /// A tracing::span behind out-of-line calls: records while alive, ends when
 /// end() is called or when it goes out of scope. Move-only; a
@@ -368,7 +438,12 @@ class span {
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
+  /// Links this span to another one (e.g. each message of a consumed batch).
+  span& add_link(const span_context& linked) noexcept;
   span_ids ids() const noexcept;
+  /// This span's context, to hand to another thread or inject; invalid for a
+  /// no-op span.
+  span_context context() const noexcept;
 
   /// Ends the span (idempotent).
   void end() noexcept {
@@ -404,15 +479,25 @@ class span {
 
 /// Starts a span under the thread's current span (a new trace if none).
 span start(tracer& t, std::string_view name, span_kind kind = span_kind::internal) noexcept;
+/// Starts a span as `options` say: explicit parent, new root, not current.
+span start(tracer& t, std::string_view name, const start_options& options) noexcept;
 /// Starts a span whose parent is read from incoming headers with the tracer's
 /// propagators (a new trace if they carry none), e.g. a server or consumer span.
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept;
 /// Writes the current span's context into outgoing headers with the tracer's
 /// propagators (traceparent, tracestate, ...).
 void inject(const tracer& t, const headers_ref& outgoing) noexcept;
+/// Writes `context` (e.g. a producer span's that is not current) into
+/// outgoing headers; an invalid context writes no trace headers.
+void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept;
+/// Reads a context from incoming headers (invalid when they carry none), e.g.
+/// to link a batch consumer's span to each message.
+span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 /// The ids of the thread's current span (light or not), e.g. for log lines
 /// written far from the span itself; empty strings when there is none.
 span_ids current_ids(const tracer& t) noexcept;
+/// The thread's current span's context (light or not); invalid when there is none.
+span_context current_context(const tracer& t) noexcept;
 
 #endif
 

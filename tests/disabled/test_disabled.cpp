@@ -79,8 +79,19 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
     auto server = light::start(tracer, "server", headers, st::span_kind::server);
     CHECK_FALSE(server.ids().valid());
     CHECK_FALSE(light::current_ids(tracer).valid());
+    const light::span_context ctx = span.context();
+    CHECK_FALSE(ctx.valid());
+    CHECK_FALSE(ctx.ids().valid());
+    light::start_options options;
+    options.parent = &ctx;
+    options.make_current = false;
+    auto child = light::start(tracer, "child", options);
+    child.add_link(light::extract(tracer, headers));
+    light::inject(tracer, light::current_context(tracer), headers);
+    CHECK_FALSE(child.context().valid());
     span.end();
   }
   CHECK(headers.size() == 1);  // nothing written
   static_assert(std::is_empty_v<light::span>, "a compiled-out light span carries no state");
+  static_assert(std::is_empty_v<light::span_context>, "a compiled-out light context carries no state");
 }

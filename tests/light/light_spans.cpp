@@ -14,6 +14,9 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "light_spans.hpp"
 
@@ -85,4 +88,83 @@ bool light_current_ids_match(streambus::tracing::tracer& tracer) {
   const light::span_ids mine = span.ids(), current = light::current_ids(tracer);
   return none_before && current.valid() && std::string(mine.trace_id) == current.trace_id &&
          std::string(mine.span_id) == current.span_id && current.sampled == mine.sampled;
+}
+
+void light_handoff_to_thread(streambus::tracing::tracer& tracer) {
+  auto parent = light::start(tracer, "light.handoff.parent");
+  const light::span_context handed = parent.context();
+  std::thread worker([&tracer, handed] {
+    light::start_options options;
+    options.parent = &handed;
+    auto child = light::start(tracer, "light.handoff.child", options);
+    auto grandchild = light::start(tracer, "light.handoff.grandchild");  // under the child: it is current here
+  });
+  worker.join();
+}
+
+void light_span_ended_on_another_thread(streambus::tracing::tracer& tracer) {
+  light::start_options options;
+  options.make_current = false;
+  options.kind = span_kind::consumer;
+  light::span async = light::start(tracer, "light.async", options);
+  const bool nothing_current = !light::current_ids(tracer).valid();
+  std::thread worker([s = std::move(async)]() mutable { s.end(); });
+  worker.join();
+  auto after = light::start(tracer, nothing_current ? "light.after" : "light.after.but.async.was.current");
+}
+
+void light_new_root_and_explicit_parent(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& headers) {
+  auto outer = light::start(tracer, "light.outer");
+  light::start_options root;
+  root.new_root = true;
+  { auto fresh = light::start(tracer, "light.new_root", root); }
+  const light::span_context remote = light::extract(tracer, headers);
+  light::start_options child;
+  child.parent = &remote;
+  child.kind = span_kind::server;
+  { auto served = light::start(tracer, "light.remote_child", child); }
+  const light::span_context invalid;
+  child.parent = &invalid;
+  { auto orphan = light::start(tracer, "light.invalid_parent", child); }
+}
+
+void light_produce(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers,
+                   std::map<std::string, std::string>& untouched) {
+  auto outer = light::start(tracer, "light.produce.outer");
+  light::start_options options;
+  options.kind = span_kind::producer;
+  options.make_current = false;
+  auto send = light::start(tracer, "light.send", options);
+  light::inject(tracer, send.context(), headers);
+  light::inject(tracer, light::span_context(), untouched);
+}
+
+void light_consume_batch(streambus::tracing::tracer& tracer, const std::vector<std::map<std::string, std::string>>& messages) {
+  auto receive = light::start(tracer, "light.receive", span_kind::consumer);
+  for (const auto& headers : messages) receive.add_link(light::extract(tracer, headers));
+}
+
+std::string light_context_values(streambus::tracing::tracer& tracer) {
+  light::span_context kept, assigned;
+  light::span_ids ids;
+  {
+    auto span = light::start(tracer, "light.context");
+    ids = span.ids();
+    const light::span_context current = light::current_context(tracer);
+    if (!current.valid() || std::string(current.ids().span_id) != ids.span_id) return "current_context is not the span";
+    kept = span.context();
+    assigned = kept;
+    const light::span_context& same = assigned;
+    assigned = same;  // self-assignment keeps it
+  }
+  if (light::current_context(tracer).valid()) return "a context is current after the span ended";
+  if (!kept.valid() || std::string(kept.ids().span_id) != ids.span_id) return "kept context lost its ids";
+  if (std::string(assigned.ids().trace_id) != ids.trace_id || !assigned.ids().sampled) return "assigned context differs";
+  light::span_context moved = std::move(assigned);
+  if (!moved.valid()) return "moved context is invalid";
+  assigned = light::span_context();
+  if (assigned.valid() || assigned.ids().valid()) return "a default context is valid";
+  light::span none;
+  if (none.context().valid()) return "a default span has a valid context";
+  return "ok";
 }

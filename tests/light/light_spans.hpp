@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <streambus/tracing_light.hpp>
 
@@ -16,3 +17,18 @@ streambus::tracing::light::span_ids light_server_span(streambus::tracing::tracer
                                                       const std::map<std::string, std::string>& headers);
 bool light_moves_and_ends(streambus::tracing::tracer& tracer);
 bool light_current_ids_match(streambus::tracing::tracer& tracer);
+// A parent here, its context handed to a new thread, a child started there.
+void light_handoff_to_thread(streambus::tracing::tracer& tracer);
+// A span that is not current, started here and ended on another thread.
+void light_span_ended_on_another_thread(streambus::tracing::tracer& tracer);
+// Under a current span: a new root, and a child of an extracted context.
+void light_new_root_and_explicit_parent(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& headers);
+// A producer span that is not current injects its own context into headers;
+// an invalid context injects nothing into `untouched`.
+void light_produce(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers,
+                   std::map<std::string, std::string>& untouched);
+// A consumer span linked to the context of each message.
+void light_consume_batch(streambus::tracing::tracer& tracer, const std::vector<std::map<std::string, std::string>>& messages);
+// Contexts copied, assigned and kept past their span's end; returns
+// "ok" or what went wrong.
+std::string light_context_values(streambus::tracing::tracer& tracer);

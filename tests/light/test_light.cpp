@@ -184,3 +184,102 @@ TEST_CASE("light: current_ids names the thread's current span, light or inline")
   st::tracer disabled;
   CHECK_FALSE(st::light::current_ids(disabled).valid());
 }
+
+TEST_CASE("light: a context handed to another thread parents the spans started there") {
+  fixture f;
+  light_handoff_to_thread(f.tracer);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  const auto& parent = named(spans, "light.handoff.parent");
+  const auto& child = named(spans, "light.handoff.child");
+  const auto& grandchild = named(spans, "light.handoff.grandchild");
+  CHECK(child.parent_span_id == parent.context.span_id());
+  CHECK(child.context.trace_id() == parent.context.trace_id());
+  CHECK_FALSE(child.parent_is_remote);
+  CHECK(grandchild.parent_span_id == child.context.span_id());
+  CHECK(grandchild.context.trace_id() == parent.context.trace_id());
+}
+
+TEST_CASE("light: a span started with make_current = false ends on another thread without complaint") {
+  std::vector<std::string> diagnostics;
+  st::config cfg;
+  cfg.on_diagnostic = [&](std::string_view m) { diagnostics.emplace_back(m); };
+  fixture f(cfg);
+  light_span_ended_on_another_thread(f.tracer);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  const auto& async = named(spans, "light.async");
+  const auto& after = named(spans, "light.after");  // the async span was never current
+  CHECK(async.kind == st::span_kind::consumer);
+  CHECK_FALSE(after.parent_span_id.valid());
+  CHECK(diagnostics.empty());
+}
+
+TEST_CASE("light: new_root ignores the current span; an explicit parent wins over it") {
+  fixture f;
+  const std::map<std::string, std::string> headers{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, {"tracestate", "vendor=value"}};
+  light_new_root_and_explicit_parent(f.tracer, headers);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 4);
+  const auto& outer = named(spans, "light.outer");
+  const auto& fresh = named(spans, "light.new_root");
+  const auto& served = named(spans, "light.remote_child");
+  const auto& orphan = named(spans, "light.invalid_parent");
+  CHECK_FALSE(fresh.parent_span_id.valid());
+  CHECK(fresh.context.trace_id() != outer.context.trace_id());
+  CHECK(served.kind == st::span_kind::server);
+  CHECK(hex(served.context.trace_id()) == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(hex(served.parent_span_id) == "00f067aa0ba902b7");
+  CHECK(served.parent_is_remote);
+  CHECK(served.context.trace_state().header() == "vendor=value");
+  CHECK_FALSE(orphan.parent_span_id.valid());  // an invalid parent: a new trace, not the current span's child
+  CHECK(orphan.context.trace_id() != outer.context.trace_id());
+}
+
+TEST_CASE("light: inject writes a given context; an invalid one writes no trace headers") {
+  fixture f;
+  std::map<std::string, std::string> headers, untouched{{"x-other", "kept"}};
+  light_produce(f.tracer, headers, untouched);
+  const auto spans = f.spans();
+  const auto& send = named(spans, "light.send");
+  const auto& outer = named(spans, "light.produce.outer");
+  CHECK(send.kind == st::span_kind::producer);
+  CHECK(send.parent_span_id == outer.context.span_id());
+  REQUIRE(headers.count("traceparent") == 1);
+  const std::string prefix = "00-" + hex(send.context.trace_id()) + "-" + hex(send.context.span_id()) + "-";
+  CHECK(headers.at("traceparent").compare(0, prefix.size(), prefix) == 0);  // then the flags: sampled (and random)
+  std::map<std::string, std::string> expected;
+  f.tracer.inject(send.context, expected);
+  CHECK(headers == expected);
+  CHECK(untouched == std::map<std::string, std::string>{{"x-other", "kept"}});
+}
+
+TEST_CASE("light: add_link links a consumer span to each message's context") {
+  fixture f;
+  const std::vector<std::map<std::string, std::string>> messages{
+      {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
+      {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}, {"tracestate", "a=1"}},
+      {{"traceparent", "not a traceparent"}},  // invalid: no link
+  };
+  light_consume_batch(f.tracer, messages);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  const auto& links = spans[0].links;
+  REQUIRE(links.size() == 2);
+  CHECK(hex(links[0].context.trace_id()) == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(hex(links[0].context.span_id()) == "b7ad6b7169203331");
+  CHECK(links[0].context.sampled());
+  CHECK(hex(links[1].context.span_id()) == "00f067aa0ba902b7");
+  CHECK_FALSE(links[1].context.sampled());
+  CHECK(links[1].context.trace_state().header() == "a=1");
+}
+
+TEST_CASE("light: span contexts are values that outlive their span") {
+  fixture f;
+  CHECK(light_context_values(f.tracer) == "ok");
+  st::tracer disabled;
+  CHECK_FALSE(st::light::current_context(disabled).valid());
+  const std::map<std::string, std::string> headers{{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
+  CHECK_FALSE(st::light::extract(disabled, headers).valid());
+}

@@ -56,7 +56,30 @@ struct span_access {
     out.live_ = true;
     return out;
   }
-  static span_ids ids_of(const span_context& ctx) noexcept {
+  static const tracing::span_context& real(const light::span_context& c) noexcept {
+    return c.live_ ? *std::launder(reinterpret_cast<const tracing::span_context*>(c.storage_)) : detail::no_context;
+  }
+  static light::span_context make_context(const tracing::span_context& ctx) noexcept {
+    static_assert(sizeof(tracing::span_context) <= sizeof(light::span_context::storage_),
+                  "light::span_context's storage is too small");
+    static_assert(alignof(tracing::span_context) <= 8, "light::span_context's storage is under-aligned");
+    static_assert(std::is_nothrow_copy_constructible_v<tracing::span_context>, "copying a context must not throw");
+    light::span_context out;
+    if (ctx.valid()) {
+      ::new (static_cast<void*>(out.storage_)) tracing::span_context(ctx);
+      out.live_ = true;
+    }
+    return out;
+  }
+  static void copy(light::span_context& to, const light::span_context& from) noexcept {
+    ::new (static_cast<void*>(to.storage_)) tracing::span_context(real(from));
+    to.live_ = true;
+  }
+  static void destroy(light::span_context& c) noexcept {
+    std::launder(reinterpret_cast<tracing::span_context*>(c.storage_))->~span_context();
+    c.live_ = false;
+  }
+  static span_ids ids_of(const tracing::span_context& ctx) noexcept {
     span_ids out;
     if (!ctx.valid()) return out;
     ctx.trace_id().to_hex(out.trace_id);
@@ -139,8 +162,25 @@ span& span::record_error(std::string_view message) noexcept {
   return *this;
 }
 
+span& span::add_link(const span_context& linked) noexcept {
+  if (recording_) span_access::real(*this).add_link(span_access::real(linked));
+  return *this;
+}
+
 span_ids span::ids() const noexcept {
   return live_ ? span_access::ids_of(span_access::real(*this).context()) : span_ids();
+}
+
+span_context span::context() const noexcept {
+  return live_ ? span_access::make_context(span_access::real(*this).context()) : span_context();
+}
+
+void span_context::copy(const span_context& other) noexcept { span_access::copy(*this, other); }
+void span_context::destroy() noexcept { span_access::destroy(*this); }
+span_ids span_context::ids() const noexcept { return span_access::ids_of(span_access::real(*this)); }
+
+span_context current_context(const tracer& t) noexcept {
+  return t.is_enabled() ? span_access::make_context(t.current_context()) : span_context();
 }
 
 span_ids current_ids(const tracer& t) noexcept {
@@ -152,15 +192,44 @@ span start(tracer& t, std::string_view name, span_kind kind) noexcept {
   return span_access::wrap([&] { return t.start(name, kind); });
 }
 
+span start(tracer& t, std::string_view name, const start_options& options) noexcept {
+  if (!t.is_enabled()) return span();
+  tracing::span_options o;  // no links: nothing here allocates
+  o.kind = options.kind;
+  if (options.parent != nullptr) o.parent = span_access::real(*options.parent);
+  o.new_root = options.new_root;
+  o.make_current = options.make_current;
+  return span_access::wrap([&] { return t.start(name, o); });
+}
+
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
   if (!t.is_enabled()) return span();
-  span_context parent;
+  tracing::span_context parent;
   try {
     parent = t.extract(incoming);
   } catch (...) {
     // Out of memory reading the headers: a new trace, as for absent ones.
   }
   return span_access::wrap([&] { return t.start(name, parent, kind); });  // an invalid parent starts a new trace
+}
+
+span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
+  if (!t.is_enabled()) return span_context();
+  try {
+    return span_access::make_context(t.extract(incoming));
+  } catch (...) {
+    return span_context();  // out of memory reading the headers: as if they carried none
+  }
+}
+
+void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept {
+  if (!outgoing.writable()) return;
+  try {
+    headers_ref writable = outgoing;
+    t.inject(span_access::real(context), writable);
+  } catch (...) {
+    // Out of memory while writing headers: the request goes out untraced.
+  }
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {
