@@ -29,6 +29,7 @@ int main() {
   {
     auto batch = tracer.start("orders.batch");  // light spans nest under it
     parent_trace = batch.context().trace_id().to_hex();
+    pack_order(tracer, 42, 2);
     ship_order(tracer, 42, headers);
   }
   headers["order.fragile"] = "yes";
@@ -36,7 +37,7 @@ int main() {
   tracer.shutdown();
 
   const auto spans = memory->spans();
-  bool one_trace = spans.size() == 3 && received_trace == parent_trace;
+  bool one_trace = spans.size() == 6 && received_trace == parent_trace;  // batch, pack + 2 items, ship, receive
   for (const auto& s : spans) one_trace = one_trace && s.context.trace_id().to_hex() == parent_trace;
   std::printf("%zu spans, %s\n", spans.size(), one_trace ? "one trace across both files: ok" : "NOT one trace");
   return one_trace ? 0 : 1;

@@ -6,12 +6,30 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "orders.hpp"
 
 namespace light = streambus::tracing::light;
 using streambus::tracing::span_kind;
 using streambus::tracing::status_code;
+
+void pack_order(streambus::tracing::tracer& tracer, int order_id, int items) {
+  auto span = light::start(tracer, "orders.pack");
+  span.set_attribute("order.id", order_id).set_attribute("order.items", items);
+  // A context is a value: each worker thread gets a copy and starts its span under it.
+  const light::span_context pack = span.context();
+  std::vector<std::thread> workers;
+  for (int item = 0; item < items; ++item)
+    workers.emplace_back([&tracer, pack, item] {
+      light::start_options options;
+      options.parent = &pack;
+      auto part = light::start(tracer, "orders.pack.item", options);
+      part.set_attribute("order.item", item);
+    });
+  for (auto& w : workers) w.join();
+}
 
 void ship_order(streambus::tracing::tracer& tracer, int order_id, std::map<std::string, std::string>& headers) {
   auto span = light::start(tracer, "orders.ship", span_kind::producer);
