@@ -8107,6 +8107,15 @@ class batch_processor {
     return flushed && finished;
   }
 
+  /// In a forked child: the worker thread does not exist here. Forget its
+  /// handle without join or detach (glibc may already have given its stack
+  /// and handle to a thread started in the child), flush nothing, and keep
+  /// the exporters: their connections are the parent's, and the worker's
+  /// reference to the core, never released here, keeps them untouched.
+  void abandon_after_fork() noexcept {
+    if (worker_.joinable()) ::new (static_cast<void*>(forgotten_worker_)) std::thread(std::move(worker_));  // never destroyed
+  }
+
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
     const core::lane_totals t = c.totals();
@@ -8411,6 +8420,7 @@ class batch_processor {
 
   std::shared_ptr<core> core_;
   std::thread worker_;
+  alignas(std::thread) unsigned char forgotten_worker_[sizeof(std::thread)];  // see abandon_after_fork
 };
 
 }  // namespace detail
@@ -8860,6 +8870,21 @@ struct recorder {
   }
 };
 
+class tracer_state;
+
+// The live tracers, for fork(): a child process has none of the parent's
+// export threads, and shares its collector connections. Allocated once and
+// never freed, so a tracer destroyed during static destruction still finds it.
+struct live_tracer_list {
+  std::mutex mutex;
+  tracer_state* head = nullptr;
+};
+inline live_tracer_list& live_tracers() noexcept {
+  static live_tracer_list* const list = new live_tracer_list;
+  return *list;
+}
+inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
+
 /// Everything one tracer owns. Spans point at it, so it must outlive them.
 class tracer_state {
  public:
@@ -8881,6 +8906,50 @@ class tracer_state {
     if (!batched.empty())
       batch_ = std::make_unique<batch_processor>(std::move(batched), resource_, scope_, diagnostics_, settings_.batch,
                                                  retries_);
+    register_live();
+  }
+
+  // Last in the constructor: a constructor that throws leaves nothing registered.
+  void register_live() noexcept {
+    register_tracer_fork_handlers();
+    live_tracer_list& live = live_tracers();
+    std::lock_guard<std::mutex> lock(live.mutex);
+    next_live_ = live.head;
+    if (next_live_ != nullptr) next_live_->prev_live_ = this;
+    live.head = this;
+  }
+
+  ~tracer_state() {
+    {
+      live_tracer_list& live = live_tracers();
+      std::lock_guard<std::mutex> lock(live.mutex);
+      if (prev_live_ != nullptr) prev_live_->next_live_ = next_live_;
+      else live.head = next_live_;
+      if (next_live_ != nullptr) next_live_->prev_live_ = prev_live_;
+    }
+    // In a forked child the export thread does not exist: do not wait for it,
+    // and leave its exporters (the parent's connections) alone.
+    if (forked() && batch_) batch_->abandon_after_fork();
+  }
+
+  tracer_state(const tracer_state&) = delete;
+  tracer_state& operator=(const tracer_state&) = delete;
+
+  /// The atfork child handler: this process is a copy of the one that made
+  /// the tracer. Only an atomic here (nothing else is safe in that handler).
+  /// Spans still start (context keeps propagating); sampled ones record
+  /// nothing (begin_recording), and the first says why.
+  void mark_forked() noexcept { closed_.fetch_or(forked_bit, std::memory_order_acq_rel); }
+  bool forked() const noexcept { return (closed_.load(std::memory_order_acquire) & forked_bit) != 0; }
+  tracer_state* next_live() const noexcept { return next_live_; }
+
+  /// Says once, off the hot path, why a tracer inherited through fork() records nothing.
+  STREAMBUS_TRACING_COLD void report_if_forked() noexcept {
+    if (!forked() || fork_reported_.exchange(true, std::memory_order_acq_rel)) return;
+    diagnostics_->report(
+        "this process is a fork() of the one that created the tracer: the tracer records and exports nothing here "
+        "(its export thread did not survive the fork, and its collector connections belong to the parent); create "
+        "a new tracer in the child process");
   }
 
   const resolved_config& settings() const noexcept { return settings_; }
@@ -8896,9 +8965,9 @@ class tracer_state {
   detail::pg_list_shape propagator_shape() const noexcept { return propagator_shape_; }
 
   /// Takes ownership of an ended record.
-  void finish(span_data* record) noexcept {
-    if (shut_down_.load(std::memory_order_acquire)) {
-      thread_record_pool().release(record);
+  STREAMBUS_TRACING_ALWAYS_INLINE void finish(span_data* record) noexcept {
+    if (closed_.load(std::memory_order_acquire) != 0) {  // shut down, or a span that was open across fork()
+      discard(record);
       return;
     }
     if (sync_) {
@@ -8911,7 +8980,16 @@ class tracer_state {
       thread_record_pool().release(record);
   }
 
+  STREAMBUS_TRACING_COLD void discard(span_data* record) noexcept {
+    report_if_forked();
+    thread_record_pool().release(record);
+  }
+
   bool force_flush(std::chrono::milliseconds timeout) noexcept {
+    if (forked()) {
+      report_if_forked();
+      return false;  // no export thread here to flush
+    }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool ok = batch_ ? batch_->force_flush(timeout) : true;
     if (sync_) ok = sync_->force_flush(remaining(deadline)) && ok;
@@ -8919,14 +8997,19 @@ class tracer_state {
   }
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
-    if (shut_down_.exchange(true, std::memory_order_acq_rel)) return true;
+    if (forked()) {
+      report_if_forked();
+      closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel);
+      return false;  // nothing of the child's was exported; the parent still exports its own
+    }
+    if ((closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel) & shut_down_bit) != 0) return true;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool ok = batch_ ? batch_->shutdown(timeout) : true;
     if (sync_) ok = sync_->shutdown(remaining(deadline)) && ok;
     return ok;
   }
 
-  bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
+  bool is_shut_down() const noexcept { return (closed_.load(std::memory_order_acquire) & shut_down_bit) != 0; }
 
   /// Counts a sampled span start on this thread's own slot.
   void count_start() noexcept {
@@ -9000,8 +9083,30 @@ class tracer_state {
   std::shared_ptr<in_memory_exporter> memory_;
   std::unique_ptr<sync_delivery> sync_;
   std::unique_ptr<batch_processor> batch_;
-  std::atomic<bool> shut_down_{false};
+  static constexpr std::uint8_t shut_down_bit = 1;
+  static constexpr std::uint8_t forked_bit = 2;  // this process is a fork() of the one that made the tracer
+  std::atomic<std::uint8_t> closed_{0};
+  std::atomic<bool> fork_reported_{false};
+  tracer_state* prev_live_ = nullptr;  // live_tracers(), under its mutex
+  tracer_state* next_live_ = nullptr;
 };
+
+inline void register_tracer_fork_handlers() noexcept {
+#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  static const bool registered = [] {
+    // prepare/parent: the list stays whole across the fork; child: every
+    // inherited tracer is marked, then the list is unlocked for this process.
+    ::pthread_atfork([] { live_tracers().mutex.lock(); }, [] { live_tracers().mutex.unlock(); },
+                     [] {
+                       live_tracer_list& live = live_tracers();
+                       for (tracer_state* t = live.head; t != nullptr; t = t->next_live()) t->mark_forked();
+                       live.mutex.unlock();
+                     });
+    return true;
+  }();
+  static_cast<void>(registered);
+#endif
+}
 
 }  // namespace detail
 
@@ -9403,11 +9508,26 @@ class tracer {
     return s;
   }
 
+  // A sampled span in a forked child (tracer_state::mark_forked): current and
+  // propagated like an unsampled one, recording nothing; the first says why.
+  STREAMBUS_TRACING_COLD static void propagate_only(span& s, detail::context_stack* stack) noexcept {
+    s.state_->report_if_forked();
+    if (stack != nullptr && !stack->push(s.context_, nullptr, nullptr, s.state_)) {
+      s.state_ = nullptr;  // out of memory: a no-op span
+      return;
+    }
+    s.made_current_on(stack);
+  }
+
   // Gives a sampled span its record and makes it current on `stack` (if not
   // null); out of memory, turns it into a no-op span.
   STREAMBUS_TRACING_NOINLINE static void begin_recording(span& s, const span_context& parent, std::string_view name,
                                                          span_kind kind, detail::context_stack* stack) noexcept {
     detail::tracer_state& st = *s.state_;
+    if (st.forked()) {
+      propagate_only(s, stack);
+      return;
+    }
     span_data* r = nullptr;
     try {
       r = detail::thread_record_pool().acquire();
