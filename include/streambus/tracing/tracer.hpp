@@ -314,14 +314,16 @@ struct recorder {
 class tracer_state;
 
 // The live tracers, for fork(): a child process has none of the parent's
-// export threads, and shares its collector connections. Allocated once and
-// never freed, so a tracer destroyed during static destruction still finds it.
+// export threads, and shares its collector connections. Built in static
+// storage and never destroyed (no allocation that could fail; a tracer
+// destroyed during static destruction still finds it).
 struct live_tracer_list {
   std::mutex mutex;
   tracer_state* head = nullptr;
 };
 inline live_tracer_list& live_tracers() noexcept {
-  static live_tracer_list* const list = new live_tracer_list;
+  alignas(live_tracer_list) static unsigned char storage[sizeof(live_tracer_list)];
+  static live_tracer_list* const list = ::new (static_cast<void*>(storage)) live_tracer_list;
   return *list;
 }
 inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
