@@ -14,13 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
-#include <string>
 #include <thread>
-#include <vector>
+
+#include "support/counting_exporter.hpp"
+#include "support/diagnostics_log.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define STREAMBUS_TEST_TSAN 1
@@ -35,37 +34,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Counts the spans that reach it on the export thread.
-class counting_exporter final : public st::span_exporter {
- public:
-  st::export_result export_spans(const st::span_batch& batch) noexcept override {
-    spans.fetch_add(batch.size());
-    return st::export_result::success;
-  }
-  std::string_view name() const noexcept override { return "counting"; }
-  std::atomic<std::size_t> spans{0};
-};
-
-struct said {
-  std::mutex mutex;
-  std::vector<std::string> messages;
-  bool mentions(std::string_view text) {
-    std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& m : messages)
-      if (m.find(text) != std::string::npos) return true;
-    return false;
-  }
-};
-
-st::tracer make_tracer(const std::shared_ptr<counting_exporter>& exporter, said& diagnostics) {
+st::tracer make_tracer(const std::shared_ptr<counting_exporter>& exporter, diagnostics_log& diagnostics) {
   st::config cfg;
   cfg.read_environment = false;
   cfg.exporter = "none";
   cfg.exporters.push_back(exporter);
-  cfg.on_diagnostic = [&diagnostics](std::string_view m) {
-    std::lock_guard<std::mutex> lock(diagnostics.mutex);
-    diagnostics.messages.emplace_back(m);
-  };
+  cfg.on_diagnostic = diagnostics.callback();
   return st::tracer::create(cfg);
 }
 
@@ -79,7 +53,7 @@ enum child_failure : int {
   new_tracer_failed = 32,
 };
 
-[[noreturn]] void run_child(st::tracer& inherited, st::span& across, said& diagnostics) {
+[[noreturn]] void run_child(st::tracer& inherited, st::span& across, diagnostics_log& diagnostics) {
   int failures = 0;
   across.end();  // started before the fork: discarded here, no crash
   {
@@ -96,7 +70,7 @@ enum child_failure : int {
 #if !defined(STREAMBUS_TEST_TSAN)  // TSan cannot start threads after a multi-threaded fork
   {
     auto exporter = std::make_shared<counting_exporter>();
-    said quiet;
+    diagnostics_log quiet;
     auto fresh = make_tracer(exporter, quiet);
     { auto s = fresh.start("fresh.in.child"); }
     if (!fresh.force_flush(30s) || exporter->spans.load() != 1) failures |= new_tracer_failed;
@@ -109,7 +83,7 @@ enum child_failure : int {
 
 TEST_CASE("fork: the inherited tracer records nothing in the child and does not wait there; the parent keeps exporting") {
   auto exporter = std::make_shared<counting_exporter>();
-  said diagnostics;
+  diagnostics_log diagnostics;
   auto tracer = make_tracer(exporter, diagnostics);
   { auto before = tracer.start("before.fork"); }
   REQUIRE(tracer.force_flush());

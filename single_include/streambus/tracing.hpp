@@ -8116,6 +8116,12 @@ class batch_processor {
     if (worker_.joinable()) ::new (static_cast<void*>(forgotten_worker_)) std::thread(std::move(worker_));  // never destroyed
   }
 
+  /// Spans handed to on_end so far: queued or dropped.
+  std::uint64_t spans_ended() const noexcept {
+    const core::lane_totals t = core_->totals();
+    return t.pushed + t.dropped;
+  }
+
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
     const core::lane_totals t = c.totals();
@@ -8514,11 +8520,11 @@ STREAMBUS_TRACING_END_NAMESPACE
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THREAD_COUNTERS_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THREAD_COUNTERS_HPP_
 // ---- begin streambus/tracing/detail/thread_counters.hpp ----
-// A per-tracer counter that the hot path bumps without a shared atomic
-// read-modify-write: each thread owns one slot (plain relaxed load + store,
-// no lock prefix, no cache-line ping-pong) and readers sum the slots. Slots of
-// exited threads are folded into a total and reused, so thread churn does not
-// grow memory.
+// A tracer's counts of sampled spans started and ended, which the hot path
+// bumps without a shared atomic read-modify-write: each thread owns one slot
+// (plain load + store, no lock prefix, no cache-line ping-pong) and readers
+// sum the slots. Slots of exited threads are folded into totals and reused,
+// so thread churn does not grow memory.
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
@@ -8526,8 +8532,12 @@ namespace detail {
 class thread_counters : public std::enable_shared_from_this<thread_counters> {
  public:
   struct slot {
-    std::atomic<std::uint64_t> value{0};
-    void bump() noexcept { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    std::atomic<std::uint64_t> started{0};
+    std::atomic<std::uint64_t> ended{0};
+    void count_start() noexcept { started.store(started.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    // Release: whoever reads this count also sees that the span's thread is
+    // done with the tracer (see tracer_state::spans_open).
+    void count_end() noexcept { ended.store(ended.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
   };
 
   thread_counters() : id_(next_id()) {}
@@ -8539,10 +8549,16 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return bind(c);
   }
 
-  std::uint64_t total() const noexcept {
+  std::uint64_t started() const noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::uint64_t sum = retired_;
-    for (const auto& s : live_) sum += s->value.load(std::memory_order_relaxed);
+    std::uint64_t sum = retired_started_;
+    for (const auto& s : live_) sum += s->started.load(std::memory_order_relaxed);
+    return sum;
+  }
+  std::uint64_t ended() const noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::uint64_t sum = retired_ended_;
+    for (const auto& s : live_) sum += s->ended.load(std::memory_order_acquire);
     return sum;
   }
 
@@ -8568,7 +8584,7 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return c;
   }
 
-  slot* bind(cache& c) noexcept {
+  STREAMBUS_TRACING_COLD slot* bind(cache& c) noexcept {
     try {
       std::shared_ptr<thread_counters> self = shared_from_this();
       slot* s = nullptr;
@@ -8580,7 +8596,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
         } else {
           s = new slot();
         }
-        s->value.store(0, std::memory_order_relaxed);
+        s->started.store(0, std::memory_order_relaxed);
+        s->ended.store(0, std::memory_order_relaxed);
         live_.emplace_back(s);
       }
       if (c.owner) c.owner->retire(c.slot_);
@@ -8597,7 +8614,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = live_.begin(); it != live_.end(); ++it) {
       if (it->get() == s) {
-        retired_ += s->value.load(std::memory_order_relaxed);
+        retired_started_ += s->started.load(std::memory_order_relaxed);
+        retired_ended_ += s->ended.load(std::memory_order_acquire);
         free_.push_back(std::move(*it));
         live_.erase(it);
         return;
@@ -8609,7 +8627,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<slot>> live_;
   std::vector<std::unique_ptr<slot>> free_;
-  std::uint64_t retired_ = 0;
+  std::uint64_t retired_started_ = 0;
+  std::uint64_t retired_ended_ = 0;
 };
 
 }  // namespace detail
@@ -8976,15 +8995,18 @@ class tracer_state {
       detail::settle_times(*record);
       sync_->deliver(*record);
     }
-    if (batch_)
-      batch_->on_end(record);
-    else
-      thread_record_pool().release(record);
+    if (batch_) {
+      batch_->on_end(record);  // counted as ended there, by its lane
+      return;
+    }
+    thread_record_pool().release(record);
+    count_end();
   }
 
   STREAMBUS_TRACING_COLD void discard(span_data* record) noexcept {
     report_if_forked();
     thread_record_pool().release(record);
+    count_end();
   }
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept {
@@ -9015,12 +9037,25 @@ class tracer_state {
 
   /// Counts a sampled span start on this thread's own slot.
   void count_start() noexcept {
-    if (thread_counters::slot* slot = started_->local()) slot->bump();
+    if (thread_counters::slot* slot = span_counts_->local()) slot->count_start();
+  }
+  /// Counts a sampled span's end that the export pipeline does not count
+  /// (no batch exporter, shut down, a failed copy): with the pipeline's
+  /// count, spans_open() can tell when no span still needs this state.
+  void count_end() noexcept {
+    if (thread_counters::slot* slot = span_counts_->local()) slot->count_end();
+  }
+  /// Sampled spans started and not yet ended (0 once they all have).
+  std::uint64_t spans_open() const noexcept {
+    // Ends first: a span ending meanwhile counts as open, never the reverse.
+    const std::uint64_t ended = span_counts_->ended() + (batch_ ? batch_->spans_ended() : 0);
+    const std::uint64_t started = span_counts_->started();
+    return started > ended ? started - ended : 0;
   }
 
   tracer_stats stats() const noexcept {
     tracer_stats s;
-    s.spans_started = started_->total();
+    s.spans_started = span_counts_->started();
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -9079,7 +9114,7 @@ class tracer_state {
   detail::pg_list_shape propagator_shape_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
-  std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
+  std::shared_ptr<thread_counters> span_counts_ = std::make_shared<thread_counters>();
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
@@ -9267,12 +9302,16 @@ class span {
       return;
     }
     span_data* copy = detail::thread_record_pool().acquire_or_null();
-    if (copy == nullptr) return;
+    if (copy == nullptr) {
+      state_->count_end();  // out of memory: ended, not exported
+      return;
+    }
     try {
       *copy = *finished;
       state_->finish(copy);
     } catch (...) {
       detail::thread_record_pool().release(copy);
+      state_->count_end();
     }
   }
 
@@ -9303,12 +9342,12 @@ class tracer {
   tracer(tracer&&) noexcept = default;
   tracer& operator=(tracer&& other) noexcept {
     if (this != &other) {
-      shutdown();
+      release_state();
       state_ = std::move(other.state_);
     }
     return *this;
   }
-  ~tracer() { shutdown(); }
+  ~tracer() { release_state(); }
 
   /// False when disabled by config or OTEL_SDK_DISABLED, or after shutdown.
   bool is_enabled() const noexcept { return state_ != nullptr && !state_->is_shut_down(); }
@@ -9448,6 +9487,26 @@ class tracer {
   }
 
  private:
+  // Shuts down and frees the state, unless sampled spans it started are still
+  // open (they point at it: a misuse, but ending them later must not crash).
+  // Then it is kept, shut down, where the fork registry still reaches it.
+  void release_state() noexcept {
+    if (state_ == nullptr) return;
+    shutdown();
+    if (const std::uint64_t open = state_->spans_open()) {
+      try {
+        state_->diagnostics().report(
+            "the tracer was destroyed while " + std::to_string(open) +
+            " span(s) it started were still open (every span must end before its tracer is destroyed); its state "
+            "is kept, not freed, so that they can still end safely; they will not be exported");
+      } catch (...) {
+      }
+      static_cast<void>(state_.release());
+      return;
+    }
+    state_.reset();
+  }
+
   // The current span's context without a copy (valid until the stack changes).
   static const span_context& current_context_ref() noexcept {
     const detail::active_span* top = detail::thread_context_stack().top();

@@ -417,15 +417,18 @@ class tracer_state {
       detail::settle_times(*record);
       sync_->deliver(*record);
     }
-    if (batch_)
-      batch_->on_end(record);
-    else
-      thread_record_pool().release(record);
+    if (batch_) {
+      batch_->on_end(record);  // counted as ended there, by its lane
+      return;
+    }
+    thread_record_pool().release(record);
+    count_end();
   }
 
   STREAMBUS_TRACING_COLD void discard(span_data* record) noexcept {
     report_if_forked();
     thread_record_pool().release(record);
+    count_end();
   }
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept {
@@ -456,12 +459,25 @@ class tracer_state {
 
   /// Counts a sampled span start on this thread's own slot.
   void count_start() noexcept {
-    if (thread_counters::slot* slot = started_->local()) slot->bump();
+    if (thread_counters::slot* slot = span_counts_->local()) slot->count_start();
+  }
+  /// Counts a sampled span's end that the export pipeline does not count
+  /// (no batch exporter, shut down, a failed copy): with the pipeline's
+  /// count, spans_open() can tell when no span still needs this state.
+  void count_end() noexcept {
+    if (thread_counters::slot* slot = span_counts_->local()) slot->count_end();
+  }
+  /// Sampled spans started and not yet ended (0 once they all have).
+  std::uint64_t spans_open() const noexcept {
+    // Ends first: a span ending meanwhile counts as open, never the reverse.
+    const std::uint64_t ended = span_counts_->ended() + (batch_ ? batch_->spans_ended() : 0);
+    const std::uint64_t started = span_counts_->started();
+    return started > ended ? started - ended : 0;
   }
 
   tracer_stats stats() const noexcept {
     tracer_stats s;
-    s.spans_started = started_->total();
+    s.spans_started = span_counts_->started();
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -520,7 +536,7 @@ class tracer_state {
   detail::pg_list_shape propagator_shape_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
-  std::shared_ptr<thread_counters> started_ = std::make_shared<thread_counters>();
+  std::shared_ptr<thread_counters> span_counts_ = std::make_shared<thread_counters>();
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
@@ -708,12 +724,16 @@ class span {
       return;
     }
     span_data* copy = detail::thread_record_pool().acquire_or_null();
-    if (copy == nullptr) return;
+    if (copy == nullptr) {
+      state_->count_end();  // out of memory: ended, not exported
+      return;
+    }
     try {
       *copy = *finished;
       state_->finish(copy);
     } catch (...) {
       detail::thread_record_pool().release(copy);
+      state_->count_end();
     }
   }
 
@@ -744,12 +764,12 @@ class tracer {
   tracer(tracer&&) noexcept = default;
   tracer& operator=(tracer&& other) noexcept {
     if (this != &other) {
-      shutdown();
+      release_state();
       state_ = std::move(other.state_);
     }
     return *this;
   }
-  ~tracer() { shutdown(); }
+  ~tracer() { release_state(); }
 
   /// False when disabled by config or OTEL_SDK_DISABLED, or after shutdown.
   bool is_enabled() const noexcept { return state_ != nullptr && !state_->is_shut_down(); }
@@ -890,6 +910,26 @@ class tracer {
   }
 
  private:
+  // Shuts down and frees the state, unless sampled spans it started are still
+  // open (they point at it: a misuse, but ending them later must not crash).
+  // Then it is kept, shut down, where the fork registry still reaches it.
+  void release_state() noexcept {
+    if (state_ == nullptr) return;
+    shutdown();
+    if (const std::uint64_t open = state_->spans_open()) {
+      try {
+        state_->diagnostics().report(
+            "the tracer was destroyed while " + std::to_string(open) +
+            " span(s) it started were still open (every span must end before its tracer is destroyed); its state "
+            "is kept, not freed, so that they can still end safely; they will not be exported");
+      } catch (...) {
+      }
+      static_cast<void>(state_.release());
+      return;
+    }
+    state_.reset();
+  }
+
   // The current span's context without a copy (valid until the stack changes).
   static const span_context& current_context_ref() noexcept {
     const detail::active_span* top = detail::thread_context_stack().top();

@@ -132,6 +132,12 @@ class batch_processor {
     if (worker_.joinable()) ::new (static_cast<void*>(forgotten_worker_)) std::thread(std::move(worker_));  // never destroyed
   }
 
+  /// Spans handed to on_end so far: queued or dropped.
+  std::uint64_t spans_ended() const noexcept {
+    const core::lane_totals t = core_->totals();
+    return t.pushed + t.dropped;
+  }
+
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
     const core::lane_totals t = c.totals();

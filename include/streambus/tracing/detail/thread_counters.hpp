@@ -1,8 +1,8 @@
-// A per-tracer counter that the hot path bumps without a shared atomic
-// read-modify-write: each thread owns one slot (plain relaxed load + store,
-// no lock prefix, no cache-line ping-pong) and readers sum the slots. Slots of
-// exited threads are folded into a total and reused, so thread churn does not
-// grow memory.
+// A tracer's counts of sampled spans started and ended, which the hot path
+// bumps without a shared atomic read-modify-write: each thread owns one slot
+// (plain load + store, no lock prefix, no cache-line ping-pong) and readers
+// sum the slots. Slots of exited threads are folded into totals and reused,
+// so thread churn does not grow memory.
 #pragma once
 
 #include <atomic>
@@ -19,8 +19,12 @@ namespace detail {
 class thread_counters : public std::enable_shared_from_this<thread_counters> {
  public:
   struct slot {
-    std::atomic<std::uint64_t> value{0};
-    void bump() noexcept { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    std::atomic<std::uint64_t> started{0};
+    std::atomic<std::uint64_t> ended{0};
+    void count_start() noexcept { started.store(started.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    // Release: whoever reads this count also sees that the span's thread is
+    // done with the tracer (see tracer_state::spans_open).
+    void count_end() noexcept { ended.store(ended.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
   };
 
   thread_counters() : id_(next_id()) {}
@@ -32,10 +36,16 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return bind(c);
   }
 
-  std::uint64_t total() const noexcept {
+  std::uint64_t started() const noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::uint64_t sum = retired_;
-    for (const auto& s : live_) sum += s->value.load(std::memory_order_relaxed);
+    std::uint64_t sum = retired_started_;
+    for (const auto& s : live_) sum += s->started.load(std::memory_order_relaxed);
+    return sum;
+  }
+  std::uint64_t ended() const noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::uint64_t sum = retired_ended_;
+    for (const auto& s : live_) sum += s->ended.load(std::memory_order_acquire);
     return sum;
   }
 
@@ -61,7 +71,7 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return c;
   }
 
-  slot* bind(cache& c) noexcept {
+  STREAMBUS_TRACING_COLD slot* bind(cache& c) noexcept {
     try {
       std::shared_ptr<thread_counters> self = shared_from_this();
       slot* s = nullptr;
@@ -73,7 +83,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
         } else {
           s = new slot();
         }
-        s->value.store(0, std::memory_order_relaxed);
+        s->started.store(0, std::memory_order_relaxed);
+        s->ended.store(0, std::memory_order_relaxed);
         live_.emplace_back(s);
       }
       if (c.owner) c.owner->retire(c.slot_);
@@ -90,7 +101,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = live_.begin(); it != live_.end(); ++it) {
       if (it->get() == s) {
-        retired_ += s->value.load(std::memory_order_relaxed);
+        retired_started_ += s->started.load(std::memory_order_relaxed);
+        retired_ended_ += s->ended.load(std::memory_order_acquire);
         free_.push_back(std::move(*it));
         live_.erase(it);
         return;
@@ -102,7 +114,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<slot>> live_;
   std::vector<std::unique_ptr<slot>> free_;
-  std::uint64_t retired_ = 0;
+  std::uint64_t retired_started_ = 0;
+  std::uint64_t retired_ended_ = 0;
 };
 
 }  // namespace detail

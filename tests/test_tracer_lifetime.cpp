@@ -1,0 +1,102 @@
+// A tracer destroyed while sampled spans it started are still open (a misuse
+// the README warns about: spans point at their tracer) must not turn their
+// end into a use-after-free: the tracer keeps its state and says so. With
+// every span ended it frees the state and says nothing, whichever way the
+// spans ended. Checked for each way a span leaves the tracer: the batch
+// pipeline, a synchronous exporter only, and no exporter at all. ASan (and
+// TSan for the cross-thread parts) turn a use-after-free into a failure.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "support/counting_exporter.hpp"
+#include "support/diagnostics_log.hpp"
+
+namespace st = streambus::tracing;
+
+namespace {
+
+constexpr std::string_view still_open = "still open";
+
+enum class pipeline { batch, synchronous, none };
+
+const char* name_of(pipeline p) {
+  switch (p) {
+    case pipeline::batch: return "batch exporter";
+    case pipeline::synchronous: return "synchronous exporter only";
+    case pipeline::none: return "no exporter";
+  }
+  return "?";
+}
+
+std::unique_ptr<st::tracer> make_tracer(pipeline p, diagnostics_log& log) {
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  if (p == pipeline::batch) cfg.exporters.push_back(std::make_shared<counting_exporter>());
+  if (p == pipeline::synchronous) cfg.exporters.push_back(std::make_shared<st::in_memory_exporter>());
+  cfg.on_diagnostic = log.callback();
+  return std::make_unique<st::tracer>(st::tracer::create(cfg));
+}
+
+}  // namespace
+
+TEST_CASE("tracer lifetime: with every span ended, destroying the tracer says nothing") {
+  for (pipeline p : {pipeline::batch, pipeline::synchronous, pipeline::none}) {
+    CAPTURE(name_of(p));
+    diagnostics_log log;
+    auto tracer = make_tracer(p, log);
+    {
+      auto outer = tracer->start("outer");
+      auto inner = tracer->start("inner");
+    }
+    // Not current, ended on another thread.
+    st::span_options detached;
+    detached.make_current = false;
+    st::span moved = tracer->start("detached", detached);
+    std::thread([s = std::move(moved)]() mutable { s.end(); }).join();
+    // Current here, ended on another thread (the misuse that exports a copy).
+    st::span current = tracer->start("current elsewhere");
+    std::thread([&current] { current.end(); }).join();
+    // Still open at shutdown, ended after it (discarded).
+    st::span late = tracer->start("late");
+    tracer->shutdown();
+    late.end();
+    tracer.reset();
+    CHECK(log.count(still_open) == 0);
+  }
+}
+
+TEST_CASE("tracer lifetime: spans still open when the tracer is destroyed end safely afterwards") {
+  for (pipeline p : {pipeline::batch, pipeline::synchronous, pipeline::none}) {
+    CAPTURE(name_of(p));
+    diagnostics_log log;
+    auto tracer = make_tracer(p, log);
+    st::span here = tracer->start("open here");
+    std::atomic<bool> destroyed{false};
+    std::atomic<bool> started{false};
+    std::thread worker([&] {
+      auto there = tracer->start("open on a worker");
+      started.store(true);
+      while (!destroyed.load()) std::this_thread::yield();
+      there.set_attribute("after", "destruction");
+      there.add_event("still here");
+    });  // ends `there` after the tracer is gone
+    while (!started.load()) std::this_thread::yield();
+
+    tracer.reset();
+    CHECK(log.count(still_open) == 1);
+    CHECK(log.mentions("2 span(s)"));
+
+    destroyed.store(true);
+    worker.join();
+    here.set_attribute("after", 1).add_event("still here").record_error("late");
+    here.end();
+    CHECK_FALSE(here.is_recording());
+    CHECK(log.count(still_open) == 1);  // said once, at destruction
+  }
+}
