@@ -648,6 +648,26 @@ TEST_CASE("shutdown exports what is pending, then ignores later spans") {
   CHECK(tracer.stats().spans_ended == 100);
 }
 
+TEST_CASE("with no exporter at all, stats still count the spans that ended before shutdown") {
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  auto tracer = st::tracer::create(cfg);
+  for (int i = 0; i < 5; ++i) {
+    auto s = tracer.start("unexported");
+  }
+  st::span late = tracer.start("ends after shutdown");
+  std::thread([&] { auto s = tracer.start("another thread"); }).join();
+  CHECK(tracer.stats().spans_started == 7);
+  CHECK(tracer.stats().spans_ended == 6);
+  tracer.shutdown();
+  late.end();
+  const st::tracer_stats stats = tracer.stats();
+  CHECK(stats.spans_ended == 6);  // "ended before shutdown", as with an exporter
+  CHECK(stats.spans_exported == 0);
+  CHECK(stats.spans_dropped == 0);
+}
+
 TEST_CASE("shutdown with an exporter stuck in I/O returns by its deadline") {
   auto exporter = std::make_shared<gated_exporter>();
   exporter->close();  // stuck until shutdown() aborts it

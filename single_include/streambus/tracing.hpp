@@ -9006,6 +9006,7 @@ class tracer_state {
   STREAMBUS_TRACING_COLD void discard(span_data* record) noexcept {
     report_if_forked();
     thread_record_pool().release(record);
+    discarded_.fetch_add(1, std::memory_order_relaxed);
     count_end();
   }
 
@@ -9056,6 +9057,10 @@ class tracer_state {
   tracer_stats stats() const noexcept {
     tracer_stats s;
     s.spans_started = span_counts_->started();
+    if (!batch_ && !sync_) {  // no exporter: the span counts are the only record of the ends
+      const std::uint64_t ended = span_counts_->ended(), discarded = discarded_.load(std::memory_order_relaxed);
+      s.spans_ended = ended > discarded ? ended - discarded : 0;  // before shutdown, as with exporters
+    }
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -9124,6 +9129,7 @@ class tracer_state {
   static constexpr std::uint8_t forked_bit = 2;  // this process is a fork() of the one that made the tracer
   std::atomic<std::uint8_t> closed_{0};
   std::atomic<bool> fork_reported_{false};
+  std::atomic<std::uint64_t> discarded_{0};  // spans ended after shutdown (or open across a fork)
   tracer_state* prev_live_ = nullptr;  // live_tracers(), under its mutex
   tracer_state* next_live_ = nullptr;
 };
