@@ -363,6 +363,7 @@ class tracer_state {
   }
 
   ~tracer_state() {
+    // Never reached in a forked child: tracer::release_state keeps those.
     {
       live_tracer_list& live = live_tracers();
       std::lock_guard<std::mutex> lock(live.mutex);
@@ -370,18 +371,25 @@ class tracer_state {
       else live.head = next_live_;
       if (next_live_ != nullptr) next_live_->prev_live_ = prev_live_;
     }
-    // In a forked child the export thread does not exist: do not wait for it,
-    // and leave its exporters (the parent's connections) alone.
-    if (forked() && batch_) batch_->abandon_after_fork();
   }
 
   tracer_state(const tracer_state&) = delete;
   tracer_state& operator=(const tracer_state&) = delete;
 
-  /// The atfork child handler: this process is a copy of the one that made
-  /// the tracer. Only an atomic here (nothing else is safe in that handler).
-  /// Spans still start (context keeps propagating); sampled ones record
-  /// nothing (begin_recording), and the first says why.
+  // pthread_atfork, with live_tracers() locked. The locks a forked child may
+  // still take (a diagnostic, a thread's first span count) are held across
+  // the fork, so the child never inherits one locked by a thread it lacks.
+  void lock_for_fork() noexcept {
+    diagnostics_->lock_for_fork();
+    span_counts_->lock_for_fork();
+  }
+  void unlock_after_fork() noexcept {
+    span_counts_->unlock_after_fork();
+    diagnostics_->unlock_after_fork();
+  }
+  /// In the child after a fork: this process is a copy of the one that made
+  /// the tracer. Spans still start (context keeps propagating); sampled ones
+  /// record nothing (begin_recording), and the first says why.
   void mark_forked() noexcept { closed_.fetch_or(forked_bit, std::memory_order_acq_rel); }
   bool forked() const noexcept { return (closed_.load(std::memory_order_acquire) & forked_bit) != 0; }
   tracer_state* next_live() const noexcept { return next_live_; }
@@ -483,6 +491,7 @@ class tracer_state {
       const std::uint64_t ended = span_counts_->ended(), discarded = discarded_.load(std::memory_order_relaxed);
       s.spans_ended = ended > discarded ? ended - discarded : 0;  // before shutdown, as with exporters
     }
+    if (forked()) return s;  // the pipeline's locks may have been held by a parent thread at the fork
     if (batch_) batch_->add_stats(s);
     if (sync_) sync_->add_stats(s, !batch_);
     s.export_retries = retries_->load(std::memory_order_relaxed);
@@ -559,14 +568,28 @@ class tracer_state {
 inline void register_tracer_fork_handlers() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
-    // prepare/parent: the list stays whole across the fork; child: every
-    // inherited tracer is marked, then the list is unlocked for this process.
-    ::pthread_atfork([] { live_tracers().mutex.lock(); }, [] { live_tracers().mutex.unlock(); },
-                     [] {
-                       live_tracer_list& live = live_tracers();
-                       for (tracer_state* t = live.head; t != nullptr; t = t->next_live()) t->mark_forked();
-                       live.mutex.unlock();
-                     });
+    // prepare: the list and each tracer's fork-relevant locks are held across
+    // the fork; parent: released; child: every inherited tracer is marked,
+    // then everything is released for this process.
+    ::pthread_atfork(
+        [] {
+          live_tracer_list& live = live_tracers();
+          live.mutex.lock();
+          for (tracer_state* t = live.head; t != nullptr; t = t->next_live()) t->lock_for_fork();
+        },
+        [] {
+          live_tracer_list& live = live_tracers();
+          for (tracer_state* t = live.head; t != nullptr; t = t->next_live()) t->unlock_after_fork();
+          live.mutex.unlock();
+        },
+        [] {
+          live_tracer_list& live = live_tracers();
+          for (tracer_state* t = live.head; t != nullptr; t = t->next_live()) {
+            t->mark_forked();
+            t->unlock_after_fork();
+          }
+          live.mutex.unlock();
+        });
     return true;
   }();
   static_cast<void>(registered);
@@ -921,6 +944,13 @@ class tracer {
   // Then it is kept, shut down, where the fork registry still reaches it.
   void release_state() noexcept {
     if (state_ == nullptr) return;
+    if (state_->forked()) {
+      // A copy inherited through fork(): spans open across the fork may still
+      // point at it, and its parts' locks were the parent's. Kept, untouched.
+      state_->report_if_forked();
+      static_cast<void>(state_.release());
+      return;
+    }
     shutdown();
     if (const std::uint64_t open = state_->spans_open()) {
       try {

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,15 +120,6 @@ class batch_processor {
       worker_.detach();
     }
     return flushed && finished;
-  }
-
-  /// In a forked child: the worker thread does not exist here. Forget its
-  /// handle without join or detach (glibc may already have given its stack
-  /// and handle to a thread started in the child), flush nothing, and keep
-  /// the exporters: their connections are the parent's, and the worker's
-  /// reference to the core, never released here, keeps them untouched.
-  void abandon_after_fork() noexcept {
-    if (worker_.joinable()) ::new (static_cast<void*>(forgotten_worker_)) std::thread(std::move(worker_));  // never destroyed
   }
 
   /// Spans handed to on_end so far: queued or dropped.
@@ -442,7 +432,6 @@ class batch_processor {
 
   std::shared_ptr<core> core_;
   std::thread worker_;
-  alignas(std::thread) unsigned char forgotten_worker_[sizeof(std::thread)];  // see abandon_after_fork
 };
 
 }  // namespace detail

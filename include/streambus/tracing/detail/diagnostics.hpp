@@ -52,6 +52,11 @@ class diagnostics {
     }
   }
 
+  // Held across fork() (tracer.hpp's atfork handlers), so that a child never
+  // inherits it locked by a thread that it does not have.
+  void lock_for_fork() noexcept { mutex_.lock(); }
+  void unlock_after_fork() noexcept { mutex_.unlock(); }
+
  private:
   static constexpr std::int64_t window_ns = 10'000'000'000;  // 10 s
   static constexpr std::uint32_t burst = 5;

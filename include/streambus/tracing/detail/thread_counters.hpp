@@ -49,6 +49,11 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return sum;
   }
 
+  // Held across fork() (tracer.hpp's atfork handlers), so that a child never
+  // inherits it locked by a thread that it does not have.
+  void lock_for_fork() noexcept { mutex_.lock(); }
+  void unlock_after_fork() noexcept { mutex_.unlock(); }
+
  private:
   // One cached (counter, slot) pair per thread: tracers are usually one per
   // process. The id, unlike an address, is never reused by a later counter.
