@@ -8906,7 +8906,8 @@ inline live_tracer_list& live_tracers() noexcept {
 }
 inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
 
-/// Everything one tracer owns. Spans point at it, so it must outlive them.
+/// Everything one tracer owns. Spans point at it: tracer::release_state keeps
+/// it alive while sampled spans it started are still open.
 class tracer_state {
  public:
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
@@ -9352,7 +9353,8 @@ class span {
 };
 
 /// The tracer: creates spans, propagates context, owns the export pipeline.
-/// Move-only; every span must end before its tracer is destroyed.
+/// Move-only. End every span before its tracer is destroyed: sampled spans
+/// that are still open then end safely but are discarded (and reported).
 class tracer {
  public:
   /// A disabled tracer: every call is a cheap no-op.
