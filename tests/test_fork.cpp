@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -121,6 +122,48 @@ TEST_CASE("fork: the inherited tracer records nothing in the child and does not 
   CHECK(exporter->spans.load() == 3);
   CHECK(tracer.is_enabled());
   CHECK_FALSE(diagnostics.mentions("fork()"));
+}
+
+
+// A parent thread reads stats() in a loop, so it holds the span-count lock a
+// good part of the time. A child forked meanwhile reads stats() and starts a
+// span: with that lock inherited locked it would hang. The atfork handlers
+// hold it across the fork, so it never does.
+TEST_CASE("fork: a child never inherits a tracer lock that a parent thread held at the fork") {
+  auto exporter = std::make_shared<counting_exporter>();
+  diagnostics_log diagnostics;
+  auto tracer = make_tracer(exporter, diagnostics);
+  { auto warm = tracer.start("warm"); }  // this thread's span-count slot exists
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load(std::memory_order_relaxed)) static_cast<void>(tracer.stats());
+  });
+  int hung = 0, failed = 0;
+  for (int round = 0; round < 20; ++round) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      static_cast<void>(tracer.stats());
+      { auto s = tracer.start("in.child"); }
+      ::_exit(0);
+    }
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    pid_t done = 0;
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    if (done == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ++hung;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++failed;
+    }
+  }
+  stop.store(true);
+  reader.join();
+  CHECK(hung == 0);
+  CHECK(failed == 0);
 }
 
 #endif
