@@ -54,6 +54,20 @@ enum child_failure : int {
   new_tracer_failed = 32,
 };
 
+// Waits for a child, killing it after `limit`: its wait status, or -1 if it
+// had to be killed (it hung).
+int wait_or_kill(pid_t pid, std::chrono::milliseconds limit) {
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  if (done != 0) return status;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
 [[noreturn]] void run_child(st::tracer& inherited, st::span& across, diagnostics_log& diagnostics) {
   int failures = 0;
   across.end();  // started before the fork: discarded here, no crash
@@ -96,16 +110,8 @@ TEST_CASE("fork: the inherited tracer records nothing in the child and does not 
   if (pid == 0) run_child(tracer, across, diagnostics);
 
   // Bounded wait: a child stuck on the parent's export thread is killed.
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  pid_t done = 0;
-  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  if (done == 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    FAIL("the child did not finish within 60 s: it waited for the parent's export thread");
-  }
+  const int status = wait_or_kill(pid, 60s);
+  if (status == -1) FAIL("the child did not finish within 60 s: it waited for the parent's export thread");
   REQUIRE(WIFEXITED(status));
   const int failures = WEXITSTATUS(status);
   CHECK_MESSAGE((failures & no_propagation) == 0, "a child span had no context, or was not current");
@@ -147,18 +153,11 @@ TEST_CASE("fork: a child never inherits a tracer lock that a parent thread held 
       { auto s = tracer.start("in.child"); }
       ::_exit(0);
     }
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    pid_t done = 0;
-    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
-    if (done == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+    const int status = wait_or_kill(pid, 10s);
+    if (status == -1)
       ++hung;
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       ++failed;
-    }
   }
   stop.store(true);
   reader.join();
