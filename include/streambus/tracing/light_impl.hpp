@@ -65,19 +65,13 @@ struct span_access {
     static_assert(alignof(tracing::span_context) <= 8, "light::span_context's storage is under-aligned");
     static_assert(std::is_nothrow_copy_constructible_v<tracing::span_context>, "copying a context must not throw");
     light::span_context out;
-    if (ctx.valid()) {
-      ::new (static_cast<void*>(out.storage_)) tracing::span_context(ctx);
-      out.live_ = true;
-    }
+    if (ctx.valid()) hold(out, ctx);
     return out;
   }
-  static void copy(light::span_context& to, const light::span_context& from) noexcept {
-    ::new (static_cast<void*>(to.storage_)) tracing::span_context(real(from));
+  // Stores a valid context in a light one that holds none.
+  static void hold(light::span_context& to, const tracing::span_context& from) noexcept {
+    ::new (static_cast<void*>(to.storage_)) tracing::span_context(from);
     to.live_ = true;
-  }
-  static void destroy(light::span_context& c) noexcept {
-    std::launder(reinterpret_cast<tracing::span_context*>(c.storage_))->~span_context();
-    c.live_ = false;
   }
   static span_ids ids_of(const tracing::span_context& ctx) noexcept {
     span_ids out;
@@ -175,8 +169,11 @@ span_context span::context() const noexcept {
   return live_ ? span_access::make_context(span_access::real(*this).context()) : span_context();
 }
 
-void span_context::copy(const span_context& other) noexcept { span_access::copy(*this, other); }
-void span_context::destroy() noexcept { span_access::destroy(*this); }
+void span_context::copy(const span_context& other) noexcept { span_access::hold(*this, span_access::real(other)); }
+void span_context::destroy() noexcept {
+  std::launder(reinterpret_cast<tracing::span_context*>(storage_))->~span_context();
+  live_ = false;
+}
 span_ids span_context::ids() const noexcept { return span_access::ids_of(span_access::real(*this)); }
 
 span_context current_context(const tracer& t) noexcept {
