@@ -100,3 +100,34 @@ TEST_CASE("tracer lifetime: spans still open when the tracer is destroyed end sa
     CHECK(log.count(still_open) == 1);  // said once, at destruction
   }
 }
+
+// An unsampled span does not keep its tracer alive (only sampled spans are
+// counted as open), so ending it on another thread after the tracer is gone
+// must not reach the freed tracer for its "ended on another thread" report.
+TEST_CASE("tracer lifetime: an unsampled current span ended on another thread after the tracer is gone") {
+  constexpr std::string_view elsewhere = "another thread";
+  diagnostics_log log;
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.sampling_rate = 0.0;
+  cfg.on_diagnostic = log.callback();
+  auto tracer = std::make_unique<st::tracer>(st::tracer::create(cfg));
+
+  // On a thread of its own: a span ended elsewhere stays on its origin
+  // thread's stack (the misuse), and that thread's exit clears it.
+  std::thread origin([&] {
+    // With the tracer alive, the misuse is reported.
+    st::span first = tracer->start("unsampled, current here");
+    REQUIRE_FALSE(first.is_recording());
+    std::thread([&first] { first.end(); }).join();
+    CHECK(log.count(elsewhere) == 1);
+
+    st::span second = tracer->start("unsampled, current here");
+    tracer.reset();
+    CHECK(log.count(still_open) == 0);  // unsampled spans are not counted as open
+    std::thread([&second] { second.end(); }).join();  // must not read the freed tracer
+    CHECK(log.count(elsewhere) == 1);
+  });
+  origin.join();
+}

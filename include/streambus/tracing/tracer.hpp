@@ -394,6 +394,7 @@ class tracer_state {
   void mark_forked() noexcept { closed_.fetch_or(forked_bit, std::memory_order_acq_rel); }
   bool forked() const noexcept { return (closed_.load(std::memory_order_acquire) & forked_bit) != 0; }
   tracer_state* next_live() const noexcept { return next_live_; }
+  std::shared_ptr<detail::diagnostics> diagnostics_handle() const noexcept { return diagnostics_; }
 
   /// Says once, off the hot path, why a tracer inherited through fork() records nothing.
   STREAMBUS_TRACING_COLD void report_if_forked() noexcept {
@@ -597,6 +598,18 @@ inline void register_tracer_fork_handlers() noexcept {
 #endif
 }
 
+// The diagnostics of `t` if it is a live tracer, else null; for an unsampled
+// span, which does not keep its tracer alive (only sampled ones are counted
+// as open). Compares addresses only, so a freed tracer is never touched; a
+// new one at the same address would get the report, which is harmless.
+inline std::shared_ptr<diagnostics> diagnostics_if_live(const tracer_state* t) noexcept {
+  live_tracer_list& live = live_tracers();
+  std::lock_guard<std::mutex> lock(live.mutex);
+  for (const tracer_state* it = live.head; it != nullptr; it = it->next_live())
+    if (it == t) return it->diagnostics_handle();
+  return nullptr;
+}
+
 }  // namespace detail
 
 /// A span: records while alive, ends when end() is called or when it goes out
@@ -738,11 +751,18 @@ class span {
     state_ = nullptr;
   }
 
+  // A sampled span's tracer is alive (it is kept while spans are open); an
+  // unsampled span's may have been destroyed, so it is looked up first.
   STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
-    if (state_ != nullptr)
-      state_->diagnostics().report(
-          "a current span was ended on another thread than the one that started it; "
-          "start spans that move between threads with span_options::make_current = false");
+    if (state_ == nullptr) return;
+    constexpr std::string_view message =
+        "a current span was ended on another thread than the one that started it; "
+        "start spans that move between threads with span_options::make_current = false";
+    if (record_ != nullptr) {
+      state_->diagnostics().report(message);
+    } else if (const std::shared_ptr<detail::diagnostics> live = detail::diagnostics_if_live(state_)) {
+      live->report(message);
+    }
   }
 
   // The span was current on another thread. If that thread's stack still
