@@ -229,12 +229,21 @@ TEST_CASE("attribute lists with long strings and the messaging helpers allocate 
   auto tracer = st::tracer::create(cfg);
   const std::string key_value = "a value longer than sixteen bytes, held by the caller";
   std::map<std::string, std::string> headers{{"traceparent", std::string(64, '-')}};
+  const std::vector<int> ids{4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::vector<std::string> hosts{"host-one.example.internal", "host-two.example.internal"};
+  const std::vector<double> ratios{0.25, 0.5};
+  const std::vector<bool> bits{true, true, false};
   const auto round = [&] {
     auto s = tracer.start("op");
     s.set_attributes({{"literal", "a literal longer than sixteen bytes"}, {"lvalue", key_value}, {"n", 7}});
     s.add_event("event", {{"literal", "another literal longer than sixteen bytes"}, {"flag", true}});
     s.record_error("an error message longer than sixteen bytes", {{"extra", "one more long literal value"}});
     tracer.add_event("on the current span", {{"view", std::string_view(key_value)}});
+    // Arrays: braced lists copied into the argument, vectors viewed or passed directly.
+    s.set_attributes({{"ints", {1, 2, 3}}, {"names", {"a long first name, past sixteen bytes", "b"}}, {"flags", {true, false}}});
+    s.set_attributes({{"ids", ids}, {"hosts", hosts}});
+    s.set_attribute("ratios", ratios).set_attribute("hosts again", hosts);
+    s.add_event("batch", {{"offsets", {7L, 8L, 9L, 10L}}, {"bits", bits}});
     // The messaging helpers: a topic long enough that "send <topic>" needs more than a small string.
     auto produced = tracer.trace_produce_message("orders.created.v1", 3, "order-1234567890", "body", headers);
     auto consumed = tracer.trace_consume_message("orders.created.v1", 3, 42, headers);
@@ -256,10 +265,28 @@ TEST_CASE("attribute lists with long strings and the messaging helpers allocate 
   {
     auto s = checked.start("op");
     s.set_attributes({{"lvalue", key_value}, {"temporary", std::string(40, 't')}, {"array", {1, 2, 3}}});
+    s.set_attributes({{"ids", ids}, {"hosts", hosts}, {"names", {"x", static_cast<const char*>(nullptr)}}});
+    s.set_attributes({{"long list", {1, 2, 3, 4, 5, 6, 7, 8, 9}}, {"views", {std::string_view("p"), std::string_view("q")}}});
+    s.set_attribute("ratios", ratios).set_attribute("bits", bits).set_attribute("shorts", std::vector<short>{-1, 2});
+    s.add_event("batch", {{"offsets", {7L, 8L}}, {"flags", {true}}, {"empty", std::vector<double>{}}});
   }
   const auto spans = memory->spans();
   REQUIRE(spans.size() == 1);
   CHECK(*spans[0].attributes.find("lvalue") == st::attribute_value(key_value));
   CHECK(*spans[0].attributes.find("temporary") == st::attribute_value(std::string(40, 't')));
   CHECK(*spans[0].attributes.find("array") == st::attribute_value(std::vector<std::int64_t>{1, 2, 3}));
+  const auto& attrs = spans[0].attributes;
+  CHECK(*attrs.find("ids") == st::attribute_value(std::vector<std::int64_t>{4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  CHECK(*attrs.find("hosts") == st::attribute_value(hosts));
+  CHECK(*attrs.find("names") == st::attribute_value(std::vector<std::string>{"x", ""}));
+  CHECK(*attrs.find("long list") == st::attribute_value(std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  CHECK(*attrs.find("views") == st::attribute_value(std::vector<std::string>{"p", "q"}));
+  CHECK(*attrs.find("ratios") == st::attribute_value(ratios));
+  CHECK(*attrs.find("bits") == st::attribute_value(bits));
+  CHECK(*attrs.find("shorts") == st::attribute_value(std::vector<std::int64_t>{-1, 2}));
+  REQUIRE(spans[0].events.size() == 1);
+  const auto& event = spans[0].events[0].attributes;
+  CHECK(*event.find("offsets") == st::attribute_value(std::vector<std::int64_t>{7, 8}));
+  CHECK(*event.find("flags") == st::attribute_value(std::vector<bool>{true}));
+  CHECK(*event.find("empty") == st::attribute_value(std::vector<double>{}));
 }

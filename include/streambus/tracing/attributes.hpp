@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -37,6 +39,16 @@ inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T
                                       !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
+// An element of an array value: bool, an integer that fits int64 (an
+// unsigned 64-bit one may not), a floating-point number or a string.
+template <class T>
+inline constexpr bool is_array_item_v = std::is_same_v<T, bool> ||
+                                        (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < 8)) ||
+                                        std::is_floating_point_v<T> || is_stringish_v<T>;
+template <class T>
+struct is_array_of_items : std::false_type {};
+template <class T, class A>
+struct is_array_of_items<std::vector<T, A>> : std::bool_constant<is_array_item_v<T>> {};
 }  // namespace detail
 
 /// One typed attribute value. Construct it from any of the supported types:
@@ -75,7 +87,7 @@ class attribute_value {
   attribute_value(const std::vector<T>& v) : v_(std::vector<std::string>{}) {
     auto& out = std::get<std::vector<std::string>>(v_);
     out.reserve(v.size());
-    for (const auto& s : v) out.emplace_back(std::string_view(s));
+    for (const auto& s : v) out.emplace_back(as_view(s));
   }
   template <class T>
   attribute_value(std::initializer_list<T> list) : attribute_value(std::vector<T>(list)) {}
@@ -97,10 +109,50 @@ class attribute_value {
       v_.emplace<std::string>(s);
   }
 
+  /// Assigns the array [first, last), converted as the constructors do,
+  /// reusing this value's array (and its strings' buffers) when it already
+  /// holds one of that type: a recycled span slot then does not allocate.
+  template <class It>
+  void assign_array(It first, It last) {
+    using item = typename std::iterator_traits<It>::value_type;
+    static_assert(detail::is_array_item_v<item>, "an array attribute holds bools, integers, floats or strings");
+    if constexpr (std::is_same_v<item, bool>) {
+      reuse<std::vector<bool>>().assign(first, last);
+    } else if constexpr (detail::is_int_like_v<item>) {
+      reuse<std::vector<std::int64_t>>().assign(first, last);
+    } else if constexpr (std::is_floating_point_v<item>) {
+      reuse<std::vector<double>>().assign(first, last);
+    } else {
+      auto& out = reuse<std::vector<std::string>>();
+      std::size_t n = 0;
+      for (; first != last; ++first, ++n) {
+        const std::string_view s = as_view(*first);
+        if (n < out.size())
+          out[n].assign(s.data(), s.size());
+        else
+          out.emplace_back(s);
+      }
+      out.resize(n);
+    }
+  }
+
   friend bool operator==(const attribute_value& a, const attribute_value& b) { return a.v_ == b.v_; }
   friend bool operator!=(const attribute_value& a, const attribute_value& b) { return !(a == b); }
 
  private:
+  template <class V>
+  V& reuse() {
+    if (V* held = std::get_if<V>(&v_)) return *held;
+    return v_.template emplace<V>();
+  }
+  template <class T>
+  static std::string_view as_view(const T& s) noexcept {
+    if constexpr (std::is_pointer_v<T>)
+      return s != nullptr ? std::string_view(s) : std::string_view();  // null: "", as for a single value
+    else
+      return std::string_view(s);
+  }
+
   template <class T>
   void set_integer(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
@@ -124,9 +176,15 @@ struct attribute {
 /// One value of an attribute_init list. A string the caller keeps alive (a
 /// literal, a std::string lvalue, a string_view) is only viewed, and copied
 /// once, into the span's reused storage; so a list costs no allocation of its
-/// own, however long its strings. Anything else (numbers, arrays, a string
-/// temporary) is held as an attribute_value.
+/// own, however long its strings. Arrays likewise: a vector lvalue is viewed,
+/// and a short braced list of plain items ({1, 2, 3}, {"a", "b"}; up to 32
+/// bytes of them) is copied into the argument itself. Anything else (a
+/// temporary string or vector, a longer list) is held as an attribute_value.
 class attribute_arg {
+  template <class T>
+  static constexpr bool is_vector_lvalue_v =
+      std::is_lvalue_reference_v<T> && detail::is_array_of_items<std::remove_cv_t<std::remove_reference_t<T>>>::value;
+
  public:
   attribute_arg(std::string_view s) noexcept : view_(s), is_view_(true) {}
   attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
@@ -134,19 +192,57 @@ class attribute_arg {
   attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
   attribute_arg(const attribute_value& v) : value_(v) {}
   attribute_arg(attribute_value&& v) noexcept : value_(std::move(v)) {}
-  template <class T, std::enable_if_t<!detail::is_stringish_v<T> && std::is_constructible_v<attribute_value, T&&>, int> = 0>
+  template <class T, class A, std::enable_if_t<detail::is_array_item_v<T>, int> = 0>
+  attribute_arg(const std::vector<T, A>& items) noexcept : items_(&items), assign_items_(&assign_vector<std::vector<T, A>>) {}
+  template <class T, std::enable_if_t<!detail::is_stringish_v<T> && !is_vector_lvalue_v<T&&> &&
+                                          std::is_constructible_v<attribute_value, T&&>,
+                                      int> = 0>
   attribute_arg(T&& v) : value_(std::forward<T>(v)) {}
   template <class T>
-  attribute_arg(std::initializer_list<T> list) : value_(list) {}
+  attribute_arg(std::initializer_list<T> list) {
+    if constexpr (std::is_trivially_copyable_v<T> && detail::is_array_item_v<T> && alignof(T) <= alignof(double)) {
+      if (list.size() <= sizeof(inline_) / sizeof(T)) {
+        if (list.size() != 0) std::memcpy(inline_, list.begin(), list.size() * sizeof(T));
+        inline_count_ = list.size();
+        assign_items_ = &assign_inline<T>;
+        return;
+      }
+    }
+    value_ = attribute_value(list);
+  }
 
-  /// The string viewed, or null when the value is held.
-  const std::string_view* view() const noexcept { return is_view_ ? &view_ : nullptr; }
-  const attribute_value& value() const noexcept { return value_; }
+  /// Stores the value into dst, reusing dst's string or array storage.
+  void assign_to(attribute_value& dst) const {
+    if (is_view_)
+      dst.assign_string(view_);
+    else if (assign_items_ != nullptr)
+      assign_items_(*this, dst);
+    else
+      dst = value_;
+  }
 
  private:
+  using assign_items_fn = void (*)(const attribute_arg&, attribute_value&);
+
+  template <class V>
+  static void assign_vector(const attribute_arg& a, attribute_value& dst) {
+    const V& items = *static_cast<const V*>(a.items_);
+    dst.assign_array(items.begin(), items.end());
+  }
+  template <class T>
+  static void assign_inline(const attribute_arg& a, attribute_value& dst) {
+    T items[sizeof(inline_) / sizeof(T)] = {};
+    if (a.inline_count_ != 0) std::memcpy(items, a.inline_, a.inline_count_ * sizeof(T));
+    dst.assign_array(items, items + a.inline_count_);
+  }
+
   std::string_view view_;
   bool is_view_ = false;
   attribute_value value_;
+  const void* items_ = nullptr;  // the vector viewed
+  alignas(double) unsigned char inline_[32];  // a short braced list's items, copied
+  std::size_t inline_count_ = 0;
+  assign_items_fn assign_items_ = nullptr;  // set for a viewed or copied array
 };
 
 /// {{"key", value}, ...} — what set_attributes() and add_event() take.
@@ -182,17 +278,16 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
   }
 }
 
-// Stores `value` into `dst`, reusing dst's string buffer for string inputs so a
+// Stores `value` into `dst`, reusing dst's string or array buffers so that a
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
   if constexpr (std::is_same_v<T, attribute_arg>) {
-    if (const std::string_view* s = value.view())
-      dst.assign_string(*s);
-    else
-      dst = value.value();
+    value.assign_to(dst);
   } else if constexpr (std::is_same_v<T, attribute_value>) {
     dst = value;
+  } else if constexpr (is_array_of_items<T>::value) {
+    dst.assign_array(value.begin(), value.end());
   } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
     dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
