@@ -12,7 +12,6 @@
 #include "orders.hpp"
 
 namespace light = streambus::tracing::light;
-using streambus::tracing::span_kind;
 using streambus::tracing::status_code;
 
 void pack_order(streambus::tracing::tracer& tracer, int order_id, int items) {
@@ -32,14 +31,17 @@ void pack_order(streambus::tracing::tracer& tracer, int order_id, int items) {
 }
 
 void ship_order(streambus::tracing::tracer& tracer, int order_id, std::map<std::string, std::string>& headers) {
-  auto span = light::start(tracer, "orders.ship", span_kind::producer);
+  // A PRODUCER span "send orders" with the messaging attributes; its context
+  // is written into the message's headers and travels with the message.
+  const std::string key = "order-" + std::to_string(order_id);
+  auto span = light::trace_produce_message(tracer, "orders", 0, key, "{\"items\": 2}", headers);
   span.set_attribute("order.id", order_id).set_attribute("order.carrier", "dhl").set_attribute("order.weight_kg", 2.5);
   span.add_event("label.printed", {{"pages", 2}});
-  light::inject(tracer, headers);  // the context travels with the message
 }
 
 std::string receive_order(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& headers) {
-  auto span = light::start(tracer, "orders.receive", headers, span_kind::consumer);
+  // A CONSUMER span "process orders", the child of the producer's span.
+  auto span = light::trace_consume_message(tracer, "orders", 0, /*offset=*/17, headers);
   try {
     if (headers.count("order.fragile") != 0) throw std::runtime_error("fragile orders need a second check");
     span.set_status(status_code::ok);

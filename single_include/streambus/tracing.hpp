@@ -2932,6 +2932,17 @@ inline void inject(const tracer&, const span_context&, const headers_ref&) noexc
 inline span_context extract(const tracer&, const headers_ref&) noexcept { return {}; }
 inline span_ids current_ids(const tracer&) noexcept { return {}; }
 inline span_context current_context(const tracer&) noexcept { return {}; }
+inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::string_view, std::string_view) noexcept {
+  return {};
+}
+inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::string_view, std::string_view,
+                                  const headers_ref&) noexcept {
+  return {};
+}
+inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t) noexcept { return {}; }
+inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t, const headers_ref&) noexcept {
+  return {};
+}
 
 #else
 
@@ -3085,6 +3096,21 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 span_ids current_ids(const tracer& t) noexcept;
 /// The thread's current span's context (light or not); invalid when there is none.
 span_context current_context(const tracer& t) noexcept;
+
+/// The messaging helpers of the full header (instrumentation.hpp), with the
+/// same spans, names and attributes. A PRODUCER span "send <topic>", current
+/// until it ends; with `headers`, its context is written into the message's
+/// headers so that the consumer continues the trace.
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value) noexcept;
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, const headers_ref& headers) noexcept;
+/// A CONSUMER span "process <topic>": the child of (and linked to) the
+/// producer's context read from `headers`; without headers, or when they
+/// carry no valid context, a new trace.
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept;
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const headers_ref& headers) noexcept;
 
 #endif
 
@@ -9781,6 +9807,577 @@ STREAMBUS_TRACING_END_NAMESPACE
 // before including <streambus/tracing.hpp>. These definitions are deliberately
 // not `inline`: a second such TU fails to link ("multiple definition").
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+// ---- begin streambus/tracing/instrumentation.hpp ----
+// Instrumentation helpers: an operation in a span, a retried operation with
+// one span per attempt, and the spans of a message's produce -> consume hop.
+//
+//   auto n = instrumented_operation(tracer, "db.load", [&](span& s) { return load(s); });
+//   auto r = trace_with_retry(tracer, "fetch", 3, [&](int attempt) { return fetch(); },
+//                             retry_backoff{std::chrono::milliseconds(50)});
+//
+//   auto send = trace_produce_message(tracer, "orders", 0, key, value, message.headers);
+//   ...
+//   auto process = trace_consume_message(tracer, "orders", 0, offset, message.headers);
+//
+// Everything here uses only the API that tracer.hpp and disabled.hpp share,
+// so it compiles unchanged with STREAMBUS_TRACING_DISABLED: the callables
+// still run, results are still returned, exceptions still propagate and
+// retries still wait; only the spans are gone.
+//
+// What counts as a failed operation (the span gets status ERROR, error.type
+// and a status description; the result is returned unchanged):
+//   - an exception: recorded with span::record_error (an `exception` event),
+//     error.type = its dynamic type name ("_OTHER" when not a std::exception),
+//     then rethrown as is (`throw;`: same object, same type);
+//   - a non-zero std::error_code: error.type = "<category>:<value>"
+//     (e.g. "generic:111"), description = ec.message();
+//   - bool false: error.type = "_OTHER", description "returned false";
+//   - an expected-like result (has has_value() and error(), e.g. C++23
+//     std::expected) without a value: described by its error when that is a
+//     std::error_code, std::errc, std::exception_ptr or a string; otherwise
+//     error.type is the error's type name.
+// Anything else (including void) is a success. Success leaves the status
+// unset, as OpenTelemetry recommends for instrumentation: OK is for an
+// application that wants to override an error decision, and it is final.
+
+// The tracer and span come from the umbrella header, which includes this
+// file after them (here the include is a no-op); included on its own, this
+// pulls in the umbrella first. Naming tracer.hpp / disabled.hpp here instead
+// would make the single-header generator inline a second, guarded copy of
+// the whole tracer tree.
+
+#if defined(__GNUC__)
+#include <cxxabi.h>  // abi::__cxa_current_exception_type (libstdc++ and libc++abi)
+#endif
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+/// How long trace_with_retry waits between attempts. The wait after failed
+/// attempt n (1-based) is min(max, initial * multiplier^(n-1)); with jitter
+/// it is drawn uniformly from [wait/2, wait] so that many callers retrying
+/// the same dependency spread out. The default never waits.
+struct retry_backoff {
+  std::chrono::milliseconds initial{0};
+  double multiplier = 2.0;  // >= 1 and finite
+  std::chrono::milliseconds max{std::chrono::seconds(30)};
+  bool jitter = false;
+};
+
+namespace detail {
+
+// Why an operation failed, as span status and error.type say it.
+struct op_failure {
+  bool failed = false;
+  std::string type;     // error.type: low cardinality
+  std::string message;  // status description
+};
+
+inline std::string op_type_name(const std::type_info& info) {
+#if defined(STREAMBUS_TRACING_DISABLED)
+  return info.name();  // never recorded when compiled out
+#else
+  return demangle(info.name());
+#endif
+}
+
+inline std::string op_error_code_type(const std::error_code& ec) {
+  return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
+
+// Rethrows the exception being handled if it is not a C++ exception: above
+// all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
+// process if a catch (...) swallows it, and which describing would swallow.
+// Call only inside a catch block.
+inline void rethrow_if_foreign() {
+#if defined(__GNUC__)
+  if (abi::__cxa_current_exception_type() == nullptr) throw;
+#endif
+}
+
+// Describes the exception being handled; call only inside a catch block.
+// Rethrowing it here is how its type is found without knowing it (the
+// exception_ptr route would allocate).
+inline op_failure op_describe_current_exception() noexcept {
+  op_failure f;
+  f.failed = true;
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      f.message = e.what();
+      f.type = op_type_name(typeid(e));
+    } catch (...) {
+      f.message = "unknown exception";
+      f.type = "_OTHER";
+    }
+  } catch (...) {  // out of memory while describing: keep what we have
+  }
+  return f;
+}
+
+inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
+  if (!ep) {
+    op_failure f;
+    f.failed = true;
+    try {
+      f.type = "_OTHER";
+      f.message = "null exception_ptr";
+    } catch (...) {
+    }
+    return f;
+  }
+  try {
+    std::rethrow_exception(ep);
+  } catch (...) {
+    return op_describe_current_exception();
+  }
+}
+
+// Records the exception being handled on s (event, status, error.type);
+// call only inside a catch block.
+inline void op_record_current_exception(span& s) noexcept {
+  if (!s.is_recording()) return;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    s.record_error(e);
+    try {
+      s.set_attribute("error.type", op_type_name(typeid(e)));
+    } catch (...) {
+    }
+  } catch (...) {
+    s.record_error("unknown exception");
+    s.set_attribute("error.type", "_OTHER");
+  }
+}
+
+template <class T>
+using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// has_value() and error(): std::expected and the many look-alikes.
+template <class T, class = void>
+struct op_is_expected_like : std::false_type {};
+template <class T>
+struct op_is_expected_like<T, std::void_t<decltype(static_cast<bool>(std::declval<const T&>().has_value())),
+                                          decltype(std::declval<const T&>().error())>> : std::true_type {};
+
+template <class E>
+void op_describe_error_value(const E& e, op_failure& f) {
+  using D = op_remove_cvref_t<E>;
+  if constexpr (std::is_same_v<D, std::error_code>) {
+    f.type = op_error_code_type(e);
+    f.message = e.message();
+  } else if constexpr (std::is_same_v<D, std::errc>) {
+    const std::error_code ec = std::make_error_code(e);
+    f.type = op_error_code_type(ec);
+    f.message = ec.message();
+  } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
+    f = op_describe_exception(e);
+  } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
+    f.type = "_OTHER";
+    f.message = std::string(std::string_view(e));
+  } else {
+    f.type = op_type_name(typeid(D));
+    f.message = "operation returned an error";
+  }
+}
+
+// Whether a result says the operation failed, and why.
+template <class R>
+op_failure op_classify(const R& r) noexcept {
+  using D = op_remove_cvref_t<R>;
+  op_failure f;
+  if constexpr (std::is_same_v<D, std::error_code>) {
+    f.failed = static_cast<bool>(r);
+  } else if constexpr (std::is_same_v<D, bool>) {
+    f.failed = !r;
+  } else if constexpr (op_is_expected_like<D>::value) {
+    f.failed = !r.has_value();
+  }
+  if (!f.failed) return f;
+  try {
+    if constexpr (std::is_same_v<D, std::error_code>) {
+      op_describe_error_value(r, f);
+    } else if constexpr (std::is_same_v<D, bool>) {
+      f.type = "_OTHER";
+      f.message = "returned false";
+    } else if constexpr (op_is_expected_like<D>::value) {
+      op_describe_error_value(r.error(), f);
+    }
+  } catch (...) {  // a description is best effort; the failure stands
+  }
+  return f;
+}
+
+inline void op_mark_failed(span& s, const op_failure& f) noexcept {
+  if (!f.failed || !s.is_recording()) return;
+  s.set_attribute("error.type", f.type);
+  s.set_status(status_code::error, f.message);
+}
+
+// fn(span&) when it takes the span, else fn().
+template <class F>
+decltype(auto) op_call(F&& fn, span& s) {
+  if constexpr (std::is_invocable_v<F, span&>) {
+    return std::invoke(std::forward<F>(fn), s);
+  } else {
+    static_assert(std::is_invocable_v<F>,
+                  "instrumented_operation: fn must be callable as fn(span&) or fn()");
+    return std::invoke(std::forward<F>(fn));
+  }
+}
+
+// fn(span&, attempt) when it takes the span, else fn(attempt), else fn().
+template <class F>
+decltype(auto) retry_call(F& fn, span& s, int attempt) {
+  if constexpr (std::is_invocable_v<F&, span&, int>) {
+    return std::invoke(fn, s, attempt);
+  } else if constexpr (std::is_invocable_v<F&, int>) {
+    return std::invoke(fn, attempt);
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "trace_with_retry: fn must be callable as fn(span&, int attempt), fn(int attempt) or fn()");
+    return std::invoke(fn);
+  }
+}
+
+inline void validate_retry(int max_attempts, const retry_backoff& b) {
+  if (max_attempts < 1)
+    throw std::invalid_argument("trace_with_retry: max_attempts must be at least 1 (got " +
+                                std::to_string(max_attempts) + ")");
+  if (b.initial.count() < 0 || b.max.count() < 0)
+    throw std::invalid_argument("trace_with_retry: retry_backoff durations must not be negative");
+  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
+    throw std::invalid_argument("trace_with_retry: retry_backoff::multiplier must be finite and >= 1 (got " +
+                                std::to_string(b.multiplier) + ")");
+}
+
+// The wait after failed attempt `failed_attempt` (1-based).
+inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
+  if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
+  const double cap = static_cast<double>(b.max.count());
+  // pow may overflow to infinity; the cap takes care of it.
+  double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
+  if (!(wait <= cap)) wait = cap;
+  if (b.jitter) {
+    const double unit = static_cast<double>(random_nonzero_u64() >> 11) * 0x1.0p-53;  // [0, 1)
+    wait = wait / 2 + wait / 2 * unit;
+  }
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(wait));
+}
+
+// Attribute keys that no semantic convention defines (documented at trace_with_retry).
+inline constexpr std::string_view retry_attempt_key = "retry.attempt";
+inline constexpr std::string_view retry_attempt_count_key = "retry.attempt_count";
+inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
+
+}  // namespace detail
+
+/// Runs fn in a span named `name` (a child of the current span, current
+/// while fn runs) and returns what fn returns, exactly: values, references
+/// and void alike. fn is called as fn(span&) when it accepts the span, else
+/// as fn(). Failures (see the top of this file) mark the span ERROR; an
+/// exception is recorded and rethrown unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) {
+  using result_type = decltype(detail::op_call(std::forward<F>(fn), std::declval<span&>()));
+  span s = t.start(name);
+  if constexpr (std::is_void_v<result_type>) {
+    try {
+      detail::op_call(std::forward<F>(fn), s);
+    } catch (...) {
+      detail::rethrow_if_foreign();
+      detail::op_record_current_exception(s);
+      throw;
+    }
+  } else {
+    try {
+      result_type result = detail::op_call(std::forward<F>(fn), s);
+      detail::op_mark_failed(s, detail::op_classify(result));
+      if constexpr (std::is_reference_v<result_type>)
+        return static_cast<result_type>(result);
+      else
+        return result;
+    } catch (...) {
+      detail::rethrow_if_foreign();
+      detail::op_record_current_exception(s);
+      throw;
+    }
+  }
+}
+
+/// Runs fn up to max_attempts times until it succeeds (success and failure
+/// as for instrumented_operation), tracing it as:
+///
+///   `name`                  retry.max_attempts, retry.attempt_count;
+///   |                       status, error.type: the last attempt's
+///   |                       one `retry` event per retry: retry.attempt (the
+///   |                       failed one), retry.delay_ms, error.type, error.message
+///   +-- `name attempt`      retry.attempt = 1; status ERROR if it failed
+///   +-- `name attempt`      retry.attempt = 2 ...
+///
+/// No semantic convention covers generic retries, so these retry.* keys are
+/// ours (for HTTP client spans the convention is http.request.resend_count
+/// = attempt - 1, which the caller can set from the attempt span).
+///
+/// fn is called as fn(span& attempt_span, int attempt), fn(int attempt) or
+/// fn(), attempt being 1-based. Returns the last attempt's result; if the
+/// last attempt threw, that exception is rethrown unchanged (earlier ones are
+/// recorded on their attempt spans and swallowed). Between attempts the
+/// calling thread sleeps as `backoff` says (without one: not at all).
+///
+/// Throws std::invalid_argument, before calling fn, if max_attempts < 1 or
+/// backoff is invalid (negative durations, multiplier < 1 or not finite).
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn,
+                                const retry_backoff& backoff) {
+  using result_type = decltype(detail::retry_call(fn, std::declval<span&>(), 1));
+  detail::validate_retry(max_attempts, backoff);
+
+  span parent = t.start(name);
+  parent.set_attribute(detail::retry_max_attempts_key, max_attempts);
+  std::string attempt_name;
+  if (t.is_enabled()) {
+    attempt_name.reserve(name.size() + 8);
+    attempt_name.append(name.data(), name.size());
+    attempt_name += " attempt";
+  }
+
+  for (int attempt = 1;; ++attempt) {
+    const bool last = attempt == max_attempts;
+    parent.set_attribute(detail::retry_attempt_count_key, attempt);
+    detail::op_failure failure;
+    {
+      span child = t.start(attempt_name);
+      child.set_attribute(detail::retry_attempt_key, attempt);
+      if constexpr (std::is_void_v<result_type>) {
+        try {
+          detail::retry_call(fn, child, attempt);
+        } catch (...) {
+          detail::rethrow_if_foreign();
+          detail::op_record_current_exception(child);
+          if (last) {
+            detail::op_record_current_exception(parent);
+            throw;
+          }
+          if (parent.is_recording()) failure = detail::op_describe_current_exception();
+          failure.failed = true;
+        }
+        if (!failure.failed) return;
+      } else {
+        try {
+          result_type result = detail::retry_call(fn, child, attempt);
+          failure = detail::op_classify(result);
+          detail::op_mark_failed(child, failure);
+          if (!failure.failed || last) {
+            detail::op_mark_failed(parent, failure);
+            if constexpr (std::is_reference_v<result_type>)
+              return static_cast<result_type>(result);
+            else
+              return result;
+          }
+        } catch (...) {
+          detail::rethrow_if_foreign();
+          detail::op_record_current_exception(child);
+          if (last) {
+            detail::op_record_current_exception(parent);
+            throw;
+          }
+          if (parent.is_recording()) failure = detail::op_describe_current_exception();
+          failure.failed = true;
+        }
+      }
+    }  // the attempt span ends before the wait
+
+    const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
+    if (parent.is_recording()) {
+      // The list views failure's strings (attribute_arg): building it cannot throw.
+      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
+                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                                 {"error.type", failure.type},
+                                 {"error.message", failure.message}});
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  }
+}
+
+/// As above, with no wait between attempts. (An overload rather than a
+/// default argument, so that the declaration works with retry_backoff
+/// incomplete, e.g. forward-declared for tracer's member wrappers.)
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn) {
+  return trace_with_retry(t, name, max_attempts, std::forward<F>(fn), retry_backoff{});
+}
+
+// --- messaging ---------------------------------------------------------------
+
+/// The messaging.system value of these helpers.
+inline constexpr std::string_view messaging_system = "streambus";
+
+namespace detail {
+
+// A span name "<first> <second>" (just <first> when second is empty), built
+// on the stack when it fits: the span copies it into its own buffer, so
+// naming a span per message or request costs no allocation. Messaging spans
+// use it for "{messaging.operation.name} {destination}" (the destination left
+// out when unknown), http.hpp for "<method> <route>".
+class joined_name {
+ public:
+  joined_name(std::string_view first, std::string_view second) {
+    const std::size_t size = first.size() + (second.empty() ? 0 : 1 + second.size());
+    char* out = stack_;
+    if (size > sizeof stack_) {
+      heap_.resize(size);
+      out = &heap_[0];
+    }
+    std::memcpy(out, first.data(), first.size());
+    if (!second.empty()) {
+      out[first.size()] = ' ';
+      std::memcpy(out + first.size() + 1, second.data(), second.size());
+    }
+    name_ = std::string_view(out, size);
+  }
+  joined_name(const joined_name&) = delete;  // name_ may point into stack_
+  joined_name& operator=(const joined_name&) = delete;
+
+  std::string_view view() const noexcept { return name_; }
+
+ private:
+  char stack_[128];
+  std::string heap_;
+  std::string_view name_;
+};
+
+inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
+                                     std::int32_t partition) {
+  s.set_attribute("messaging.system", messaging_system);
+  s.set_attribute("messaging.operation.type", operation);
+  s.set_attribute("messaging.operation.name", operation);
+  if (!topic.empty()) s.set_attribute("messaging.destination.name", topic);
+  if (partition >= 0) s.set_attribute("messaging.destination.partition.id", std::to_string(partition));
+}
+
+inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                               const span_context& producer) {
+  span_options options;
+  options.kind = span_kind::consumer;
+  if (producer.valid())
+    options.parent = producer;
+  else
+    options.new_root = true;
+  span s = t.start(joined_name("process", topic).view(), options);
+  if (producer.valid()) s.add_link(producer);  // into the record's reused storage, not options.links
+  if (s.is_recording()) {
+    set_messaging_attributes(s, "process", topic, partition);
+    s.set_attribute("messaging.streambus.message.offset", offset);
+  }
+  return s;
+}
+
+}  // namespace detail
+
+/// Starts the PRODUCER span of sending one message: named "send <topic>"
+/// (OpenTelemetry messaging: "{messaging.operation.name} {destination}"),
+/// current until it ends, with messaging.system = "streambus",
+/// messaging.operation.type = messaging.operation.name = "send",
+/// messaging.destination.name, messaging.destination.partition.id (when
+/// partition >= 0), messaging.message.body.size = value.size() and, when key
+/// is not empty, messaging.streambus.message.key (as Kafka's
+/// messaging.kafka.message.key; an empty key counts as no key).
+inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                                  std::string_view value) {
+  span_options options;
+  options.kind = span_kind::producer;
+  span s = t.start(detail::joined_name("send", topic).view(), options);
+  if (s.is_recording()) {
+    detail::set_messaging_attributes(s, "send", topic, partition);
+    s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));
+    if (!key.empty()) s.set_attribute("messaging.streambus.message.key", key);
+  }
+  return s;
+}
+
+/// As above, and writes the new span's context (traceparent, tracestate)
+/// into the message's headers (any carrier inject accepts), so that the
+/// consumer continues this trace.
+template <class Headers>
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, Headers& headers) {
+  span s = trace_produce_message(t, topic, partition, key, value);
+  t.inject(s.context(), headers);
+  return s;
+}
+
+/// Starts the CONSUMER span of processing one message: named
+/// "process <topic>", current until it ends, with messaging.system,
+/// messaging.operation.type = messaging.operation.name = "process",
+/// messaging.destination.name, messaging.destination.partition.id (when
+/// partition >= 0) and messaging.streambus.message.offset (the offset being
+/// per message, it goes under messaging.{system}.message.*).
+///
+/// The producer's context is read from the headers. When it is valid the
+/// span is its child (one trace per message, end to end) AND links to it:
+/// the messaging conventions ask "process" spans to link to the message's
+/// creation context, and the link keeps the relation visible to tools that
+/// split traces at message boundaries. Without a valid context the span
+/// starts a new trace; it never silently joins whatever span happens to be
+/// current on the consumer thread.
+template <class Headers>
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const Headers& headers) {
+  return detail::start_consume_span(t, topic, partition, offset, t.extract(headers));
+}
+
+/// For a message without headers: always a new trace.
+inline span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return detail::start_consume_span(t, topic, partition, offset, span_context{});
+}
+
+// --- tracer's member wrappers (declared in tracer.hpp and disabled.hpp) ---------
+
+template <class F>
+decltype(auto) tracer::instrumented_operation(std::string_view name, F&& fn) {
+  return streambus::tracing::instrumented_operation(*this, name, std::forward<F>(fn));
+}
+
+template <class F>
+decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts, F&& fn) {
+  return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn));
+}
+
+template <class F>
+decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts, F&& fn,
+                                        const retry_backoff& backoff) {
+  return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn), backoff);
+}
+
+inline span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                          std::string_view value) {
+  return streambus::tracing::trace_produce_message(*this, topic, partition, key, value);
+}
+
+template <class Headers>
+span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                   std::string_view value, Headers& headers) {
+  return streambus::tracing::trace_produce_message(*this, topic, partition, key, value, headers);
+}
+
+template <class Headers>
+span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                                   const Headers& headers) {
+  return streambus::tracing::trace_consume_message(*this, topic, partition, offset, headers);
+}
+
+inline span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return streambus::tracing::trace_consume_message(*this, topic, partition, offset);
+}
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/instrumentation.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 /// Lets the configured propagators read and write a light::headers_ref.
@@ -9820,6 +10417,22 @@ struct span_access {
     out.recording_ = s->is_recording();
     out.live_ = true;
     return out;
+  }
+  // Takes over a span that the full API built (a helper's result).
+  static light::span adopt(tracing::span&& s) noexcept {
+    return wrap([&]() noexcept { return std::move(s); });
+  }
+  // Writes ctx into outgoing headers; out of memory, the message or request goes out untraced.
+  static void inject(const tracer& t, const tracing::span_context& ctx, const headers_ref& outgoing) noexcept {
+    if (!outgoing.writable()) return;
+    try {
+      headers_ref writable = outgoing;
+      t.inject(ctx, writable);
+    } catch (...) {
+    }
+  }
+  static const tracing::span_context& context_of(const light::span& s) noexcept {
+    return s.live_ ? real(s).context() : detail::no_context;
   }
   static const tracing::span_context& real(const light::span_context& c) noexcept {
     return c.live_ ? *std::launder(reinterpret_cast<const tracing::span_context*>(c.storage_)) : detail::no_context;
@@ -9985,13 +10598,7 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
 }
 
 void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept {
-  if (!outgoing.writable()) return;
-  try {
-    headers_ref writable = outgoing;
-    t.inject(span_access::real(context), writable);
-  } catch (...) {
-    // Out of memory while writing headers: the request goes out untraced.
-  }
+  span_access::inject(t, span_access::real(context), outgoing);
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {
@@ -10004,6 +10611,44 @@ void inject(const tracer& t, const headers_ref& outgoing) noexcept {
   }
 }
 
+// The messaging helpers: the full header's, adopted into light spans. They
+// only throw out of memory (naming the span), which leaves the message untraced.
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_produce_message(t, topic, partition, key, value));
+  } catch (...) {
+    return span();
+  }
+}
+
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, const headers_ref& headers) noexcept {
+  span s = light::trace_produce_message(t, topic, partition, key, value);
+  span_access::inject(t, span_access::context_of(s), headers);  // an invalid context writes no trace headers
+  return s;
+}
+
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset));
+  } catch (...) {
+    return span();
+  }
+}
+
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const headers_ref& headers) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset, headers));
+  } catch (...) {
+    return span();
+  }
+}
+
 }  // namespace light
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -10012,6 +10657,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 #endif
 #endif
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
 // ---- begin streambus/tracing/instrumentation.hpp ----
 // Instrumentation helpers: an operation in a span, a retried operation with
 // one span per attempt, and the spans of a message's produce -> consume hop.
@@ -10582,4 +11229,5 @@ inline span tracer::trace_consume_message(std::string_view topic, std::int32_t p
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/instrumentation.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
 // ---- end streambus/tracing.hpp ----

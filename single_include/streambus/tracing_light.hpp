@@ -345,6 +345,17 @@ inline void inject(const tracer&, const span_context&, const headers_ref&) noexc
 inline span_context extract(const tracer&, const headers_ref&) noexcept { return {}; }
 inline span_ids current_ids(const tracer&) noexcept { return {}; }
 inline span_context current_context(const tracer&) noexcept { return {}; }
+inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::string_view, std::string_view) noexcept {
+  return {};
+}
+inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::string_view, std::string_view,
+                                  const headers_ref&) noexcept {
+  return {};
+}
+inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t) noexcept { return {}; }
+inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t, const headers_ref&) noexcept {
+  return {};
+}
 
 #else
 
@@ -498,6 +509,21 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 span_ids current_ids(const tracer& t) noexcept;
 /// The thread's current span's context (light or not); invalid when there is none.
 span_context current_context(const tracer& t) noexcept;
+
+/// The messaging helpers of the full header (instrumentation.hpp), with the
+/// same spans, names and attributes. A PRODUCER span "send <topic>", current
+/// until it ends; with `headers`, its context is written into the message's
+/// headers so that the consumer continues the trace.
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value) noexcept;
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, const headers_ref& headers) noexcept;
+/// A CONSUMER span "process <topic>": the child of (and linked to) the
+/// producer's context read from `headers`; without headers, or when they
+/// carry no valid context, a new trace.
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept;
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const headers_ref& headers) noexcept;
 
 #endif
 

@@ -89,6 +89,11 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
     child.add_link(light::extract(tracer, headers));
     light::inject(tracer, light::current_context(tracer), headers);
     CHECK_FALSE(child.context().valid());
+    auto send = light::trace_produce_message(tracer, "orders", 0, "key", "value", headers);
+    auto process = light::trace_consume_message(tracer, "orders", 0, 42, headers);
+    auto orphan = light::trace_consume_message(tracer, "orders", 0, 43);
+    auto plain = light::trace_produce_message(tracer, "orders", 0, "key", "value");
+    CHECK_FALSE((send.is_recording() || process.is_recording() || orphan.is_recording() || plain.is_recording()));
     span.end();
   }
   CHECK(headers.size() == 1);  // nothing written

@@ -168,3 +168,13 @@ std::string light_context_values(streambus::tracing::tracer& tracer) {
   if (none.context().valid()) return "a default span has a valid context";
   return "ok";
 }
+
+void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers) {
+  { auto send = light::trace_produce_message(tracer, "orders", 3, "order-1", "a body", headers); }
+  {
+    const std::map<std::string, std::string>& incoming = headers;
+    auto process = light::trace_consume_message(tracer, "orders", 3, 42, incoming);
+  }
+  { auto orphan = light::trace_consume_message(tracer, "orders", -1, 7); }
+  { auto plain = light::trace_produce_message(tracer, "orders", -1, "", ""); }
+}

@@ -32,3 +32,8 @@ void light_consume_batch(streambus::tracing::tracer& tracer, const std::vector<s
 // Contexts copied, assigned and kept past their span's end; returns
 // "ok" or what went wrong.
 std::string light_context_values(streambus::tracing::tracer& tracer);
+// The messaging helpers: a message produced into `headers` and consumed from
+// them, a message consumed without headers, and one produced without them
+// (partition -1, empty key and value). Written again with the full helpers in
+// test_light.cpp, whose spans these must match.
+void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers);

@@ -283,3 +283,61 @@ TEST_CASE("light: span contexts are values that outlive their span") {
   const std::map<std::string, std::string> headers{{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
   CHECK_FALSE(st::light::extract(disabled, headers).valid());
 }
+
+namespace {
+// light_messaging, written with the full header's helpers.
+void full_messaging(st::tracer& tracer, std::map<std::string, std::string>& headers) {
+  { auto send = st::trace_produce_message(tracer, "orders", 3, "order-1", "a body", headers); }
+  {
+    const std::map<std::string, std::string>& incoming = headers;
+    auto process = st::trace_consume_message(tracer, "orders", 3, 42, incoming);
+  }
+  { auto orphan = st::trace_consume_message(tracer, "orders", -1, 7); }
+  { auto plain = st::trace_produce_message(tracer, "orders", -1, "", ""); }
+}
+}  // namespace
+
+TEST_CASE("light: the messaging helpers make the spans the full helpers make") {
+  fixture light_side, full_side;
+  std::map<std::string, std::string> light_headers{{"x-other", "kept"}}, full_headers{{"x-other", "kept"}};
+  light_messaging(light_side.tracer, light_headers);
+  full_messaging(full_side.tracer, full_headers);
+  const auto got = light_side.spans(), want = full_side.spans();
+  REQUIRE(got.size() == 4);
+  REQUIRE(want.size() == 4);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    CHECK(got[i].name == want[i].name);
+    CHECK(got[i].kind == want[i].kind);
+    CHECK(got[i].parent_span_id.valid() == want[i].parent_span_id.valid());
+    CHECK(got[i].links.size() == want[i].links.size());
+    REQUIRE(got[i].attributes.size() == want[i].attributes.size());
+    for (std::size_t a = 0; a < got[i].attributes.size(); ++a) {
+      CHECK(got[i].attributes[a].key == want[i].attributes[a].key);
+      CHECK(got[i].attributes[a].value == want[i].attributes[a].value);
+    }
+  }
+  // Not vacuous: the producer wrote its context, and the consumer continued it.
+  const auto& send = got[0];
+  const auto& process = got[1];
+  CHECK(send.name == "send orders");
+  CHECK(send.kind == st::span_kind::producer);
+  CHECK(send.attributes.size() >= 5);
+  REQUIRE(light_headers.count("traceparent") == 1);
+  CHECK(light_headers.at("traceparent").find(hex(send.context.span_id())) != std::string::npos);
+  CHECK(light_headers.at("x-other") == "kept");
+  CHECK(process.name == "process orders");
+  CHECK(process.kind == st::span_kind::consumer);
+  CHECK(process.parent_span_id == send.context.span_id());
+  CHECK(process.context.trace_id() == send.context.trace_id());
+  REQUIRE(process.links.size() == 1);
+  CHECK(process.links[0].context.span_id() == send.context.span_id());
+  CHECK_FALSE(got[2].parent_span_id.valid());  // consumed without headers: a new trace
+  CHECK(got[2].context.trace_id() != send.context.trace_id());
+
+  // A disabled tracer: no spans, no headers written.
+  st::tracer disabled;
+  std::map<std::string, std::string> untouched;
+  light_messaging(disabled, untouched);
+  CHECK(untouched.empty());
+}

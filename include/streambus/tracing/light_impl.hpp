@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "attributes.hpp"
+#include "instrumentation.hpp"
 #include "light.hpp"
 #include "propagation.hpp"
 #include "tracer.hpp"
@@ -55,6 +56,22 @@ struct span_access {
     out.recording_ = s->is_recording();
     out.live_ = true;
     return out;
+  }
+  // Takes over a span that the full API built (a helper's result).
+  static light::span adopt(tracing::span&& s) noexcept {
+    return wrap([&]() noexcept { return std::move(s); });
+  }
+  // Writes ctx into outgoing headers; out of memory, the message or request goes out untraced.
+  static void inject(const tracer& t, const tracing::span_context& ctx, const headers_ref& outgoing) noexcept {
+    if (!outgoing.writable()) return;
+    try {
+      headers_ref writable = outgoing;
+      t.inject(ctx, writable);
+    } catch (...) {
+    }
+  }
+  static const tracing::span_context& context_of(const light::span& s) noexcept {
+    return s.live_ ? real(s).context() : detail::no_context;
   }
   static const tracing::span_context& real(const light::span_context& c) noexcept {
     return c.live_ ? *std::launder(reinterpret_cast<const tracing::span_context*>(c.storage_)) : detail::no_context;
@@ -220,13 +237,7 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
 }
 
 void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept {
-  if (!outgoing.writable()) return;
-  try {
-    headers_ref writable = outgoing;
-    t.inject(span_access::real(context), writable);
-  } catch (...) {
-    // Out of memory while writing headers: the request goes out untraced.
-  }
+  span_access::inject(t, span_access::real(context), outgoing);
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {
@@ -236,6 +247,44 @@ void inject(const tracer& t, const headers_ref& outgoing) noexcept {
     t.inject(writable);
   } catch (...) {
     // Out of memory while writing headers: the request goes out untraced.
+  }
+}
+
+// The messaging helpers: the full header's, adopted into light spans. They
+// only throw out of memory (naming the span), which leaves the message untraced.
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_produce_message(t, topic, partition, key, value));
+  } catch (...) {
+    return span();
+  }
+}
+
+span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
+                           std::string_view value, const headers_ref& headers) noexcept {
+  span s = light::trace_produce_message(t, topic, partition, key, value);
+  span_access::inject(t, span_access::context_of(s), headers);  // an invalid context writes no trace headers
+  return s;
+}
+
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset));
+  } catch (...) {
+    return span();
+  }
+}
+
+span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
+                           const headers_ref& headers) noexcept {
+  if (!t.is_enabled()) return span();
+  try {
+    return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset, headers));
+  } catch (...) {
+    return span();
   }
 }
 
