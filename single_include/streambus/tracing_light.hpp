@@ -108,7 +108,116 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <initializer_list>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
+#include <utility>
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
+// ---- begin streambus/tracing/detail/op_outcome.hpp ----
+// What counts as a failed operation, and how it is described: the rules of
+// instrumented_operation and trace_with_retry (instrumentation.hpp) and of the
+// light API's instrumented_operation (light.hpp), written once. They need only
+// small standard headers, so the light header can use them too: types are
+// recognised by what they offer, and a description goes to a sink that each
+// API supplies, with these calls:
+//
+//   sink.error_code(category, value, message)   error.type "<category>:<value>"
+//   sink.other(message)                         error.type "_OTHER"
+//   sink.error_type(typeid(E), message)         error.type: E's type name
+//   sink.exception(exception_ptr)               as the exception would be
+//
+// The rules:
+//   - an error code (category(), value(), message() and a bool test, e.g.
+//     std::error_code) fails when non-zero;
+//   - bool fails when false ("returned false");
+//   - an expected-like result (has_value() and error(), e.g. C++23
+//     std::expected) fails without a value, and is described by its error:
+//     an error code, an error code enum (make_error_code found for it, e.g.
+//     std::errc), a std::exception_ptr, a string, or else its type name;
+//   - anything else (including void) is a success.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+template <class T>
+using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// category().name(), value(), message() and a bool test: std::error_code,
+// std::error_condition and their look-alikes.
+template <class T, class = void>
+struct op_is_error_code_like : std::false_type {};
+template <class T>
+struct op_is_error_code_like<T, std::void_t<decltype(std::string_view(std::declval<const T&>().category().name())),
+                                            decltype(static_cast<int>(std::declval<const T&>().value())),
+                                            decltype(std::string_view(std::declval<const T&>().message())),
+                                            decltype(static_cast<bool>(std::declval<const T&>()))>>
+    : std::true_type {};
+
+// An enum for which make_error_code (found by argument-dependent lookup)
+// gives an error code: std::errc and application error enums.
+template <class T, class = void>
+struct op_is_error_code_enum : std::false_type {};
+template <class T>
+struct op_is_error_code_enum<T, std::void_t<decltype(make_error_code(std::declval<const T&>()))>>
+    : std::bool_constant<std::is_enum_v<T> &&
+                         op_is_error_code_like<op_remove_cvref_t<decltype(make_error_code(std::declval<const T&>()))>>::value> {};
+
+// has_value() and error(): std::expected and the many look-alikes.
+template <class T, class = void>
+struct op_is_expected_like : std::false_type {};
+template <class T>
+struct op_is_expected_like<T, std::void_t<decltype(static_cast<bool>(std::declval<const T&>().has_value())),
+                                          decltype(std::declval<const T&>().error())>> : std::true_type {};
+
+/// Whether a result says that the operation failed.
+template <class R>
+bool op_failed(const R& r) noexcept {
+  using D = op_remove_cvref_t<R>;
+  if constexpr (std::is_same_v<D, bool>) {
+    return !r;
+  } else if constexpr (op_is_error_code_like<D>::value) {
+    return static_cast<bool>(r);
+  } else if constexpr (op_is_expected_like<D>::value) {
+    return !r.has_value();
+  } else {
+    return false;
+  }
+}
+
+template <class E, class Sink>
+void op_describe_error(const E& e, Sink& sink) {
+  using D = op_remove_cvref_t<E>;
+  if constexpr (op_is_error_code_like<D>::value) {
+    sink.error_code(std::string_view(e.category().name()), static_cast<int>(e.value()), e.message());
+  } else if constexpr (op_is_error_code_enum<D>::value) {
+    op_describe_error(make_error_code(e), sink);
+  } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
+    sink.exception(e);
+  } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
+    sink.other(std::string_view(e));
+  } else {
+    sink.error_type(typeid(D), "operation returned an error");
+  }
+}
+
+/// Describes a result for which op_failed is true. May throw (out of memory
+/// in message()); the failure stands all the same.
+template <class R, class Sink>
+void op_describe(const R& r, Sink& sink) {
+  using D = op_remove_cvref_t<R>;
+  if constexpr (std::is_same_v<D, bool>) {
+    sink.other("returned false");
+  } else if constexpr (op_is_error_code_like<D>::value) {
+    op_describe_error(r, sink);
+  } else if constexpr (op_is_expected_like<D>::value) {
+    op_describe_error(r.error(), sink);
+  }
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/op_outcome.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_HEADER_NAME_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_HEADER_NAME_HPP_
 // ---- begin streambus/tracing/header_name.hpp ----
@@ -295,6 +404,21 @@ class headers_ref {
   void (*erase_)(void*, std::string_view) = nullptr;
 };
 
+class span;
+
+namespace impl {
+// fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
+template <class F>
+decltype(auto) op_call(F&& fn, span& s) {
+  if constexpr (std::is_invocable_v<F, span&>) {
+    return std::forward<F>(fn)(s);
+  } else {
+    static_assert(std::is_invocable_v<F>, "light::instrumented_operation: fn must be callable as fn(light::span&) or fn()");
+    return std::forward<F>(fn)();
+  }
+}
+}  // namespace impl
+
 #if defined(STREAMBUS_TRACING_DISABLED)
 
 /// Compiled out: a context that is never valid.
@@ -355,6 +479,12 @@ inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::
 inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t) noexcept { return {}; }
 inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t, const headers_ref&) noexcept {
   return {};
+}
+/// Compiled out: fn still runs and its result (or exception) comes back unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer&, std::string_view, F&& fn) {
+  span s;
+  return impl::op_call(std::forward<F>(fn), s);
 }
 
 #else
@@ -524,6 +654,84 @@ span trace_produce_message(tracer& t, std::string_view topic, std::int32_t parti
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept;
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                            const headers_ref& headers) noexcept;
+
+namespace impl {
+// Out of line (light_impl.hpp): how a failure reaches the span, as
+// instrumentation.hpp's instrumented_operation records it.
+void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept;
+void mark_failed_other(span& s, std::string_view message) noexcept;
+void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept;
+void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
+// In a catch block: records the exception being handled on s. A foreign
+// exception (a thread's forced unwind) is rethrown at once, unrecorded.
+void record_current_exception(span& s);
+
+// detail/op_outcome.hpp's sink for a light span.
+struct failure_sink {
+  span& s;
+  bool described = false;
+  void error_code(std::string_view category, int value, std::string_view message) noexcept {
+    mark_failed_code(s, category, value, message);
+    described = true;
+  }
+  void other(std::string_view message) noexcept {
+    mark_failed_other(s, message);
+    described = true;
+  }
+  void error_type(const std::type_info& type, std::string_view message) noexcept {
+    mark_failed_type(s, type, message);
+    described = true;
+  }
+  void exception(const std::exception_ptr& e) noexcept {
+    mark_failed_exception(s, e);
+    described = true;
+  }
+};
+
+template <class R>
+void mark_if_failed(span& s, const R& result) noexcept {
+  if (!tracing::detail::op_failed(result)) return;
+  failure_sink sink{s};
+  try {
+    tracing::detail::op_describe(result, sink);
+  } catch (...) {  // out of memory describing it: the failure stands
+  }
+  if (!sink.described) mark_failed_other(s, {});
+}
+}  // namespace impl
+
+/// Runs fn in a span named `name` (a child of the current span, current while
+/// fn runs) and returns what fn returns, exactly, as the full header's
+/// instrumented_operation does, with the same rules for failures (an
+/// exception, a non-zero error code, false, an expected-like result without a
+/// value: see detail/op_outcome.hpp). fn is called as fn(light::span&) when
+/// it accepts the span, else as fn(). An exception is recorded and rethrown
+/// unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) {
+  using result_type = decltype(impl::op_call(std::forward<F>(fn), std::declval<span&>()));
+  span s = start(t, name);
+  if constexpr (std::is_void_v<result_type>) {
+    try {
+      impl::op_call(std::forward<F>(fn), s);
+    } catch (...) {
+      impl::record_current_exception(s);
+      throw;
+    }
+  } else {
+    try {
+      result_type result = impl::op_call(std::forward<F>(fn), s);
+      if (s.is_recording()) impl::mark_if_failed(s, result);
+      if constexpr (std::is_reference_v<result_type>)
+        return static_cast<result_type>(result);
+      else
+        return result;
+    } catch (...) {
+      impl::record_current_exception(s);
+      throw;
+    }
+  }
+}
 
 #endif
 

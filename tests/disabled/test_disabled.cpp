@@ -94,6 +94,15 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
     auto orphan = light::trace_consume_message(tracer, "orders", 0, 43);
     auto plain = light::trace_produce_message(tracer, "orders", 0, "key", "value");
     CHECK_FALSE((send.is_recording() || process.is_recording() || orphan.is_recording() || plain.is_recording()));
+    CHECK(light::instrumented_operation(tracer, "op", [] { return 42; }) == 42);
+    int runs = 0;
+    light::instrumented_operation(tracer, "op", [&](light::span& s) {
+      s.set_attribute("k", 1);
+      ++runs;
+    });
+    CHECK(runs == 1);
+    CHECK_THROWS_AS(light::instrumented_operation(tracer, "op", []() -> int { throw std::runtime_error("x"); }),
+                    std::runtime_error);
     span.end();
   }
   CHECK(headers.size() == 1);  // nothing written

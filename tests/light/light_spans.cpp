@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "light_spans.hpp"
+#include "operations_scenario.hpp"
 
 namespace light = streambus::tracing::light;
 using streambus::tracing::span_kind;
@@ -177,4 +178,10 @@ void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, s
   }
   { auto orphan = light::trace_consume_message(tracer, "orders", -1, 7); }
   { auto plain = light::trace_produce_message(tracer, "orders", -1, "", ""); }
+}
+
+std::string light_operations(streambus::tracing::tracer& tracer) {
+  return scenario::operations([&](const char* name, auto&& fn) -> decltype(auto) {
+    return light::instrumented_operation(tracer, name, std::forward<decltype(fn)>(fn));
+  });
 }

@@ -37,3 +37,5 @@ std::string light_context_values(streambus::tracing::tracer& tracer);
 // (partition -1, empty key and value). Written again with the full helpers in
 // test_light.cpp, whose spans these must match.
 void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers);
+// scenario::operations (operations_scenario.hpp) through light::instrumented_operation.
+std::string light_operations(streambus::tracing::tracer& tracer);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/memory_tracer.hpp"
+#include "operations_scenario.hpp"
 
 namespace st = streambus::tracing;
 
@@ -340,4 +341,52 @@ TEST_CASE("light: the messaging helpers make the spans the full helpers make") {
   std::map<std::string, std::string> untouched;
   light_messaging(disabled, untouched);
   CHECK(untouched.empty());
+}
+
+namespace {
+bool same_attributes(const st::attribute_list& a, const st::attribute_list& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].key != b[i].key || a[i].value != b[i].value) return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("light: instrumented_operation records what the full header's records, and returns results unchanged") {
+  fixture light_side, full_side;
+  CHECK(light_operations(light_side.tracer) == "ok");
+  CHECK(scenario::operations([&](const char* name, auto&& fn) -> decltype(auto) {
+          return st::instrumented_operation(full_side.tracer, name, std::forward<decltype(fn)>(fn));
+        }) == "ok");
+  const auto got = light_side.spans(), want = full_side.spans();
+  REQUIRE(got.size() == 14);
+  REQUIRE(want.size() == got.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(std::string(want[i].name.view()));
+    CHECK(got[i].name == want[i].name);
+    CHECK(got[i].kind == want[i].kind);
+    CHECK(got[i].status == want[i].status);
+    CHECK(got[i].status_message == want[i].status_message);
+    CHECK(same_attributes(got[i].attributes, want[i].attributes));
+    REQUIRE(got[i].events.size() == want[i].events.size());
+    for (std::size_t e = 0; e < got[i].events.size(); ++e) {
+      CHECK(got[i].events[e].name == want[i].events[e].name);
+      CHECK(same_attributes(got[i].events[e].attributes, want[i].events[e].attributes));
+    }
+  }
+  // Not vacuous: the failures were recognised (the full header's own tests
+  // pin each description down).
+  const auto status_of = [&](std::string_view name) { return named(got, name).status; };
+  for (const char* failed : {"op.false", "op.code", "op.expected.code", "op.expected.errc", "op.expected.text",
+                             "op.expected.ptr", "op.expected.custom", "op.throw", "op.throw.int"}) {
+    CAPTURE(failed);
+    CHECK(status_of(failed) == st::status_code::error);
+  }
+  for (const char* fine : {"op.value", "op.reference", "op.void", "op.code.zero", "op.expected.fine"}) {
+    CAPTURE(fine);
+    CHECK(status_of(fine) == st::status_code::unset);
+  }
+  CHECK(named(got, "op.expected.ptr").status_message == "too long");
+  CHECK(named(got, "op.throw").events.size() == 1);
+  CHECK(named(got, "op.void").attributes.find("op.step") != nullptr);
 }

@@ -19,14 +19,17 @@
 //   - an exception: recorded with span::record_error (an `exception` event),
 //     error.type = its dynamic type name ("_OTHER" when not a std::exception),
 //     then rethrown as is (`throw;`: same object, same type);
-//   - a non-zero std::error_code: error.type = "<category>:<value>"
+//   - a non-zero std::error_code (or error_condition, or a look-alike such
+//     as boost::system::error_code): error.type = "<category>:<value>"
 //     (e.g. "generic:111"), description = ec.message();
 //   - bool false: error.type = "_OTHER", description "returned false";
 //   - an expected-like result (has has_value() and error(), e.g. C++23
-//     std::expected) without a value: described by its error when that is a
-//     std::error_code, std::errc, std::exception_ptr or a string; otherwise
-//     error.type is the error's type name.
-// Anything else (including void) is a success. Success leaves the status
+//     std::expected) without a value: described by its error when that is an
+//     error code, std::errc (or another enum that make_error_code accepts),
+//     std::exception_ptr or a string; otherwise error.type is the error's
+//     type name.
+// Anything else (including void) is a success. (The rules are in
+// detail/op_outcome.hpp, shared with the light API.) Success leaves the status
 // unset, as OpenTelemetry recommends for instrumentation: OK is for an
 // application that wants to override an error decision, and it is final.
 #pragma once
@@ -52,6 +55,7 @@
 // would make the single-header generator inline a second, guarded copy of
 // the whole tracer tree.
 #include "../tracing.hpp"
+#include "detail/op_outcome.hpp"
 #include "detail/random.hpp"
 
 #if defined(__GNUC__)
@@ -86,10 +90,6 @@ inline std::string op_type_name(const std::type_info& info) {
 #else
   return demangle(info.name());
 #endif
-}
-
-inline std::string op_error_code_type(const std::error_code& ec) {
-  return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -159,61 +159,36 @@ inline void op_record_current_exception(span& s) noexcept {
   }
 }
 
-template <class T>
-using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
-
-// has_value() and error(): std::expected and the many look-alikes.
-template <class T, class = void>
-struct op_is_expected_like : std::false_type {};
-template <class T>
-struct op_is_expected_like<T, std::void_t<decltype(static_cast<bool>(std::declval<const T&>().has_value())),
-                                          decltype(std::declval<const T&>().error())>> : std::true_type {};
-
-template <class E>
-void op_describe_error_value(const E& e, op_failure& f) {
-  using D = op_remove_cvref_t<E>;
-  if constexpr (std::is_same_v<D, std::error_code>) {
-    f.type = op_error_code_type(e);
-    f.message = e.message();
-  } else if constexpr (std::is_same_v<D, std::errc>) {
-    const std::error_code ec = std::make_error_code(e);
-    f.type = op_error_code_type(ec);
-    f.message = ec.message();
-  } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
-    f = op_describe_exception(e);
-  } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
-    f.type = "_OTHER";
-    f.message = std::string(std::string_view(e));
-  } else {
-    f.type = op_type_name(typeid(D));
-    f.message = "operation returned an error";
+// Writes a failure's description (detail/op_outcome.hpp's sink) into an op_failure.
+struct op_failure_text {
+  op_failure& out;
+  void error_code(std::string_view category, int value, std::string_view message) {
+    out.type = std::string(category) + ":" + std::to_string(value);
+    out.message = std::string(message);
   }
-}
+  void other(std::string_view message) {
+    out.type = "_OTHER";
+    out.message = std::string(message);
+  }
+  void error_type(const std::type_info& type, std::string_view message) {
+    out.type = op_type_name(type);
+    out.message = std::string(message);
+  }
+  void exception(const std::exception_ptr& e) { out = op_describe_exception(e); }
+};
 
 // Whether a result says the operation failed, and why.
 template <class R>
 op_failure op_classify(const R& r) noexcept {
-  using D = op_remove_cvref_t<R>;
   op_failure f;
-  if constexpr (std::is_same_v<D, std::error_code>) {
-    f.failed = static_cast<bool>(r);
-  } else if constexpr (std::is_same_v<D, bool>) {
-    f.failed = !r;
-  } else if constexpr (op_is_expected_like<D>::value) {
-    f.failed = !r.has_value();
-  }
+  f.failed = op_failed(r);
   if (!f.failed) return f;
   try {
-    if constexpr (std::is_same_v<D, std::error_code>) {
-      op_describe_error_value(r, f);
-    } else if constexpr (std::is_same_v<D, bool>) {
-      f.type = "_OTHER";
-      f.message = "returned false";
-    } else if constexpr (op_is_expected_like<D>::value) {
-      op_describe_error_value(r.error(), f);
-    }
+    op_failure_text text{f};
+    op_describe(r, text);
   } catch (...) {  // a description is best effort; the failure stands
   }
+  f.failed = true;
   return f;
 }
 

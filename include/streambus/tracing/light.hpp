@@ -27,7 +27,10 @@
 #include <initializer_list>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
+#include <utility>
 
+#include "detail/op_outcome.hpp"
 #include "header_name.hpp"
 #include "span_kind.hpp"
 #include "version.hpp"
@@ -155,6 +158,21 @@ class headers_ref {
   void (*erase_)(void*, std::string_view) = nullptr;
 };
 
+class span;
+
+namespace impl {
+// fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
+template <class F>
+decltype(auto) op_call(F&& fn, span& s) {
+  if constexpr (std::is_invocable_v<F, span&>) {
+    return std::forward<F>(fn)(s);
+  } else {
+    static_assert(std::is_invocable_v<F>, "light::instrumented_operation: fn must be callable as fn(light::span&) or fn()");
+    return std::forward<F>(fn)();
+  }
+}
+}  // namespace impl
+
 #if defined(STREAMBUS_TRACING_DISABLED)
 
 /// Compiled out: a context that is never valid.
@@ -215,6 +233,12 @@ inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::
 inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t) noexcept { return {}; }
 inline span trace_consume_message(tracer&, std::string_view, std::int32_t, std::int64_t, const headers_ref&) noexcept {
   return {};
+}
+/// Compiled out: fn still runs and its result (or exception) comes back unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer&, std::string_view, F&& fn) {
+  span s;
+  return impl::op_call(std::forward<F>(fn), s);
 }
 
 #else
@@ -384,6 +408,84 @@ span trace_produce_message(tracer& t, std::string_view topic, std::int32_t parti
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept;
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                            const headers_ref& headers) noexcept;
+
+namespace impl {
+// Out of line (light_impl.hpp): how a failure reaches the span, as
+// instrumentation.hpp's instrumented_operation records it.
+void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept;
+void mark_failed_other(span& s, std::string_view message) noexcept;
+void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept;
+void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
+// In a catch block: records the exception being handled on s. A foreign
+// exception (a thread's forced unwind) is rethrown at once, unrecorded.
+void record_current_exception(span& s);
+
+// detail/op_outcome.hpp's sink for a light span.
+struct failure_sink {
+  span& s;
+  bool described = false;
+  void error_code(std::string_view category, int value, std::string_view message) noexcept {
+    mark_failed_code(s, category, value, message);
+    described = true;
+  }
+  void other(std::string_view message) noexcept {
+    mark_failed_other(s, message);
+    described = true;
+  }
+  void error_type(const std::type_info& type, std::string_view message) noexcept {
+    mark_failed_type(s, type, message);
+    described = true;
+  }
+  void exception(const std::exception_ptr& e) noexcept {
+    mark_failed_exception(s, e);
+    described = true;
+  }
+};
+
+template <class R>
+void mark_if_failed(span& s, const R& result) noexcept {
+  if (!tracing::detail::op_failed(result)) return;
+  failure_sink sink{s};
+  try {
+    tracing::detail::op_describe(result, sink);
+  } catch (...) {  // out of memory describing it: the failure stands
+  }
+  if (!sink.described) mark_failed_other(s, {});
+}
+}  // namespace impl
+
+/// Runs fn in a span named `name` (a child of the current span, current while
+/// fn runs) and returns what fn returns, exactly, as the full header's
+/// instrumented_operation does, with the same rules for failures (an
+/// exception, a non-zero error code, false, an expected-like result without a
+/// value: see detail/op_outcome.hpp). fn is called as fn(light::span&) when
+/// it accepts the span, else as fn(). An exception is recorded and rethrown
+/// unchanged.
+template <class F>
+decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) {
+  using result_type = decltype(impl::op_call(std::forward<F>(fn), std::declval<span&>()));
+  span s = start(t, name);
+  if constexpr (std::is_void_v<result_type>) {
+    try {
+      impl::op_call(std::forward<F>(fn), s);
+    } catch (...) {
+      impl::record_current_exception(s);
+      throw;
+    }
+  } else {
+    try {
+      result_type result = impl::op_call(std::forward<F>(fn), s);
+      if (s.is_recording()) impl::mark_if_failed(s, result);
+      if constexpr (std::is_reference_v<result_type>)
+        return static_cast<result_type>(result);
+      else
+        return result;
+    } catch (...) {
+      impl::record_current_exception(s);
+      throw;
+    }
+  }
+}
 
 #endif
 

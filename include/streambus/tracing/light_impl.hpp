@@ -8,6 +8,7 @@
 #include <new>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "attributes.hpp"
@@ -287,6 +288,47 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
     return span();
   }
 }
+
+// instrumented_operation's failures, recorded by the full header's rules.
+namespace impl {
+
+// Describes the failure into the full API's op_failure with describe(text),
+// then marks the span as instrumentation.hpp does.
+template <class Describe>
+void mark_failed_with(span& s, Describe&& describe) noexcept {
+  if (!s.is_recording()) return;
+  tracing::detail::op_failure f;
+  try {
+    tracing::detail::op_failure_text text{f};
+    describe(text);
+  } catch (...) {  // out of memory: the failure stands, described or not
+  }
+  f.failed = true;
+  tracing::detail::op_mark_failed(span_access::real(s), f);
+}
+
+void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept {
+  mark_failed_with(s, [&](auto& text) { text.error_code(category, value, message); });
+}
+
+void mark_failed_other(span& s, std::string_view message) noexcept {
+  mark_failed_with(s, [&](auto& text) { text.other(message); });
+}
+
+void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept {
+  mark_failed_with(s, [&](auto& text) { text.error_type(type, message); });
+}
+
+void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept {
+  if (s.is_recording()) tracing::detail::op_mark_failed(span_access::real(s), tracing::detail::op_describe_exception(e));
+}
+
+void record_current_exception(span& s) {
+  tracing::detail::rethrow_if_foreign();
+  if (s.is_recording()) tracing::detail::op_record_current_exception(span_access::real(s));
+}
+
+}  // namespace impl
 
 }  // namespace light
 
