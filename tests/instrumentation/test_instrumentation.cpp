@@ -110,6 +110,33 @@ struct custom_error {
   int code = 0;
 };
 
+// An application's error enum, made an error code the standard way.
+namespace app {
+enum class store_error { full = 1 };
+class store_category_t final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "store"; }
+  std::string message(int) const override { return "store is full"; }
+};
+const std::error_category& store_category() {
+  static const store_category_t category;
+  return category;
+}
+std::error_code make_error_code(store_error e) { return {static_cast<int>(e), store_category()}; }
+}  // namespace app
+
+// An error code that is not std::error_code (as boost::system::error_code).
+struct lookalike_code {
+  struct category_type {
+    const char* name() const { return "net"; }
+  };
+  category_type category() const { return {}; }
+  int value() const { return v; }
+  std::string message() const { return "network down"; }
+  explicit operator bool() const { return v != 0; }
+  int v = 0;
+};
+
 std::string trace_hex(const st::span_context& c) { return c.trace_id().to_hex(); }
 std::string span_hex(const st::span_context& c) { return c.span_id().to_hex(); }
 
@@ -319,6 +346,31 @@ TEST_CASE("instrumented_operation: expected-like results are judged by has_value
   REQUIRE(custom_type.has_value());
   CHECK(custom_type->find("custom_error") != std::string::npos);
   CHECK(f.named("fine").status == st::status_code::unset);
+}
+
+TEST_CASE("instrumented_operation: error conditions, look-alike error codes and application error enums") {
+  fixture f;
+  const std::error_condition denied = std::errc::permission_denied;
+  CHECK(st::instrumented_operation(f.tracer, "condition", [&] { return denied; }) == denied);
+  CHECK(st::instrumented_operation(f.tracer, "lookalike", [] { return lookalike_code{5}; }).v == 5);
+  CHECK(st::instrumented_operation(f.tracer, "lookalike-ok", [] { return lookalike_code{0}; }).v == 0);
+  using store_result = fake_expected<int, app::store_error>;
+  const auto r = st::instrumented_operation(f.tracer, "store", [] { return store_result::failure(app::store_error::full); });
+  CHECK(r.error() == app::store_error::full);
+
+  const auto condition = f.named("condition");
+  CHECK(condition.status == st::status_code::error);
+  CHECK(condition.status_message == denied.message());
+  CHECK(str_attr(condition.attributes, "error.type") == "generic:" + std::to_string(denied.value()));
+  const auto lookalike = f.named("lookalike");
+  CHECK(lookalike.status == st::status_code::error);
+  CHECK(lookalike.status_message == "network down");
+  CHECK(str_attr(lookalike.attributes, "error.type") == "net:5");
+  CHECK(f.named("lookalike-ok").status == st::status_code::unset);
+  const auto store = f.named("store");
+  CHECK(store.status == st::status_code::error);
+  CHECK(store.status_message == "store is full");
+  CHECK(str_attr(store.attributes, "error.type") == "store:1");
 }
 
 TEST_CASE("instrumented_operation: an empty std::optional is not an error (no error() member)") {
