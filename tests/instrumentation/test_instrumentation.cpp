@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/fake_expected.hpp"
 #include "../support/memory_tracer.hpp"
 
 namespace st = streambus::tracing;
@@ -84,26 +85,6 @@ struct tagged_error : std::runtime_error {
   explicit tagged_error(const std::string& what) : std::runtime_error(what), self(this) {}
   tagged_error(const tagged_error& other) : std::runtime_error(other), self(other.self) {}
   const tagged_error* self;
-};
-
-// The smallest expected-like type: has_value() and error().
-template <class T, class E>
-class fake_expected {
- public:
-  fake_expected(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  static fake_expected failure(E e) {
-    fake_expected r;
-    r.error_ = std::move(e);
-    return r;
-  }
-  bool has_value() const { return value_.has_value(); }
-  const E& error() const { return *error_; }
-  const T& value() const { return *value_; }
-
- private:
-  fake_expected() = default;
-  std::optional<T> value_;
-  std::optional<E> error_;
 };
 
 struct custom_error {

@@ -5,33 +5,14 @@
 #pragma once
 
 #include <exception>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "../support/fake_expected.hpp"
+
 namespace scenario {
-
-// has_value() and error(), as C++23 std::expected (this is C++17).
-template <class T, class E>
-class fake_expected {
- public:
-  fake_expected(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  static fake_expected failure(E e) {
-    fake_expected r;
-    r.error_ = std::move(e);
-    return r;
-  }
-  bool has_value() const { return value_.has_value(); }
-  const T& value() const { return *value_; }
-  const E& error() const { return *error_; }
-
- private:
-  fake_expected() = default;
-  std::optional<T> value_;
-  std::optional<E> error_;
-};
 
 struct custom_error {
   int code = 0;
