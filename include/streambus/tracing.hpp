@@ -50,3 +50,6 @@
 #endif
 
 #include "tracing/instrumentation.hpp"
+#if defined(STREAMBUS_TRACING_LIGHT_IMPLEMENTATION)
+#include "tracing/light_impl_retry.hpp"  // in both modes: light::trace_with_retry's waits
+#endif

@@ -2755,7 +2755,9 @@ STREAMBUS_TRACING_END_NAMESPACE
 // that one file, so a span costs a few ns more than with the inline API. Both
 // kinds of span share the thread's current-span stack: light spans nest under
 // tracer.start() spans and the other way round. With STREAMBUS_TRACING_DISABLED
-// everything here is an empty inline function, as in the full header.
+// everything here is an empty inline function, as in the full header, except
+// that trace_with_retry still retries and waits: a compiled-out program that
+// calls it still needs the implementation file.
 
 #include <exception>
 #include <typeinfo>
@@ -2993,6 +2995,17 @@ class headers_ref {
 
 class span;
 
+/// How light::trace_with_retry waits between attempts: tracing::retry_backoff
+/// in whole milliseconds (this header does without <chrono>). The wait after
+/// failed attempt n is min(max_ms, initial_ms * multiplier^(n-1)), drawn from
+/// [wait/2, wait] with jitter. The default never waits.
+struct retry_backoff_ms {
+  std::int64_t initial_ms = 0;
+  double multiplier = 2.0;  // >= 1 and finite
+  std::int64_t max_ms = 30000;
+  bool jitter = false;
+};
+
 namespace impl {
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
@@ -3004,6 +3017,23 @@ decltype(auto) op_call(F&& fn, span& s) {
     return std::forward<F>(fn)();
   }
 }
+// fn(span&, attempt), fn(attempt) or fn(), as instrumentation.hpp's retry_call.
+template <class F>
+decltype(auto) retry_call(F& fn, span& s, int attempt) {
+  if constexpr (std::is_invocable_v<F&, span&, int>) {
+    return fn(s, attempt);
+  } else if constexpr (std::is_invocable_v<F&, int>) {
+    return fn(attempt);
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "light::trace_with_retry: fn must be callable as fn(light::span&, int attempt), fn(int attempt) or fn()");
+    return fn();
+  }
+}
+// Out of line: throws std::invalid_argument as tracing::trace_with_retry does.
+void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
+// Out of line: sleeps for the wait after failed attempt `attempt`.
+void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 }  // namespace impl
 
 #if defined(STREAMBUS_TRACING_DISABLED)
@@ -3072,6 +3102,39 @@ template <class F>
 decltype(auto) instrumented_operation(tracer&, std::string_view, F&& fn) {
   span s;
   return impl::op_call(std::forward<F>(fn), s);
+}
+
+/// Compiled out: fn still runs, and retries (with their waits) still happen.
+template <class F>
+decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&& fn,
+                                const retry_backoff_ms& backoff = {}) {
+  impl::validate_retry(max_attempts, backoff);
+  for (int attempt = 1;; ++attempt) {
+    span s;
+    const bool last = attempt == max_attempts;
+    using result_type = decltype(impl::retry_call(fn, s, attempt));
+    if constexpr (std::is_void_v<result_type>) {
+      try {
+        impl::retry_call(fn, s, attempt);
+        return;
+      } catch (...) {
+        if (last) throw;
+      }
+    } else {
+      try {
+        result_type result = impl::retry_call(fn, s, attempt);
+        if (last || !tracing::detail::op_failed(result)) {
+          if constexpr (std::is_reference_v<result_type>)
+            return static_cast<result_type>(result);
+          else
+            return result;
+        }
+      } catch (...) {
+        if (last) throw;
+      }
+    }
+    impl::retry_sleep(backoff, attempt);
+  }
 }
 
 #else
@@ -3253,38 +3316,102 @@ void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
 // exception (a thread's forced unwind) is rethrown at once, unrecorded.
 void record_current_exception(span& s);
 
-// detail/op_outcome.hpp's sink for a light span.
+// detail/op_outcome.hpp's sink: hands the description to `to`'s describe_* calls.
+template <class Target>
 struct failure_sink {
-  span& s;
+  Target& to;
   bool described = false;
   void error_code(std::string_view category, int value, std::string_view message) noexcept {
-    mark_failed_code(s, category, value, message);
+    to.describe_code(category, value, message);
     described = true;
   }
   void other(std::string_view message) noexcept {
-    mark_failed_other(s, message);
+    to.describe_other(message);
     described = true;
   }
   void error_type(const std::type_info& type, std::string_view message) noexcept {
-    mark_failed_type(s, type, message);
+    to.describe_type(type, message);
     described = true;
   }
   void exception(const std::exception_ptr& e) noexcept {
-    mark_failed_exception(s, e);
+    to.describe_exception(e);
     described = true;
   }
+};
+
+// Describes a failed result to `to` (out of memory describing it, the failure stands).
+template <class Target, class R>
+void describe_failure(Target& to, const R& result) noexcept {
+  failure_sink<Target> sink{to};
+  try {
+    tracing::detail::op_describe(result, sink);
+  } catch (...) {
+  }
+  if (!sink.described) to.describe_other({});
+}
+
+// A failure described straight onto a span.
+struct span_failure {
+  span& s;
+  void describe_code(std::string_view category, int value, std::string_view message) noexcept {
+    mark_failed_code(s, category, value, message);
+  }
+  void describe_other(std::string_view message) noexcept { mark_failed_other(s, message); }
+  void describe_type(const std::type_info& type, std::string_view message) noexcept {
+    mark_failed_type(s, type, message);
+  }
+  void describe_exception(const std::exception_ptr& e) noexcept { mark_failed_exception(s, e); }
 };
 
 template <class R>
 void mark_if_failed(span& s, const R& result) noexcept {
   if (!tracing::detail::op_failed(result)) return;
-  failure_sink sink{s};
-  try {
-    tracing::detail::op_describe(result, sink);
-  } catch (...) {  // out of memory describing it: the failure stands
-  }
-  if (!sink.described) mark_failed_other(s, {});
+  span_failure to{s};
+  describe_failure(to, result);
 }
+
+// One trace_with_retry call (light_impl.hpp): the parent span, the attempt
+// spans' name and the last failure, kept out of line.
+class retry_run {
+ public:
+  /// Validates (std::invalid_argument, as tracing::trace_with_retry), then
+  /// starts the parent span.
+  retry_run(tracer& t, std::string_view name, int max_attempts, const retry_backoff_ms& backoff);
+  ~retry_run();
+  retry_run(const retry_run&) = delete;
+  retry_run& operator=(const retry_run&) = delete;
+
+  /// The span of attempt `attempt` (1-based), current until it ends.
+  span start_attempt(int attempt) noexcept;
+  /// Whether a result failed; a failure marks the attempt span and is kept.
+  template <class R>
+  bool judge(span& attempt_span, const R& result) noexcept {
+    if (!tracing::detail::op_failed(result)) return false;
+    begin_failure();
+    describe_failure(*this, result);
+    mark_attempt_failed(attempt_span);
+    return true;
+  }
+  /// The last attempt's kept failure marks the parent too.
+  void mark_parent_failed() noexcept;
+  /// In a catch block: as instrumentation.hpp's retry_attempt_threw (rethrows
+  /// the last attempt's exception, and a foreign one at once).
+  void attempt_threw(span& attempt_span, bool last);
+  /// After a failed attempt: the parent's retry event, then the wait.
+  void pause(int attempt) noexcept;
+
+  // failure_sink's calls, into the kept failure.
+  void describe_code(std::string_view category, int value, std::string_view message) noexcept;
+  void describe_other(std::string_view message) noexcept;
+  void describe_type(const std::type_info& type, std::string_view message) noexcept;
+  void describe_exception(const std::exception_ptr& e) noexcept;
+
+ private:
+  void begin_failure() noexcept;
+  void mark_attempt_failed(span& attempt_span) noexcept;
+  struct state;
+  state* state_;
+};
 }  // namespace impl
 
 /// Runs fn in a span named `name` (a child of the current span, current while
@@ -3317,6 +3444,49 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
       impl::record_current_exception(s);
       throw;
     }
+  }
+}
+
+/// The full header's trace_with_retry, with the same spans, events and rules:
+/// runs fn up to max_attempts times until it succeeds, under a parent span
+/// `name` with one child span `name attempt` per attempt. fn is called as
+/// fn(light::span&, int attempt), fn(int attempt) or fn(). Returns the last
+/// attempt's result, or rethrows its exception. Waits between attempts as
+/// `backoff` says (by default not at all). Throws std::invalid_argument,
+/// before calling fn, if max_attempts < 1 or backoff is invalid.
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn,
+                                const retry_backoff_ms& backoff = {}) {
+  using result_type = decltype(impl::retry_call(fn, std::declval<span&>(), 1));
+  impl::retry_run run(t, name, max_attempts, backoff);
+  for (int attempt = 1;; ++attempt) {
+    const bool last = attempt == max_attempts;
+    {
+      span child = run.start_attempt(attempt);
+      if constexpr (std::is_void_v<result_type>) {
+        try {
+          impl::retry_call(fn, child, attempt);
+          return;
+        } catch (...) {
+          run.attempt_threw(child, last);
+        }
+      } else {
+        try {
+          result_type result = impl::retry_call(fn, child, attempt);
+          const bool failed = run.judge(child, result);
+          if (!failed || last) {
+            if (failed) run.mark_parent_failed();
+            if constexpr (std::is_reference_v<result_type>)
+              return static_cast<result_type>(result);
+            else
+              return result;
+          }
+        } catch (...) {
+          run.attempt_threw(child, last);
+        }
+      }
+    }  // the attempt span ends before the wait
+    run.pause(attempt);
   }
 }
 
@@ -10254,6 +10424,46 @@ inline constexpr std::string_view retry_attempt_key = "retry.attempt";
 inline constexpr std::string_view retry_attempt_count_key = "retry.attempt_count";
 inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 
+// The steps of trace_with_retry's loop that the light API's loop shares.
+
+// In a catch block, for an attempt that threw: recorded on its span; the
+// last attempt's exception is also recorded on the parent and rethrown, an
+// earlier one is kept in `failure` for the retry event.
+inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
+  rethrow_if_foreign();
+  op_record_current_exception(attempt_span);
+  if (last) {
+    op_record_current_exception(parent);
+    throw;
+  }
+  if (parent.is_recording()) failure = op_describe_current_exception();
+  failure.failed = true;
+}
+
+// After failed attempt `attempt`: the parent's `retry` event, then the wait.
+inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
+  const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
+  if (parent.is_recording()) {
+    // The list views failure's strings (attribute_arg): building it cannot throw.
+    parent.add_event("retry", {{retry_attempt_key, attempt},
+                               {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                               {"error.type", failure.type},
+                               {"error.message", failure.message}});
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+// "<name> attempt", the attempt spans' name (empty when nothing is traced).
+inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
+  std::string attempt_name;
+  if (t.is_enabled()) {
+    attempt_name.reserve(name.size() + 8);
+    attempt_name.append(name.data(), name.size());
+    attempt_name += " attempt";
+  }
+  return attempt_name;
+}
+
 }  // namespace detail
 
 /// Runs fn in a span named `name` (a child of the current span, current
@@ -10319,12 +10529,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
 
   span parent = t.start(name);
   parent.set_attribute(detail::retry_max_attempts_key, max_attempts);
-  std::string attempt_name;
-  if (t.is_enabled()) {
-    attempt_name.reserve(name.size() + 8);
-    attempt_name.append(name.data(), name.size());
-    attempt_name += " attempt";
-  }
+  const std::string attempt_name = detail::retry_attempt_name(t, name);
 
   for (int attempt = 1;; ++attempt) {
     const bool last = attempt == max_attempts;
@@ -10337,14 +10542,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
         try {
           detail::retry_call(fn, child, attempt);
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
         if (!failure.failed) return;
       } else {
@@ -10360,27 +10558,11 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
               return result;
           }
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
       }
     }  // the attempt span ends before the wait
-
-    const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
-    if (parent.is_recording()) {
-      // The list views failure's strings (attribute_arg): building it cannot throw.
-      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
-                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
-                                 {"error.type", failure.type},
-                                 {"error.message", failure.message}});
-    }
-    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    detail::retry_pause(parent, attempt, backoff, failure);
   }
 }
 
@@ -10558,6 +10740,43 @@ inline span tracer::trace_consume_message(std::string_view topic, std::int32_t p
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/instrumentation.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
+// ---- begin streambus/tracing/light_impl_retry.hpp ----
+// The part of the light API's implementation that the compiled-out build
+// needs as well: light::trace_with_retry still validates its arguments and
+// waits between attempts when tracing is compiled out, as
+// tracing::trace_with_retry does. Compiled in the one translation unit that
+// defines STREAMBUS_TRACING_LIGHT_IMPLEMENTATION (tracing.hpp includes it in
+// both modes); not `inline`, like light_impl.hpp.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace light {
+namespace impl {
+
+retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {
+  retry_backoff out;
+  out.initial = std::chrono::milliseconds(b.initial_ms);
+  out.multiplier = b.multiplier;
+  out.max = std::chrono::milliseconds(b.max_ms);
+  out.jitter = b.jitter;
+  return out;
+}
+
+void validate_retry(int max_attempts, const retry_backoff_ms& backoff) {
+  tracing::detail::validate_retry(max_attempts, to_retry_backoff(backoff));
+}
+
+void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept {
+  const std::chrono::milliseconds delay = tracing::detail::retry_delay(to_retry_backoff(backoff), attempt);
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+}  // namespace impl
+}  // namespace light
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/light_impl_retry.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -10612,6 +10831,7 @@ struct span_access {
     } catch (...) {
     }
   }
+  static bool is_live(const light::span& s) noexcept { return s.live_; }
   static const tracing::span_context& context_of(const light::span& s) noexcept {
     return s.live_ ? real(s).context() : detail::no_context;
   }
@@ -10869,6 +11089,81 @@ void record_current_exception(span& s) {
   if (s.is_recording()) tracing::detail::op_record_current_exception(span_access::real(s));
 }
 
+// trace_with_retry's state and steps: instrumentation.hpp's, on a light span.
+struct retry_run::state {
+  tracer& t;
+  retry_backoff backoff;
+  tracing::span parent;
+  std::string attempt_name;
+  tracing::detail::op_failure failure;
+};
+
+retry_run::retry_run(tracer& t, std::string_view name, int max_attempts, const retry_backoff_ms& backoff) {
+  const retry_backoff b = to_retry_backoff(backoff);
+  tracing::detail::validate_retry(max_attempts, b);
+  state_ = new state{t, b, t.start(name), tracing::detail::retry_attempt_name(t, name), {}};
+  state_->parent.set_attribute(tracing::detail::retry_max_attempts_key, max_attempts);
+}
+
+retry_run::~retry_run() { delete state_; }
+
+span retry_run::start_attempt(int attempt) noexcept {
+  state_->parent.set_attribute(tracing::detail::retry_attempt_count_key, attempt);
+  state_->failure = tracing::detail::op_failure{};
+  span child = span_access::wrap([&] { return state_->t.start(state_->attempt_name); });
+  span_access::real(child).set_attribute(tracing::detail::retry_attempt_key, attempt);
+  return child;
+}
+
+void retry_run::begin_failure() noexcept {
+  state_->failure = tracing::detail::op_failure{};
+  state_->failure.failed = true;
+}
+
+void retry_run::describe_code(std::string_view category, int value, std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.error_code(category, value, message);
+  } catch (...) {  // out of memory: the failure stands, undescribed
+  }
+}
+
+void retry_run::describe_other(std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.other(message);
+  } catch (...) {
+  }
+}
+
+void retry_run::describe_type(const std::type_info& type, std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.error_type(type, message);
+  } catch (...) {
+  }
+}
+
+void retry_run::describe_exception(const std::exception_ptr& e) noexcept {
+  state_->failure = tracing::detail::op_describe_exception(e);
+}
+
+void retry_run::mark_attempt_failed(span& attempt_span) noexcept {
+  if (attempt_span.is_recording()) tracing::detail::op_mark_failed(span_access::real(attempt_span), state_->failure);
+}
+
+void retry_run::mark_parent_failed() noexcept { tracing::detail::op_mark_failed(state_->parent, state_->failure); }
+
+void retry_run::attempt_threw(span& attempt_span, bool last) {
+  tracing::span none;  // start_attempt always gives a live span; this is for safety only
+  tracing::span& attempt = span_access::is_live(attempt_span) ? span_access::real(attempt_span) : none;
+  tracing::detail::retry_attempt_threw(attempt, state_->parent, last, state_->failure);
+}
+
+void retry_run::pause(int attempt) noexcept {
+  try {
+    tracing::detail::retry_pause(state_->parent, attempt, state_->backoff, state_->failure);
+  } catch (...) {
+  }
+}
+
 }  // namespace impl
 
 }  // namespace light
@@ -11121,6 +11416,46 @@ inline constexpr std::string_view retry_attempt_key = "retry.attempt";
 inline constexpr std::string_view retry_attempt_count_key = "retry.attempt_count";
 inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 
+// The steps of trace_with_retry's loop that the light API's loop shares.
+
+// In a catch block, for an attempt that threw: recorded on its span; the
+// last attempt's exception is also recorded on the parent and rethrown, an
+// earlier one is kept in `failure` for the retry event.
+inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
+  rethrow_if_foreign();
+  op_record_current_exception(attempt_span);
+  if (last) {
+    op_record_current_exception(parent);
+    throw;
+  }
+  if (parent.is_recording()) failure = op_describe_current_exception();
+  failure.failed = true;
+}
+
+// After failed attempt `attempt`: the parent's `retry` event, then the wait.
+inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
+  const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
+  if (parent.is_recording()) {
+    // The list views failure's strings (attribute_arg): building it cannot throw.
+    parent.add_event("retry", {{retry_attempt_key, attempt},
+                               {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                               {"error.type", failure.type},
+                               {"error.message", failure.message}});
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+// "<name> attempt", the attempt spans' name (empty when nothing is traced).
+inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
+  std::string attempt_name;
+  if (t.is_enabled()) {
+    attempt_name.reserve(name.size() + 8);
+    attempt_name.append(name.data(), name.size());
+    attempt_name += " attempt";
+  }
+  return attempt_name;
+}
+
 }  // namespace detail
 
 /// Runs fn in a span named `name` (a child of the current span, current
@@ -11186,12 +11521,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
 
   span parent = t.start(name);
   parent.set_attribute(detail::retry_max_attempts_key, max_attempts);
-  std::string attempt_name;
-  if (t.is_enabled()) {
-    attempt_name.reserve(name.size() + 8);
-    attempt_name.append(name.data(), name.size());
-    attempt_name += " attempt";
-  }
+  const std::string attempt_name = detail::retry_attempt_name(t, name);
 
   for (int attempt = 1;; ++attempt) {
     const bool last = attempt == max_attempts;
@@ -11204,14 +11534,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
         try {
           detail::retry_call(fn, child, attempt);
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
         if (!failure.failed) return;
       } else {
@@ -11227,27 +11550,11 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
               return result;
           }
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
       }
     }  // the attempt span ends before the wait
-
-    const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
-    if (parent.is_recording()) {
-      // The list views failure's strings (attribute_arg): building it cannot throw.
-      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
-                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
-                                 {"error.type", failure.type},
-                                 {"error.message", failure.message}});
-    }
-    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    detail::retry_pause(parent, attempt, backoff, failure);
   }
 }
 
@@ -11425,4 +11732,43 @@ inline span tracer::trace_consume_message(std::string_view topic, std::int32_t p
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/instrumentation.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_INSTRUMENTATION_HPP_
+#if defined(STREAMBUS_TRACING_LIGHT_IMPLEMENTATION)
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
+// ---- begin streambus/tracing/light_impl_retry.hpp ----
+// The part of the light API's implementation that the compiled-out build
+// needs as well: light::trace_with_retry still validates its arguments and
+// waits between attempts when tracing is compiled out, as
+// tracing::trace_with_retry does. Compiled in the one translation unit that
+// defines STREAMBUS_TRACING_LIGHT_IMPLEMENTATION (tracing.hpp includes it in
+// both modes); not `inline`, like light_impl.hpp.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace light {
+namespace impl {
+
+retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {
+  retry_backoff out;
+  out.initial = std::chrono::milliseconds(b.initial_ms);
+  out.multiplier = b.multiplier;
+  out.max = std::chrono::milliseconds(b.max_ms);
+  out.jitter = b.jitter;
+  return out;
+}
+
+void validate_retry(int max_attempts, const retry_backoff_ms& backoff) {
+  tracing::detail::validate_retry(max_attempts, to_retry_backoff(backoff));
+}
+
+void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept {
+  const std::chrono::milliseconds delay = tracing::detail::retry_delay(to_retry_backoff(backoff), attempt);
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+}  // namespace impl
+}  // namespace light
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/light_impl_retry.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
+#endif
 // ---- end streambus/tracing.hpp ----

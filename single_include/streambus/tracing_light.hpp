@@ -100,7 +100,9 @@ STREAMBUS_TRACING_END_NAMESPACE
 // that one file, so a span costs a few ns more than with the inline API. Both
 // kinds of span share the thread's current-span stack: light spans nest under
 // tracer.start() spans and the other way round. With STREAMBUS_TRACING_DISABLED
-// everything here is an empty inline function, as in the full header.
+// everything here is an empty inline function, as in the full header, except
+// that trace_with_retry still retries and waits: a compiled-out program that
+// calls it still needs the implementation file.
 
 #include <cstddef>
 #include <cstdint>
@@ -406,6 +408,17 @@ class headers_ref {
 
 class span;
 
+/// How light::trace_with_retry waits between attempts: tracing::retry_backoff
+/// in whole milliseconds (this header does without <chrono>). The wait after
+/// failed attempt n is min(max_ms, initial_ms * multiplier^(n-1)), drawn from
+/// [wait/2, wait] with jitter. The default never waits.
+struct retry_backoff_ms {
+  std::int64_t initial_ms = 0;
+  double multiplier = 2.0;  // >= 1 and finite
+  std::int64_t max_ms = 30000;
+  bool jitter = false;
+};
+
 namespace impl {
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
@@ -417,6 +430,23 @@ decltype(auto) op_call(F&& fn, span& s) {
     return std::forward<F>(fn)();
   }
 }
+// fn(span&, attempt), fn(attempt) or fn(), as instrumentation.hpp's retry_call.
+template <class F>
+decltype(auto) retry_call(F& fn, span& s, int attempt) {
+  if constexpr (std::is_invocable_v<F&, span&, int>) {
+    return fn(s, attempt);
+  } else if constexpr (std::is_invocable_v<F&, int>) {
+    return fn(attempt);
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "light::trace_with_retry: fn must be callable as fn(light::span&, int attempt), fn(int attempt) or fn()");
+    return fn();
+  }
+}
+// Out of line: throws std::invalid_argument as tracing::trace_with_retry does.
+void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
+// Out of line: sleeps for the wait after failed attempt `attempt`.
+void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 }  // namespace impl
 
 #if defined(STREAMBUS_TRACING_DISABLED)
@@ -485,6 +515,39 @@ template <class F>
 decltype(auto) instrumented_operation(tracer&, std::string_view, F&& fn) {
   span s;
   return impl::op_call(std::forward<F>(fn), s);
+}
+
+/// Compiled out: fn still runs, and retries (with their waits) still happen.
+template <class F>
+decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&& fn,
+                                const retry_backoff_ms& backoff = {}) {
+  impl::validate_retry(max_attempts, backoff);
+  for (int attempt = 1;; ++attempt) {
+    span s;
+    const bool last = attempt == max_attempts;
+    using result_type = decltype(impl::retry_call(fn, s, attempt));
+    if constexpr (std::is_void_v<result_type>) {
+      try {
+        impl::retry_call(fn, s, attempt);
+        return;
+      } catch (...) {
+        if (last) throw;
+      }
+    } else {
+      try {
+        result_type result = impl::retry_call(fn, s, attempt);
+        if (last || !tracing::detail::op_failed(result)) {
+          if constexpr (std::is_reference_v<result_type>)
+            return static_cast<result_type>(result);
+          else
+            return result;
+        }
+      } catch (...) {
+        if (last) throw;
+      }
+    }
+    impl::retry_sleep(backoff, attempt);
+  }
 }
 
 #else
@@ -666,38 +729,102 @@ void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
 // exception (a thread's forced unwind) is rethrown at once, unrecorded.
 void record_current_exception(span& s);
 
-// detail/op_outcome.hpp's sink for a light span.
+// detail/op_outcome.hpp's sink: hands the description to `to`'s describe_* calls.
+template <class Target>
 struct failure_sink {
-  span& s;
+  Target& to;
   bool described = false;
   void error_code(std::string_view category, int value, std::string_view message) noexcept {
-    mark_failed_code(s, category, value, message);
+    to.describe_code(category, value, message);
     described = true;
   }
   void other(std::string_view message) noexcept {
-    mark_failed_other(s, message);
+    to.describe_other(message);
     described = true;
   }
   void error_type(const std::type_info& type, std::string_view message) noexcept {
-    mark_failed_type(s, type, message);
+    to.describe_type(type, message);
     described = true;
   }
   void exception(const std::exception_ptr& e) noexcept {
-    mark_failed_exception(s, e);
+    to.describe_exception(e);
     described = true;
   }
+};
+
+// Describes a failed result to `to` (out of memory describing it, the failure stands).
+template <class Target, class R>
+void describe_failure(Target& to, const R& result) noexcept {
+  failure_sink<Target> sink{to};
+  try {
+    tracing::detail::op_describe(result, sink);
+  } catch (...) {
+  }
+  if (!sink.described) to.describe_other({});
+}
+
+// A failure described straight onto a span.
+struct span_failure {
+  span& s;
+  void describe_code(std::string_view category, int value, std::string_view message) noexcept {
+    mark_failed_code(s, category, value, message);
+  }
+  void describe_other(std::string_view message) noexcept { mark_failed_other(s, message); }
+  void describe_type(const std::type_info& type, std::string_view message) noexcept {
+    mark_failed_type(s, type, message);
+  }
+  void describe_exception(const std::exception_ptr& e) noexcept { mark_failed_exception(s, e); }
 };
 
 template <class R>
 void mark_if_failed(span& s, const R& result) noexcept {
   if (!tracing::detail::op_failed(result)) return;
-  failure_sink sink{s};
-  try {
-    tracing::detail::op_describe(result, sink);
-  } catch (...) {  // out of memory describing it: the failure stands
-  }
-  if (!sink.described) mark_failed_other(s, {});
+  span_failure to{s};
+  describe_failure(to, result);
 }
+
+// One trace_with_retry call (light_impl.hpp): the parent span, the attempt
+// spans' name and the last failure, kept out of line.
+class retry_run {
+ public:
+  /// Validates (std::invalid_argument, as tracing::trace_with_retry), then
+  /// starts the parent span.
+  retry_run(tracer& t, std::string_view name, int max_attempts, const retry_backoff_ms& backoff);
+  ~retry_run();
+  retry_run(const retry_run&) = delete;
+  retry_run& operator=(const retry_run&) = delete;
+
+  /// The span of attempt `attempt` (1-based), current until it ends.
+  span start_attempt(int attempt) noexcept;
+  /// Whether a result failed; a failure marks the attempt span and is kept.
+  template <class R>
+  bool judge(span& attempt_span, const R& result) noexcept {
+    if (!tracing::detail::op_failed(result)) return false;
+    begin_failure();
+    describe_failure(*this, result);
+    mark_attempt_failed(attempt_span);
+    return true;
+  }
+  /// The last attempt's kept failure marks the parent too.
+  void mark_parent_failed() noexcept;
+  /// In a catch block: as instrumentation.hpp's retry_attempt_threw (rethrows
+  /// the last attempt's exception, and a foreign one at once).
+  void attempt_threw(span& attempt_span, bool last);
+  /// After a failed attempt: the parent's retry event, then the wait.
+  void pause(int attempt) noexcept;
+
+  // failure_sink's calls, into the kept failure.
+  void describe_code(std::string_view category, int value, std::string_view message) noexcept;
+  void describe_other(std::string_view message) noexcept;
+  void describe_type(const std::type_info& type, std::string_view message) noexcept;
+  void describe_exception(const std::exception_ptr& e) noexcept;
+
+ private:
+  void begin_failure() noexcept;
+  void mark_attempt_failed(span& attempt_span) noexcept;
+  struct state;
+  state* state_;
+};
 }  // namespace impl
 
 /// Runs fn in a span named `name` (a child of the current span, current while
@@ -730,6 +857,49 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
       impl::record_current_exception(s);
       throw;
     }
+  }
+}
+
+/// The full header's trace_with_retry, with the same spans, events and rules:
+/// runs fn up to max_attempts times until it succeeds, under a parent span
+/// `name` with one child span `name attempt` per attempt. fn is called as
+/// fn(light::span&, int attempt), fn(int attempt) or fn(). Returns the last
+/// attempt's result, or rethrows its exception. Waits between attempts as
+/// `backoff` says (by default not at all). Throws std::invalid_argument,
+/// before calling fn, if max_attempts < 1 or backoff is invalid.
+template <class F>
+decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attempts, F&& fn,
+                                const retry_backoff_ms& backoff = {}) {
+  using result_type = decltype(impl::retry_call(fn, std::declval<span&>(), 1));
+  impl::retry_run run(t, name, max_attempts, backoff);
+  for (int attempt = 1;; ++attempt) {
+    const bool last = attempt == max_attempts;
+    {
+      span child = run.start_attempt(attempt);
+      if constexpr (std::is_void_v<result_type>) {
+        try {
+          impl::retry_call(fn, child, attempt);
+          return;
+        } catch (...) {
+          run.attempt_threw(child, last);
+        }
+      } else {
+        try {
+          result_type result = impl::retry_call(fn, child, attempt);
+          const bool failed = run.judge(child, result);
+          if (!failed || last) {
+            if (failed) run.mark_parent_failed();
+            if constexpr (std::is_reference_v<result_type>)
+              return static_cast<result_type>(result);
+            else
+              return result;
+          }
+        } catch (...) {
+          run.attempt_threw(child, last);
+        }
+      }
+    }  // the attempt span ends before the wait
+    run.pause(attempt);
   }
 }
 

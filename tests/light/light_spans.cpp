@@ -185,3 +185,11 @@ std::string light_operations(streambus::tracing::tracer& tracer) {
     return light::instrumented_operation(tracer, name, std::forward<decltype(fn)>(fn));
   });
 }
+
+std::string light_retries(streambus::tracing::tracer& tracer) {
+  return scenario::retries([&](const char* name, int max_attempts, auto&& fn, int initial_ms) -> decltype(auto) {
+    light::retry_backoff_ms backoff;
+    backoff.initial_ms = initial_ms;
+    return light::trace_with_retry(tracer, name, max_attempts, std::forward<decltype(fn)>(fn), backoff);
+  });
+}

@@ -39,3 +39,5 @@ std::string light_context_values(streambus::tracing::tracer& tracer);
 void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers);
 // scenario::operations (operations_scenario.hpp) through light::instrumented_operation.
 std::string light_operations(streambus::tracing::tracer& tracer);
+// scenario::retries (operations_scenario.hpp) through light::trace_with_retry.
+std::string light_retries(streambus::tracing::tracer& tracer);

@@ -57,4 +57,49 @@ std::string operations(Run&& run) {
   return "ok";
 }
 
+/// Retried operations, through `run(name, max_attempts, fn, initial_backoff_ms)`
+/// (either API's trace_with_retry, backoff multiplier 2, no jitter); "ok",
+/// or which result or exception did not come back unchanged.
+template <class Run>
+std::string retries(Run&& run) {
+  int calls = 0;
+  const int seven = run("retry.exceptions", 3, [&](int attempt) {
+    ++calls;
+    if (attempt < 3) throw std::runtime_error("attempt " + std::to_string(attempt) + " failed");
+    return 7;
+  }, 1);
+  if (seven != 7 || calls != 3) return "retry.exceptions";
+  const std::error_code timed_out = std::make_error_code(std::errc::timed_out);
+  if (run("retry.codes", 2, [&] { return timed_out; }, 0) != timed_out) return "retry.codes";
+  if (!run("retry.bools", 3, [](int attempt) { return attempt == 2; }, 0)) return "retry.bools";
+  calls = 0;
+  run("retry.void", 3, [&](auto& span, int attempt) {
+    span.set_attribute("retry.seen", attempt);
+    ++calls;
+  }, 0);
+  if (calls != 1) return "retry.void";
+  try {
+    run("retry.rethrow", 2, [](int attempt) -> int { throw std::out_of_range("attempt " + std::to_string(attempt)); }, 0);
+    return "retry.rethrow: nothing thrown";
+  } catch (const std::out_of_range& e) {
+    if (std::string(e.what()) != "attempt 2") return "retry.rethrow";
+  }
+  static int target = 0;
+  int& ref = run("retry.reference", 1, []() -> int& { return target; }, 0);
+  if (&ref != &target) return "retry.reference";
+  using text_result = fake_expected<int, std::string>;
+  const auto expected = run("retry.expected", 2, [](int attempt) {
+    return attempt == 1 ? text_result::failure("not yet") : text_result(5);
+  }, 0);
+  if (!expected.has_value() || expected.value() != 5) return "retry.expected";
+  calls = 0;
+  try {
+    run("retry.invalid", 0, [&] { ++calls; }, 0);
+    return "retry.invalid: nothing thrown";
+  } catch (const std::invalid_argument&) {
+    if (calls != 0) return "retry.invalid: fn ran";
+  }
+  return "ok";
+}
+
 }  // namespace scenario

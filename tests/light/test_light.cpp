@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -389,4 +390,43 @@ TEST_CASE("light: instrumented_operation records what the full header's records,
   CHECK(named(got, "op.expected.ptr").status_message == "too long");
   CHECK(named(got, "op.throw").events.size() == 1);
   CHECK(named(got, "op.void").attributes.find("op.step") != nullptr);
+}
+
+TEST_CASE("light: trace_with_retry records what the full header's records, and returns results unchanged") {
+  fixture light_side, full_side;
+  CHECK(light_retries(light_side.tracer) == "ok");
+  CHECK(scenario::retries([&](const char* name, int max_attempts, auto&& fn, int initial_ms) -> decltype(auto) {
+          st::retry_backoff backoff;
+          backoff.initial = std::chrono::milliseconds(initial_ms);
+          return st::trace_with_retry(full_side.tracer, name, max_attempts, std::forward<decltype(fn)>(fn), backoff);
+        }) == "ok");
+  const auto got = light_side.spans(), want = full_side.spans();
+  REQUIRE(got.size() == want.size());
+  REQUIRE(got.size() >= 20);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(std::string(want[i].name.view()));
+    CHECK(got[i].name == want[i].name);
+    CHECK(got[i].status == want[i].status);
+    CHECK(got[i].status_message == want[i].status_message);
+    CHECK(same_attributes(got[i].attributes, want[i].attributes));
+    CHECK((got[i].parent_span_id == got[0].context.span_id()) == (want[i].parent_span_id == want[0].context.span_id()));
+    REQUIRE(got[i].events.size() == want[i].events.size());
+    for (std::size_t e = 0; e < got[i].events.size(); ++e) {
+      CHECK(got[i].events[e].name == want[i].events[e].name);
+      CHECK(same_attributes(got[i].events[e].attributes, want[i].events[e].attributes));
+    }
+  }
+  // Not vacuous: the exceptions' parent has 3 attempt children and 2 retry
+  // events with the backoff's delays (1 ms, then 2 ms).
+  const auto& parent = named(got, "retry.exceptions");
+  std::size_t children = 0;
+  for (const auto& s : got)
+    if (s.name == "retry.exceptions attempt" && s.parent_span_id == parent.context.span_id()) ++children;
+  CHECK(children == 3);
+  REQUIRE(parent.events.size() == 2);
+  CHECK(*parent.events[1].attributes.find("retry.delay_ms") == st::attribute_value(2));
+  CHECK(*parent.events[0].attributes.find("error.message") == st::attribute_value("attempt 1 failed"));
+  CHECK(parent.status == st::status_code::unset);
+  CHECK(named(got, "retry.codes").status == st::status_code::error);
+  CHECK(named(got, "retry.rethrow").status == st::status_code::error);
 }

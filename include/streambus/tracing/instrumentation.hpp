@@ -254,6 +254,46 @@ inline constexpr std::string_view retry_attempt_key = "retry.attempt";
 inline constexpr std::string_view retry_attempt_count_key = "retry.attempt_count";
 inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 
+// The steps of trace_with_retry's loop that the light API's loop shares.
+
+// In a catch block, for an attempt that threw: recorded on its span; the
+// last attempt's exception is also recorded on the parent and rethrown, an
+// earlier one is kept in `failure` for the retry event.
+inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
+  rethrow_if_foreign();
+  op_record_current_exception(attempt_span);
+  if (last) {
+    op_record_current_exception(parent);
+    throw;
+  }
+  if (parent.is_recording()) failure = op_describe_current_exception();
+  failure.failed = true;
+}
+
+// After failed attempt `attempt`: the parent's `retry` event, then the wait.
+inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
+  const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
+  if (parent.is_recording()) {
+    // The list views failure's strings (attribute_arg): building it cannot throw.
+    parent.add_event("retry", {{retry_attempt_key, attempt},
+                               {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
+                               {"error.type", failure.type},
+                               {"error.message", failure.message}});
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+// "<name> attempt", the attempt spans' name (empty when nothing is traced).
+inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
+  std::string attempt_name;
+  if (t.is_enabled()) {
+    attempt_name.reserve(name.size() + 8);
+    attempt_name.append(name.data(), name.size());
+    attempt_name += " attempt";
+  }
+  return attempt_name;
+}
+
 }  // namespace detail
 
 /// Runs fn in a span named `name` (a child of the current span, current
@@ -319,12 +359,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
 
   span parent = t.start(name);
   parent.set_attribute(detail::retry_max_attempts_key, max_attempts);
-  std::string attempt_name;
-  if (t.is_enabled()) {
-    attempt_name.reserve(name.size() + 8);
-    attempt_name.append(name.data(), name.size());
-    attempt_name += " attempt";
-  }
+  const std::string attempt_name = detail::retry_attempt_name(t, name);
 
   for (int attempt = 1;; ++attempt) {
     const bool last = attempt == max_attempts;
@@ -337,14 +372,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
         try {
           detail::retry_call(fn, child, attempt);
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
         if (!failure.failed) return;
       } else {
@@ -360,27 +388,11 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
               return result;
           }
         } catch (...) {
-          detail::rethrow_if_foreign();
-          detail::op_record_current_exception(child);
-          if (last) {
-            detail::op_record_current_exception(parent);
-            throw;
-          }
-          if (parent.is_recording()) failure = detail::op_describe_current_exception();
-          failure.failed = true;
+          detail::retry_attempt_threw(child, parent, last, failure);
         }
       }
     }  // the attempt span ends before the wait
-
-    const std::chrono::milliseconds delay = detail::retry_delay(backoff, attempt);
-    if (parent.is_recording()) {
-      // The list views failure's strings (attribute_arg): building it cannot throw.
-      parent.add_event("retry", {{detail::retry_attempt_key, attempt},
-                                 {"retry.delay_ms", static_cast<std::int64_t>(delay.count())},
-                                 {"error.type", failure.type},
-                                 {"error.message", failure.message}});
-    }
-    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    detail::retry_pause(parent, attempt, backoff, failure);
   }
 }
 

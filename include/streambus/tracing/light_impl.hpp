@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <new>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <typeinfo>
@@ -13,6 +14,7 @@
 
 #include "attributes.hpp"
 #include "instrumentation.hpp"
+#include "light_impl_retry.hpp"
 #include "light.hpp"
 #include "propagation.hpp"
 #include "tracer.hpp"
@@ -71,6 +73,7 @@ struct span_access {
     } catch (...) {
     }
   }
+  static bool is_live(const light::span& s) noexcept { return s.live_; }
   static const tracing::span_context& context_of(const light::span& s) noexcept {
     return s.live_ ? real(s).context() : detail::no_context;
   }
@@ -326,6 +329,81 @@ void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept {
 void record_current_exception(span& s) {
   tracing::detail::rethrow_if_foreign();
   if (s.is_recording()) tracing::detail::op_record_current_exception(span_access::real(s));
+}
+
+// trace_with_retry's state and steps: instrumentation.hpp's, on a light span.
+struct retry_run::state {
+  tracer& t;
+  retry_backoff backoff;
+  tracing::span parent;
+  std::string attempt_name;
+  tracing::detail::op_failure failure;
+};
+
+retry_run::retry_run(tracer& t, std::string_view name, int max_attempts, const retry_backoff_ms& backoff) {
+  const retry_backoff b = to_retry_backoff(backoff);
+  tracing::detail::validate_retry(max_attempts, b);
+  state_ = new state{t, b, t.start(name), tracing::detail::retry_attempt_name(t, name), {}};
+  state_->parent.set_attribute(tracing::detail::retry_max_attempts_key, max_attempts);
+}
+
+retry_run::~retry_run() { delete state_; }
+
+span retry_run::start_attempt(int attempt) noexcept {
+  state_->parent.set_attribute(tracing::detail::retry_attempt_count_key, attempt);
+  state_->failure = tracing::detail::op_failure{};
+  span child = span_access::wrap([&] { return state_->t.start(state_->attempt_name); });
+  span_access::real(child).set_attribute(tracing::detail::retry_attempt_key, attempt);
+  return child;
+}
+
+void retry_run::begin_failure() noexcept {
+  state_->failure = tracing::detail::op_failure{};
+  state_->failure.failed = true;
+}
+
+void retry_run::describe_code(std::string_view category, int value, std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.error_code(category, value, message);
+  } catch (...) {  // out of memory: the failure stands, undescribed
+  }
+}
+
+void retry_run::describe_other(std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.other(message);
+  } catch (...) {
+  }
+}
+
+void retry_run::describe_type(const std::type_info& type, std::string_view message) noexcept {
+  try {
+    tracing::detail::op_failure_text{state_->failure}.error_type(type, message);
+  } catch (...) {
+  }
+}
+
+void retry_run::describe_exception(const std::exception_ptr& e) noexcept {
+  state_->failure = tracing::detail::op_describe_exception(e);
+}
+
+void retry_run::mark_attempt_failed(span& attempt_span) noexcept {
+  if (attempt_span.is_recording()) tracing::detail::op_mark_failed(span_access::real(attempt_span), state_->failure);
+}
+
+void retry_run::mark_parent_failed() noexcept { tracing::detail::op_mark_failed(state_->parent, state_->failure); }
+
+void retry_run::attempt_threw(span& attempt_span, bool last) {
+  tracing::span none;  // start_attempt always gives a live span; this is for safety only
+  tracing::span& attempt = span_access::is_live(attempt_span) ? span_access::real(attempt_span) : none;
+  tracing::detail::retry_attempt_threw(attempt, state_->parent, last, state_->failure);
+}
+
+void retry_run::pause(int attempt) noexcept {
+  try {
+    tracing::detail::retry_pause(state_->parent, attempt, state_->backoff, state_->failure);
+  } catch (...) {
+  }
 }
 
 }  // namespace impl
