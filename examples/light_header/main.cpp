@@ -37,7 +37,8 @@ int main() {
   tracer.shutdown();
 
   const auto spans = memory->spans();
-  bool one_trace = spans.size() == 6 && received_trace == parent_trace;  // batch, pack + 2 items, ship, receive
+  // batch, pack + 2 items, send + label + 2 label attempts, process + check
+  bool one_trace = spans.size() == 10 && received_trace == parent_trace;
   for (const auto& s : spans) one_trace = one_trace && s.context.trace_id().to_hex() == parent_trace;
   std::printf("%zu spans, %s\n", spans.size(), one_trace ? "one trace across both files: ok" : "NOT one trace");
   return one_trace ? 0 : 1;

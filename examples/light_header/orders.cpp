@@ -36,14 +36,22 @@ void ship_order(streambus::tracing::tracer& tracer, int order_id, std::map<std::
   const std::string key = "order-" + std::to_string(order_id);
   auto span = light::trace_produce_message(tracer, "orders", 0, key, "{\"items\": 2}", headers);
   span.set_attribute("order.id", order_id).set_attribute("order.carrier", "dhl").set_attribute("order.weight_kg", 2.5);
-  span.add_event("label.printed", {{"pages", 2}});
+  // The label printer is flaky: up to 3 attempts, 1 ms then 2 ms apart, each
+  // its own span under "orders.label" (this one succeeds on the second).
+  light::retry_backoff_ms backoff;
+  backoff.initial_ms = 1;
+  const bool printed = light::trace_with_retry(tracer, "orders.label", 3, [](int attempt) { return attempt == 2; }, backoff);
+  span.add_event("label.printed", {{"pages", 2}, {"printed", printed}});
 }
 
 std::string receive_order(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& headers) {
   // A CONSUMER span "process orders", the child of the producer's span.
   auto span = light::trace_consume_message(tracer, "orders", 0, /*offset=*/17, headers);
   try {
-    if (headers.count("order.fragile") != 0) throw std::runtime_error("fragile orders need a second check");
+    // A span around the check; its exception is recorded there and rethrown.
+    light::instrumented_operation(tracer, "orders.check", [&] {
+      if (headers.count("order.fragile") != 0) throw std::runtime_error("fragile orders need a second check");
+    });
     span.set_status(status_code::ok);
   } catch (const std::exception& e) {
     span.record_error(e);
