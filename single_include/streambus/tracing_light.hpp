@@ -82,7 +82,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 // ---- begin streambus/tracing/light.hpp ----
 // The light instrumentation API: spans from translation units that should not
 // pay the whole library's compile time (~2.5 s per TU at -O2 for the full
-// header; this one needs six small standard headers).
+// header; this one needs eight small standard headers).
 //
 //   // in every instrumented source file
 //   #include <streambus/tracing_light.hpp>
