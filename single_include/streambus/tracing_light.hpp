@@ -800,7 +800,6 @@ class retry_run {
   template <class R>
   bool judge(span& attempt_span, const R& result) noexcept {
     if (!tracing::detail::op_failed(result)) return false;
-    begin_failure();
     describe_failure(*this, result);
     mark_attempt_failed(attempt_span);
     return true;
@@ -820,7 +819,6 @@ class retry_run {
   void describe_exception(const std::exception_ptr& e) noexcept;
 
  private:
-  void begin_failure() noexcept;
   void mark_attempt_failed(span& attempt_span) noexcept;
   struct state;
   state* state_;

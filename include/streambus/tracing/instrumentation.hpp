@@ -188,7 +188,6 @@ op_failure op_classify(const R& r) noexcept {
     op_describe(r, text);
   } catch (...) {  // a description is best effort; the failure stands
   }
-  f.failed = true;
   return f;
 }
 

@@ -295,17 +295,23 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
 // instrumented_operation's failures, recorded by the full header's rules.
 namespace impl {
 
-// Describes the failure into the full API's op_failure with describe(text),
-// then marks the span as instrumentation.hpp does.
+// Writes a failure's description into the full API's op_failure with
+// describe(text); out of memory, the failure stands, described or not.
+template <class Describe>
+void describe_into(tracing::detail::op_failure& f, Describe&& describe) noexcept {
+  try {
+    tracing::detail::op_failure_text text{f};
+    describe(text);
+  } catch (...) {
+  }
+}
+
+// Describes the failure, then marks the span as instrumentation.hpp does.
 template <class Describe>
 void mark_failed_with(span& s, Describe&& describe) noexcept {
   if (!s.is_recording()) return;
   tracing::detail::op_failure f;
-  try {
-    tracing::detail::op_failure_text text{f};
-    describe(text);
-  } catch (...) {  // out of memory: the failure stands, described or not
-  }
+  describe_into(f, std::forward<Describe>(describe));
   f.failed = true;
   tracing::detail::op_mark_failed(span_access::real(s), f);
 }
@@ -357,30 +363,16 @@ span retry_run::start_attempt(int attempt) noexcept {
   return child;
 }
 
-void retry_run::begin_failure() noexcept {
-  state_->failure = tracing::detail::op_failure{};
-  state_->failure.failed = true;
-}
-
 void retry_run::describe_code(std::string_view category, int value, std::string_view message) noexcept {
-  try {
-    tracing::detail::op_failure_text{state_->failure}.error_code(category, value, message);
-  } catch (...) {  // out of memory: the failure stands, undescribed
-  }
+  describe_into(state_->failure, [&](auto& text) { text.error_code(category, value, message); });
 }
 
 void retry_run::describe_other(std::string_view message) noexcept {
-  try {
-    tracing::detail::op_failure_text{state_->failure}.other(message);
-  } catch (...) {
-  }
+  describe_into(state_->failure, [&](auto& text) { text.other(message); });
 }
 
 void retry_run::describe_type(const std::type_info& type, std::string_view message) noexcept {
-  try {
-    tracing::detail::op_failure_text{state_->failure}.error_type(type, message);
-  } catch (...) {
-  }
+  describe_into(state_->failure, [&](auto& text) { text.error_type(type, message); });
 }
 
 void retry_run::describe_exception(const std::exception_ptr& e) noexcept {
@@ -388,13 +380,14 @@ void retry_run::describe_exception(const std::exception_ptr& e) noexcept {
 }
 
 void retry_run::mark_attempt_failed(span& attempt_span) noexcept {
+  state_->failure.failed = true;
   if (attempt_span.is_recording()) tracing::detail::op_mark_failed(span_access::real(attempt_span), state_->failure);
 }
 
 void retry_run::mark_parent_failed() noexcept { tracing::detail::op_mark_failed(state_->parent, state_->failure); }
 
 void retry_run::attempt_threw(span& attempt_span, bool last) {
-  tracing::span none;  // start_attempt always gives a live span; this is for safety only
+  tracing::span none;  // fn(light::span&, int) may have moved the attempt span away
   tracing::span& attempt = span_access::is_live(attempt_span) ? span_access::real(attempt_span) : none;
   tracing::detail::retry_attempt_threw(attempt, state_->parent, last, state_->failure);
 }

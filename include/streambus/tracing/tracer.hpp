@@ -751,18 +751,14 @@ class span {
     state_ = nullptr;
   }
 
-  // A sampled span's tracer is alive (it is kept while spans are open); an
-  // unsampled span's may have been destroyed, so it is looked up first.
+  // Looked up first: an unsampled span does not keep its tracer alive (a
+  // sampled one does, and its tracer stays registered while kept).
   STREAMBUS_TRACING_COLD void report_ended_elsewhere() noexcept {
     if (state_ == nullptr) return;
-    constexpr std::string_view message =
-        "a current span was ended on another thread than the one that started it; "
-        "start spans that move between threads with span_options::make_current = false";
-    if (record_ != nullptr) {
-      state_->diagnostics().report(message);
-    } else if (const std::shared_ptr<detail::diagnostics> live = detail::diagnostics_if_live(state_)) {
-      live->report(message);
-    }
+    if (const std::shared_ptr<detail::diagnostics> live = detail::diagnostics_if_live(state_))
+      live->report(
+          "a current span was ended on another thread than the one that started it; "
+          "start spans that move between threads with span_options::make_current = false");
   }
 
   // The span was current on another thread. If that thread's stack still
