@@ -3,8 +3,8 @@
 //   #include <streambus/tracing.hpp>
 //
 // Define STREAMBUS_TRACING_DISABLED before including (or on the command line)
-// to compile every tracing call out: the API stays, as empty inline no-ops,
-// with no threads, no statics and no exporter code.
+// to compile every tracing call out: the tracer and its spans stay, as empty
+// inline no-ops, with no threads, no statics and no export pipeline.
 //
 // Source files that only create spans can include <streambus/tracing_light.hpp>
 // instead (a fraction of the compile time); one file then defines
@@ -30,9 +30,10 @@
 // jitter): included here so the single header carries one copy.
 #include "tracing/detail/random.hpp"
 
-#if defined(STREAMBUS_TRACING_DISABLED)
-#include "tracing/disabled.hpp"
-#else
+// The data layer stays in both modes, so code that implements an exporter,
+// encodes spans or resolves a config compiles unchanged when tracing is
+// compiled out. It is only code where it is called: no threads, no statics
+// until used.
 #include "tracing/clock.hpp"
 #include "tracing/span_data.hpp"
 #include "tracing/exporter.hpp"
@@ -43,6 +44,10 @@
 #include "tracing/file_exporter.hpp"
 #include "tracing/detail/config_resolve.hpp"
 #include "tracing/console_exporter.hpp"
+
+#if defined(STREAMBUS_TRACING_DISABLED)
+#include "tracing/disabled.hpp"
+#else
 #include "tracing/tracer.hpp"
 #if defined(STREAMBUS_TRACING_LIGHT_IMPLEMENTATION)
 #include "tracing/light_impl.hpp"

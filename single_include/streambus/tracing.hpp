@@ -11,8 +11,8 @@
 //   #include <streambus/tracing.hpp>
 //
 // Define STREAMBUS_TRACING_DISABLED before including (or on the command line)
-// to compile every tracing call out: the API stays, as empty inline no-ops,
-// with no threads, no statics and no exporter code.
+// to compile every tracing call out: the tracer and its spans stay, as empty
+// inline no-ops, with no threads, no statics and no export pipeline.
 //
 // Source files that only create spans can include <streambus/tracing_light.hpp>
 // instead (a fraction of the compile time); one file then defines
@@ -3682,118 +3682,10 @@ STREAMBUS_TRACING_ALWAYS_INLINE std::uint64_t draw_span_id() noexcept {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/random.hpp ----
 
-#if defined(STREAMBUS_TRACING_DISABLED)
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
-// ---- begin streambus/tracing/disabled.hpp ----
-// The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
-// as tracer.hpp, as empty inline functions. No threads, no statics, no
-// exporters; the optimiser removes every call. Arguments you pass are still
-// evaluated (they are ordinary function arguments), so keep expensive
-// computations inside `if (span.is_recording())` when that matters.
-
-#include <system_error>
-
-STREAMBUS_TRACING_BEGIN_NAMESPACE
-
-struct retry_backoff;  // instrumentation.hpp
-
-class span {
- public:
-  span() noexcept = default;
-  span(span&&) noexcept = default;
-  span& operator=(span&&) noexcept = default;
-  span(const span&) = delete;
-  span& operator=(const span&) = delete;
-  // User-provided on purpose: `auto span = tracer.start(...)` must not trigger
-  // unused-variable warnings when tracing is compiled out.
-  ~span() {}  // NOLINT(modernize-use-equals-default)
-
-  span_context context() const noexcept { return {}; }
-  bool is_recording() const noexcept { return false; }
-  template <class T>
-  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
-  span& set_attributes(attribute_init) noexcept { return *this; }
-  span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
-  span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
-  span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
-  span& set_name(std::string_view) noexcept { return *this; }
-  span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
-  span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
-  span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
-  void end() noexcept {}
-};
-
-class tracer {
- public:
-  tracer() noexcept = default;
-  tracer(tracer&&) noexcept = default;
-  tracer& operator=(tracer&&) noexcept = default;
-  // User-provided for the same reason as span's: no unused-variable warnings.
-  ~tracer() {}  // NOLINT(modernize-use-equals-default)
-  static tracer create(const config& = {}) noexcept { return tracer(); }
-  static tracer create(const config&, const env_reader&) noexcept { return tracer(); }
-
-  bool is_enabled() const noexcept { return false; }
-  span start(std::string_view, span_kind = span_kind::internal) noexcept { return span(); }
-  span start(std::string_view, const span_context&, span_kind = span_kind::internal) noexcept { return span(); }
-  span start(std::string_view, const span_options&) noexcept { return span(); }
-
-  span_context current_context() const noexcept { return {}; }
-  template <class T>
-  void set_attribute(std::string_view, const T&) noexcept {}
-  void set_attributes(attribute_init) noexcept {}
-  void add_event(std::string_view, attribute_init = {}) noexcept {}
-  void record_error(const std::exception&, attribute_init = {}) noexcept {}
-  void record_error(std::string_view, attribute_init = {}) noexcept {}
-  void set_status(status_code, std::string_view = {}) noexcept {}
-
-  template <class Carrier>
-  void inject(Carrier&) const noexcept {}
-  template <class Carrier>
-  void inject(const span_context&, Carrier&) const noexcept {}
-  template <class Carrier>
-  void inject(const span_context&, const baggage&, Carrier&) const noexcept {}
-  template <class Carrier>
-  span_context extract(const Carrier&) const noexcept {
-    return {};
-  }
-  template <class Carrier>
-  std::pair<span_context, baggage> extract_with_baggage(const Carrier&) const noexcept {
-    return {};
-  }
-  void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}
-  span_context extract_trace_context(const std::map<std::string, std::string>&) const noexcept { return {}; }
-
-  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
-  template <class F>
-  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
-  template <class F>
-  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
-  template <class F>
-  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
-  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
-                                    std::string_view value);
-  template <class Headers>
-  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
-                             std::string_view value, Headers& headers);
-  template <class Headers>
-  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
-                             const Headers& headers);
-  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
-
-  bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
-  bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
-  tracer_stats stats() const noexcept { return {}; }
-  const resolved_config* settings() const noexcept { return nullptr; }
-};
-
-STREAMBUS_TRACING_END_NAMESPACE
-// ---- end streambus/tracing/disabled.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
-#else
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CLOCK_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CLOCK_HPP_
+// The data layer stays in both modes, so code that implements an exporter,
+// encodes spans or resolves a config compiles unchanged when tracing is
+// compiled out. It is only code where it is called: no threads, no statics
+// until used.
 // ---- begin streambus/tracing/clock.hpp ----
 // Timestamps: wall-clock nanoseconds since the Unix epoch for export, derived
 // from a monotonic clock so that a span's duration never goes negative or
@@ -4009,9 +3901,6 @@ inline std::uint64_t unix_now_ns() noexcept {
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/clock.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CLOCK_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_DATA_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_DATA_HPP_
 // ---- begin streambus/tracing/span_data.hpp ----
 // span_data: the record of one span, as exporters read it.
 //
@@ -4216,9 +4105,6 @@ inline void settle_times(span_data& r) noexcept {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/span_data.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_DATA_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_HPP_
 // ---- begin streambus/tracing/exporter.hpp ----
 // Exporters: where finished spans go. An exporter runs off the traced
 // threads' hot path and sees batches of spans sharing one resource and scope.
@@ -4364,9 +4250,6 @@ class in_memory_exporter final : public span_exporter {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/exporter.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
 // ---- begin streambus/tracing/otlp_encoder.hpp ----
 // OTLP encoders: a span_batch as an ExportTraceServiceRequest, in binary
 // protobuf (application/x-protobuf) or OTLP/JSON (application/json).
@@ -4391,8 +4274,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <charconv>
 #include <cstdio>
 
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
 // ---- begin streambus/tracing/detail/protobuf_writer.hpp ----
 // A minimal protobuf wire-format writer: just what the OTLP encoder needs.
 //
@@ -4601,7 +4482,6 @@ class protobuf_writer {
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/protobuf_writer.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_PROTOBUF_WRITER_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace otlp {
@@ -5307,9 +5187,6 @@ inline void encode_json(const span_batch& batch, std::string& str) {
 }  // namespace otlp
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/otlp_encoder.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_OTLP_ENCODER_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
 // ---- begin streambus/tracing/jaeger_encoder.hpp ----
 // Jaeger encoders: a span_batch as a Jaeger Thrift `Batch` (binary protocol,
 // what a collector's /api/traces takes) and as the Jaeger query API / UI trace
@@ -5353,8 +5230,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <algorithm>
 
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
 // ---- begin streambus/tracing/detail/thrift_writer.hpp ----
 // A minimal Thrift binary-protocol writer: just what the Jaeger Batch encoder
 // needs (structs, lists, i32/i64/double/bool/string fields).
@@ -5511,7 +5386,6 @@ class thrift_writer {
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/thrift_writer.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_THRIFT_WRITER_HPP_
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -6051,9 +5925,6 @@ inline void encode_ui_json(const span_batch& batch, std::string& str) {
 }  // namespace jaeger
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/jaeger_encoder.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_JAEGER_ENCODER_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
 // ---- begin streambus/tracing/zipkin_encoder.hpp ----
 // Zipkin encoder: a span_batch as the Zipkin v2 JSON list of spans that
 // `POST /api/v2/spans` takes (Zipkin, Jaeger's Zipkin port and others).
@@ -6362,9 +6233,6 @@ inline void encode_json_v2(const span_batch& batch, std::string& str) {
 }  // namespace zipkin
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/zipkin_encoder.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_ZIPKIN_ENCODER_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
 // ---- begin streambus/tracing/exporter_registry.hpp ----
 // Exporters chosen by name (config.exporter / OTEL_TRACES_EXPORTER).
 //
@@ -6421,9 +6289,6 @@ inline exporter_factory find_exporter_factory(std::string_view name) {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/exporter_registry.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_EXPORTER_REGISTRY_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
 // ---- begin streambus/tracing/file_exporter.hpp ----
 // File exporter: OTLP JSON lines, the format of the OpenTelemetry
 // specification's "OTLP File Exporter" (JSON lines, one TracesData object per
@@ -6540,9 +6405,6 @@ class file_exporter final : public span_exporter {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/file_exporter.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_FILE_EXPORTER_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
 // ---- begin streambus/tracing/detail/config_resolve.hpp ----
 // From config + OTEL_* environment variables to a resolved_config: the
 // precedence written at the top of config.hpp, made executable.
@@ -7565,9 +7427,6 @@ inline resolved_config resolve_config(const config& cfg) {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/config_resolve.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_CONFIG_RESOLVE_HPP_
-#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CONSOLE_EXPORTER_HPP_
-#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CONSOLE_EXPORTER_HPP_
 // ---- begin streambus/tracing/console_exporter.hpp ----
 // Console exporter: prints each trace as a readable tree once its local root
 // span ends — service, span name, kind, duration, attributes, events, status.
@@ -7756,7 +7615,120 @@ class console_exporter final : public span_exporter {
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/console_exporter.hpp ----
-#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_CONSOLE_EXPORTER_HPP_
+
+#if defined(STREAMBUS_TRACING_DISABLED)
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
+// ---- begin streambus/tracing/disabled.hpp ----
+// The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
+// as tracer.hpp, as empty inline functions. No threads, no statics, no export
+// pipeline; the optimiser removes every call. (The data layer — span_data,
+// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.) Arguments you pass are still
+// evaluated (they are ordinary function arguments), so keep expensive
+// computations inside `if (span.is_recording())` when that matters.
+
+#include <system_error>
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+
+struct retry_backoff;  // instrumentation.hpp
+
+class span {
+ public:
+  span() noexcept = default;
+  span(span&&) noexcept = default;
+  span& operator=(span&&) noexcept = default;
+  span(const span&) = delete;
+  span& operator=(const span&) = delete;
+  // User-provided on purpose: `auto span = tracer.start(...)` must not trigger
+  // unused-variable warnings when tracing is compiled out.
+  ~span() {}  // NOLINT(modernize-use-equals-default)
+
+  span_context context() const noexcept { return {}; }
+  bool is_recording() const noexcept { return false; }
+  template <class T>
+  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attributes(attribute_init) noexcept { return *this; }
+  span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
+  span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
+  span& set_name(std::string_view) noexcept { return *this; }
+  span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
+  span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
+  span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
+  void end() noexcept {}
+};
+
+class tracer {
+ public:
+  tracer() noexcept = default;
+  tracer(tracer&&) noexcept = default;
+  tracer& operator=(tracer&&) noexcept = default;
+  // User-provided for the same reason as span's: no unused-variable warnings.
+  ~tracer() {}  // NOLINT(modernize-use-equals-default)
+  static tracer create(const config& = {}) noexcept { return tracer(); }
+  static tracer create(const config&, const env_reader&) noexcept { return tracer(); }
+
+  bool is_enabled() const noexcept { return false; }
+  span start(std::string_view, span_kind = span_kind::internal) noexcept { return span(); }
+  span start(std::string_view, const span_context&, span_kind = span_kind::internal) noexcept { return span(); }
+  span start(std::string_view, const span_options&) noexcept { return span(); }
+
+  span_context current_context() const noexcept { return {}; }
+  template <class T>
+  void set_attribute(std::string_view, const T&) noexcept {}
+  void set_attributes(attribute_init) noexcept {}
+  void add_event(std::string_view, attribute_init = {}) noexcept {}
+  void record_error(const std::exception&, attribute_init = {}) noexcept {}
+  void record_error(std::string_view, attribute_init = {}) noexcept {}
+  void set_status(status_code, std::string_view = {}) noexcept {}
+
+  template <class Carrier>
+  void inject(Carrier&) const noexcept {}
+  template <class Carrier>
+  void inject(const span_context&, Carrier&) const noexcept {}
+  template <class Carrier>
+  void inject(const span_context&, const baggage&, Carrier&) const noexcept {}
+  template <class Carrier>
+  span_context extract(const Carrier&) const noexcept {
+    return {};
+  }
+  template <class Carrier>
+  std::pair<span_context, baggage> extract_with_baggage(const Carrier&) const noexcept {
+    return {};
+  }
+  void inject_trace_context(std::map<std::string, std::string>&) const noexcept {}
+  span_context extract_trace_context(const std::map<std::string, std::string>&) const noexcept { return {}; }
+
+  // --- instrumentation helpers (defined in instrumentation.hpp) ---------------
+  template <class F>
+  decltype(auto) instrumented_operation(std::string_view name, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
+  template <class F>
+  decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                    std::string_view value);
+  template <class Headers>
+  span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                             std::string_view value, Headers& headers);
+  template <class Headers>
+  span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
+                             const Headers& headers);
+  inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
+
+  bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
+  tracer_stats stats() const noexcept { return {}; }
+  const resolved_config* settings() const noexcept { return nullptr; }
+  // As for a runtime-disabled tracer: there is no memory exporter to read.
+  std::shared_ptr<in_memory_exporter> memory_exporter() const noexcept { return nullptr; }
+};
+
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/disabled.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DISABLED_HPP_
+#else
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_TRACER_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_TRACER_HPP_
 // ---- begin streambus/tracing/tracer.hpp ----

@@ -10,7 +10,11 @@
 #define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION
 #include <streambus/tracing.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
+#include <optional>
 #include <ostream>  // doctest prints std::error_code through it
 #include <stdexcept>
 #include <string>
@@ -61,6 +65,84 @@ TEST_CASE("the compiled-out API accepts every call and records nothing") {
   CHECK_FALSE(tracer.extract_trace_context(headers).valid());
   CHECK(tracer.force_flush());
   CHECK(tracer.shutdown());
+}
+
+namespace {
+
+// A user's own exporter: it must compile unchanged when tracing is compiled
+// out, and is then never called.
+class counting_exporter final : public st::span_exporter {
+ public:
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    exported += batch.size();
+    return st::export_result::success;
+  }
+  bool force_flush(std::chrono::milliseconds) noexcept override {
+    ++flushes;
+    return true;
+  }
+  void shutdown(std::chrono::milliseconds) noexcept override { ++shutdowns; }
+  std::string_view name() const noexcept override { return "counting"; }
+  std::atomic<std::size_t> exported{0};
+  std::atomic<int> flushes{0};
+  std::atomic<int> shutdowns{0};
+};
+
+}  // namespace
+
+TEST_CASE("compiled out, exporters given to a tracer are never called nor kept") {
+  auto mine = std::make_shared<counting_exporter>();
+  st::config cfg;
+  cfg.exporter = "memory";
+  cfg.exporters.push_back(mine);
+  cfg.read_environment = false;
+  {
+    auto tracer = st::tracer::create(cfg);
+    tracer.start("op").end();
+    CHECK(tracer.force_flush());
+    CHECK(tracer.memory_exporter() == nullptr);  // as for a runtime-disabled tracer
+    CHECK(mine.use_count() == 2);                // cfg's copy and ours: the tracer kept none
+  }
+  CHECK(mine->exported == 0);
+  CHECK(mine->flushes == 0);
+  CHECK(mine->shutdowns == 0);
+}
+
+TEST_CASE("compiled out, the data layer still works: config resolution and encoders") {
+  // resolve_config is the same pure function in both modes.
+  st::config cfg;
+  cfg.otlp_endpoint = "localhost:4317";
+  const st::resolved_config resolved = st::resolve_config(cfg, [](std::string_view name) -> std::optional<std::string> {
+    if (name == "OTEL_SERVICE_NAME") return std::string("from-env");
+    return std::nullopt;
+  });
+  CHECK(resolved.service_name == "from-env");
+  CHECK(resolved.otlp.endpoint == "http://localhost:4318/v1/traces");
+
+  // Encoders, over a span built by hand (as an exporter or a test would).
+  st::span_data span;
+  span.context = st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(3), st::trace_flags(1));
+  span.name = "hand-made";
+  span.start_time_unix_nano = 1000;
+  span.end_time_unix_nano = 3000;
+  span.attributes.set("k", std::int64_t{7});
+  const st::span_data* spans[] = {&span};
+  st::resource res;
+  res.attributes.set("service.name", "svc");
+  const st::instrumentation_scope scope;
+  const st::span_batch batch(res, scope, spans, 1);
+  std::string protobuf, zipkin;
+  st::otlp::encode_protobuf(batch, protobuf);
+  st::zipkin::encode_json_v2(batch, zipkin);
+  CHECK(protobuf.find("hand-made") != std::string::npos);
+  CHECK(zipkin.find("\"name\":\"hand-made\"") != std::string::npos);
+  CHECK(zipkin.find("\"duration\":2") != std::string::npos);  // 2000 ns = 2 µs
+
+  // And the in-memory exporter, fed directly.
+  st::in_memory_exporter memory;
+  CHECK(memory.export_spans(batch) == st::export_result::success);
+  REQUIRE(memory.size() == 1);
+  CHECK(memory.spans().at(0).name == "hand-made");
 }
 
 TEST_CASE("compiled-out spans and tracers are empty types") {

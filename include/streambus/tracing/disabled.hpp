@@ -1,6 +1,7 @@
 // The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
-// as tracer.hpp, as empty inline functions. No threads, no statics, no
-// exporters; the optimiser removes every call. Arguments you pass are still
+// as tracer.hpp, as empty inline functions. No threads, no statics, no export
+// pipeline; the optimiser removes every call. (The data layer — span_data,
+// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.) Arguments you pass are still
 // evaluated (they are ordinary function arguments), so keep expensive
 // computations inside `if (span.is_recording())` when that matters.
 #pragma once
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,6 +20,7 @@
 #include "baggage.hpp"
 #include "config.hpp"
 #include "context.hpp"
+#include "exporter.hpp"
 #include "span_kind.hpp"
 #include "span_options.hpp"
 #include "stats.hpp"
@@ -116,6 +119,8 @@ class tracer {
   bool shutdown(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
   tracer_stats stats() const noexcept { return {}; }
   const resolved_config* settings() const noexcept { return nullptr; }
+  // As for a runtime-disabled tracer: there is no memory exporter to read.
+  std::shared_ptr<in_memory_exporter> memory_exporter() const noexcept { return nullptr; }
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
