@@ -35,11 +35,21 @@
 
 // A versioned inline namespace keeps two incompatible copies of the library
 // from silently mixing in one program (ODR), while users write
-// streambus::tracing::... as usual.
+// streambus::tracing::... as usual. The compiled-out API has its own: a
+// program whose files disagree on STREAMBUS_TRACING_DISABLED fails to link
+// (undefined reference to ...v0_compiled_out::...) instead of losing spans
+// or crashing at run time.
+#if defined(STREAMBUS_TRACING_DISABLED)
+#define STREAMBUS_TRACING_BEGIN_NAMESPACE \
+  namespace streambus {                   \
+  namespace tracing {                     \
+  inline namespace v0_compiled_out {
+#else
 #define STREAMBUS_TRACING_BEGIN_NAMESPACE \
   namespace streambus {                   \
   namespace tracing {                     \
   inline namespace v0 {
+#endif
 #define STREAMBUS_TRACING_END_NAMESPACE \
   }                                     \
   }                                     \
