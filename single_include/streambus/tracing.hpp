@@ -10599,13 +10599,9 @@ inline void set_messaging_attributes(span& s, std::string_view operation, std::s
 
 inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                                const span_context& producer) {
-  span_options options;
-  options.kind = span_kind::consumer;
-  if (producer.valid())
-    options.parent = producer;
-  else
-    options.new_root = true;
-  span s = t.start(joined_name("process", topic).view(), options);
+  // An invalid producer context starts a new trace: the consuming thread's
+  // current span is not the message's cause.
+  span s = t.start(joined_name("process", topic).view(), producer, span_kind::consumer);
   if (producer.valid()) s.add_link(producer);  // into the record's reused storage, not options.links
   if (s.is_recording()) {
     set_messaging_attributes(s, "process", topic, partition);
@@ -10626,9 +10622,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
 /// messaging.kafka.message.key; an empty key counts as no key).
 inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                                   std::string_view value) {
-  span_options options;
-  options.kind = span_kind::producer;
-  span s = t.start(detail::joined_name("send", topic).view(), options);
+  span s = t.start(detail::joined_name("send", topic).view(), span_kind::producer);
   if (s.is_recording()) {
     detail::set_messaging_attributes(s, "send", topic, partition);
     s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));
@@ -11583,13 +11577,9 @@ inline void set_messaging_attributes(span& s, std::string_view operation, std::s
 
 inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                                const span_context& producer) {
-  span_options options;
-  options.kind = span_kind::consumer;
-  if (producer.valid())
-    options.parent = producer;
-  else
-    options.new_root = true;
-  span s = t.start(joined_name("process", topic).view(), options);
+  // An invalid producer context starts a new trace: the consuming thread's
+  // current span is not the message's cause.
+  span s = t.start(joined_name("process", topic).view(), producer, span_kind::consumer);
   if (producer.valid()) s.add_link(producer);  // into the record's reused storage, not options.links
   if (s.is_recording()) {
     set_messaging_attributes(s, "process", topic, partition);
@@ -11610,9 +11600,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
 /// messaging.kafka.message.key; an empty key counts as no key).
 inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                                   std::string_view value) {
-  span_options options;
-  options.kind = span_kind::producer;
-  span s = t.start(detail::joined_name("send", topic).view(), options);
+  span s = t.start(detail::joined_name("send", topic).view(), span_kind::producer);
   if (s.is_recording()) {
     detail::set_messaging_attributes(s, "send", topic, partition);
     s.set_attribute("messaging.message.body.size", static_cast<std::int64_t>(value.size()));

@@ -163,14 +163,9 @@ inline void set_server_status(span& s, int status, bool exception_recorded) {
 }
 
 inline span start_server_span(tracer& t, const httplib::Request& req, std::string_view route) {
-  span_options options;
-  options.kind = span_kind::server;
-  const span_context remote = t.extract(req.headers);
-  if (remote.valid())
-    options.parent = remote;
-  else
-    options.new_root = true;  // a server thread's current span is never the caller
-  span s = t.start(span_name(req.method, route).view(), options);
+  // Without a valid remote context, a new trace: a server thread's current
+  // span is never the caller.
+  span s = t.start(span_name(req.method, route).view(), t.extract(req.headers), span_kind::server);
   if (s.is_recording()) set_request_attributes(s, req, route);
   return s;
 }
@@ -404,6 +399,10 @@ class client_span {
     span_options options;
     options.kind = span_kind::client;
     options.make_current = false;
+    // The current span, named explicitly: the same parent as leaving it unset,
+    // and g++ 12 -O2 then sees the optional's payload initialised (it warned
+    // -Wmaybe-uninitialized about the unset optional's destructor).
+    options.parent = t.current_context();
     span_ = t.start(detail::span_name(method, {}).view(), options);
     t.inject(span_.context(), headers);
     if (span_.is_recording()) {
