@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -715,6 +716,31 @@ TEST_CASE("exporter names: the defaulted otlp warns instead of failing when not 
   CHECK(tracer.is_enabled());
   REQUIRE(diagnostics.size() == 1);
   CHECK(diagnostics[0].find("no exporter configured") != std::string::npos);
+}
+
+TEST_CASE("exporter names: OTEL_TRACES_EXPORTER naming a transport not compiled in warns instead of failing") {
+  if (st::find_exporter_factory("otlp") || st::find_exporter_factory("jaeger")) return;  // HTTP transport present
+  std::vector<std::string> diagnostics;
+  const auto env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "OTEL_TRACES_EXPORTER") return std::string("jaeger,memory");
+    return std::nullopt;
+  };
+  st::config cfg;
+  cfg.on_diagnostic = [&](std::string_view m) { diagnostics.emplace_back(m); };
+  st::tracer tracer;
+  REQUIRE_NOTHROW(tracer = st::tracer::create(cfg, env));  // an operator's setting must not crash the service
+  CHECK(tracer.is_enabled());
+  REQUIRE(diagnostics.size() == 1);
+  CHECK(diagnostics[0].find("OTEL_TRACES_EXPORTER names 'jaeger'") != std::string::npos);
+  CHECK(diagnostics[0].find("otlp_http_exporter.hpp") != std::string::npos);
+  // The other exporter named there still works.
+  { auto s = tracer.start("still-exported"); }
+  const auto memory = tracer.memory_exporter();
+  REQUIRE(memory.get() != nullptr);
+  CHECK(memory->size() == 1);
+  // The same name set in code is still the programmer's error.
+  cfg.exporter = "jaeger";
+  CHECK_THROWS_AS(st::tracer::create(cfg, env), st::config_error);
 }
 
 TEST_CASE("registered exporter factories are used by name") {

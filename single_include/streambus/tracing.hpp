@@ -2646,6 +2646,7 @@ struct resolved_config {
   std::map<std::string, std::string> resource_attributes;
   std::vector<std::string> exporters;       // normalized names; empty = export nothing
   bool exporters_defaulted = false;         // true: nobody chose; the OpenTelemetry default "otlp" applied
+  bool exporters_from_environment = false;  // true: OTEL_TRACES_EXPORTER chose them (not the code)
   std::string jaeger_endpoint = "http://localhost:14268/api/traces";
   std::string zipkin_endpoint = "http://localhost:9411/api/v2/spans";
   std::string file_path = "streambus-traces.jsonl";
@@ -7130,6 +7131,7 @@ class config_resolver {
     if (l.none || !l.names.empty()) {
       out_.exporters = l.names;
       out_.exporters_defaulted = false;
+      out_.exporters_from_environment = true;
     } else
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " names no known exporter; using the default otlp");
   }
@@ -9580,6 +9582,13 @@ class tracer_state {
         diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
                              "discarded; " + how + ", or set config.exporter / OTEL_TRACES_EXPORTER "
                              "(console, file, none)");
+        return nullptr;
+      }
+      // An operator's setting the program cannot honour: as for any bad OTEL_*
+      // value, a warning, not a crash of the service.
+      if (settings_.exporters_from_environment) {
+        diagnostics_->report("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: "
+                             "no spans go there; " + how);
         return nullptr;
       }
       throw config_error("exporter '" + name + "' is not available: " + how);

@@ -142,6 +142,7 @@ struct resolved_config {
   std::map<std::string, std::string> resource_attributes;
   std::vector<std::string> exporters;       // normalized names; empty = export nothing
   bool exporters_defaulted = false;         // true: nobody chose; the OpenTelemetry default "otlp" applied
+  bool exporters_from_environment = false;  // true: OTEL_TRACES_EXPORTER chose them (not the code)
   std::string jaeger_endpoint = "http://localhost:14268/api/traces";
   std::string zipkin_endpoint = "http://localhost:9411/api/v2/spans";
   std::string file_path = "streambus-traces.jsonl";

@@ -529,6 +529,13 @@ class tracer_state {
                              "(console, file, none)");
         return nullptr;
       }
+      // An operator's setting the program cannot honour: as for any bad OTEL_*
+      // value, a warning, not a crash of the service.
+      if (settings_.exporters_from_environment) {
+        diagnostics_->report("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: "
+                             "no spans go there; " + how);
+        return nullptr;
+      }
       throw config_error("exporter '" + name + "' is not available: " + how);
     }
     throw config_error("exporter '" + name + "' is not available (built in: console, file, memory, none; "

@@ -734,6 +734,7 @@ class config_resolver {
     if (l.none || !l.names.empty()) {
       out_.exporters = l.names;
       out_.exporters_defaulted = false;
+      out_.exporters_from_environment = true;
     } else
       warn(var_value("OTEL_TRACES_EXPORTER", *v) + " names no known exporter; using the default otlp");
   }
