@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -338,6 +339,12 @@ TEST_CASE("instrumented_operation: error conditions, look-alike error codes and 
   using store_result = fake_expected<int, app::store_error>;
   const auto r = st::instrumented_operation(f.tracer, "store", [] { return store_result::failure(app::store_error::full); });
   CHECK(r.error() == app::store_error::full);
+  // Error code enums returned directly: non-zero fails, zero succeeds.
+  CHECK(st::instrumented_operation(f.tracer, "errc", [] { return std::errc::permission_denied; }) ==
+        std::errc::permission_denied);
+  CHECK(st::instrumented_operation(f.tracer, "errc-zero", [] { return std::errc(); }) == std::errc());
+  CHECK(st::instrumented_operation(f.tracer, "store-direct", [] { return app::store_error::full; }) ==
+        app::store_error::full);
 
   const auto condition = f.named("condition");
   CHECK(condition.status == st::status_code::error);
@@ -352,6 +359,12 @@ TEST_CASE("instrumented_operation: error conditions, look-alike error codes and 
   CHECK(store.status == st::status_code::error);
   CHECK(store.status_message == "store is full");
   CHECK(str_attr(store.attributes, "error.type") == "store:1");
+  const auto errc = f.named("errc");
+  CHECK(errc.status == st::status_code::error);
+  CHECK(errc.status_message == std::make_error_code(std::errc::permission_denied).message());
+  CHECK(str_attr(errc.attributes, "error.type") == "generic:" + std::to_string(EACCES));
+  CHECK(f.named("errc-zero").status == st::status_code::unset);
+  CHECK(str_attr(f.named("store-direct").attributes, "error.type") == "store:1");
 }
 
 TEST_CASE("instrumented_operation: an empty std::optional is not an error (no error() member)") {

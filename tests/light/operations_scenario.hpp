@@ -30,6 +30,8 @@ std::string operations(Run&& run) {
   const std::error_code refused = std::make_error_code(std::errc::connection_refused);
   if (run("op.code", [&] { return refused; }) != refused) return "op.code";
   if (run("op.code.zero", [] { return std::error_code(); })) return "op.code.zero";
+  if (run("op.errc", [] { return std::errc::permission_denied; }) != std::errc::permission_denied) return "op.errc";
+  if (run("op.errc.zero", [] { return std::errc(); }) != std::errc()) return "op.errc.zero";
   using code_result = fake_expected<int, std::error_code>;
   if (run("op.expected.code", [] { return code_result::failure(std::make_error_code(std::errc::timed_out)); })
           .has_value())

@@ -360,7 +360,7 @@ TEST_CASE("light: instrumented_operation records what the full header's records,
           return st::instrumented_operation(full_side.tracer, name, std::forward<decltype(fn)>(fn));
         }) == "ok");
   const auto got = light_side.spans(), want = full_side.spans();
-  REQUIRE(got.size() == 14);
+  REQUIRE(got.size() == 16);
   REQUIRE(want.size() == got.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     CAPTURE(std::string(want[i].name.view()));
@@ -378,12 +378,12 @@ TEST_CASE("light: instrumented_operation records what the full header's records,
   // Not vacuous: the failures were recognised (the full header's own tests
   // pin each description down).
   const auto status_of = [&](std::string_view name) { return named(got, name).status; };
-  for (const char* failed : {"op.false", "op.code", "op.expected.code", "op.expected.errc", "op.expected.text",
-                             "op.expected.ptr", "op.expected.custom", "op.throw", "op.throw.int"}) {
+  for (const char* failed : {"op.false", "op.code", "op.errc", "op.expected.code", "op.expected.errc",
+                             "op.expected.text", "op.expected.ptr", "op.expected.custom", "op.throw", "op.throw.int"}) {
     CAPTURE(failed);
     CHECK(status_of(failed) == st::status_code::error);
   }
-  for (const char* fine : {"op.value", "op.reference", "op.void", "op.code.zero", "op.expected.fine"}) {
+  for (const char* fine : {"op.value", "op.reference", "op.void", "op.code.zero", "op.errc.zero", "op.expected.fine"}) {
     CAPTURE(fine);
     CHECK(status_of(fine) == st::status_code::unset);
   }

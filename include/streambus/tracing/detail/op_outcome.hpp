@@ -13,6 +13,8 @@
 // The rules:
 //   - an error code (category(), value(), message() and a bool test, e.g.
 //     std::error_code) fails when non-zero;
+//   - an error code enum (make_error_code found for it, e.g. std::errc)
+//     fails when non-zero, and is described as its error code;
 //   - bool fails when false ("returned false");
 //   - an expected-like result (has_value() and error(), e.g. C++23
 //     std::expected) fails without a value, and is described by its error:
@@ -70,6 +72,10 @@ bool op_failed(const R& r) noexcept {
     return !r;
   } else if constexpr (op_is_error_code_like<D>::value) {
     return static_cast<bool>(r);
+  } else if constexpr (op_is_error_code_enum<D>::value) {
+    // Zero is success, as for the error code it stands for (whose value() is
+    // the enumerator's by convention); no call to user code in a noexcept test.
+    return static_cast<std::underlying_type_t<D>>(r) != 0;
   } else if constexpr (op_is_expected_like<D>::value) {
     return !r.has_value();
   } else {
@@ -100,7 +106,7 @@ void op_describe(const R& r, Sink& sink) {
   using D = op_remove_cvref_t<R>;
   if constexpr (std::is_same_v<D, bool>) {
     sink.other("returned false");
-  } else if constexpr (op_is_error_code_like<D>::value) {
+  } else if constexpr (op_is_error_code_like<D>::value || op_is_error_code_enum<D>::value) {
     op_describe_error(r, sink);
   } else if constexpr (op_is_expected_like<D>::value) {
     op_describe_error(r.error(), sink);
