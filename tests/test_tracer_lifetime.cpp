@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/counting_exporter.hpp"
 #include "support/diagnostics_log.hpp"
@@ -130,4 +132,65 @@ TEST_CASE("tracer lifetime: an unsampled current span ended on another thread af
     CHECK(log.count(elsewhere) == 1);
   });
   origin.join();
+}
+
+// The other thread copies a current span's record before it marks the record
+// orphaned: from then on the origin thread may free it (when it exits) or
+// reuse it (when it next starts a span). Copying after the mark was a
+// use-after-free under ASan and a data race under TSan, and a plain -O2 build
+// crashed. Here origin threads hand over records with many heap-held
+// attributes (a long copy) and then either start more spans or exit at once.
+TEST_CASE("tracer lifetime: a current span ended on another thread while its origin thread moves on or exits") {
+  diagnostics_log log;
+  auto exporter = std::make_shared<counting_exporter>();
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.exporters.push_back(exporter);
+  cfg.on_diagnostic = log.callback();
+  auto tracer = st::tracer::create(cfg);
+
+  std::mutex mutex;
+  std::vector<st::span> handed;
+  std::atomic<bool> done{false};
+  std::thread ender([&] {
+    for (;;) {
+      std::vector<st::span> batch;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        batch.swap(handed);
+      }
+      for (auto& s : batch) s.end();  // on another thread than the one it is current on
+      if (batch.empty()) {
+        if (done.load()) return;
+        std::this_thread::yield();
+      }
+    }
+  });
+  constexpr int rounds = 300, threads_per_round = 8;
+  const std::string value(40, 'x');  // past the small-string buffer: the copy allocates and reads the heap
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<std::thread> origins;
+    for (int t = 0; t < threads_per_round; ++t) {
+      origins.emplace_back([&, moves_on = t % 4 == 0] {
+        auto s = tracer.start("handed over");  // current on this thread
+        for (int a = 0; a < 64; ++a) s.set_attribute("attribute." + std::to_string(a), value);
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          handed.push_back(std::move(s));
+        }
+        // Starting spans frees orphaned records on top of this thread's stack.
+        if (moves_on)
+          for (int k = 0; k < 200; ++k) tracer.start("meanwhile").set_attribute("k", value);
+      });  // exiting frees what is still on this thread's stack
+    }
+    for (auto& t : origins) t.join();
+  }
+  done.store(true);
+  ender.join();
+  CHECK(tracer.force_flush());
+  const auto stats = tracer.stats();
+  CHECK(stats.spans_started == stats.spans_ended);
+  CHECK(exporter->spans.load() == stats.spans_exported);
+  CHECK(stats.spans_exported + stats.spans_dropped == stats.spans_ended);
 }

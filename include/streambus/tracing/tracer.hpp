@@ -770,24 +770,28 @@ class span {
 
   // The span was current on another thread. If that thread's stack still
   // points at the record, export a copy and leave the original for that
-  // thread to free.
+  // thread to free. The copy is taken before the record is marked orphaned:
+  // from that moment on the origin thread may free or reuse it.
   STREAMBUS_TRACING_COLD void finish_ended_elsewhere(span_data* finished) noexcept {
+    span_data* copy = detail::thread_record_pool().acquire_or_null();
+    if (copy != nullptr) {
+      try {
+        *copy = *finished;
+      } catch (...) {
+        detail::thread_record_pool().release(copy);
+        copy = nullptr;
+      }
+    }
     if (finished->stack_ref.claim(detail::stack_ref::orphaned) != detail::stack_ref::referenced) {
+      // The origin thread let go of it first: the record is this thread's.
+      detail::thread_record_pool().release(copy);
       state_->finish(finished);
       return;
     }
-    span_data* copy = detail::thread_record_pool().acquire_or_null();
-    if (copy == nullptr) {
-      state_->count_end();  // out of memory: ended, not exported
-      return;
-    }
-    try {
-      *copy = *finished;
+    if (copy != nullptr)
       state_->finish(copy);
-    } catch (...) {
-      detail::thread_record_pool().release(copy);
-      state_->count_end();
-    }
+    else
+      state_->count_end();  // out of memory: ended, not exported
   }
 
   detail::tracer_state* state_ = nullptr;
