@@ -26,6 +26,8 @@ class gated_exporter final : public st::span_exporter {
  public:
   st::export_result export_spans(const st::span_batch& batch) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
+    ++entered_;
+    entered_cv_.notify_all();
     opened_.wait(lock, [&] { return open_ || aborted_; });
     if (aborted_) return st::export_result::failure;
     batch_sizes_.push_back(batch.size());
@@ -34,6 +36,7 @@ class gated_exporter final : public st::span_exporter {
   }
   void shutdown(std::chrono::milliseconds) noexcept override {
     std::lock_guard<std::mutex> lock(mutex_);
+    ++shutdowns_;
     if (abort_on_shutdown_) aborted_ = true;
     opened_.notify_all();
   }
@@ -64,10 +67,22 @@ class gated_exporter final : public st::span_exporter {
     std::lock_guard<std::mutex> lock(mutex_);
     return ids_.size();
   }
+  int shutdowns() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return shutdowns_;
+  }
+  /// Waits until an export call has begun (it may be held at the gate).
+  bool wait_entered(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return entered_cv_.wait_for(lock, timeout, [&] { return entered_ > 0; });
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable opened_;
+  std::condition_variable entered_cv_;
+  int entered_ = 0;
+  int shutdowns_ = 0;
   bool open_ = true;
   bool fail_ = false;
   bool aborted_ = false;
@@ -679,6 +694,91 @@ TEST_CASE("shutdown with an exporter stuck in I/O returns by its deadline") {
   const auto took = std::chrono::steady_clock::now() - start;
   CHECK(took < 10s);  // a hang would be minutes; the bound is deliberately loose
   CHECK_FALSE(tracer.is_enabled());
+}
+
+TEST_CASE("shutdown shuts an exporter down once, also when it had to abort it") {
+  auto exporter = std::make_shared<gated_exporter>();
+  exporter->close();  // stuck until shutdown() aborts it
+  auto tracer = make_tracer(exporter, options(64, 1));
+  { auto s = tracer.start("stuck"); }
+  CHECK_FALSE(tracer.shutdown(200ms));  // the span was not delivered
+  CHECK(exporter->shutdowns() == 1);
+  CHECK_FALSE(tracer.shutdown(200ms));  // a later call gives the first call's answer
+  CHECK(exporter->shutdowns() == 1);
+}
+
+TEST_CASE("a concurrent second shutdown waits for the first and gives its answer") {
+  auto exporter = std::make_shared<gated_exporter>();
+  exporter->close();
+  auto tracer = make_tracer(exporter, options(64, 1));
+  { auto s = tracer.start("held at the gate"); }
+  REQUIRE(exporter->wait_entered(10s));
+  bool first = false;
+  std::thread first_call([&] { first = tracer.shutdown(20s); });
+  std::atomic<bool> second_returned{false};
+  std::size_t delivered_when_second_returned = 0;
+  bool second = false;
+  std::thread second_call([&] {
+    second = tracer.shutdown(20s);
+    delivered_when_second_returned = exporter->unique_spans();
+    second_returned = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(second_returned.load());  // nothing is flushed yet: it must not claim success
+  exporter->open();
+  first_call.join();
+  second_call.join();
+  CHECK(first);
+  CHECK(second);
+  CHECK(delivered_when_second_returned == 1);
+}
+
+namespace {
+// An exporter slower than the span rate: each export takes `delay`.
+class slow_exporter final : public st::span_exporter {
+ public:
+  explicit slow_exporter(std::chrono::milliseconds delay) : delay_(delay) {}
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    std::this_thread::sleep_for(delay_);
+    spans += batch.size();
+    ++calls;
+    return st::export_result::success;
+  }
+  std::string_view name() const noexcept override { return "slow"; }
+  std::atomic<std::size_t> spans{0};
+  std::atomic<std::size_t> calls{0};
+
+ private:
+  const std::chrono::milliseconds delay_;
+};
+}  // namespace
+
+// Spans end every 2 ms on another thread while exports take 20 ms. The
+// worker used to keep draining until a pass found the lanes empty, which
+// under a steady trickle never happens: force_flush never returned true, and
+// the schedule delay turned into one small export per pass.
+TEST_CASE("spans ending during slow exports: force_flush completes, and exports stay batched") {
+  auto exporter = std::make_shared<slow_exporter>(20ms);
+  auto tracer = make_tracer(exporter, options(2048, 512, 300ms));
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    while (!stop.load()) {
+      tracer.start("trickle").end();
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  std::this_thread::sleep_for(1000ms);
+  const std::uint64_t ended_before = tracer.stats().spans_ended;
+  const bool flushed = tracer.force_flush(10s);
+  const std::size_t delivered = exporter->spans.load();
+  stop = true;
+  producer.join();
+  CHECK(flushed);
+  CHECK(delivered >= ended_before);  // everything that ended before the call
+  // About one export per 300 ms schedule delay plus the flush's: a handful,
+  // where the old loop made one per 20 ms export (about 50).
+  CHECK(exporter->calls.load() <= 12);
+  CHECK(tracer.stats().spans_dropped == 0);
 }
 
 TEST_CASE("an exporter that ignores shutdown is left behind safely") {

@@ -8113,6 +8113,13 @@ class byte_ring {
     consumer_.tail.store(tail + consumer_.front_size, std::memory_order_release);
   }
 
+  /// Remembers the records published so far, for a consumer that must take
+  /// what was queued at one moment and not chase the producer after it (a
+  /// flush). Records published later are still taken by front() as usual.
+  void set_mark() noexcept { consumer_.mark = producer_.pushed.load(std::memory_order_acquire); }
+  /// Whether every record published before the last set_mark() was popped.
+  bool past_mark() const noexcept { return consumer_.popped.load(std::memory_order_relaxed) >= consumer_.mark; }
+
   /// Records waiting (approximate while the producer is running).
   std::size_t size_approx() const noexcept {
     const std::size_t pushed = producer_.pushed.load(std::memory_order_acquire);
@@ -8158,6 +8165,7 @@ class byte_ring {
     std::atomic<std::size_t> popped{0};   // records freed (written by the consumer only)
     std::size_t head_seen = 0;            // the producer's head at the last refresh()
     std::uint32_t front_size = 0;         // size of the record front() returned
+    std::size_t mark = 0;                 // records published at the last set_mark()
   };
 
   std::unique_ptr<unsigned char[]> buffer_;
@@ -8500,9 +8508,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 // wait for an exporter.
 //
 // - Export when a batch is full (the producer that crosses the threshold wakes
-//   the thread), every schedule_delay otherwise, and on flush/shutdown.
+//   the thread); every schedule_delay and on flush, what is queued at that
+//   moment; on shutdown, everything.
 // - A full queue drops the span and counts it: memory stays bounded.
-// - force_flush/shutdown take deadlines. A thread stuck in an exporter past
+// - force_flush/shutdown take deadlines. A thread stuck in an exporter near
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
 //   to finish on its own: its state is shared, so nothing dangles.
 
@@ -8569,25 +8578,33 @@ class batch_processor {
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
     if (!worker_.joinable()) return true;
+    timeout = std::max(timeout, std::chrono::milliseconds(0));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // The last fifth of the time (at most 200 ms) is kept for an exporter
+    // stuck in I/O: it is asked to abort, then given that moment.
+    const auto grace =
+        std::min<std::chrono::steady_clock::duration>(std::chrono::steady_clock::duration(timeout) / 5,
+                                                      std::chrono::milliseconds(200));
     core& c = *core_;
-    const bool flushed = c.flush(deadline);
+    const bool flushed = c.flush(deadline - grace);
     {
       std::lock_guard<std::mutex> lock(c.mutex);
       c.stop = true;
       c.wake.notify_one();
     }
-    bool finished = c.wait_finished(deadline);
+    bool finished = c.wait_finished(deadline - grace);
+    bool aborted = false;
     if (!finished) {
-      // Stuck in an exporter: ask it to abort its I/O, then give it a moment.
       for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
-      finished = c.wait_finished(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+      aborted = true;
+      finished = c.wait_finished(deadline);
     }
     if (finished) {
       worker_.join();
-      for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::max(deadline - std::chrono::steady_clock::now(),
-                                               std::chrono::steady_clock::duration::zero())));
+      if (!aborted)  // an exporter is shut down once
+        for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::max(deadline - std::chrono::steady_clock::now(),
+                                                 std::chrono::steady_clock::duration::zero())));
     } else {
       c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own");
       worker_.detach();
@@ -8690,11 +8707,16 @@ class batch_processor {
         const bool stopping = stop;
         // Woken by a full batch: export full batches only, so the worker does
         // not chase the traced threads through the lines they are writing.
-        // On the schedule delay, a flush or stop: everything queued so far.
-        const bool everything = !woken || stopping || flush_target > flush_done;
+        // On the schedule delay or a flush: what is queued now, and no more,
+        // or spans ending at any rate during a slow export would keep the
+        // worker exporting small batches and a flush from ever completing.
+        // On stop: everything.
+        const drain_mode mode = stopping                                   ? drain_mode::everything
+                                : !woken || flush_target > flush_done ? drain_mode::queued_now
+                                                                        : drain_mode::full_batches;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
-        drain(batch, everything);
+        drain(batch, mode);
         report_drops();
         lock.lock();
         if (flush_target > flush_done) {
@@ -8707,14 +8729,24 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: what waits in the lanes, in batches (only full ones
-    // unless `everything`). Compact spans are rebuilt into the worker's own
-    // records (`scratch`) and leave the lane at once; full records go back to
-    // their lane after export for their thread to reset and reuse.
-    void drain(std::vector<span_data*>& batch, bool everything) noexcept {
+    enum class drain_mode {
+      full_batches,  // only while a full batch waits
+      queued_now,    // what the lanes hold when the drain starts
+      everything,    // until the lanes are empty
+    };
+
+    // Worker thread: what waits in the lanes, in batches (see drain_mode).
+    // Compact spans are rebuilt into the worker's own records (`scratch`) and
+    // leave the lane at once; full records go back to their lane after export
+    // for their thread to reset and reuse.
+    void drain(std::vector<span_data*>& batch, drain_mode mode) noexcept {
+      if (mode == drain_mode::queued_now) {
+        snapshot_lanes();
+        for (const auto& lane : current) lane->ended.set_mark();  // lanes opened later: mark 0, skipped
+      }
       for (;;) {
         snapshot_lanes();
-        if (!everything && waiting_in_current() < batch_size) return;
+        if (mode == drain_mode::full_batches && waiting_in_current() < batch_size) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
@@ -8723,7 +8755,7 @@ class batch_processor {
           span_lane* lane = current[(next_lane + k) % n].get();
           lane->ended.refresh();  // once per pass: see byte_ring::refresh
           std::uint32_t tag = 0;
-          while (batch.size() < batch_size) {
+          while (batch.size() < batch_size && (mode != drain_mode::queued_now || !lane->ended.past_mark())) {
             const unsigned char* p = lane->ended.front(tag);
             if (p == nullptr) break;
             span_data* r = nullptr;
@@ -9520,10 +9552,21 @@ class tracer_state {
       closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel);
       return false;  // nothing of the child's was exported; the parent still exports its own
     }
-    if ((closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel) & shut_down_bit) != 0) return true;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if ((closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel) & shut_down_bit) != 0) {
+      // Shut down already, or being shut down by another thread: the answer
+      // is that call's, once it is known (false if not within this timeout).
+      std::unique_lock<std::mutex> lock(shutdown_mutex_);
+      return shutdown_done_cv_.wait_until(lock, deadline, [&] { return shutdown_done_; }) && shutdown_result_;
+    }
     bool ok = batch_ ? batch_->shutdown(timeout) : true;
     if (sync_) ok = sync_->shutdown(remaining(deadline)) && ok;
+    {
+      std::lock_guard<std::mutex> lock(shutdown_mutex_);
+      shutdown_done_ = true;
+      shutdown_result_ = ok;
+    }
+    shutdown_done_cv_.notify_all();
     return ok;
   }
 
@@ -9624,6 +9667,11 @@ class tracer_state {
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
+  // The first shutdown's result, for later and concurrent calls.
+  std::mutex shutdown_mutex_;
+  std::condition_variable shutdown_done_cv_;
+  bool shutdown_done_ = false;
+  bool shutdown_result_ = false;
   std::unique_ptr<sync_delivery> sync_;
   std::unique_ptr<batch_processor> batch_;
   static constexpr std::uint8_t shut_down_bit = 1;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <map>
@@ -459,10 +460,21 @@ class tracer_state {
       closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel);
       return false;  // nothing of the child's was exported; the parent still exports its own
     }
-    if ((closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel) & shut_down_bit) != 0) return true;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if ((closed_.fetch_or(shut_down_bit, std::memory_order_acq_rel) & shut_down_bit) != 0) {
+      // Shut down already, or being shut down by another thread: the answer
+      // is that call's, once it is known (false if not within this timeout).
+      std::unique_lock<std::mutex> lock(shutdown_mutex_);
+      return shutdown_done_cv_.wait_until(lock, deadline, [&] { return shutdown_done_; }) && shutdown_result_;
+    }
     bool ok = batch_ ? batch_->shutdown(timeout) : true;
     if (sync_) ok = sync_->shutdown(remaining(deadline)) && ok;
+    {
+      std::lock_guard<std::mutex> lock(shutdown_mutex_);
+      shutdown_done_ = true;
+      shutdown_result_ = ok;
+    }
+    shutdown_done_cv_.notify_all();
     return ok;
   }
 
@@ -563,6 +575,11 @@ class tracer_state {
   streambus::tracing::resource resource_;
   instrumentation_scope scope_;
   std::shared_ptr<in_memory_exporter> memory_;
+  // The first shutdown's result, for later and concurrent calls.
+  std::mutex shutdown_mutex_;
+  std::condition_variable shutdown_done_cv_;
+  bool shutdown_done_ = false;
+  bool shutdown_result_ = false;
   std::unique_ptr<sync_delivery> sync_;
   std::unique_ptr<batch_processor> batch_;
   static constexpr std::uint8_t shut_down_bit = 1;

@@ -4,9 +4,10 @@
 // wait for an exporter.
 //
 // - Export when a batch is full (the producer that crosses the threshold wakes
-//   the thread), every schedule_delay otherwise, and on flush/shutdown.
+//   the thread); every schedule_delay and on flush, what is queued at that
+//   moment; on shutdown, everything.
 // - A full queue drops the span and counts it: memory stays bounded.
-// - force_flush/shutdown take deadlines. A thread stuck in an exporter past
+// - force_flush/shutdown take deadlines. A thread stuck in an exporter near
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
 //   to finish on its own: its state is shared, so nothing dangles.
 #pragma once
@@ -96,25 +97,33 @@ class batch_processor {
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
     if (!worker_.joinable()) return true;
+    timeout = std::max(timeout, std::chrono::milliseconds(0));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // The last fifth of the time (at most 200 ms) is kept for an exporter
+    // stuck in I/O: it is asked to abort, then given that moment.
+    const auto grace =
+        std::min<std::chrono::steady_clock::duration>(std::chrono::steady_clock::duration(timeout) / 5,
+                                                      std::chrono::milliseconds(200));
     core& c = *core_;
-    const bool flushed = c.flush(deadline);
+    const bool flushed = c.flush(deadline - grace);
     {
       std::lock_guard<std::mutex> lock(c.mutex);
       c.stop = true;
       c.wake.notify_one();
     }
-    bool finished = c.wait_finished(deadline);
+    bool finished = c.wait_finished(deadline - grace);
+    bool aborted = false;
     if (!finished) {
-      // Stuck in an exporter: ask it to abort its I/O, then give it a moment.
       for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
-      finished = c.wait_finished(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+      aborted = true;
+      finished = c.wait_finished(deadline);
     }
     if (finished) {
       worker_.join();
-      for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::max(deadline - std::chrono::steady_clock::now(),
-                                               std::chrono::steady_clock::duration::zero())));
+      if (!aborted)  // an exporter is shut down once
+        for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::max(deadline - std::chrono::steady_clock::now(),
+                                                 std::chrono::steady_clock::duration::zero())));
     } else {
       c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own");
       worker_.detach();
@@ -217,11 +226,16 @@ class batch_processor {
         const bool stopping = stop;
         // Woken by a full batch: export full batches only, so the worker does
         // not chase the traced threads through the lines they are writing.
-        // On the schedule delay, a flush or stop: everything queued so far.
-        const bool everything = !woken || stopping || flush_target > flush_done;
+        // On the schedule delay or a flush: what is queued now, and no more,
+        // or spans ending at any rate during a slow export would keep the
+        // worker exporting small batches and a flush from ever completing.
+        // On stop: everything.
+        const drain_mode mode = stopping                                   ? drain_mode::everything
+                                : !woken || flush_target > flush_done ? drain_mode::queued_now
+                                                                        : drain_mode::full_batches;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
-        drain(batch, everything);
+        drain(batch, mode);
         report_drops();
         lock.lock();
         if (flush_target > flush_done) {
@@ -234,14 +248,24 @@ class batch_processor {
       flushed.notify_all();
     }
 
-    // Worker thread: what waits in the lanes, in batches (only full ones
-    // unless `everything`). Compact spans are rebuilt into the worker's own
-    // records (`scratch`) and leave the lane at once; full records go back to
-    // their lane after export for their thread to reset and reuse.
-    void drain(std::vector<span_data*>& batch, bool everything) noexcept {
+    enum class drain_mode {
+      full_batches,  // only while a full batch waits
+      queued_now,    // what the lanes hold when the drain starts
+      everything,    // until the lanes are empty
+    };
+
+    // Worker thread: what waits in the lanes, in batches (see drain_mode).
+    // Compact spans are rebuilt into the worker's own records (`scratch`) and
+    // leave the lane at once; full records go back to their lane after export
+    // for their thread to reset and reuse.
+    void drain(std::vector<span_data*>& batch, drain_mode mode) noexcept {
+      if (mode == drain_mode::queued_now) {
+        snapshot_lanes();
+        for (const auto& lane : current) lane->ended.set_mark();  // lanes opened later: mark 0, skipped
+      }
       for (;;) {
         snapshot_lanes();
-        if (!everything && waiting_in_current() < batch_size) return;
+        if (mode == drain_mode::full_batches && waiting_in_current() < batch_size) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
@@ -250,7 +274,7 @@ class batch_processor {
           span_lane* lane = current[(next_lane + k) % n].get();
           lane->ended.refresh();  // once per pass: see byte_ring::refresh
           std::uint32_t tag = 0;
-          while (batch.size() < batch_size) {
+          while (batch.size() < batch_size && (mode != drain_mode::queued_now || !lane->ended.past_mark())) {
             const unsigned char* p = lane->ended.front(tag);
             if (p == nullptr) break;
             span_data* r = nullptr;

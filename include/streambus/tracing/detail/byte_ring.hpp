@@ -121,6 +121,13 @@ class byte_ring {
     consumer_.tail.store(tail + consumer_.front_size, std::memory_order_release);
   }
 
+  /// Remembers the records published so far, for a consumer that must take
+  /// what was queued at one moment and not chase the producer after it (a
+  /// flush). Records published later are still taken by front() as usual.
+  void set_mark() noexcept { consumer_.mark = producer_.pushed.load(std::memory_order_acquire); }
+  /// Whether every record published before the last set_mark() was popped.
+  bool past_mark() const noexcept { return consumer_.popped.load(std::memory_order_relaxed) >= consumer_.mark; }
+
   /// Records waiting (approximate while the producer is running).
   std::size_t size_approx() const noexcept {
     const std::size_t pushed = producer_.pushed.load(std::memory_order_acquire);
@@ -166,6 +173,7 @@ class byte_ring {
     std::atomic<std::size_t> popped{0};   // records freed (written by the consumer only)
     std::size_t head_seen = 0;            // the producer's head at the last refresh()
     std::uint32_t front_size = 0;         // size of the record front() returned
+    std::size_t mark = 0;                 // records published at the last set_mark()
   };
 
   std::unique_ptr<unsigned char[]> buffer_;
