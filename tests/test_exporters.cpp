@@ -58,6 +58,36 @@ TEST_CASE("console exporter prints one tree per trace when its local root ends")
   std::fclose(out);
 }
 
+// Two requests of one trace served at once (two local roots under the same
+// remote parent): each is printed with its own children when it ends, and
+// the other's children wait for their root.
+TEST_CASE("console exporter prints each local root of a trace with its own children") {
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  auto tracer = make_tracer(std::make_shared<st::console_exporter>(out));
+  const st::span_context caller(st::trace_id::from_u64(1, 2), st::span_id::from_u64(3), st::trace_flags(1),
+                                /*remote=*/true);
+  st::span_options server;
+  server.parent = caller;
+  server.make_current = false;
+  auto a = tracer.start("request A", server);
+  auto b = tracer.start("request B", server);
+  { auto child = tracer.start("child of B", b.context()); }
+  { auto child = tracer.start("child of A", a.context()); }
+  a.end();
+  const std::string after_a = read_all(out);
+  CHECK(after_a.find("request A") != std::string::npos);
+  CHECK(after_a.find("child of A") != std::string::npos);
+  CHECK(after_a.find("child of B") == std::string::npos);  // waits for request B
+  b.end();
+  const std::string after_b = read_all(out).substr(after_a.size());
+  CHECK(after_b.find("request B") != std::string::npos);
+  CHECK(after_b.find("child of B") > after_b.find("request B"));  // drawn under it
+  CHECK(after_b.find("child of A") == std::string::npos);
+  tracer.shutdown();
+  std::fclose(out);
+}
+
 TEST_CASE("console exporter prints spans still pending at shutdown") {
   std::FILE* out = std::tmpfile();
   REQUIRE(out != nullptr);

@@ -7455,6 +7455,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 //      └─ db.query [client] 1.020 ms
 
 #include <cinttypes>
+#include <set>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
@@ -7581,9 +7582,9 @@ class console_exporter final : public span_exporter {
         auto& pending = pending_[s.context.trace_id()];
         pending.push_back(s);
         ++buffered_;
-        // A local root (no parent, or a parent in another process) closes the
-        // trace as far as this process is concerned.
-        if (!s.parent_span_id.valid() || s.parent_is_remote) print_and_erase(s.context.trace_id());
+        // A local root (no parent, or a parent in another process) closes its
+        // part of the trace as far as this process is concerned.
+        if (!s.parent_span_id.valid() || s.parent_is_remote) print_local_root(s.context.trace_id(), s.context.span_id());
       }
       if (buffered_ > max_buffered) flush_all();
       return export_result::success;
@@ -7613,11 +7614,43 @@ class console_exporter final : public span_exporter {
     if (it == pending_.end()) return;
     std::vector<const span_data*> spans;
     for (const auto& s : it->second) spans.push_back(&s);
+    print(spans);
+    buffered_ -= it->second.size();
+    pending_.erase(it);
+  }
+
+  // Prints a local root that just ended with the spans below it. The trace's
+  // other spans stay buffered: they belong to another local root of the same
+  // trace (two requests of one trace served at once), printed when it ends.
+  void print_local_root(const trace_id& id, const span_id& root) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    std::vector<span_data>& buffered = it->second;
+    std::set<span_id> subtree{root};
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const span_data& s : buffered)
+        if (subtree.count(s.parent_span_id) != 0 && subtree.insert(s.context.span_id()).second) grew = true;
+    }
+    if (subtree.size() == buffered.size()) {
+      print_and_erase(id);
+      return;
+    }
+    std::vector<const span_data*> spans;
+    for (const auto& s : buffered)
+      if (subtree.count(s.context.span_id()) != 0) spans.push_back(&s);
+    print(spans);
+    std::vector<span_data> rest;
+    for (auto& s : buffered)
+      if (subtree.count(s.context.span_id()) == 0) rest.push_back(std::move(s));
+    buffered_ -= buffered.size() - rest.size();
+    buffered = std::move(rest);
+  }
+
+  void print(const std::vector<const span_data*>& spans) {
     const std::string text = detail::render_trace_tree(resource_, spans);
     std::fwrite(text.data(), 1, text.size(), out_);
     std::fflush(out_);
-    buffered_ -= it->second.size();
-    pending_.erase(it);
   }
 
   void flush_all() {
