@@ -530,6 +530,11 @@ TEST_CASE("OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, trailing slash 
     CHECK(r.otlp.endpoint == c.out);
     CHECK(r.warnings.empty());
   }
+  // Already a traces URL: appended all the same (the specification), with a
+  // warning that names the variable meant for full URLs.
+  const auto r = resolve_env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/v1/traces"}});
+  CHECK(r.otlp.endpoint == "http://collector:4318/v1/traces/v1/traces");
+  CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_ENDPOINT"), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
 }
 
 TEST_CASE("endpoint variables: invalid URLs warn and fall back, a missing scheme is added with a warning") {

@@ -20,9 +20,11 @@
 //   - Retried, with exponential backoff and jitter, honouring Retry-After
 //     (delay-seconds or HTTP-date): HTTP 429, 502, 503, 504 and connection
 //     failures (refused, reset, timed out). Every other status is final.
-//     One export_spans() call, retries and waits included, never takes longer
-//     than the export timeout (OTEL_BSP_EXPORT_TIMEOUT); each request never
-//     longer than otlp.timeout (OTEL_EXPORTER_OTLP_TIMEOUT).
+//     No retry starts past the export timeout (OTEL_BSP_EXPORT_TIMEOUT), and
+//     no connect, read or write waits longer than otlp.timeout
+//     (OTEL_EXPORTER_OTLP_TIMEOUT). cpp-httplib 0.11 has no whole-request
+//     limit: a reply trickled byte by byte can hold a request longer, until
+//     shutdown() cancels it.
 //   - A 2xx carrying partial_success is not retried; its rejected span count
 //     and message go to the diagnostics. An unreadable 2xx body counts as
 //     delivered (the collector said 2xx) and is reported.

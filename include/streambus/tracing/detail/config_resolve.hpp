@@ -801,7 +801,15 @@ class config_resolver {
         var = "OTEL_EXPORTER_OTLP_ENDPOINT";
         parts = env_url(var, "the default http://localhost:4318/v1/traces");
         // The base URL of every signal: append the traces path.
-        if (parts) parts->path += parts->path.empty() || parts->path.back() != '/' ? "/v1/traces" : "v1/traces";
+        if (parts) {
+          const bool already_traces = parts->path.size() >= 10 &&
+                                      parts->path.compare(parts->path.size() - 10, 10, "/v1/traces") == 0;
+          parts->path += parts->path.empty() || parts->path.back() != '/' ? "/v1/traces" : "v1/traces";
+          // As the specification says, but rarely what was meant.
+          if (already_traces)
+            warn(std::string(var) + " is a base URL and gets /v1/traces appended, so spans go to " +
+                 quote_url(parts->str()) + "; for the full URL set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead");
+        }
       }
       if (parts) {
         o.endpoint = parts->str();
