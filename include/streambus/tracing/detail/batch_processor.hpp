@@ -370,9 +370,12 @@ class batch_processor {
       }
     }
 
+    // True when everything queued before the call was exported without a
+    // failed export meanwhile, and the exporters flushed, all by `deadline`.
     bool flush(std::chrono::steady_clock::time_point deadline) noexcept {
       std::unique_lock<std::mutex> lock(mutex);
       if (finished) return totals().waiting == 0;
+      const std::uint64_t failures_before = failures.load(std::memory_order_relaxed);
       const std::uint64_t target = ++flush_requested;
       wake.notify_one();
       const bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
@@ -385,7 +388,9 @@ class batch_processor {
           ok = e->force_flush(left) && ok;
         }
       }
-      return ok;
+      // A batch refused while flushing (by the worker's thread, before it
+      // set flush_done: ordered by the mutex) makes the flush a failure.
+      return ok && failures.load(std::memory_order_relaxed) == failures_before;
     }
 
     bool wait_finished(std::chrono::steady_clock::time_point deadline) noexcept {
