@@ -42,16 +42,14 @@
 // (undefined reference to ...v0_compiled_out::...) instead of losing spans
 // or crashing at run time.
 #if defined(STREAMBUS_TRACING_DISABLED)
-#define STREAMBUS_TRACING_BEGIN_NAMESPACE \
-  namespace streambus {                   \
-  namespace tracing {                     \
-  inline namespace v0_compiled_out {
+#define STREAMBUS_TRACING_ABI_NAMESPACE v0_compiled_out
 #else
+#define STREAMBUS_TRACING_ABI_NAMESPACE v0
+#endif
 #define STREAMBUS_TRACING_BEGIN_NAMESPACE \
   namespace streambus {                   \
   namespace tracing {                     \
-  inline namespace v0 {
-#endif
+  inline namespace STREAMBUS_TRACING_ABI_NAMESPACE {
 #define STREAMBUS_TRACING_END_NAMESPACE \
   }                                     \
   }                                     \
@@ -7640,19 +7638,15 @@ class console_exporter final : public span_exporter {
       for (const span_data& s : buffered)
         if (subtree.count(s.parent_span_id) != 0 && subtree.insert(s.context.span_id()).second) grew = true;
     }
-    if (subtree.size() == buffered.size()) {
-      print_and_erase(id);
-      return;
-    }
+    const auto others = std::stable_partition(buffered.begin(), buffered.end(), [&](const span_data& s) {
+      return subtree.count(s.context.span_id()) != 0;
+    });
     std::vector<const span_data*> spans;
-    for (const auto& s : buffered)
-      if (subtree.count(s.context.span_id()) != 0) spans.push_back(&s);
+    for (auto s = buffered.begin(); s != others; ++s) spans.push_back(&*s);
     print(spans);
-    std::vector<span_data> rest;
-    for (auto& s : buffered)
-      if (subtree.count(s.context.span_id()) == 0) rest.push_back(std::move(s));
-    buffered_ -= buffered.size() - rest.size();
-    buffered = std::move(rest);
+    buffered_ -= spans.size();
+    buffered.erase(buffered.begin(), others);
+    if (buffered.empty()) pending_.erase(it);
   }
 
   void print(const std::vector<const span_data*>& spans) {
@@ -7682,9 +7676,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 // The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
 // as tracer.hpp, as empty inline functions. No threads, no statics, no export
 // pipeline; the optimiser removes every call. (The data layer — span_data,
-// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.) Arguments you pass are still
-// evaluated (they are ordinary function arguments), so keep expensive
-// computations inside `if (span.is_recording())` when that matters.
+// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.)
+// Arguments you pass are still evaluated (they are ordinary function
+// arguments), so keep expensive computations inside
+// `if (span.is_recording())` when that matters.
 
 #include <system_error>
 

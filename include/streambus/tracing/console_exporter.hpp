@@ -197,19 +197,15 @@ class console_exporter final : public span_exporter {
       for (const span_data& s : buffered)
         if (subtree.count(s.parent_span_id) != 0 && subtree.insert(s.context.span_id()).second) grew = true;
     }
-    if (subtree.size() == buffered.size()) {
-      print_and_erase(id);
-      return;
-    }
+    const auto others = std::stable_partition(buffered.begin(), buffered.end(), [&](const span_data& s) {
+      return subtree.count(s.context.span_id()) != 0;
+    });
     std::vector<const span_data*> spans;
-    for (const auto& s : buffered)
-      if (subtree.count(s.context.span_id()) != 0) spans.push_back(&s);
+    for (auto s = buffered.begin(); s != others; ++s) spans.push_back(&*s);
     print(spans);
-    std::vector<span_data> rest;
-    for (auto& s : buffered)
-      if (subtree.count(s.context.span_id()) == 0) rest.push_back(std::move(s));
-    buffered_ -= buffered.size() - rest.size();
-    buffered = std::move(rest);
+    buffered_ -= spans.size();
+    buffered.erase(buffered.begin(), others);
+    if (buffered.empty()) pending_.erase(it);
   }
 
   void print(const std::vector<const span_data*>& spans) {

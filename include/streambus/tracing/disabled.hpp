@@ -1,9 +1,10 @@
 // The compiled-out API (STREAMBUS_TRACING_DISABLED): the same types and calls
 // as tracer.hpp, as empty inline functions. No threads, no statics, no export
 // pipeline; the optimiser removes every call. (The data layer — span_data,
-// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.) Arguments you pass are still
-// evaluated (they are ordinary function arguments), so keep expensive
-// computations inside `if (span.is_recording())` when that matters.
+// exporters, encoders, resolve_config — is not compiled out: see tracing.hpp.)
+// Arguments you pass are still evaluated (they are ordinary function
+// arguments), so keep expensive computations inside
+// `if (span.is_recording())` when that matters.
 #pragma once
 
 #include <chrono>

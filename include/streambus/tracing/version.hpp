@@ -20,16 +20,14 @@
 // (undefined reference to ...v0_compiled_out::...) instead of losing spans
 // or crashing at run time.
 #if defined(STREAMBUS_TRACING_DISABLED)
-#define STREAMBUS_TRACING_BEGIN_NAMESPACE \
-  namespace streambus {                   \
-  namespace tracing {                     \
-  inline namespace v0_compiled_out {
+#define STREAMBUS_TRACING_ABI_NAMESPACE v0_compiled_out
 #else
+#define STREAMBUS_TRACING_ABI_NAMESPACE v0
+#endif
 #define STREAMBUS_TRACING_BEGIN_NAMESPACE \
   namespace streambus {                   \
   namespace tracing {                     \
-  inline namespace v0 {
-#endif
+  inline namespace STREAMBUS_TRACING_ABI_NAMESPACE {
 #define STREAMBUS_TRACING_END_NAMESPACE \
   }                                     \
   }                                     \
