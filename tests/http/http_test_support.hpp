@@ -9,10 +9,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pb_decode.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -186,6 +188,104 @@ class refusing_port {
  private:
   int fd_ = -1;
   int port_ = -1;
+};
+
+// A receiver that answers the first `trickled` connections one byte every
+// `gap` (a slow proxy, a collector under a load): each network step is
+// quick, the whole answer is not. Later connections get a prompt 200. One
+// request per connection (the answers say Connection: close).
+class trickling_receiver {
+ public:
+  trickling_receiver(int trickled, std::chrono::milliseconds gap) : trickled_(trickled), gap_(gap) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~trickling_receiver() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  trickling_receiver(const trickling_receiver&) = delete;
+  trickling_receiver& operator=(const trickling_receiver&) = delete;
+
+  bool ok() const { return port_ > 0; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/traces"; }
+  int connections() const { return connections_.load(); }
+  /// Requests answered in full (the prompt ones).
+  int answered() const { return answered_.load(); }
+
+ private:
+  // Waits at most 50 ms for fd to be readable (false: not yet, or stopping).
+  bool readable(int fd) const {
+    pollfd p{fd, POLLIN, 0};
+    return !stop_.load() && ::poll(&p, 1, 50) > 0;
+  }
+
+  void serve() {
+    while (!stop_.load()) {
+      if (!readable(fd_)) continue;
+      const int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) continue;
+      const int index = connections_.fetch_add(1);
+      if (read_request(conn)) answer(conn, index < trickled_);
+      ::close(conn);
+    }
+  }
+
+  // Reads one request (headers and Content-Length bytes of body); bounded by stop_.
+  bool read_request(int conn) {
+    std::string in;
+    char buf[4096];
+    std::size_t need = std::string::npos;
+    while (need == std::string::npos || in.size() < need) {
+      if (!readable(conn)) {
+        if (stop_.load()) return false;
+        continue;
+      }
+      const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<std::size_t>(n));
+      const std::size_t end = in.find("\r\n\r\n");
+      if (need == std::string::npos && end != std::string::npos) {
+        std::size_t length = 0;
+        const std::size_t at = in.find("Content-Length: ");
+        if (at != std::string::npos && at < end) length = std::stoul(in.substr(at + 16));
+        need = end + 4 + length;
+      }
+    }
+    return true;
+  }
+
+  void answer(int conn, bool trickle) {
+    static const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (!trickle) {
+      if (::send(conn, reply.data(), reply.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(reply.size())) ++answered_;
+      return;
+    }
+    for (const char c : reply) {  // until the client hangs up (or the test ends)
+      if (stop_.load() || ::send(conn, &c, 1, MSG_NOSIGNAL) != 1) return;
+      const auto until = steady::now() + gap_;
+      while (!stop_.load() && steady::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  int trickled_;
+  std::chrono::milliseconds gap_;
+  int fd_ = -1;
+  int port_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> answered_{0};
+  std::thread thread_;
 };
 
 // ============================================================ protobuf bytes

@@ -19,10 +19,11 @@
 //     (delay-seconds or HTTP-date): HTTP 429, 502, 503, 504 and connection
 //     failures (refused, reset, timed out). Every other status is final.
 //     No retry starts past the export timeout (OTEL_BSP_EXPORT_TIMEOUT), and
-//     no connect, read or write waits longer than otlp.timeout
-//     (OTEL_EXPORTER_OTLP_TIMEOUT). cpp-httplib 0.11 has no whole-request
-//     limit: a reply trickled byte by byte can hold a request longer, until
-//     shutdown() cancels it.
+//     no request (connect, send, the whole answer) takes longer than
+//     otlp.timeout (OTEL_EXPORTER_OTLP_TIMEOUT): cpp-httplib bounds each
+//     network step only, so a watchdog thread, started with the first
+//     request, cuts off one that a trickled answer keeps alive; it is
+//     retried like any timeout.
 //   - A 2xx carrying partial_success is not retried; its rejected span count
 //     and message go to the diagnostics. An unreadable 2xx body counts as
 //     delivered (the collector said 2xx) and is reported.
@@ -710,9 +711,13 @@ class otlp_http_exporter final : public span_exporter {
 
   ~otlp_http_exporter() override {
     stopped_.store(true);
-    // No export_spans() or shutdown() runs any more; the canceller, if any,
-    // ends as soon as its request did.
-    if (canceller_.joinable()) canceller_.join();
+    // No export_spans() or shutdown() runs any more, so no request is in flight.
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      exiting_ = true;
+    }
+    watch_cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
   }
 
   otlp_http_exporter(const otlp_http_exporter&) = delete;
@@ -755,41 +760,24 @@ class otlp_http_exporter final : public span_exporter {
   /// Aborts a request in flight (waiting at most `timeout` for it to end) and
   /// makes every later export fail at once. Idempotent.
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = clock::now() + timeout;
     {
       std::lock_guard<std::mutex> lock(wait_mutex_);
       stopped_.store(true);
     }
     wait_cv_.notify_all();  // ends a backoff wait
-    // Seen together with export_spans' "in_request_, then stopped_" (both
-    // sequentially consistent): either that request sees stopped_ and is not
-    // sent, or this sees in_request_ and cancels it.
-    if (!in_request_.load()) return;
-    std::unique_lock<std::mutex> lock(cancel_mutex_);
-    if (!canceller_.joinable()) {
-      // Client::stop() blocks while cpp-httplib connects (it holds the
-      // socket's mutex), so it runs on its own thread and shutdown() keeps
-      // its deadline. It repeats until the request is gone: a stop() landing
-      // just before the request opens its socket would be lost otherwise.
-      try {
-        canceller_ = std::thread([this] {
-          while (in_request_.load()) {
-            client_->stop();
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-          }
-          {
-            std::lock_guard<std::mutex> done_lock(cancel_mutex_);
-            cancel_done_ = true;
-          }
-          cancel_cv_.notify_all();
-        });
-      } catch (...) {
-        lock.unlock();
-        client_->stop();
-        return;
-      }
+    // send() tests stopped_ under watch_mutex_ before it marks a request in
+    // flight: either that request is not sent, or this sees it and cuts it off.
+    std::unique_lock<std::mutex> lock(watch_mutex_);
+    cancel_now_ = true;
+    if (!in_request_) return;
+    if (!watchdog_.joinable()) {  // it could not be started: stop() from here (it may block while connecting)
+      lock.unlock();
+      client_->stop();
+      return;
     }
-    cancel_cv_.wait_until(lock, deadline, [this] { return cancel_done_; });
+    watch_cv_.notify_all();
+    watch_cv_.wait_until(lock, deadline, [this] { return !in_request_; });
   }
 
   std::string_view name() const noexcept override { return options_.name; }
@@ -898,17 +886,19 @@ class otlp_http_exporter final : public span_exporter {
       client_->set_read_timeout(request_timeout);
       client_->set_write_timeout(request_timeout);
 
-      in_request_.store(true);
-      if (stopped_.load()) {
-        in_request_.store(false);
-        continue;  // reported at the top of the loop
-      }
+      if (!begin_request(clock::now() + request_timeout)) continue;  // shutting down: reported at the top
       httplib::Result result = client_->Post(endpoint_.path, headers_, body.data(), body.size(), content_type);
-      in_request_.store(false);
+      const bool cut_off = end_request();
 
       std::string problem;
       std::optional<std::chrono::milliseconds> retry_after;
-      const outcome o = judge(result, span_count, problem, retry_after);
+      outcome o;
+      if (cut_off && !result) {
+        problem = "no complete answer within the OTLP timeout of " + oh::ms_text(request_timeout) + " (cut off)";
+        o = outcome::retry;  // a timeout is transient
+      } else {
+        o = judge(result, span_count, problem, retry_after);
+      }
       if (o == outcome::delivered) return true;
       const std::string attempts =
           attempt == 0 ? std::string() : " (after " + std::to_string(attempt + 1) + " attempts)";
@@ -932,6 +922,72 @@ class otlp_http_exporter final : public span_exporter {
       last_problem = std::move(problem);
       std::unique_lock<std::mutex> lock(wait_mutex_);
       wait_cv_.wait_for(lock, wait, [this] { return stopped_.load(); });
+    }
+  }
+
+  // Marks a request in flight, due to end by `deadline`, for the watchdog;
+  // false when shutting down (then nothing may be sent).
+  bool begin_request(clock::time_point deadline) {
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      if (cancel_now_ || stopped_.load()) return false;
+      start_watchdog();
+      in_request_ = true;
+      ++request_number_;
+      request_deadline_ = deadline;
+      cut_off_ = false;
+    }
+    watch_cv_.notify_all();
+    return true;
+  }
+
+  // The request ended; true if the watchdog cut it off at its deadline.
+  bool end_request() {
+    bool cut_off;
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      in_request_ = false;
+      cut_off = cut_off_;
+    }
+    watch_cv_.notify_all();  // the watchdog, and a shutdown() waiting for the request to end
+    return cut_off;
+  }
+
+  // Under watch_mutex_, before the first request.
+  void start_watchdog() noexcept {
+    if (watchdog_.joinable() || watchdog_failed_) return;
+    try {
+      watchdog_ = std::thread([this] { watch(); });
+    } catch (...) {
+      watchdog_failed_ = true;
+      report("could not start the request watchdog thread: a request is bounded per network step only, "
+             "not as a whole");
+    }
+  }
+
+  // The watchdog thread: cuts off the request in flight when its deadline
+  // passes or shutdown() asks. Client::stop() closes the socket under the
+  // request; it blocks while cpp-httplib connects, and one landing just
+  // before the request opens its socket is lost, so it repeats until the
+  // request has ended.
+  void watch() noexcept {
+    std::unique_lock<std::mutex> lock(watch_mutex_);
+    for (;;) {
+      watch_cv_.wait(lock, [this] { return exiting_ || in_request_; });
+      if (exiting_) return;
+      const std::uint64_t number = request_number_;
+      const auto same_request = [&] { return in_request_ && request_number_ == number; };
+      const bool woken = watch_cv_.wait_until(lock, request_deadline_,
+                                              [&] { return exiting_ || cancel_now_ || !same_request(); });
+      if (exiting_) return;
+      if (!same_request()) continue;
+      if (!woken) cut_off_ = true;  // its deadline passed (otherwise: shutdown)
+      while (same_request() && !exiting_) {
+        lock.unlock();
+        client_->stop();
+        lock.lock();
+        watch_cv_.wait_for(lock, std::chrono::milliseconds(5), [&] { return exiting_ || !same_request(); });
+      }
     }
   }
 
@@ -1026,14 +1082,20 @@ class otlp_http_exporter final : public span_exporter {
   std::string body_;  // reused between batches
 
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> in_request_{false};
-  std::mutex wait_mutex_;
+  std::mutex wait_mutex_;  // backoff waits
   std::condition_variable wait_cv_;
 
-  std::mutex cancel_mutex_;
-  std::condition_variable cancel_cv_;
-  std::thread canceller_;
-  bool cancel_done_ = false;
+  // The request in flight and its watchdog (watch()); all under watch_mutex_.
+  std::mutex watch_mutex_;
+  std::condition_variable watch_cv_;
+  std::thread watchdog_;
+  bool watchdog_failed_ = false;  // could not be started
+  bool in_request_ = false;
+  std::uint64_t request_number_ = 0;
+  clock::time_point request_deadline_;
+  bool cut_off_ = false;     // the watchdog cut the request off at its deadline
+  bool cancel_now_ = false;  // shutdown(): cut off the request in flight, send no more
+  bool exiting_ = false;     // the destructor: the watchdog ends
 };
 
 namespace detail {
