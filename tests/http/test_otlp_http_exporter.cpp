@@ -4,11 +4,15 @@
 #include "http_test_support.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <future>
 #include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace http_test;
 
@@ -611,6 +615,33 @@ TEST_CASE("otlp/http shutdown ends a backoff wait") {
   CHECK(result.get() == st::export_result::failure);
   CHECK(since(start) < 1500ms);
   CHECK(rx.count() == 1);
+}
+
+TEST_CASE("otlp/http an exporter inherited through fork() is destroyed in the child without waiting for the parent's threads") {
+  receiver rx;
+  REQUIRE(rx.ok());
+  messages diag;
+  batch_fixture f;
+  f.add_many(1);
+  auto exporter = std::make_unique<st::otlp_http_exporter>(options_for(rx.endpoint(), diag));
+  REQUIRE(exporter->export_spans(f.batch()) == st::export_result::success);  // its watchdog runs now
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    exporter.reset();  // the watchdog thread is the parent's: it must not be joined here
+    ::_exit(0);
+  }
+  int status = 0;
+  pid_t done = 0;
+  const auto start = steady::now();
+  while ((done = ::waitpid(child, &status, WNOHANG)) == 0 && since(start) < 5s) std::this_thread::sleep_for(10ms);
+  if (done == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+  }
+  CHECK(done == child);  // 0: the child hung destroying the exporter
+  CHECK(WIFEXITED(status));
+  CHECK(exporter->export_spans(f.batch()) == st::export_result::success);  // the parent's is unaffected
 }
 
 // ============================================================ configuration

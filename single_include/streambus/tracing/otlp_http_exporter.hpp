@@ -713,13 +713,21 @@ class otlp_http_exporter final : public span_exporter {
 
   ~otlp_http_exporter() override {
     stopped_.store(true);
+    if (watch_->thread.joinable() && watch_->fork_generation != detail::fork_generation().load()) {
+      // A copy inherited through fork(): the watchdog is the parent's thread,
+      // absent here (joining it would wait forever), and its mutexes and
+      // condition variables may have been in use at the fork: all left alone.
+      watch_->thread.detach();
+      static_cast<void>(watch_.release());
+      return;
+    }
     // No export_spans() or shutdown() runs any more, so no request is in flight.
     {
-      std::lock_guard<std::mutex> lock(watch_mutex_);
-      exiting_ = true;
+      std::lock_guard<std::mutex> lock(watch_->mutex);
+      watch_->exiting = true;
     }
-    watch_cv_.notify_all();
-    if (watchdog_.joinable()) watchdog_.join();
+    watch_->cv.notify_all();
+    if (watch_->thread.joinable()) watch_->thread.join();
   }
 
   otlp_http_exporter(const otlp_http_exporter&) = delete;
@@ -764,22 +772,22 @@ class otlp_http_exporter final : public span_exporter {
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
     const auto deadline = clock::now() + timeout;
     {
-      std::lock_guard<std::mutex> lock(wait_mutex_);
+      std::lock_guard<std::mutex> lock(watch_->wait_mutex);
       stopped_.store(true);
     }
-    wait_cv_.notify_all();  // ends a backoff wait
-    // send() tests stopped_ under watch_mutex_ before it marks a request in
+    watch_->wait_cv.notify_all();  // ends a backoff wait
+    // send() tests stopped_ under watch_->mutex before it marks a request in
     // flight: either that request is not sent, or this sees it and cuts it off.
-    std::unique_lock<std::mutex> lock(watch_mutex_);
-    cancel_now_ = true;
-    if (!in_request_) return;
-    if (!watchdog_.joinable()) {  // it could not be started: stop() from here (it may block while connecting)
+    std::unique_lock<std::mutex> lock(watch_->mutex);
+    watch_->cancel_now = true;
+    if (!watch_->in_request) return;
+    if (!watch_->thread.joinable()) {  // it could not be started: stop() from here (it may block while connecting)
       lock.unlock();
       client_->stop();
       return;
     }
-    watch_cv_.notify_all();
-    watch_cv_.wait_until(lock, deadline, [this] { return !in_request_; });
+    watch_->cv.notify_all();
+    watch_->cv.wait_until(lock, deadline, [this] { return !watch_->in_request; });
   }
 
   std::string_view name() const noexcept override { return options_.name; }
@@ -922,8 +930,8 @@ class otlp_http_exporter final : public span_exporter {
       }
       if (options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);
       last_problem = std::move(problem);
-      std::unique_lock<std::mutex> lock(wait_mutex_);
-      wait_cv_.wait_for(lock, wait, [this] { return stopped_.load(); });
+      std::unique_lock<std::mutex> lock(watch_->wait_mutex);
+      watch_->wait_cv.wait_for(lock, wait, [this] { return stopped_.load(); });
     }
   }
 
@@ -931,15 +939,15 @@ class otlp_http_exporter final : public span_exporter {
   // false when shutting down (then nothing may be sent).
   bool begin_request(clock::time_point deadline) {
     {
-      std::lock_guard<std::mutex> lock(watch_mutex_);
-      if (cancel_now_ || stopped_.load()) return false;
+      std::lock_guard<std::mutex> lock(watch_->mutex);
+      if (watch_->cancel_now || stopped_.load()) return false;
       start_watchdog();
-      in_request_ = true;
-      ++request_number_;
-      request_deadline_ = deadline;
-      cut_off_ = false;
+      watch_->in_request = true;
+      ++watch_->number;
+      watch_->deadline = deadline;
+      watch_->cut_off = false;
     }
-    watch_cv_.notify_all();
+    watch_->cv.notify_all();
     return true;
   }
 
@@ -947,21 +955,23 @@ class otlp_http_exporter final : public span_exporter {
   bool end_request() {
     bool cut_off;
     {
-      std::lock_guard<std::mutex> lock(watch_mutex_);
-      in_request_ = false;
-      cut_off = cut_off_;
+      std::lock_guard<std::mutex> lock(watch_->mutex);
+      watch_->in_request = false;
+      cut_off = watch_->cut_off;
     }
-    watch_cv_.notify_all();  // the watchdog, and a shutdown() waiting for the request to end
+    watch_->cv.notify_all();  // the watchdog, and a shutdown() waiting for the request to end
     return cut_off;
   }
 
-  // Under watch_mutex_, before the first request.
+  // Under watch_->mutex, before the first request.
   void start_watchdog() noexcept {
-    if (watchdog_.joinable() || watchdog_failed_) return;
+    if (watch_->thread.joinable() || watch_->failed) return;
     try {
-      watchdog_ = std::thread([this] { watch(); });
+      detail::register_fork_handler();  // counts forks, for the destructor
+      watch_->fork_generation = detail::fork_generation().load();
+      watch_->thread = std::thread([this] { watch(); });
     } catch (...) {
-      watchdog_failed_ = true;
+      watch_->failed = true;
       report("could not start the request watchdog thread: a request is bounded per network step only, "
              "not as a whole");
     }
@@ -973,22 +983,22 @@ class otlp_http_exporter final : public span_exporter {
   // before the request opens its socket is lost, so it repeats until the
   // request has ended.
   void watch() noexcept {
-    std::unique_lock<std::mutex> lock(watch_mutex_);
+    std::unique_lock<std::mutex> lock(watch_->mutex);
     for (;;) {
-      watch_cv_.wait(lock, [this] { return exiting_ || in_request_; });
-      if (exiting_) return;
-      const std::uint64_t number = request_number_;
-      const auto same_request = [&] { return in_request_ && request_number_ == number; };
-      const bool woken = watch_cv_.wait_until(lock, request_deadline_,
-                                              [&] { return exiting_ || cancel_now_ || !same_request(); });
-      if (exiting_) return;
+      watch_->cv.wait(lock, [this] { return watch_->exiting || watch_->in_request; });
+      if (watch_->exiting) return;
+      const std::uint64_t number = watch_->number;
+      const auto same_request = [&] { return watch_->in_request && watch_->number == number; };
+      const bool woken = watch_->cv.wait_until(lock, watch_->deadline,
+                                              [&] { return watch_->exiting || watch_->cancel_now || !same_request(); });
+      if (watch_->exiting) return;
       if (!same_request()) continue;
-      if (!woken) cut_off_ = true;  // its deadline passed (otherwise: shutdown)
-      while (same_request() && !exiting_) {
+      if (!woken) watch_->cut_off = true;  // its deadline passed (otherwise: shutdown)
+      while (same_request() && !watch_->exiting) {
         lock.unlock();
         client_->stop();
         lock.lock();
-        watch_cv_.wait_for(lock, std::chrono::milliseconds(5), [&] { return exiting_ || !same_request(); });
+        watch_->cv.wait_for(lock, std::chrono::milliseconds(5), [&] { return watch_->exiting || !same_request(); });
       }
     }
   }
@@ -1084,20 +1094,26 @@ class otlp_http_exporter final : public span_exporter {
   std::string body_;  // reused between batches
 
   std::atomic<bool> stopped_{false};
-  std::mutex wait_mutex_;  // backoff waits
-  std::condition_variable wait_cv_;
 
-  // The request in flight and its watchdog (watch()); all under watch_mutex_.
-  std::mutex watch_mutex_;
-  std::condition_variable watch_cv_;
-  std::thread watchdog_;
-  bool watchdog_failed_ = false;  // could not be started
-  bool in_request_ = false;
-  std::uint64_t request_number_ = 0;
-  clock::time_point request_deadline_;
-  bool cut_off_ = false;     // the watchdog cut the request off at its deadline
-  bool cancel_now_ = false;  // shutdown(): cut off the request in flight, send no more
-  bool exiting_ = false;     // the destructor: the watchdog ends
+  // Waits and the request in flight, with its watchdog (watch()). On the
+  // heap, so that a copy inherited through fork() can be left untouched (see
+  // the destructor): the parent's threads may have been waiting on these.
+  struct request_watch {
+    std::mutex wait_mutex;  // backoff waits
+    std::condition_variable wait_cv;
+    std::mutex mutex;  // the rest
+    std::condition_variable cv;
+    std::thread thread;  // the watchdog
+    bool failed = false;                // it could not be started
+    std::uint32_t fork_generation = 0;  // detail::fork_generation() when it was
+    bool in_request = false;
+    std::uint64_t number = 0;  // of the request in flight
+    clock::time_point deadline;
+    bool cut_off = false;     // the watchdog cut the request off at its deadline
+    bool cancel_now = false;  // shutdown(): cut off the request in flight, send no more
+    bool exiting = false;     // the destructor: the watchdog ends
+  };
+  std::unique_ptr<request_watch> watch_ = std::make_unique<request_watch>();
 };
 
 namespace detail {
