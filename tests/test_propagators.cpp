@@ -706,6 +706,9 @@ TEST_CASE("tracer inject/extract with its precomputed shortcuts equal inject_all
     std::map<std::string, std::string> through_tracer = stale, through_function = stale;
     tracer.inject(through_tracer);
     tr::inject_all(kinds, span.context(), tr::baggage(), through_function);
+    // The same, except that the context-only inject leaves the baggage header
+    // alone, where inject_all with empty baggage removes it.
+    through_function["Baggage"] = "x=y";
     CHECK(through_tracer == through_function);
     // extract: the tracer's answer is extract_all's context, for what each list wrote and for foreign headers
     for (const auto& carrier : {through_tracer, stale,
@@ -734,4 +737,30 @@ TEST_CASE("tracer.inject into a carrier whose writes start spans still sends the
   CHECK(carrier.items[0].second == expected.at("traceparent"));
   CHECK(carrier.items[1].second == trace + "-" + span + "-1");
   while (!carrier.spans.empty()) carrier.spans.pop_back();  // innermost first
+}
+
+TEST_CASE("tracer.inject of a context leaves the carrier's baggage alone; inject with baggage writes exactly it") {
+  for (const char* names : {"tracecontext,baggage", "tracecontext,baggage,jaeger", "b3multi,baggage"}) {
+    CAPTURE(names);
+    tr::config cfg;
+    cfg.read_environment = false;
+    cfg.exporter = "none";
+    cfg.propagators = names;
+    auto tracer = tr::tracer::create(cfg);
+    auto span = tracer.start("op");
+    // Baggage the caller put in for this request (OpenTelemetry's propagators
+    // write nothing for empty baggage, and erase nothing either).
+    std::map<std::string, std::string> headers{{"baggage", "tenant=acme"}, {"uberctx-user", "al"}};
+    tracer.inject(headers);
+    CHECK(headers["baggage"] == "tenant=acme");
+    CHECK(headers["uberctx-user"] == "al");
+    tracer.inject(span.context(), headers);
+    CHECK(headers["baggage"] == "tenant=acme");
+    CHECK(headers.size() >= 3);  // and the trace headers
+    // With baggage given, the baggage header is exactly it.
+    tracer.inject(span.context(), tr::baggage().set("hop", "a"), headers);
+    CHECK(headers["baggage"] == "hop=a");
+    tracer.inject(span.context(), tr::baggage(), headers);
+    CHECK(headers.count("baggage") == 0);
+  }
 }

@@ -1852,24 +1852,46 @@ inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcep
 }
 
 // The default list (tracecontext, baggage) with nothing but a traceparent to
-// send, into a standard container: one walk writes traceparent and drops
-// stale tracestate and baggage headers, as the two propagators would one
-// after the other (they touch different names, so order does not matter).
+// send, into a standard container: one walk writes traceparent and drops a
+// stale tracestate (and, when `bag` is given and empty, a baggage header), as
+// the two propagators would one after the other (they touch different names,
+// so order does not matter). `bag` null: the baggage header is left alone.
 // Returns false, having written nothing, where the shortcut does not apply.
 template <class Carrier>
-bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage& bag, Carrier& carrier) {
+bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const baggage* bag, Carrier& carrier) {
   using traits = carrier_traits<Carrier>;
   if constexpr (is_standard_carrier_v<Carrier>) {
-    if (!shape.w3c_only || !bag.empty() || !ctx.trace_state().empty()) return false;
+    if (!shape.w3c_only || (bag != nullptr && !bag->empty()) || !ctx.trace_state().empty()) return false;
     char buf[traceparent_size];
     const std::size_t n = format_traceparent(ctx, buf);
     if (n == 0) return false;  // invalid context: the propagators' own rules
     traits::set_and_erase(carrier, traceparent_header, std::string_view(buf, n), tracestate_header,
-                          shape.baggage ? baggage_header : std::string_view());
+                          shape.baggage && bag != nullptr ? baggage_header : std::string_view());
     return true;
   } else {
     static_cast<void>(shape), static_cast<void>(ctx), static_cast<void>(bag), static_cast<void>(carrier);
     return false;
+  }
+}
+
+// Each listed propagator in order; `bag` null skips the baggage parts (the
+// carrier's baggage headers are left as they are).
+template <class Carrier>
+void pg_inject_listed(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage* bag,
+                      Carrier& carrier, bool debug) {
+  for (const propagator_kind k : kinds) {
+    switch (k) {
+      case propagator_kind::tracecontext: inject(ctx, carrier); break;
+      case propagator_kind::baggage:
+        if (bag != nullptr) inject_baggage(*bag, carrier);
+        break;
+      case propagator_kind::b3: inject_b3(ctx, carrier, debug); break;
+      case propagator_kind::b3multi: inject_b3_multi(ctx, carrier, debug); break;
+      case propagator_kind::jaeger:
+        inject_jaeger(ctx, carrier, debug);
+        if (bag != nullptr) inject_jaeger_baggage(*bag, carrier);
+        break;
+    }
   }
 }
 
@@ -1881,19 +1903,8 @@ bool pg_inject_w3c_only(pg_list_shape shape, const span_context& ctx, const bagg
 template <class Carrier>
 void inject_all(const std::vector<propagator_kind>& kinds, const span_context& ctx, const baggage& bag,
                 Carrier& carrier, bool debug = false) {
-  if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, bag, carrier)) return;
-  for (const propagator_kind k : kinds) {
-    switch (k) {
-      case propagator_kind::tracecontext: inject(ctx, carrier); break;
-      case propagator_kind::baggage: inject_baggage(bag, carrier); break;
-      case propagator_kind::b3: inject_b3(ctx, carrier, debug); break;
-      case propagator_kind::b3multi: inject_b3_multi(ctx, carrier, debug); break;
-      case propagator_kind::jaeger:
-        inject_jaeger(ctx, carrier, debug);
-        inject_jaeger_baggage(bag, carrier);
-        break;
-    }
-  }
+  if (detail::pg_inject_w3c_only(detail::pg_shape(kinds), ctx, &bag, carrier)) return;
+  detail::pg_inject_listed(kinds, ctx, &bag, carrier, debug);
 }
 
 namespace detail {
@@ -10050,14 +10061,17 @@ class tracer {
     else
       inject(current_context(), carrier);  // a user adapter might (e.g. a traced logger): copy
   }
+  /// The context only: the carrier's baggage headers are left as they are
+  /// (a caller may have put baggage there), as OpenTelemetry's propagators
+  /// leave them for empty baggage.
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
     if (state_ == nullptr) return;
-    static const baggage no_baggage;
-    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, no_baggage, carrier))
-      inject_all(state_->propagators(), ctx, no_baggage, carrier);
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, nullptr, carrier))
+      detail::pg_inject_listed(state_->propagators(), ctx, nullptr, carrier, false);
   }
-  /// Writes a context and baggage entries.
+  /// Writes a context and exactly these baggage entries (empty baggage
+  /// removes a baggage header the carrier holds).
   template <class Carrier>
   void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
     if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);

@@ -494,7 +494,7 @@ TEST_CASE("client helpers: a connection failure is an ERROR CLIENT span named af
 
 TEST_CASE("client_span: headers carry the span's context, extra headers survive, finish() ends it once") {
   service front("front");
-  httplib::Headers headers{{"Accept", "text/plain"}};
+  httplib::Headers headers{{"Accept", "text/plain"}, {"baggage", "tenant=acme"}};
   st::span_context ctx;
   {
     auto root = front.tracer.start("root");
@@ -507,6 +507,8 @@ TEST_CASE("client_span: headers carry the span's context, extra headers survive,
   }
   CHECK(headers.find("traceparent")->second == st::format_traceparent(ctx));
   CHECK(headers.find("Accept")->second == "text/plain");
+  REQUIRE(headers.find("baggage") != headers.end());  // the caller's baggage goes out too
+  CHECK(headers.find("baggage")->second == "tenant=acme");
   const auto c = front.named("DELETE");
   CHECK(c.parent_span_id == front.named("root").context.span_id());
   CHECK(str_attr(c.attributes, "url.full") == "https://example.com/items/3");
@@ -528,6 +530,31 @@ TEST_CASE("endpoint::parse reads what httplib::Client takes") {
   CHECK(c.scheme == "https");
   CHECK(c.host == "::1");
   CHECK(c.port == 8443);
+  const auto v6 = sth::endpoint::parse("[::1]");
+  CHECK(v6.host == "::1");
+  CHECK(v6.port == 0);
+}
+
+TEST_CASE("endpoint::parse leaves credentials and paths out of the span, and rejects bad ports") {
+  // The URL conventions: url.full MUST NOT contain credentials.
+  const auto e = sth::endpoint::parse("http://user:secret@api.example.com:8080/base?sig=abc");
+  CHECK(e.scheme == "http");
+  CHECK(e.host == "api.example.com");
+  CHECK(e.port == 8080);
+  service front("front");
+  httplib::Headers headers;
+  {
+    sth::client_span cs(front.tracer, "GET", "/v1/items", headers, e);
+    httplib::Result no_response(nullptr, httplib::Error::Connection);
+    cs.finish(no_response);
+  }
+  const auto s = front.only();
+  CHECK(str_attr(s.attributes, "server.address") == "api.example.com");
+  CHECK(int_attr(s.attributes, "server.port") == 8080);
+  CHECK(str_attr(s.attributes, "url.full") == "http://api.example.com:8080/v1/items");
+  for (const char* bad : {"http://api.example.com:99999", "http://api.example.com:", "host:abc", "http://", "::1",
+                          "http://[::1", "user@:80"})
+    CHECK_THROWS_AS(sth::endpoint::parse(bad), std::invalid_argument);
 }
 
 TEST_CASE("concurrent requests from several threads make independent, correctly parented spans") {

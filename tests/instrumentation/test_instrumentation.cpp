@@ -627,7 +627,7 @@ TEST_CASE("trace_with_retry: jitter keeps each wait within [wait/2, wait]") {
 
 TEST_CASE("trace_produce_message: a current PRODUCER span with the messaging conventions, context injected") {
   fixture f;
-  std::map<std::string, std::string> headers{{"content-type", "application/json"}};
+  std::map<std::string, std::string> headers{{"content-type", "application/json"}, {"baggage", "tenant=acme"}};
   st::span_context produced;
   st::span_context outer_ctx;
   {
@@ -656,6 +656,7 @@ TEST_CASE("trace_produce_message: a current PRODUCER span with the messaging con
   REQUIRE(headers.count("traceparent") == 1);
   CHECK(headers["traceparent"] == "00-" + trace_hex(produced) + "-" + span_hex(produced) + "-03");
   CHECK(headers["content-type"] == "application/json");  // other headers untouched
+  CHECK(headers["baggage"] == "tenant=acme");             // the caller's baggage too
 }
 
 TEST_CASE("produce -> consume: the CONSUMER span continues the producer's trace and links to it") {

@@ -39,6 +39,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -372,15 +373,30 @@ struct endpoint {
   int port = 0;  // 0: the scheme's default
 
   /// Parses what httplib::Client's constructor takes: "[scheme://]host[:port]".
+  /// Credentials ("user:password@") and a path, query or fragment are left
+  /// out: telemetry must not carry credentials (the URL conventions), and the
+  /// path is the request's. Throws std::invalid_argument for an empty host
+  /// or a port that is not a number from 1 to 65535.
   static endpoint parse(std::string_view scheme_host_port) {
     endpoint e;
-    const std::size_t sep = scheme_host_port.find("://");
+    std::string_view rest = scheme_host_port;
+    const std::size_t sep = rest.find("://");
     if (sep != std::string_view::npos) {
-      e.scheme = std::string(scheme_host_port.substr(0, sep));
-      scheme_host_port.remove_prefix(sep + 3);
+      e.scheme = std::string(rest.substr(0, sep));
+      rest.remove_prefix(sep + 3);
     }
+    rest = rest.substr(0, rest.find_first_of("/?#"));  // the authority
+    const std::size_t at = rest.rfind('@');
+    if (at != std::string_view::npos) rest.remove_prefix(at + 1);  // userinfo
     std::string_view host;
-    detail::split_host_port(scheme_host_port, host, e.port);
+    detail::split_host_port(rest, host, e.port);
+    const bool bracketed = !rest.empty() && rest.front() == '[';  // an IPv6 address
+    const bool port_given = host.size() + (bracketed ? 2 : 0) < rest.size();
+    const bool bad_host = host.empty() || host.find_first_of("[]") != std::string_view::npos ||
+                          (!bracketed && host.find(':') != std::string_view::npos);
+    if (bad_host || (port_given && e.port == 0))
+      throw std::invalid_argument("http::endpoint: cannot read \"" + std::string(scheme_host_port) +
+                                  "\" as [scheme://]host[:port] with a port from 1 to 65535");
     e.host = std::string(host);
     return e;
   }

@@ -917,14 +917,17 @@ class tracer {
     else
       inject(current_context(), carrier);  // a user adapter might (e.g. a traced logger): copy
   }
+  /// The context only: the carrier's baggage headers are left as they are
+  /// (a caller may have put baggage there), as OpenTelemetry's propagators
+  /// leave them for empty baggage.
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
     if (state_ == nullptr) return;
-    static const baggage no_baggage;
-    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, no_baggage, carrier))
-      inject_all(state_->propagators(), ctx, no_baggage, carrier);
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, nullptr, carrier))
+      detail::pg_inject_listed(state_->propagators(), ctx, nullptr, carrier, false);
   }
-  /// Writes a context and baggage entries.
+  /// Writes a context and exactly these baggage entries (empty baggage
+  /// removes a baggage header the carrier holds).
   template <class Carrier>
   void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
     if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);
