@@ -78,6 +78,21 @@ TEST_CASE("attribute list: value length limit truncates strings by characters") 
   CHECK(*list.find("number")->get_if<std::int64_t>() == 123456);
 }
 
+TEST_CASE("attribute list: the length limit bounds strings that are not UTF-8, at most 4 bytes a character") {
+  st::attribute_list list;
+  const std::size_t big = 1 << 20;
+  list.set("continuations", std::string(big, '\x80'), 128, 16);  // stray continuation bytes: one each
+  list.set("bad lead", "\xff" + std::string(big, '\xbf'), 128, 16);
+  list.set("four", std::string("\xf0\x9f\x98\x80") + std::string(big, '\xbf'), 128, 2);  // one emoji, then strays
+  list.set("cut lead", std::string("ab\xe6\x97") + "cd", 128, 3);  // a 3-byte lead cut short: "a", "b", "\xe6\x97"
+  list.set("valid", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 128, 2);  // three 3-byte characters
+  CHECK(list.find("continuations")->get_if<std::string>()->size() == 16);
+  CHECK(list.find("bad lead")->get_if<std::string>()->size() == 16);
+  CHECK(*list.find("four")->get_if<std::string>() == std::string("\xf0\x9f\x98\x80\xbf"));
+  CHECK(*list.find("cut lead")->get_if<std::string>() == std::string("ab\xe6\x97"));
+  CHECK(*list.find("valid")->get_if<std::string>() == "\xe6\x97\xa5\xe6\x9c\xac");
+}
+
 TEST_CASE("attribute list: clear keeps storage so slots are reused") {
   st::attribute_list list;
   list.set("a.long.attribute.key.that.does.not.fit.sso", "a long string value that does not fit sso");

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include "support/counting_exporter.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -896,4 +898,112 @@ TEST_CASE("a newly registered exporter name is accepted by config and OTEL_TRACE
   CHECK(tracer2.force_flush(10s));
   CHECK(memory->size() == 2);
   st::register_exporter("audit-log", nullptr);
+}
+
+// Threads that live for a few spans each (a thread per request): no lane ever
+// holds a batch, so no producer wakes the worker. Their lanes (each sized for
+// the whole queue) piled up until the schedule delay: an audit saw 2.4 GB of
+// RSS after 5 s of two such threads at a time, and nothing exported.
+TEST_CASE("short-lived threads: their spans are exported in full batches before the schedule, lanes freed") {
+  auto exporter = std::make_shared<counting_exporter>();
+  auto tracer = make_tracer(exporter, options(2048, 64, 60000ms));  // the schedule never comes in this test
+  constexpr int threads = 300, spans_each = 3;
+  for (int i = 0; i < threads; ++i) {
+    std::thread([&] {
+      for (int k = 0; k < spans_each; ++k) tracer.start("request").end();
+    }).join();
+  }
+  // Every full batch of what the exited threads left goes out without a flush.
+  const std::size_t full_batches = threads * spans_each / 64 * 64;
+  for (int i = 0; i < 500 && exporter->spans.load() < full_batches; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(exporter->spans.load() >= full_batches);
+  CHECK(tracer.stats().spans_dropped == 0);
+  CHECK(tracer.force_flush(5s));
+  CHECK(exporter->spans.load() == threads * spans_each);
+}
+
+namespace {
+// Counts export calls, optionally held at a gate, and those after a given moment.
+class stuck_then_counting_exporter final : public st::span_exporter {
+ public:
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++calls_;
+    if (after_mark_) ++calls_after_mark_;
+    entered_.notify_all();
+    gate_.wait(lock, [&] { return open_; });
+    spans_ += batch.size();
+    return st::export_result::success;
+  }
+  void shutdown(std::chrono::milliseconds) noexcept override {}  // ignores it: stays stuck
+  std::string_view name() const noexcept override { return "stuck"; }
+  bool wait_entered(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return entered_.wait_for(lock, timeout, [&] { return calls_ > 0; });
+  }
+  void mark() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    after_mark_ = true;
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    gate_.notify_all();
+  }
+  int calls_after_mark() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return calls_after_mark_;
+  }
+  std::size_t spans() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return spans_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable gate_, entered_;
+  bool open_ = false, after_mark_ = false;
+  int calls_ = 0, calls_after_mark_ = 0;
+  std::size_t spans_ = 0;
+};
+}  // namespace
+
+TEST_CASE("after shutdown gave up on a stuck exporter, the export thread starts no further export") {
+  auto exporter = std::make_shared<stuck_then_counting_exporter>();
+  auto tracer = make_tracer(exporter, options(1024, 16));
+  for (int i = 0; i < 16; ++i) tracer.start("first batch").end();  // a full batch: the worker takes it
+  REQUIRE(exporter->wait_entered(10s));
+  for (int i = 0; i < 200; ++i) tracer.start("queued behind it").end();
+  CHECK_FALSE(tracer.shutdown(200ms));
+  exporter->mark();
+  exporter->open();  // the left-behind thread finishes its call...
+  std::this_thread::sleep_for(300ms);
+  CHECK(exporter->calls_after_mark() == 0);  // ...and calls no more (it made 13 more before)
+  CHECK(exporter->spans() == 16);
+}
+
+TEST_CASE("under a steady overload, force_flush completes and drops are reported while it lasts") {
+  auto exporter = std::make_shared<slow_exporter>(20ms);
+  auto drops_reported = std::make_shared<std::atomic<bool>>(false);
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  cfg.batch = options(2048, 512, 300ms);
+  cfg.exporters = {exporter};
+  cfg.on_diagnostic = [drops_reported](std::string_view m) {
+    if (m.find("export queue full") != std::string_view::npos) drops_reported->store(true);
+  };
+  auto tracer = st::tracer::create(cfg);
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    while (!stop.load()) tracer.start("flood").end();  // far more than 512 spans per 20 ms
+  });
+  std::this_thread::sleep_for(500ms);
+  const bool flushed = tracer.force_flush(5s);  // before: false after 5 s, a full batch always waiting
+  const bool reported_during_overload = drops_reported->load();  // before: only once the load stopped
+  stop = true;
+  producer.join();
+  CHECK(flushed);
+  CHECK(reported_during_overload);
+  CHECK(tracer.stats().spans_dropped > 0);
 }

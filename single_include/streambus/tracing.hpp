@@ -2312,19 +2312,22 @@ namespace detail {
 
 // Truncates to at most max_chars Unicode characters without splitting a
 // UTF-8 sequence (the OpenTelemetry limit counts characters, not bytes).
-inline void truncate_utf8(std::string& s, std::size_t max_chars) {
+// Out of line and cold: only a configured length limit calls it, and inlined
+// it cost every attribute set 4 instructions (callgrind, bench case 2).
+STREAMBUS_TRACING_COLD inline void truncate_utf8(std::string& s, std::size_t max_chars) {
   if (s.size() <= max_chars) return;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(s[i]);
-    if ((byte & 0xC0) != 0x80) {  // not a continuation byte: a character starts here
-      if (chars == max_chars) {
-        s.resize(i);
-        return;
-      }
-      ++chars;
-    }
+  // A character is a lead byte and the continuation bytes it announces; any
+  // other byte (a stray continuation, 0xF8..0xFF) counts as one character,
+  // so whatever the input, at most 4 bytes per character are kept.
+  std::size_t i = 0;
+  for (std::size_t chars = 0; chars < max_chars && i < s.size(); ++chars) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const std::size_t length = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : lead < 0xF8 ? 4 : 1;
+    const std::size_t end = std::min(s.size(), i + length);
+    ++i;
+    while (i < end && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
   }
+  if (i < s.size()) s.resize(i);
 }
 
 inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
@@ -8331,6 +8334,29 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+/// The wake-up an export thread waits on. Shared by its pipeline and the
+/// pipeline's lanes: a thread that exits after its tracer is gone still has
+/// something to notify.
+struct pipeline_signal {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::atomic<bool> wake_pending{false};
+  std::atomic<std::uint64_t> lanes_closed{0};  // by threads that exited
+  // A fork()ed child's threads must not notify: the parent's export thread
+  // (absent there) may have held the mutex at the fork.
+  const std::uint32_t fork_generation = (register_fork_handler(), detail::fork_generation().load());
+  bool in_forked_child() const noexcept { return fork_generation != detail::fork_generation().load(); }
+
+  /// Wakes the export thread, once per wait however many ask.
+  void notify() noexcept {
+    if (!wake_pending.exchange(true, std::memory_order_acq_rel)) {
+      // Under the mutex, so the wake-up cannot fall between the worker's check and its wait.
+      std::lock_guard<std::mutex> lock(mutex);
+      wake.notify_one();
+    }
+  }
+};
+
 /// One traced thread's path to one export thread and back.
 struct span_lane {
   /// What a record in `ended` holds.
@@ -8390,6 +8416,7 @@ struct span_lane {
   std::size_t pushed_at_last_wake = 0;    // traced thread only
   std::atomic<bool> producer_gone{false};  // the traced thread exited
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
+  std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
 
   /// Counts a span turned away by a full lane (single writer: no RMW needed).
   void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
@@ -8407,7 +8434,15 @@ class record_pool {
   ~record_pool() {
     delete hot_;
     for (span_data* r : free_) delete r;
-    for (auto& e : lanes_) e.lane->producer_gone.store(true, std::memory_order_release);
+    // The export thread frees a lane once it is drained: told now, not at its
+    // next schedule, or threads that come and go would pile lanes up.
+    for (auto& e : lanes_) {
+      e.lane->producer_gone.store(true, std::memory_order_release);
+      if (pipeline_signal* signal = e.lane->signal.get(); signal != nullptr && !signal->in_forked_child()) {
+        signal->lanes_closed.fetch_add(1, std::memory_order_release);
+        signal->notify();
+      }
+    }
   }
 
   span_data* acquire() {
@@ -8554,9 +8589,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 // out in batches and hands them to the exporters. The traced threads never
 // wait for an exporter.
 //
-// - Export when a batch is full (the producer that crosses the threshold wakes
-//   the thread); every schedule_delay and on flush, what is queued at that
-//   moment; on shutdown, everything.
+// - Export when the lanes together hold a full batch (a producer whose lane
+//   gains a batch, or a thread's exit, wakes the thread; exited threads'
+//   lanes are freed once drained); every schedule_delay and on flush, what is
+//   queued at that moment; on shutdown, everything.
 // - A full queue drops the span and counts it: memory stays bounded.
 // - force_flush/shutdown take deadlines. A thread stuck in an exporter near
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
@@ -8607,14 +8643,9 @@ class batch_processor {
       case span_lane::queued::as_record: break;
     }
     const std::size_t pushed = lane->ended.pushed();
-    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
+    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {  // once per batch
       lane->pushed_at_last_wake = pushed;
-      if (!c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-        // Once per batch: under the mutex, so the wake-up cannot fall between
-        // the worker's check and its wait.
-        std::lock_guard<std::mutex> lock(c.mutex);
-        c.wake.notify_one();
-      }
+      c.signal->notify();
     }
   }
 
@@ -8642,6 +8673,9 @@ class batch_processor {
     bool finished = c.wait_finished(deadline - grace);
     bool aborted = false;
     if (!finished) {
+      // No export may start after an exporter's shutdown (OpenTelemetry):
+      // a worker still at it counts the rest as failed instead.
+      c.exporters_shut_down.store(true, std::memory_order_release);
       for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
       aborted = true;
       finished = c.wait_finished(deadline);
@@ -8698,6 +8732,7 @@ class batch_processor {
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
         auto lane = std::make_shared<span_lane>(lane_capacity);
+        lane->signal = signal;
         {
           std::lock_guard<std::mutex> lock(lanes_mutex);
           lanes.push_back(lane);
@@ -8742,25 +8777,37 @@ class batch_processor {
         batch_lanes.reserve(batch_size);
       } catch (...) {
       }
+      // A zero schedule delay must not spin: poll at most every millisecond.
+      const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
+      // A fixed schedule: wake-ups between (full batches, threads exiting)
+      // do not postpone it.
+      auto next_scheduled = std::chrono::steady_clock::now() + delay;
+      std::uint64_t lanes_closed_seen = 0;
       std::unique_lock<std::mutex> lock(mutex);
       for (;;) {
-        // A zero schedule delay must not spin: poll at most every millisecond.
-        const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
-        const bool woken = wake.wait_for(lock, delay, [&] {
+        wake.wait_until(lock, next_scheduled, [&] {
           wake_pending.store(false, std::memory_order_release);
-          return stop || flush_requested > flush_done || any_lane_holds(batch_size);
+          return stop || flush_requested > flush_done ||
+                 signal->lanes_closed.load(std::memory_order_acquire) != lanes_closed_seen ||
+                 waiting_at_least(batch_size);
         });
+        // Read before the drain: a thread exiting later is seen next time.
+        lanes_closed_seen = signal->lanes_closed.load(std::memory_order_acquire);
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
-        // Woken by a full batch: export full batches only, so the worker does
-        // not chase the traced threads through the lines they are writing.
-        // On the schedule delay or a flush: what is queued now, and no more,
-        // or spans ending at any rate during a slow export would keep the
-        // worker exporting small batches and a flush from ever completing.
-        // On stop: everything.
-        const drain_mode mode = stopping                                   ? drain_mode::everything
-                                : !woken || flush_target > flush_done ? drain_mode::queued_now
-                                                                        : drain_mode::full_batches;
+        const auto now = std::chrono::steady_clock::now();
+        const bool scheduled = now >= next_scheduled;
+        // Woken by a full batch (or a thread's exit): export full batches
+        // only, so the worker does not chase the traced threads through the
+        // lines they are writing (a pass also frees the lanes of threads that
+        // exited, once drained). On the schedule or a flush: what is queued
+        // now, and no more, or spans ending at any rate during a slow export
+        // would keep the worker exporting small batches and a flush from ever
+        // completing. On stop: everything.
+        const drain_mode mode = stopping                                 ? drain_mode::everything
+                                : scheduled || flush_target > flush_done ? drain_mode::queued_now
+                                                                         : drain_mode::full_batches;
+        if (mode != drain_mode::full_batches) next_scheduled = now + delay;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
         drain(batch, mode);
@@ -8793,7 +8840,7 @@ class batch_processor {
       }
       for (;;) {
         snapshot_lanes();
-        if (mode == drain_mode::full_batches && waiting_in_current() < batch_size) return;
+        if (mode == drain_mode::full_batches && (waiting_in_current() < batch_size || asked_for_more())) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
@@ -8823,6 +8870,7 @@ class batch_processor {
         if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
         if (batch.empty()) return;
         export_batch(batch);
+        report_drops();  // also while an overload lasts, not only once it ends
         for (std::size_t i = 0; i < batch.size(); ++i) {
           // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
@@ -8876,14 +8924,28 @@ class batch_processor {
       return n;
     }
 
-    bool any_lane_holds(std::size_t count) const noexcept {
+    // Whether the lanes together hold `count` spans (a full batch may be
+    // spread over many threads, or over threads that exited).
+    bool waiting_at_least(std::size_t count) const noexcept {
       std::lock_guard<std::mutex> lock(lanes_mutex);
+      std::size_t n = 0;
       for (const auto& lane : lanes)
-        if (lane->ended.size_approx() >= count) return true;
+        if ((n += lane->ended.size_approx()) >= count) return true;
       return false;
     }
 
+    // Worker thread, between full batches: a flush or stop is waiting, which
+    // run() serves (under a steady overload there is always another batch).
+    bool asked_for_more() noexcept {
+      std::lock_guard<std::mutex> lock(mutex);
+      return stop || flush_requested > flush_done;
+    }
+
     void export_batch(const std::vector<span_data*>& batch) noexcept {
+      if (exporters_shut_down.load(std::memory_order_acquire)) {  // shutdown gave up on this thread
+        failed.fetch_add(batch.size() * exporters.size(), std::memory_order_relaxed);
+        return;
+      }
       for (auto& exporter : exporters) {
         const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());  // its own rejected tally
         const export_result result = exporter->export_spans(view);
@@ -8971,10 +9033,13 @@ class batch_processor {
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;
 
-    std::mutex mutex;
-    std::condition_variable wake;     // the worker waits here
+    // The worker waits on the signal (shared with the lanes, see open_lane).
+    const std::shared_ptr<pipeline_signal> signal = std::make_shared<pipeline_signal>();
+    std::mutex& mutex = signal->mutex;
+    std::condition_variable& wake = signal->wake;
+    std::atomic<bool>& wake_pending = signal->wake_pending;
     std::condition_variable flushed;  // flush/shutdown callers wait here
-    std::atomic<bool> wake_pending{false};
+    std::atomic<bool> exporters_shut_down{false};  // shutdown aborted them: export no more
     std::uint64_t reported_drops = 0;  // worker thread only
     std::uint64_t reported_unlaned = 0;  // worker thread only
     bool stop = false;

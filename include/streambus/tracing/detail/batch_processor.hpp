@@ -3,9 +3,10 @@
 // out in batches and hands them to the exporters. The traced threads never
 // wait for an exporter.
 //
-// - Export when a batch is full (the producer that crosses the threshold wakes
-//   the thread); every schedule_delay and on flush, what is queued at that
-//   moment; on shutdown, everything.
+// - Export when the lanes together hold a full batch (a producer whose lane
+//   gains a batch, or a thread's exit, wakes the thread; exited threads'
+//   lanes are freed once drained); every schedule_delay and on flush, what is
+//   queued at that moment; on shutdown, everything.
 // - A full queue drops the span and counts it: memory stays bounded.
 // - force_flush/shutdown take deadlines. A thread stuck in an exporter near
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
@@ -79,14 +80,9 @@ class batch_processor {
       case span_lane::queued::as_record: break;
     }
     const std::size_t pushed = lane->ended.pushed();
-    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {
+    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {  // once per batch
       lane->pushed_at_last_wake = pushed;
-      if (!c.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-        // Once per batch: under the mutex, so the wake-up cannot fall between
-        // the worker's check and its wait.
-        std::lock_guard<std::mutex> lock(c.mutex);
-        c.wake.notify_one();
-      }
+      c.signal->notify();
     }
   }
 
@@ -114,6 +110,9 @@ class batch_processor {
     bool finished = c.wait_finished(deadline - grace);
     bool aborted = false;
     if (!finished) {
+      // No export may start after an exporter's shutdown (OpenTelemetry):
+      // a worker still at it counts the rest as failed instead.
+      c.exporters_shut_down.store(true, std::memory_order_release);
       for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
       aborted = true;
       finished = c.wait_finished(deadline);
@@ -170,6 +169,7 @@ class batch_processor {
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
         auto lane = std::make_shared<span_lane>(lane_capacity);
+        lane->signal = signal;
         {
           std::lock_guard<std::mutex> lock(lanes_mutex);
           lanes.push_back(lane);
@@ -214,25 +214,37 @@ class batch_processor {
         batch_lanes.reserve(batch_size);
       } catch (...) {
       }
+      // A zero schedule delay must not spin: poll at most every millisecond.
+      const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
+      // A fixed schedule: wake-ups between (full batches, threads exiting)
+      // do not postpone it.
+      auto next_scheduled = std::chrono::steady_clock::now() + delay;
+      std::uint64_t lanes_closed_seen = 0;
       std::unique_lock<std::mutex> lock(mutex);
       for (;;) {
-        // A zero schedule delay must not spin: poll at most every millisecond.
-        const auto delay = std::max(schedule_delay, std::chrono::milliseconds(1));
-        const bool woken = wake.wait_for(lock, delay, [&] {
+        wake.wait_until(lock, next_scheduled, [&] {
           wake_pending.store(false, std::memory_order_release);
-          return stop || flush_requested > flush_done || any_lane_holds(batch_size);
+          return stop || flush_requested > flush_done ||
+                 signal->lanes_closed.load(std::memory_order_acquire) != lanes_closed_seen ||
+                 waiting_at_least(batch_size);
         });
+        // Read before the drain: a thread exiting later is seen next time.
+        lanes_closed_seen = signal->lanes_closed.load(std::memory_order_acquire);
         const std::uint64_t flush_target = flush_requested;
         const bool stopping = stop;
-        // Woken by a full batch: export full batches only, so the worker does
-        // not chase the traced threads through the lines they are writing.
-        // On the schedule delay or a flush: what is queued now, and no more,
-        // or spans ending at any rate during a slow export would keep the
-        // worker exporting small batches and a flush from ever completing.
-        // On stop: everything.
-        const drain_mode mode = stopping                                   ? drain_mode::everything
-                                : !woken || flush_target > flush_done ? drain_mode::queued_now
-                                                                        : drain_mode::full_batches;
+        const auto now = std::chrono::steady_clock::now();
+        const bool scheduled = now >= next_scheduled;
+        // Woken by a full batch (or a thread's exit): export full batches
+        // only, so the worker does not chase the traced threads through the
+        // lines they are writing (a pass also frees the lanes of threads that
+        // exited, once drained). On the schedule or a flush: what is queued
+        // now, and no more, or spans ending at any rate during a slow export
+        // would keep the worker exporting small batches and a flush from ever
+        // completing. On stop: everything.
+        const drain_mode mode = stopping                                 ? drain_mode::everything
+                                : scheduled || flush_target > flush_done ? drain_mode::queued_now
+                                                                         : drain_mode::full_batches;
+        if (mode != drain_mode::full_batches) next_scheduled = now + delay;
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
         drain(batch, mode);
@@ -265,7 +277,7 @@ class batch_processor {
       }
       for (;;) {
         snapshot_lanes();
-        if (mode == drain_mode::full_batches && waiting_in_current() < batch_size) return;
+        if (mode == drain_mode::full_batches && (waiting_in_current() < batch_size || asked_for_more())) return;
         batch.clear();
         batch_lanes.clear();
         std::size_t rebuilt = 0;
@@ -295,6 +307,7 @@ class batch_processor {
         if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
         if (batch.empty()) return;
         export_batch(batch);
+        report_drops();  // also while an overload lasts, not only once it ends
         for (std::size_t i = 0; i < batch.size(); ++i) {
           // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
@@ -348,14 +361,28 @@ class batch_processor {
       return n;
     }
 
-    bool any_lane_holds(std::size_t count) const noexcept {
+    // Whether the lanes together hold `count` spans (a full batch may be
+    // spread over many threads, or over threads that exited).
+    bool waiting_at_least(std::size_t count) const noexcept {
       std::lock_guard<std::mutex> lock(lanes_mutex);
+      std::size_t n = 0;
       for (const auto& lane : lanes)
-        if (lane->ended.size_approx() >= count) return true;
+        if ((n += lane->ended.size_approx()) >= count) return true;
       return false;
     }
 
+    // Worker thread, between full batches: a flush or stop is waiting, which
+    // run() serves (under a steady overload there is always another batch).
+    bool asked_for_more() noexcept {
+      std::lock_guard<std::mutex> lock(mutex);
+      return stop || flush_requested > flush_done;
+    }
+
     void export_batch(const std::vector<span_data*>& batch) noexcept {
+      if (exporters_shut_down.load(std::memory_order_acquire)) {  // shutdown gave up on this thread
+        failed.fetch_add(batch.size() * exporters.size(), std::memory_order_relaxed);
+        return;
+      }
       for (auto& exporter : exporters) {
         const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());  // its own rejected tally
         const export_result result = exporter->export_spans(view);
@@ -443,10 +470,13 @@ class batch_processor {
     const std::size_t batch_size;
     const std::chrono::milliseconds schedule_delay;
 
-    std::mutex mutex;
-    std::condition_variable wake;     // the worker waits here
+    // The worker waits on the signal (shared with the lanes, see open_lane).
+    const std::shared_ptr<pipeline_signal> signal = std::make_shared<pipeline_signal>();
+    std::mutex& mutex = signal->mutex;
+    std::condition_variable& wake = signal->wake;
+    std::atomic<bool>& wake_pending = signal->wake_pending;
     std::condition_variable flushed;  // flush/shutdown callers wait here
-    std::atomic<bool> wake_pending{false};
+    std::atomic<bool> exporters_shut_down{false};  // shutdown aborted them: export no more
     std::uint64_t reported_drops = 0;  // worker thread only
     std::uint64_t reported_unlaned = 0;  // worker thread only
     bool stop = false;

@@ -15,10 +15,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "../span_data.hpp"
@@ -26,10 +28,34 @@
 #include "byte_ring.hpp"
 #include "compact_span.hpp"
 #include "prefetch.hpp"
+#include "random.hpp"
 #include "spsc_ring.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
+
+/// The wake-up an export thread waits on. Shared by its pipeline and the
+/// pipeline's lanes: a thread that exits after its tracer is gone still has
+/// something to notify.
+struct pipeline_signal {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::atomic<bool> wake_pending{false};
+  std::atomic<std::uint64_t> lanes_closed{0};  // by threads that exited
+  // A fork()ed child's threads must not notify: the parent's export thread
+  // (absent there) may have held the mutex at the fork.
+  const std::uint32_t fork_generation = (register_fork_handler(), detail::fork_generation().load());
+  bool in_forked_child() const noexcept { return fork_generation != detail::fork_generation().load(); }
+
+  /// Wakes the export thread, once per wait however many ask.
+  void notify() noexcept {
+    if (!wake_pending.exchange(true, std::memory_order_acq_rel)) {
+      // Under the mutex, so the wake-up cannot fall between the worker's check and its wait.
+      std::lock_guard<std::mutex> lock(mutex);
+      wake.notify_one();
+    }
+  }
+};
 
 /// One traced thread's path to one export thread and back.
 struct span_lane {
@@ -90,6 +116,7 @@ struct span_lane {
   std::size_t pushed_at_last_wake = 0;    // traced thread only
   std::atomic<bool> producer_gone{false};  // the traced thread exited
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
+  std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
 
   /// Counts a span turned away by a full lane (single writer: no RMW needed).
   void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
@@ -107,7 +134,15 @@ class record_pool {
   ~record_pool() {
     delete hot_;
     for (span_data* r : free_) delete r;
-    for (auto& e : lanes_) e.lane->producer_gone.store(true, std::memory_order_release);
+    // The export thread frees a lane once it is drained: told now, not at its
+    // next schedule, or threads that come and go would pile lanes up.
+    for (auto& e : lanes_) {
+      e.lane->producer_gone.store(true, std::memory_order_release);
+      if (pipeline_signal* signal = e.lane->signal.get(); signal != nullptr && !signal->in_forked_child()) {
+        signal->lanes_closed.fetch_add(1, std::memory_order_release);
+        signal->notify();
+      }
+    }
   }
 
   span_data* acquire() {
