@@ -8811,7 +8811,7 @@ class batch_processor {
         lock.unlock();
         clock_resync();  // refine the span clock off the hot path
         drain(batch, mode);
-        report_drops();
+        report_drops(stopping);
         lock.lock();
         if (flush_target > flush_done) {
           flush_done = flush_target;
@@ -8870,7 +8870,7 @@ class batch_processor {
         if (n > 0) next_lane = (next_lane + 1) % n;  // no lane always goes first
         if (batch.empty()) return;
         export_batch(batch);
-        report_drops();  // also while an overload lasts, not only once it ends
+        report_drops(false);  // also while an overload lasts, not only once it ends
         for (std::size_t i = 0; i < batch.size(); ++i) {
           // Back as it is: the traced thread clears it (span_data::clear_optional).
           span_data* done = batch[i];
@@ -8988,10 +8988,13 @@ class batch_processor {
       return flushed.wait_until(lock, deadline, [&] { return finished; });
     }
 
-    // Drops are counted on the hot path and reported here, off it.
-    // Those of a thread that could not allocate its queue are told apart:
-    // raising the queue size would not help there.
-    void report_drops() noexcept {
+    // Drops are counted on the hot path and reported here, off it, at most
+    // once a second (a sink of the user's own is not rate-limited) unless
+    // `now` (the last pass). Those of a thread that could not allocate its
+    // queue are told apart: raising the queue size would not help there.
+    void report_drops(bool now) noexcept {
+      const auto at = std::chrono::steady_clock::now();
+      if (!now && at < next_drop_report) return;
       // Unlaned first: totals(), read after, counts at least as many of them.
       const std::uint64_t now_unlaned = unlaned_drops.load(std::memory_order_relaxed);
       const std::uint64_t now_dropped = totals().dropped;
@@ -9009,6 +9012,7 @@ class batch_processor {
       }
       reported_drops = now_dropped;
       reported_unlaned = now_unlaned;
+      next_drop_report = at + std::chrono::seconds(1);
     }
 
     std::vector<std::shared_ptr<span_exporter>> exporters;
@@ -9042,6 +9046,7 @@ class batch_processor {
     std::atomic<bool> exporters_shut_down{false};  // shutdown aborted them: export no more
     std::uint64_t reported_drops = 0;  // worker thread only
     std::uint64_t reported_unlaned = 0;  // worker thread only
+    std::chrono::steady_clock::time_point next_drop_report{};  // worker thread only
     bool stop = false;
     bool finished = false;
     std::uint64_t flush_requested = 0;
