@@ -4,6 +4,7 @@
 #include <streambus/tracing.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +13,8 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "support/memory_tracer.hpp"
 
@@ -660,4 +663,28 @@ TEST_CASE("baggage travels beside the context with the default propagators") {
   CHECK(ctx.span_id() == span.context().span_id());
   REQUIRE(got.get("tenant").has_value());
   CHECK(*got.get("tenant") == "acme corp");
+}
+
+TEST_CASE("default diagnostics: at most 5 lines per window on stderr, the rest counted, the last count printed too") {
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  REQUIRE(saved >= 0);
+  REQUIRE(::dup2(::fileno(capture), 2) >= 0);
+  {
+    st::detail::diagnostics diag;  // no handler: stderr, rate-limited
+    for (int i = 0; i < 8; ++i) diag.report("export failed, attempt " + std::to_string(i));
+  }  // the window never closed: the count comes from the destructor
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string out;
+  std::rewind(capture);
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, capture) != nullptr) out += buf;
+  std::fclose(capture);
+  CHECK(out.find("[streambus-tracing] export failed, attempt 4\n") != std::string::npos);
+  CHECK(out.find("attempt 5") == std::string::npos);
+  CHECK(out.find("[streambus-tracing] 3 similar messages suppressed\n") != std::string::npos);
 }

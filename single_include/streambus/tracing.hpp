@@ -7835,6 +7835,14 @@ class diagnostics {
   using handler = std::function<void(std::string_view)>;
 
   explicit diagnostics(handler h = {}) : handler_(std::move(h)) {}
+  diagnostics(const diagnostics&) = delete;
+  diagnostics& operator=(const diagnostics&) = delete;
+  // The last window's count, which no later report would print.
+  ~diagnostics() {
+    if (suppressed_ > 0)
+      std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
+                   static_cast<unsigned long long>(suppressed_));
+  }
 
   /// Reports a message. With the default handler at most `burst` lines per
   /// window reach stderr; the rest are counted and summarised.
