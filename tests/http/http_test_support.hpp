@@ -159,6 +159,18 @@ class receiver {
   bool released_ = false;
 };
 
+// Binds a TCP socket to a free port of 127.0.0.1; the port, or -1.
+inline int bind_loopback(int fd) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return -1;
+  return ntohs(addr.sin_port);
+}
+
 // A loopback port that refuses connections while this object lives: bound,
 // so that no other process (a test running in parallel) can take it, but
 // not listening. release() frees it for a receiver to listen on.
@@ -166,14 +178,7 @@ class refusing_port {
  public:
   refusing_port() {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      port_ = ntohs(addr.sin_port);
+    if (fd_ >= 0) port_ = bind_loopback(fd_);
   }
   ~refusing_port() { release(); }
   /// Frees the port, for a receiver about to listen on it.
@@ -199,14 +204,9 @@ class trickling_receiver {
   trickling_receiver(int trickled, std::chrono::milliseconds gap) : trickled_(trickled), gap_(gap) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 8) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      return;
-    port_ = ntohs(addr.sin_port);
+    const int port = bind_loopback(fd_);
+    if (port < 0 || ::listen(fd_, 8) != 0) return;
+    port_ = port;
     thread_ = std::thread([this] { serve(); });
   }
   ~trickling_receiver() {
