@@ -713,9 +713,9 @@ class otlp_http_exporter final : public span_exporter {
     stopped_.store(true);
     if (watch_->thread.joinable() && watch_->fork_generation != detail::fork_generation().load()) {
       // A copy inherited through fork(): the watchdog is the parent's thread,
-      // absent here (joining it would wait forever), and its mutexes and
-      // condition variables may have been in use at the fork: all left alone.
-      watch_->thread.detach();
+      // absent here (joining it would wait forever, detaching it touches a
+      // thread this process does not have), and its mutexes and condition
+      // variables may have been in use at the fork: all left alone, leaked.
       static_cast<void>(watch_.release());
       return;
     }
