@@ -10382,7 +10382,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 // What counts as a failed operation (the span gets status ERROR, error.type
 // and a status description; the result is returned unchanged):
 //   - an exception: recorded with span::record_error (an `exception` event),
-//     error.type = its dynamic type name ("_OTHER" when not a std::exception),
+//     error.type = its dynamic type name (for one that is not a std::exception,
+//     its type where the ABI tells it, e.g. "int"; else "_OTHER"),
 //     then rethrown as is (`throw;`: same object, same type);
 //   - a non-zero std::error_code (or error_condition, or a look-alike such
 //     as boost::system::error_code): error.type = "<category>:<value>"
@@ -10438,6 +10439,20 @@ inline std::string op_type_name(const std::type_info& info) {
 #endif
 }
 
+// The type of the exception being handled that is not a std::exception
+// (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
+// the ABI cannot tell or memory runs out. Call only inside a catch block.
+inline std::string op_current_exception_type() noexcept {
+  try {
+#if defined(__GNUC__)
+    if (const std::type_info* type = abi::__cxa_current_exception_type()) return op_type_name(*type);
+#endif
+    return "_OTHER";
+  } catch (...) {
+    return std::string();  // empty: "_OTHER" did not fit either; the caller writes it as a literal
+  }
+}
+
 // Rethrows the exception being handled if it is not a C++ exception: above
 // all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
 // process if a catch (...) swallows it, and which describing would swallow.
@@ -10462,7 +10477,8 @@ inline op_failure op_describe_current_exception() noexcept {
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
-      f.type = "_OTHER";
+      f.type = op_current_exception_type();
+      if (f.type.empty()) f.type = "_OTHER";
     }
   } catch (...) {  // out of memory while describing: keep what we have
   }
@@ -10500,8 +10516,10 @@ inline void op_record_current_exception(span& s) noexcept {
     } catch (...) {
     }
   } catch (...) {
-    s.record_error("unknown exception");
-    s.set_attribute("error.type", "_OTHER");
+    const std::string type = op_current_exception_type();
+    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
+    s.record_error("unknown exception", {{"exception.type", name}});
+    s.set_attribute("error.type", name);
   }
 }
 
@@ -11358,7 +11376,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 // What counts as a failed operation (the span gets status ERROR, error.type
 // and a status description; the result is returned unchanged):
 //   - an exception: recorded with span::record_error (an `exception` event),
-//     error.type = its dynamic type name ("_OTHER" when not a std::exception),
+//     error.type = its dynamic type name (for one that is not a std::exception,
+//     its type where the ABI tells it, e.g. "int"; else "_OTHER"),
 //     then rethrown as is (`throw;`: same object, same type);
 //   - a non-zero std::error_code (or error_condition, or a look-alike such
 //     as boost::system::error_code): error.type = "<category>:<value>"
@@ -11416,6 +11435,20 @@ inline std::string op_type_name(const std::type_info& info) {
 #endif
 }
 
+// The type of the exception being handled that is not a std::exception
+// (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
+// the ABI cannot tell or memory runs out. Call only inside a catch block.
+inline std::string op_current_exception_type() noexcept {
+  try {
+#if defined(__GNUC__)
+    if (const std::type_info* type = abi::__cxa_current_exception_type()) return op_type_name(*type);
+#endif
+    return "_OTHER";
+  } catch (...) {
+    return std::string();  // empty: "_OTHER" did not fit either; the caller writes it as a literal
+  }
+}
+
 // Rethrows the exception being handled if it is not a C++ exception: above
 // all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
 // process if a catch (...) swallows it, and which describing would swallow.
@@ -11440,7 +11473,8 @@ inline op_failure op_describe_current_exception() noexcept {
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
-      f.type = "_OTHER";
+      f.type = op_current_exception_type();
+      if (f.type.empty()) f.type = "_OTHER";
     }
   } catch (...) {  // out of memory while describing: keep what we have
   }
@@ -11478,8 +11512,10 @@ inline void op_record_current_exception(span& s) noexcept {
     } catch (...) {
     }
   } catch (...) {
-    s.record_error("unknown exception");
-    s.set_attribute("error.type", "_OTHER");
+    const std::string type = op_current_exception_type();
+    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
+    s.record_error("unknown exception", {{"exception.type", name}});
+    s.set_attribute("error.type", name);
   }
 }
 

@@ -246,8 +246,13 @@ TEST_CASE("instrumented_operation: a non-std exception is rethrown unchanged and
   const auto op = f.named("throws-int");
   CHECK(op.status == st::status_code::error);
   CHECK(op.status_message == "unknown exception");
-  CHECK(str_attr(op.attributes, "error.type") == "_OTHER");
-  CHECK(find_event(op, "exception") != nullptr);
+  // The thrown type, as for a std::exception (the Itanium C++ ABI names it; before: "_OTHER" and "error").
+  CHECK(str_attr(op.attributes, "error.type") == "int");
+  const auto* ev = find_event(op, "exception");
+  REQUIRE(ev != nullptr);
+  CHECK(str_attr(ev->attributes, "exception.type") == "int");
+  CHECK(str_attr(ev->attributes, "exception.message") == "unknown exception");
+  CHECK(ev->attributes.size() == 2);  // exception.type once, not "error" and then "int"
 }
 
 TEST_CASE("instrumented_operation: a non-zero std::error_code marks ERROR and is returned unchanged") {

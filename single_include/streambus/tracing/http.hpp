@@ -187,8 +187,10 @@ inline void record_current_exception(span& s) noexcept {
     } catch (...) {
     }
   } catch (...) {
-    s.record_error("unknown exception");
-    s.set_attribute("error.type", "_OTHER");
+    const std::string type = streambus::tracing::detail::op_current_exception_type();
+    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
+    s.record_error("unknown exception", {{"exception.type", name}});
+    s.set_attribute("error.type", name);
   }
 }
 #endif
