@@ -9,11 +9,15 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 namespace st = streambus::tracing;
 
@@ -34,6 +38,15 @@ st::resolved_config resolve(const st::config& cfg, env_map vars = {}) {
 }
 
 st::resolved_config resolve_env(env_map vars) { return resolve(st::config{}, std::move(vars)); }
+
+// The semantic conventions' default: "unknown_service:" + the executable's name.
+std::string default_service_name() {
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  REQUIRE(n > 0);
+  const std::string exe(path, static_cast<std::size_t>(n));
+  return "unknown_service:" + exe.substr(exe.rfind('/') + 1);
+}
 
 // The warning that mentions `needle`, or "" (so CHECK messages show the list).
 std::string warning_with(const st::resolved_config& r, std::string_view needle) {
@@ -67,7 +80,7 @@ TEST_SUITE("config") {
 TEST_CASE("an empty config and an empty environment give every OpenTelemetry default") {
   const auto r = resolve_env({});
   CHECK(r.enabled);
-  CHECK(r.service_name == "unknown_service");
+  CHECK(r.service_name == default_service_name());
   CHECK(r.service_version.empty());
   CHECK(r.environment.empty());
   CHECK(r.resource_attributes.empty());
@@ -103,7 +116,7 @@ TEST_CASE("an empty variable counts as unset, as the specification requires") {
                               {"OTEL_BSP_MAX_QUEUE_SIZE", ""},
                               {"OTEL_TRACES_EXPORTER", ""}});
   CHECK(r.enabled);
-  CHECK(r.service_name == "unknown_service");
+  CHECK(r.service_name == default_service_name());
   CHECK(r.batch.max_queue_size == 2048);
   CHECK(r.exporters == std::vector<std::string>{"otlp"});
   CHECK(r.warnings.empty());
@@ -150,11 +163,11 @@ TEST_CASE("read_environment = false ignores every variable, even the kill switch
                                {"OTEL_TRACES_EXPORTER", "zipkin"},
                                {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}});
   CHECK(r.enabled);
-  CHECK(r.service_name == "unknown_service");
+  CHECK(r.service_name == default_service_name());
   CHECK(r.exporters == std::vector<std::string>{"otlp"});
   CHECK(r.warnings.empty());
   // The one-argument overload must not touch the process environment either.
-  CHECK(st::resolve_config(cfg).service_name == "unknown_service");
+  CHECK(st::resolve_config(cfg).service_name == default_service_name());
 }
 
 TEST_CASE("an env_reader that is empty or throws never makes resolution throw") {
@@ -186,7 +199,7 @@ TEST_CASE("service.name: field > OTEL_SERVICE_NAME > OTEL_RESOURCE_ATTRIBUTES > 
   vars.clear();
   CHECK(resolve(cfg, vars).service_name == "from-attributes");
   cfg.attributes.clear();
-  CHECK(resolve(cfg, vars).service_name == "unknown_service");
+  CHECK(resolve(cfg, vars).service_name == default_service_name());
 }
 
 TEST_CASE("service.version and deployment.environment.name: field > OTEL_RESOURCE_ATTRIBUTES > attributes") {
@@ -592,7 +605,38 @@ TEST_CASE("otlp protocol grpc from code is a config_error naming OTLP/HTTP and p
   CHECK(contains(error_of(cfg), "http/protobuf, http/json"));
 }
 
+namespace {
+// "otlp" registered for the scope of a test, as including the HTTP transport
+// would (this test binary does not link it).
+struct otlp_compiled_in {
+  otlp_compiled_in() {
+    st::register_exporter("otlp", [](const st::exporter_environment&) -> std::shared_ptr<st::span_exporter> {
+      return nullptr;
+    });
+  }
+  ~otlp_compiled_in() {
+    auto& r = st::detail::registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    r.factories.erase("otlp");
+  }
+};
+}  // namespace
+
+TEST_CASE("otlp protocol grpc from a variable only warns in a program without the HTTP transport") {
+  // Spans are discarded there whatever the protocol (with its own warning):
+  // an operator's grpc must not abort the service (an audit found it did).
+  REQUIRE_FALSE(st::find_exporter_factory("otlp"));
+  for (const char* var : {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}) {
+    CAPTURE(var);
+    st::resolved_config r;
+    CHECK_NOTHROW(r = resolve_env({{var, "grpc"}}));
+    CHECK(contains(warning_with(r, var), "not compiled in"));
+    CHECK(r.otlp.protocol == "http/protobuf");
+  }
+}
+
 TEST_CASE("otlp protocol grpc from a variable is a config_error too (documented deviation from the spec)") {
+  const otlp_compiled_in transport;
   for (const char* var : {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}) {
     CAPTURE(var);
     const auto msg = error_of(st::config{}, {{var, "grpc"}});

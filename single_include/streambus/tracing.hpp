@@ -6445,6 +6445,10 @@ STREAMBUS_TRACING_END_NAMESPACE
 // default. Warnings end up in logs, so they never echo OTLP header values
 // (they carry API keys) nor the credentials of a URL.
 
+#if defined(__linux__)
+#include <unistd.h>  // readlink
+#endif
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 namespace config_parse {
@@ -7049,7 +7053,9 @@ class config_resolver {
       else if (const auto* e = find(from_env, key)) target = *e;
       else if (const auto* c = find(cfg_.attributes, key)) target = *c;
     };
+    out_.service_name.clear();
     pick(cfg_.service_name, env("OTEL_SERVICE_NAME"), "service.name", out_.service_name);
+    if (out_.service_name.empty()) out_.service_name = default_service_name();
     pick(cfg_.service_version, std::nullopt, "service.version", out_.service_version);
     pick(cfg_.environment, std::nullopt, "deployment.environment.name", out_.environment);
 
@@ -7058,6 +7064,23 @@ class config_resolver {
       if (!key.empty()) out_.resource_attributes[key] = value;
     for (const char* key : {"service.name", "service.version", "deployment.environment.name"})
       out_.resource_attributes.erase(key);
+  }
+
+  // The semantic conventions' fallback: "unknown_service:" and the
+  // executable's name (process.executable.name), where it can be read.
+  static std::string default_service_name() {
+    std::string name = "unknown_service";
+#if defined(__linux__)
+    char path[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n > 0) {
+      const std::string_view exe(path, static_cast<std::size_t>(n));
+      const std::size_t slash = exe.rfind('/');
+      const std::string_view base = slash == std::string_view::npos ? exe : exe.substr(slash + 1);
+      if (!base.empty()) name.append(":").append(base.data(), base.size());
+    }
+#endif
+    return name;
   }
 
   void resolve_sampler() {
@@ -7157,8 +7180,11 @@ class config_resolver {
   void resolve_otlp() {
     using namespace config_parse;
     otlp_options& o = out_.otlp;
+    // In use: named (by default too) and compiled in. A program without the
+    // HTTP transport discards spans with a warning whatever the protocol.
     bool otlp_used = false;
     for (const auto& e : out_.exporters) otlp_used = otlp_used || e == "otlp";
+    otlp_used = otlp_used && find_exporter_factory("otlp") != nullptr;
 
     // Protocol. grpc from a variable is an error, not a warning: the default
     // would send HTTP to a gRPC port and lose every span without a word.
@@ -7188,7 +7214,7 @@ class config_resolver {
           if (out_.enabled && otlp_used)
             error(msg);
           else
-            warn(msg + " (only a warning: the otlp exporter is not in use)");
+            warn(msg + " (only a warning: the otlp exporter is not in use, or not compiled in)");
           break;
         }
         warn(var_value(var, *v) + " is not a protocol (allowed: http/protobuf, http/json); using " +
@@ -7845,14 +7871,20 @@ class diagnostics {
   }
 
   /// Reports a message. With the default handler at most `burst` lines per
-  /// window reach stderr; the rest are counted and summarised.
-  void report(std::string_view message) noexcept {
+  /// window reach stderr; the rest are counted and summarised. `limited`
+  /// false (the configuration's warnings, a bounded list given once at
+  /// startup): printed whatever the window holds, and not counted in it.
+  void report(std::string_view message, bool limited = true) noexcept {
     try {
       if (handler_) {
         handler_(message);
         return;
       }
       std::lock_guard<std::mutex> lock(mutex_);
+      if (!limited) {
+        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        return;
+      }
       const std::int64_t now = steady_now_ns();
       if (now - window_start_ns_ > window_ns) {
         if (suppressed_ > 0)
@@ -9562,7 +9594,7 @@ class tracer_state {
     propagators_ = parse_propagators(settings_.propagators);
     propagator_shape_ = detail::pg_shape(propagators_);
     build_resource();
-    for (const auto& w : settings_.warnings) diagnostics_->report(w);
+    for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
     const auto add = [&](std::shared_ptr<span_exporter> e) {
       if (e) (e->synchronous() ? sync : batched).push_back(std::move(e));
@@ -9758,22 +9790,28 @@ class tracer_state {
           "file and link cpp-httplib (CMake: streambus::tracing_http)";
       // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
       if (settings_.exporters_defaulted) {
-        diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
-                             "discarded; " + how + ", or set config.exporter / OTEL_TRACES_EXPORTER "
-                             "(console, file, none)");
+        warn("no exporter configured and the default 'otlp' is not compiled in, so spans are discarded; " + how +
+             ", or set config.exporter / OTEL_TRACES_EXPORTER (console, file, none)");
         return nullptr;
       }
       // An operator's setting the program cannot honour: as for any bad OTEL_*
       // value, a warning, not a crash of the service.
       if (settings_.exporters_from_environment) {
-        diagnostics_->report("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: "
-                             "no spans go there; " + how);
+        warn("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: no spans go there; " +
+             how);
         return nullptr;
       }
       throw config_error("exporter '" + name + "' is not available: " + how);
     }
     throw config_error("exporter '" + name + "' is not available (built in: console, file, memory, none; "
                        "with the HTTP transport: otlp, jaeger, zipkin)");
+  }
+
+  // A configuration warning found while building: in settings().warnings
+  // with the resolver's, and reported like them.
+  void warn(std::string message) {
+    diagnostics_->report(message, /*limited=*/false);
+    settings_.warnings.push_back(std::move(message));
   }
 
   void build_resource() {

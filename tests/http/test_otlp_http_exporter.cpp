@@ -367,7 +367,7 @@ TEST_CASE("otlp/http a receiver slower than the request timeout: failure within 
   const auto start = steady::now();
   CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
   const auto took = since(start);
-  CHECK(took >= 200ms);
+  CHECK(took >= 150ms);  // the 200 ms OTLP timeout, less what encoding took
   CHECK(took < 2500ms);
   CHECK(rx.count() >= 1);  // it was sent (and retried: a timeout is transient)
   // The read timeout and the watchdog's deadline fall together: either says so.
@@ -375,27 +375,28 @@ TEST_CASE("otlp/http a receiver slower than the request timeout: failure within 
   rx.release();
 }
 
-TEST_CASE("otlp/http an answer trickled byte by byte is cut off at the OTLP timeout and retried") {
+TEST_CASE("otlp/http an answer trickled byte by byte is cut off at the OTLP timeout; the next export gets through") {
   // 66 bytes at 150 ms each: ~10 s per answer, though no single read waits
   // longer than the OTLP timeout. The first connection trickles, the next
   // answers at once.
   trickling_receiver rx(1, 150ms);
   REQUIRE(rx.ok());
   messages diag;
-  std::atomic<std::uint64_t> retries{0};
   batch_fixture f;
   f.add_many(2);
-  auto o = options_for(rx.endpoint(), diag, &retries);
-  o.otlp.timeout = 400ms;
+  auto o = options_for(rx.endpoint(), diag);
+  o.otlp.timeout = 400ms;  // for the whole export, retries included
   o.export_timeout = 8s;
   st::otlp_http_exporter exporter(o);
   const auto start = steady::now();
-  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
   INFO(diag.joined());
-  CHECK(since(start) < 4s);  // before: ~10 s, the whole trickle
+  CHECK(since(start) < 3s);  // before: ~10 s, the whole trickle (and then success)
+  CHECK(diag.any_contains("cut off after"));
+  // The client stopped under the request is usable again: a new connection.
+  CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
   CHECK(rx.connections() == 2);
   CHECK(rx.answered() == 1);
-  CHECK(retries.load() == 1);  // a retry is not reported when the next attempt delivers
 }
 
 TEST_CASE("otlp/http answers that always trickle: failure when the export timeout runs out, not later") {

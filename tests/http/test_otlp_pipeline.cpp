@@ -158,9 +158,11 @@ TEST_CASE("pipeline: no collector at all: every span counted as failed, flush an
   REQUIRE(port > 0);
   messages diag;
   pipeline_settings p;
-  // The first backoff wait (0.5 s .. 1.5 s by default) fits, the second does not.
+  // The first backoff wait (0.5 s .. 1.5 s by default) fits in the 1.6 s
+  // that both timeouts give one export (the OTLP timeout bounds the whole
+  // export, retries included); a refused connection fails at once.
   p.export_timeout = 1600ms;
-  p.request_timeout = 100ms;
+  p.request_timeout = 1600ms;
   const auto start = steady::now();
   {
     auto tracer = st::tracer::create(

@@ -18,12 +18,13 @@
 //   - Retried, with exponential backoff and jitter, honouring Retry-After
 //     (delay-seconds or HTTP-date): HTTP 429, 502, 503, 504 and connection
 //     failures (refused, reset, timed out). Every other status is final.
-//     No retry starts past the export timeout (OTEL_BSP_EXPORT_TIMEOUT), and
-//     no request (connect, send, the whole answer) takes longer than
-//     otlp.timeout (OTEL_EXPORTER_OTLP_TIMEOUT): cpp-httplib bounds each
-//     network step only, so a watchdog thread, started with the first
-//     request, cuts off one that a trickled answer keeps alive; it is
-//     retried like any timeout.
+//     One export_spans() call, retries and waits included, takes at most
+//     otlp.timeout (OTEL_EXPORTER_OTLP_TIMEOUT, the specification's "for
+//     each batch export") or the pipeline's export timeout
+//     (OTEL_BSP_EXPORT_TIMEOUT), whichever is shorter; no retry starts past
+//     it. cpp-httplib bounds each network step only, so a watchdog thread,
+//     started with the first request, cuts off a request that a trickled
+//     answer keeps alive past that deadline.
 //   - A 2xx carrying partial_success is not retried; its rejected span count
 //     and message go to the diagnostics. An unreadable 2xx body counts as
 //     delivered (the collector said 2xx) and is reported.
@@ -82,7 +83,7 @@ enum class http_wire_format : std::uint8_t {
 struct otlp_http_options {
   /// Endpoint (full URL), protocol, headers, per-request timeout, compression, TLS.
   otlp_options otlp;
-  /// Bound of one export_spans() call, retries and backoff included.
+  /// Bound of one export_spans() call, retries and backoff included (otlp.timeout too: the shorter wins).
   std::chrono::milliseconds export_timeout{30000};
   /// First retry waits about this long (0.5x..1.5x, random); each later one twice as long.
   std::chrono::milliseconds initial_backoff{1000};
@@ -741,7 +742,10 @@ class otlp_http_exporter final : public span_exporter {
         const span_batch*& slot;
         ~forget_batch() { slot = nullptr; }
       } forget{batch_};
-      const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
+      // The OTLP timeout is the "maximum time the exporter will wait for each
+      // batch export" (the specification), retries included; the pipeline's
+      // export timeout may be shorter.
+      const auto deadline = std::chrono::steady_clock::now() + export_bound();
       encode(batch, body_);
       if (body_.size() <= options_.max_request_bytes)
         return send_part(body_, batch.size(), deadline) ? export_result::success : export_result::failure;
@@ -814,6 +818,9 @@ class otlp_http_exporter final : public span_exporter {
     }
     return otlp::protobuf_content_type;
   }
+  // What one export_spans() call may take (see the header comment).
+  std::chrono::milliseconds export_bound() const noexcept { return std::min(options_.export_timeout, options_.otlp.timeout); }
+
   bool is_otlp() const noexcept {
     return format_ == http_wire_format::otlp_protobuf || format_ == http_wire_format::otlp_json;
   }
@@ -885,7 +892,7 @@ class otlp_http_exporter final : public span_exporter {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
       if (left.count() <= 0) {
         // Reached when a backoff wait ends late, past the deadline.
-        report(what + " failed: the export timeout of " + oh::ms_text(options_.export_timeout) + " passed" +
+        report(what + " failed: the export timeout of " + oh::ms_text(export_bound()) + " passed" +
                (last_problem.empty() ? std::string() : "; last attempt: " + last_problem));
         return false;
       }
@@ -902,7 +909,7 @@ class otlp_http_exporter final : public span_exporter {
       std::optional<std::chrono::milliseconds> retry_after;
       outcome o;
       if (cut_off && !result) {
-        problem = "no complete answer within the OTLP timeout of " + oh::ms_text(request_timeout) + " (cut off)";
+        problem = "no complete answer in time (cut off after " + oh::ms_text(request_timeout) + ")";
         o = outcome::retry;  // a timeout is transient
       } else {
         o = judge(result, span_count, problem, retry_after);
@@ -923,7 +930,7 @@ class otlp_http_exporter final : public span_exporter {
       const auto now = clock::now();
       if (now + wait >= deadline) {
         report(what + " failed" + attempts + ": " + problem + "; not retried: the next attempt (in " +
-               oh::ms_text(wait) + ") would pass the export timeout of " + oh::ms_text(options_.export_timeout));
+               oh::ms_text(wait) + ") would pass the export timeout of " + oh::ms_text(export_bound()));
         return false;
       }
       if (options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);

@@ -340,7 +340,7 @@ class tracer_state {
     propagators_ = parse_propagators(settings_.propagators);
     propagator_shape_ = detail::pg_shape(propagators_);
     build_resource();
-    for (const auto& w : settings_.warnings) diagnostics_->report(w);
+    for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
     const auto add = [&](std::shared_ptr<span_exporter> e) {
       if (e) (e->synchronous() ? sync : batched).push_back(std::move(e));
@@ -536,22 +536,28 @@ class tracer_state {
           "file and link cpp-httplib (CMake: streambus::tracing_http)";
       // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
       if (settings_.exporters_defaulted) {
-        diagnostics_->report("no exporter configured and the default 'otlp' is not compiled in, so spans are "
-                             "discarded; " + how + ", or set config.exporter / OTEL_TRACES_EXPORTER "
-                             "(console, file, none)");
+        warn("no exporter configured and the default 'otlp' is not compiled in, so spans are discarded; " + how +
+             ", or set config.exporter / OTEL_TRACES_EXPORTER (console, file, none)");
         return nullptr;
       }
       // An operator's setting the program cannot honour: as for any bad OTEL_*
       // value, a warning, not a crash of the service.
       if (settings_.exporters_from_environment) {
-        diagnostics_->report("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: "
-                             "no spans go there; " + how);
+        warn("OTEL_TRACES_EXPORTER names '" + name + "', which this program does not include: no spans go there; " +
+             how);
         return nullptr;
       }
       throw config_error("exporter '" + name + "' is not available: " + how);
     }
     throw config_error("exporter '" + name + "' is not available (built in: console, file, memory, none; "
                        "with the HTTP transport: otlp, jaeger, zipkin)");
+  }
+
+  // A configuration warning found while building: in settings().warnings
+  // with the resolver's, and reported like them.
+  void warn(std::string message) {
+    diagnostics_->report(message, /*limited=*/false);
+    settings_.warnings.push_back(std::move(message));
   }
 
   void build_resource() {

@@ -24,6 +24,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__linux__)
+#include <unistd.h>  // readlink
+#endif
+
 #include "../config.hpp"
 #include "../exporter_registry.hpp"
 #include "../limits.hpp"
@@ -634,7 +638,9 @@ class config_resolver {
       else if (const auto* e = find(from_env, key)) target = *e;
       else if (const auto* c = find(cfg_.attributes, key)) target = *c;
     };
+    out_.service_name.clear();
     pick(cfg_.service_name, env("OTEL_SERVICE_NAME"), "service.name", out_.service_name);
+    if (out_.service_name.empty()) out_.service_name = default_service_name();
     pick(cfg_.service_version, std::nullopt, "service.version", out_.service_version);
     pick(cfg_.environment, std::nullopt, "deployment.environment.name", out_.environment);
 
@@ -643,6 +649,23 @@ class config_resolver {
       if (!key.empty()) out_.resource_attributes[key] = value;
     for (const char* key : {"service.name", "service.version", "deployment.environment.name"})
       out_.resource_attributes.erase(key);
+  }
+
+  // The semantic conventions' fallback: "unknown_service:" and the
+  // executable's name (process.executable.name), where it can be read.
+  static std::string default_service_name() {
+    std::string name = "unknown_service";
+#if defined(__linux__)
+    char path[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n > 0) {
+      const std::string_view exe(path, static_cast<std::size_t>(n));
+      const std::size_t slash = exe.rfind('/');
+      const std::string_view base = slash == std::string_view::npos ? exe : exe.substr(slash + 1);
+      if (!base.empty()) name.append(":").append(base.data(), base.size());
+    }
+#endif
+    return name;
   }
 
   void resolve_sampler() {
@@ -742,8 +765,11 @@ class config_resolver {
   void resolve_otlp() {
     using namespace config_parse;
     otlp_options& o = out_.otlp;
+    // In use: named (by default too) and compiled in. A program without the
+    // HTTP transport discards spans with a warning whatever the protocol.
     bool otlp_used = false;
     for (const auto& e : out_.exporters) otlp_used = otlp_used || e == "otlp";
+    otlp_used = otlp_used && find_exporter_factory("otlp") != nullptr;
 
     // Protocol. grpc from a variable is an error, not a warning: the default
     // would send HTTP to a gRPC port and lose every span without a word.
@@ -773,7 +799,7 @@ class config_resolver {
           if (out_.enabled && otlp_used)
             error(msg);
           else
-            warn(msg + " (only a warning: the otlp exporter is not in use)");
+            warn(msg + " (only a warning: the otlp exporter is not in use, or not compiled in)");
           break;
         }
         warn(var_value(var, *v) + " is not a protocol (allowed: http/protobuf, http/json); using " +

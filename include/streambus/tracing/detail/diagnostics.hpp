@@ -32,14 +32,20 @@ class diagnostics {
   }
 
   /// Reports a message. With the default handler at most `burst` lines per
-  /// window reach stderr; the rest are counted and summarised.
-  void report(std::string_view message) noexcept {
+  /// window reach stderr; the rest are counted and summarised. `limited`
+  /// false (the configuration's warnings, a bounded list given once at
+  /// startup): printed whatever the window holds, and not counted in it.
+  void report(std::string_view message, bool limited = true) noexcept {
     try {
       if (handler_) {
         handler_(message);
         return;
       }
       std::lock_guard<std::mutex> lock(mutex_);
+      if (!limited) {
+        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        return;
+      }
       const std::int64_t now = steady_now_ns();
       if (now - window_start_ns_ > window_ns) {
         if (suppressed_ > 0)
