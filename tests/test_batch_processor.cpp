@@ -821,6 +821,10 @@ TEST_CASE("exporter names: the defaulted otlp warns instead of failing when not 
   CHECK(tracer.is_enabled());
   REQUIRE(diagnostics.size() == 1);
   CHECK(diagnostics[0].find("no exporter configured") != std::string::npos);
+  // Listed with the configuration's other warnings too.
+  const auto& warnings = tracer.settings()->warnings;
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == diagnostics[0]);
 }
 
 TEST_CASE("exporter names: OTEL_TRACES_EXPORTER naming a transport not compiled in warns instead of failing") {
