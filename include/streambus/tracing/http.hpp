@@ -171,27 +171,6 @@ inline span start_server_span(tracer& t, const httplib::Request& req, std::strin
   return s;
 }
 
-#if !defined(STREAMBUS_TRACING_DISABLED)
-// Records the exception being handled (event, status ERROR with its message,
-// error.type = its type); call only inside a catch block.
-inline void record_current_exception(span& s) noexcept {
-  if (!s.is_recording()) return;
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    s.record_error(e);
-    try {
-      s.set_attribute("error.type", streambus::tracing::detail::demangle(typeid(e).name()));
-    } catch (...) {
-    }
-  } catch (...) {
-    const std::string type = streambus::tracing::detail::op_current_exception_type();
-    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
-    s.record_error("unknown exception", {{"exception.type", name}});
-    s.set_attribute("error.type", name);
-  }
-}
-#endif
 
 // The status httplib will send for a handler that returned without setting one.
 inline int implied_status(const httplib::Request& req, const httplib::Response& res) noexcept {
@@ -260,7 +239,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
         handler(req, res);
       } catch (...) {
         streambus::tracing::detail::rethrow_if_foreign();  // pthread_cancel's forced unwind: not ours to describe
-        detail::record_current_exception(s);
+        streambus::tracing::detail::op_record_current_exception(s);  // as instrumented operations do
         whole->exception_recorded = true;
         throw;
       }
@@ -271,7 +250,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
       handler(req, res);
     } catch (...) {
       streambus::tracing::detail::rethrow_if_foreign();
-      detail::record_current_exception(s);
+      streambus::tracing::detail::op_record_current_exception(s);
       if (s.is_recording()) detail::set_server_status(s, 500, true);
       throw;
     }
