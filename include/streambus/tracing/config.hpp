@@ -17,12 +17,14 @@
 // resolved_config::warnings, then the diagnostics) and fall back to the
 // default, as the OpenTelemetry specification requires. One deliberate
 // deviation: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=grpc raises config_error
-// while tracing is enabled with the otlp exporter, because streambus speaks
-// only OTLP/HTTP and silently sending HTTP to a gRPC port would lose every span.
+// while tracing is enabled with the otlp exporter compiled in, because
+// streambus speaks only OTLP/HTTP and sending HTTP to a gRPC port would lose
+// every span (without the HTTP transport it is a warning: nothing is sent).
 //
 // Details that the rule above leaves open:
 //   - service.name: service_name > OTEL_SERVICE_NAME > service.name in
-//     OTEL_RESOURCE_ATTRIBUTES > attributes["service.name"] > "unknown_service".
+//     OTEL_RESOURCE_ATTRIBUTES > attributes["service.name"] >
+//     "unknown_service:" + the executable's name (semantic conventions).
 //     service.version and deployment.environment.name follow the same order
 //     (their field, OTEL_RESOURCE_ATTRIBUTES, then attributes[...]).
 //   - Other resource attributes: OTEL_RESOURCE_ATTRIBUTES merged with
