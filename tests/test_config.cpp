@@ -1009,3 +1009,32 @@ TEST_CASE("the seed's example configs resolve without errors") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("configuration mistakes an operator would otherwise find late are warned about at startup") {
+  // A CA file that cannot be read: said now, not as SSLLoadingCerts at every export.
+  auto r = resolve_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"}});
+  CHECK(contains(warning_with(r, "/nonexistent/ca.pem"), "cannot be read"));
+  CHECK(r.otlp.certificate == "/nonexistent/ca.pem");  // kept: exports fail visibly, not silently insecure
+  st::config cfg;
+  cfg.otlp_certificate = "/nonexistent/code-ca.pem";
+  CHECK(contains(warning_with(resolve(cfg), "/nonexistent/code-ca.pem"), "cannot be read"));
+
+  // Jaeger and Zipkin endpoints without a path are used as given, with a word.
+  r = resolve_env({{"OTEL_EXPORTER_JAEGER_ENDPOINT", "http://jaeger:14268"},
+                   {"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/"}});
+  CHECK(r.jaeger_endpoint == "http://jaeger:14268");
+  CHECK(contains(warning_with(r, "OTEL_EXPORTER_JAEGER_ENDPOINT"), "/api/traces"));
+  CHECK(contains(warning_with(r, "OTEL_EXPORTER_ZIPKIN_ENDPOINT"), "/api/v2/spans"));
+  st::config jaeger;
+  jaeger.jaeger_endpoint = "localhost:14268";
+  CHECK(contains(warning_with(resolve(jaeger), "jaeger_endpoint"), "no path"));
+  // With their paths: no warning.
+  r = resolve_env({{"OTEL_EXPORTER_JAEGER_ENDPOINT", "http://jaeger:14268/api/traces"},
+                   {"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/api/v2/spans"}});
+  CHECK(r.warnings.empty());
+
+  // A blank OTEL_SERVICE_NAME is unset, not a blank service.
+  r = resolve_env({{"OTEL_SERVICE_NAME", "   "}});
+  CHECK(r.service_name == default_service_name());
+  CHECK(contains(warning_with(r, "OTEL_SERVICE_NAME"), "blank"));
+}

@@ -7056,7 +7056,12 @@ class config_resolver {
       else if (const auto* c = find(cfg_.attributes, key)) target = *c;
     };
     out_.service_name.clear();
-    pick(cfg_.service_name, env("OTEL_SERVICE_NAME"), "service.name", out_.service_name);
+    std::optional<std::string> service_var = env("OTEL_SERVICE_NAME");
+    if (service_var && trim(*service_var).empty()) {
+      warn(var_value("OTEL_SERVICE_NAME", *service_var) + " is blank; treated as unset");
+      service_var.reset();
+    }
+    pick(cfg_.service_name, std::move(service_var), "service.name", out_.service_name);
     if (out_.service_name.empty()) out_.service_name = default_service_name();
     pick(cfg_.service_version, std::nullopt, "service.version", out_.service_version);
     pick(cfg_.environment, std::nullopt, "deployment.environment.name", out_.environment);
@@ -7337,6 +7342,15 @@ class config_resolver {
     } else if (auto g = env("OTEL_EXPORTER_OTLP_CERTIFICATE")) {
       o.certificate = std::move(*g);
     }
+    // Said now, not as an anonymous TLS error (SSLLoadingCerts) at every export.
+    if (!o.certificate.empty()) {
+      if (std::FILE* f = std::fopen(o.certificate.c_str(), "rb")) {
+        std::fclose(f);
+      } else {
+        warn("the OTLP CA certificate file " + quote(o.certificate) +
+             " cannot be read: every TLS export will fail to verify the collector");
+      }
+    }
     if (cfg_.otlp_insecure) {
       o.insecure = *cfg_.otlp_insecure;
     } else if (const auto i = env_bool("OTEL_EXPORTER_OTLP_TRACES_INSECURE",
@@ -7348,15 +7362,31 @@ class config_resolver {
   }
 
   void resolve_jaeger_and_zipkin() {
+    using namespace config_parse;
+    // Used as given (the Zipkin variable is a full URL by the specification);
+    // one without a path is most likely a mistake, so it is said.
+    const auto check_path = [this](const url_parts& p, const char* setting, const char* usual) {
+      if (p.path.empty() || p.path == "/")
+        warn(std::string(setting) + " = " + quote_url(p.str()) + " has no path: spans are POSTed to '/'; the "
+             "collector usually takes them at " + usual);
+    };
     if (!cfg_.jaeger_endpoint.empty()) {
-      if (const auto p = code_url("jaeger_endpoint", cfg_.jaeger_endpoint)) out_.jaeger_endpoint = p->str();
+      if (const auto p = code_url("jaeger_endpoint", cfg_.jaeger_endpoint)) {
+        out_.jaeger_endpoint = p->str();
+        check_path(*p, "jaeger_endpoint", "/api/traces");
+      }
     } else if (const auto e = env_url("OTEL_EXPORTER_JAEGER_ENDPOINT", "the default " + out_.jaeger_endpoint)) {
       out_.jaeger_endpoint = e->str();
+      check_path(*e, "OTEL_EXPORTER_JAEGER_ENDPOINT", "/api/traces");
     }
     if (!cfg_.zipkin_endpoint.empty()) {
-      if (const auto p = code_url("zipkin_endpoint", cfg_.zipkin_endpoint)) out_.zipkin_endpoint = p->str();
+      if (const auto p = code_url("zipkin_endpoint", cfg_.zipkin_endpoint)) {
+        out_.zipkin_endpoint = p->str();
+        check_path(*p, "zipkin_endpoint", "/api/v2/spans");
+      }
     } else if (const auto e = env_url("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "the default " + out_.zipkin_endpoint)) {
       out_.zipkin_endpoint = e->str();
+      check_path(*e, "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "/api/v2/spans");
     }
   }
 
