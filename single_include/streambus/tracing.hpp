@@ -7896,11 +7896,7 @@ class diagnostics {
   diagnostics(const diagnostics&) = delete;
   diagnostics& operator=(const diagnostics&) = delete;
   // The last window's count, which no later report would print.
-  ~diagnostics() {
-    if (suppressed_ > 0)
-      std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
-                   static_cast<unsigned long long>(suppressed_));
-  }
+  ~diagnostics() { print_suppressed(); }
 
   /// Reports a message. With the default handler at most `burst` lines per
   /// window reach stderr; the rest are counted and summarised. `limited`
@@ -7914,21 +7910,19 @@ class diagnostics {
       }
       std::lock_guard<std::mutex> lock(mutex_);
       if (!limited) {
-        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        print(message);
         return;
       }
       const std::int64_t now = steady_now_ns();
       if (now - window_start_ns_ > window_ns) {
-        if (suppressed_ > 0)
-          std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
-                       static_cast<unsigned long long>(suppressed_));
+        print_suppressed();
         window_start_ns_ = now;
         in_window_ = 0;
         suppressed_ = 0;
       }
       if (in_window_ < burst) {
         ++in_window_;
-        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        print(message);
       } else {
         ++suppressed_;
       }
@@ -7943,6 +7937,15 @@ class diagnostics {
   void unlock_after_fork() noexcept { mutex_.unlock(); }
 
  private:
+  static void print(std::string_view message) noexcept {
+    std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+  }
+  void print_suppressed() const noexcept {
+    if (suppressed_ > 0)
+      std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
+                   static_cast<unsigned long long>(suppressed_));
+  }
+
   static constexpr std::int64_t window_ns = 10'000'000'000;  // 10 s
   static constexpr std::uint32_t burst = 5;
 
@@ -10214,15 +10217,13 @@ class tracer {
   /// leave them for empty baggage.
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ == nullptr) return;
-    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, nullptr, carrier))
-      detail::pg_inject_listed(state_->propagators(), ctx, nullptr, carrier, false);
+    if (state_ != nullptr) inject_with(ctx, nullptr, carrier);
   }
   /// Writes a context and exactly these baggage entries (empty baggage
   /// removes a baggage header the carrier holds).
   template <class Carrier>
   void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);
+    if (state_ != nullptr) inject_with(ctx, &bag, carrier);
   }
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
@@ -10304,6 +10305,14 @@ class tracer {
       return;
     }
     state_.reset();
+  }
+
+  // inject_all over the configured propagators, with their list's shape read
+  // once at creation; `bag` null leaves the carrier's baggage headers alone.
+  template <class Carrier>
+  void inject_with(const span_context& ctx, const baggage* bag, Carrier& carrier) const {
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, bag, carrier))
+      detail::pg_inject_listed(state_->propagators(), ctx, bag, carrier, false);
   }
 
   // The current span's context without a copy (valid until the stack changes).
@@ -10511,16 +10520,16 @@ inline std::string op_type_name(const std::type_info& info) {
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
-// the ABI cannot tell or memory runs out. Call only inside a catch block.
+// the ABI cannot tell or memory runs out (a short string: no allocation).
+// Call only inside a catch block.
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
     if (const std::type_info* type = abi::__cxa_current_exception_type()) return op_type_name(*type);
 #endif
-    return "_OTHER";
   } catch (...) {
-    return std::string();  // empty: "_OTHER" did not fit either; the caller writes it as a literal
   }
+  return "_OTHER";
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -10548,7 +10557,6 @@ inline op_failure op_describe_current_exception() noexcept {
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
-      if (f.type.empty()) f.type = "_OTHER";
     }
   } catch (...) {  // out of memory while describing: keep what we have
   }
@@ -10587,9 +10595,8 @@ inline void op_record_current_exception(span& s) noexcept {
     }
   } catch (...) {
     const std::string type = op_current_exception_type();
-    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
-    s.record_error("unknown exception", {{"exception.type", name}});
-    s.set_attribute("error.type", name);
+    s.record_error("unknown exception", {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   }
 }
 
@@ -11507,16 +11514,16 @@ inline std::string op_type_name(const std::type_info& info) {
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
-// the ABI cannot tell or memory runs out. Call only inside a catch block.
+// the ABI cannot tell or memory runs out (a short string: no allocation).
+// Call only inside a catch block.
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
     if (const std::type_info* type = abi::__cxa_current_exception_type()) return op_type_name(*type);
 #endif
-    return "_OTHER";
   } catch (...) {
-    return std::string();  // empty: "_OTHER" did not fit either; the caller writes it as a literal
   }
+  return "_OTHER";
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -11544,7 +11551,6 @@ inline op_failure op_describe_current_exception() noexcept {
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
-      if (f.type.empty()) f.type = "_OTHER";
     }
   } catch (...) {  // out of memory while describing: keep what we have
   }
@@ -11583,9 +11589,8 @@ inline void op_record_current_exception(span& s) noexcept {
     }
   } catch (...) {
     const std::string type = op_current_exception_type();
-    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
-    s.record_error("unknown exception", {{"exception.type", name}});
-    s.set_attribute("error.type", name);
+    s.record_error("unknown exception", {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   }
 }
 

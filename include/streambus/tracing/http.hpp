@@ -38,11 +38,9 @@
 #include <httplib.h>
 
 #include <cstddef>
-#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -170,7 +168,6 @@ inline span start_server_span(tracer& t, const httplib::Request& req, std::strin
   if (s.is_recording()) set_request_attributes(s, req, route);
   return s;
 }
-
 
 // The status httplib will send for a handler that returned without setting one.
 inline int implied_status(const httplib::Request& req, const httplib::Response& res) noexcept {

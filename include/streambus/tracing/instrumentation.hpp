@@ -95,16 +95,16 @@ inline std::string op_type_name(const std::type_info& info) {
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
-// the ABI cannot tell or memory runs out. Call only inside a catch block.
+// the ABI cannot tell or memory runs out (a short string: no allocation).
+// Call only inside a catch block.
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
     if (const std::type_info* type = abi::__cxa_current_exception_type()) return op_type_name(*type);
 #endif
-    return "_OTHER";
   } catch (...) {
-    return std::string();  // empty: "_OTHER" did not fit either; the caller writes it as a literal
   }
+  return "_OTHER";
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -132,7 +132,6 @@ inline op_failure op_describe_current_exception() noexcept {
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
-      if (f.type.empty()) f.type = "_OTHER";
     }
   } catch (...) {  // out of memory while describing: keep what we have
   }
@@ -171,9 +170,8 @@ inline void op_record_current_exception(span& s) noexcept {
     }
   } catch (...) {
     const std::string type = op_current_exception_type();
-    const std::string_view name = type.empty() ? std::string_view("_OTHER") : std::string_view(type);
-    s.record_error("unknown exception", {{"exception.type", name}});
-    s.set_attribute("error.type", name);
+    s.record_error("unknown exception", {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   }
 }
 

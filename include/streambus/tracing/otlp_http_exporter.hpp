@@ -773,22 +773,17 @@ class otlp_http_exporter final : public span_exporter {
   /// makes every later export fail at once. Idempotent.
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
     const auto deadline = clock::now() + timeout;
-    {
-      std::lock_guard<std::mutex> lock(watch_->wait_mutex);
-      stopped_.store(true);
-    }
-    watch_->wait_cv.notify_all();  // ends a backoff wait
     // send() tests stopped_ under watch_->mutex before it marks a request in
     // flight: either that request is not sent, or this sees it and cuts it off.
     std::unique_lock<std::mutex> lock(watch_->mutex);
-    watch_->cancel_now = true;
+    stopped_.store(true);
+    watch_->cv.notify_all();  // ends a backoff wait, and wakes the watchdog
     if (!watch_->in_request) return;
     if (!watch_->thread.joinable()) {  // it could not be started: stop() from here (it may block while connecting)
       lock.unlock();
       client_->stop();
       return;
     }
-    watch_->cv.notify_all();
     watch_->cv.wait_until(lock, deadline, [this] { return !watch_->in_request; });
   }
 
@@ -935,8 +930,8 @@ class otlp_http_exporter final : public span_exporter {
       }
       if (options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);
       last_problem = std::move(problem);
-      std::unique_lock<std::mutex> lock(watch_->wait_mutex);
-      watch_->wait_cv.wait_for(lock, wait, [this] { return stopped_.load(); });
+      std::unique_lock<std::mutex> lock(watch_->mutex);
+      watch_->cv.wait_for(lock, wait, [this] { return stopped_.load(); });
     }
   }
 
@@ -945,7 +940,7 @@ class otlp_http_exporter final : public span_exporter {
   bool begin_request(clock::time_point deadline) {
     {
       std::lock_guard<std::mutex> lock(watch_->mutex);
-      if (watch_->cancel_now || stopped_.load()) return false;
+      if (stopped_.load()) return false;
       start_watchdog();
       watch_->in_request = true;
       ++watch_->number;
@@ -995,7 +990,7 @@ class otlp_http_exporter final : public span_exporter {
       const std::uint64_t number = watch_->number;
       const auto same_request = [&] { return watch_->in_request && watch_->number == number; };
       const bool woken = watch_->cv.wait_until(lock, watch_->deadline,
-                                              [&] { return watch_->exiting || watch_->cancel_now || !same_request(); });
+                                              [&] { return watch_->exiting || stopped_.load() || !same_request(); });
       if (watch_->exiting) return;
       if (!same_request()) continue;
       if (!woken) watch_->cut_off = true;  // its deadline passed (otherwise: shutdown)
@@ -1104,19 +1099,16 @@ class otlp_http_exporter final : public span_exporter {
   // heap, so that a copy inherited through fork() can be left untouched (see
   // the destructor): the parent's threads may have been waiting on these.
   struct request_watch {
-    std::mutex wait_mutex;  // backoff waits
-    std::condition_variable wait_cv;
-    std::mutex mutex;  // the rest
-    std::condition_variable cv;
+    std::mutex mutex;  // also what shutdown() sets stopped_ under
+    std::condition_variable cv;  // backoff waits, the watchdog, shutdown() waiting for the request
     std::thread thread;  // the watchdog
     bool failed = false;                // it could not be started
     std::uint32_t fork_generation = 0;  // detail::fork_generation() when it was
     bool in_request = false;
     std::uint64_t number = 0;  // of the request in flight
     clock::time_point deadline;
-    bool cut_off = false;     // the watchdog cut the request off at its deadline
-    bool cancel_now = false;  // shutdown(): cut off the request in flight, send no more
-    bool exiting = false;     // the destructor: the watchdog ends
+    bool cut_off = false;  // the watchdog cut the request off at its deadline
+    bool exiting = false;  // the destructor: the watchdog ends
   };
   std::unique_ptr<request_watch> watch_ = std::make_unique<request_watch>();
 };

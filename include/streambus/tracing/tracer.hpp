@@ -928,15 +928,13 @@ class tracer {
   /// leave them for empty baggage.
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ == nullptr) return;
-    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, nullptr, carrier))
-      detail::pg_inject_listed(state_->propagators(), ctx, nullptr, carrier, false);
+    if (state_ != nullptr) inject_with(ctx, nullptr, carrier);
   }
   /// Writes a context and exactly these baggage entries (empty baggage
   /// removes a baggage header the carrier holds).
   template <class Carrier>
   void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
-    if (state_ != nullptr) inject_all(state_->propagators(), ctx, bag, carrier);
+    if (state_ != nullptr) inject_with(ctx, &bag, carrier);
   }
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
@@ -1019,6 +1017,14 @@ class tracer {
       return;
     }
     state_.reset();
+  }
+
+  // inject_all over the configured propagators, with their list's shape read
+  // once at creation; `bag` null leaves the carrier's baggage headers alone.
+  template <class Carrier>
+  void inject_with(const span_context& ctx, const baggage* bag, Carrier& carrier) const {
+    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, bag, carrier))
+      detail::pg_inject_listed(state_->propagators(), ctx, bag, carrier, false);
   }
 
   // The current span's context without a copy (valid until the stack changes).

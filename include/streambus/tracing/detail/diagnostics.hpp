@@ -25,11 +25,7 @@ class diagnostics {
   diagnostics(const diagnostics&) = delete;
   diagnostics& operator=(const diagnostics&) = delete;
   // The last window's count, which no later report would print.
-  ~diagnostics() {
-    if (suppressed_ > 0)
-      std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
-                   static_cast<unsigned long long>(suppressed_));
-  }
+  ~diagnostics() { print_suppressed(); }
 
   /// Reports a message. With the default handler at most `burst` lines per
   /// window reach stderr; the rest are counted and summarised. `limited`
@@ -43,21 +39,19 @@ class diagnostics {
       }
       std::lock_guard<std::mutex> lock(mutex_);
       if (!limited) {
-        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        print(message);
         return;
       }
       const std::int64_t now = steady_now_ns();
       if (now - window_start_ns_ > window_ns) {
-        if (suppressed_ > 0)
-          std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
-                       static_cast<unsigned long long>(suppressed_));
+        print_suppressed();
         window_start_ns_ = now;
         in_window_ = 0;
         suppressed_ = 0;
       }
       if (in_window_ < burst) {
         ++in_window_;
-        std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+        print(message);
       } else {
         ++suppressed_;
       }
@@ -72,6 +66,15 @@ class diagnostics {
   void unlock_after_fork() noexcept { mutex_.unlock(); }
 
  private:
+  static void print(std::string_view message) noexcept {
+    std::fprintf(stderr, "[streambus-tracing] %.*s\n", static_cast<int>(message.size()), message.data());
+  }
+  void print_suppressed() const noexcept {
+    if (suppressed_ > 0)
+      std::fprintf(stderr, "[streambus-tracing] %llu similar messages suppressed\n",
+                   static_cast<unsigned long long>(suppressed_));
+  }
+
   static constexpr std::int64_t window_ns = 10'000'000'000;  // 10 s
   static constexpr std::uint32_t burst = 5;
 
