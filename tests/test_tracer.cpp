@@ -529,6 +529,146 @@ TEST_CASE("a disabled tracer is a no-op") {
   CHECK_FALSE(st::tracer().is_enabled());
 }
 
+namespace {
+// A tracer built as OTEL_SDK_DISABLED=true (and `more`) in the environment makes it.
+st::tracer sdk_disabled_tracer(std::map<std::string, std::string> more = {}) {
+  more["OTEL_SDK_DISABLED"] = "true";
+  st::config cfg;
+  cfg.exporter = "memory";
+  return st::tracer::create(cfg, [more](std::string_view name) -> std::optional<std::string> {
+    const auto it = more.find(std::string(name));
+    return it == more.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+}
+constexpr const char* incoming_traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+}  // namespace
+
+// OpenTelemetry: OTEL_SDK_DISABLED "has no effect on propagators", and the
+// no-op tracer's spans carry their parent's context. A service with tracing
+// switched off must not break the traces that pass through it.
+TEST_CASE("a disabled tracer passes the incoming context on, recording nothing") {
+  st::tracer tracer = sdk_disabled_tracer();
+  REQUIRE_FALSE(tracer.is_enabled());
+  const std::map<std::string, std::string> incoming{{"traceparent", incoming_traceparent},
+                                                    {"tracestate", "vendor=a1,other=b2"}};
+  const st::span_context parent = tracer.extract(incoming);
+  REQUIRE(parent.valid());
+  {
+    auto server = tracer.start("GET /orders", parent, st::span_kind::server);
+    CHECK_FALSE(server.is_recording());
+    CHECK(server.context() == parent);
+    CHECK(tracer.current_context() == parent);
+    {
+      auto child = tracer.start("load order");  // a child of a pass-through span: the same context
+      CHECK_FALSE(child.is_recording());
+      CHECK(child.context() == parent);
+      std::map<std::string, std::string> outgoing;
+      tracer.inject(outgoing);
+      CHECK(outgoing["traceparent"] == incoming_traceparent);
+      CHECK(outgoing["tracestate"] == "vendor=a1,other=b2");
+      std::map<std::string, std::string> explicit_ctx;
+      tracer.inject(child.context(), explicit_ctx);
+      CHECK(explicit_ctx == outgoing);
+    }
+    std::map<std::string, std::string> message;
+    { auto send = tracer.trace_produce_message("orders", 0, "k", "v", message); }
+    CHECK(message["traceparent"] == incoming_traceparent);
+    CHECK(tracer.current_context() == parent);  // the children did not pop it
+  }
+  CHECK_FALSE(tracer.current_context().valid());  // ended: popped
+  std::map<std::string, std::string> after;
+  tracer.inject(after);
+  CHECK(after.empty());
+  CHECK_FALSE(tracer.start("no parent").context().valid());  // nothing to pass on: a no-op span
+  auto consumed = tracer.trace_consume_message("orders", 0, 7, incoming);
+  CHECK(consumed.context() == parent);
+  CHECK(tracer.current_context() == parent);
+  consumed.end();
+  CHECK_FALSE(tracer.current_context().valid());
+  CHECK(tracer.stats().spans_started == 0);
+}
+
+TEST_CASE("a disabled tracer keeps its configured propagators and baggage") {
+  st::tracer tracer = sdk_disabled_tracer({{"OTEL_PROPAGATORS", "b3multi"}});
+  const std::map<std::string, std::string> incoming{{"X-B3-TraceId", "0af7651916cd43dd8448eb211c80319c"},
+                                                    {"X-B3-SpanId", "b7ad6b7169203331"},
+                                                    {"X-B3-Sampled", "1"},
+                                                    {"traceparent", "00-11111111111111111111111111111111-2222222222222222-01"}};
+  const st::span_context parent = tracer.extract(incoming);  // b3multi only: traceparent is not read
+  REQUIRE(parent.valid());
+  CHECK(parent.trace_id().to_hex() == "0af7651916cd43dd8448eb211c80319c");
+  auto server = tracer.start("server", parent, st::span_kind::server);
+  std::map<std::string, std::string> outgoing;
+  tracer.inject(outgoing);
+  CHECK(outgoing.count("traceparent") == 0);
+  CHECK(outgoing["x-b3-spanid"] == "b7ad6b7169203331");
+  CHECK(outgoing["x-b3-sampled"] == "1");
+
+  st::tracer w3c = sdk_disabled_tracer();
+  const std::map<std::string, std::string> with_baggage{{"traceparent", incoming_traceparent},
+                                                        {"baggage", "tenant=acme,region=eu"}};
+  const auto [ctx, bag] = w3c.extract_with_baggage(with_baggage);
+  CHECK(ctx.valid());
+  std::map<std::string, std::string> out;
+  w3c.inject(ctx, bag, out);
+  CHECK(out["traceparent"] == incoming_traceparent);
+  CHECK(out["baggage"] == "tenant=acme,region=eu");
+}
+
+TEST_CASE("a default-constructed tracer passes W3C context on too") {
+  st::tracer tracer;
+  const std::map<std::string, std::string> incoming{{"traceparent", incoming_traceparent}};
+  auto server = tracer.start("server", tracer.extract(incoming), st::span_kind::server);
+  CHECK(server.context().valid());
+  st::span_options options;
+  options.make_current = false;
+  auto detached = tracer.start("detached", options);  // the current context, passed on, not pushed
+  CHECK(detached.context() == server.context());
+  options.new_root = true;
+  CHECK_FALSE(tracer.start("root", options).context().valid());
+  std::map<std::string, std::string> outgoing;
+  tracer.inject(outgoing);
+  CHECK(outgoing["traceparent"] == incoming_traceparent);
+}
+
+TEST_CASE("pass-through spans leave the stack right when moved or ended out of order") {
+  st::tracer tracer = sdk_disabled_tracer();
+  const st::span_context parent = tracer.extract(std::map<std::string, std::string>{{"traceparent", incoming_traceparent}});
+  const st::span_context other =
+      tracer.extract(std::map<std::string, std::string>{{"traceparent", "00-11111111111111111111111111111111-2222222222222222-01"}});
+  {
+    std::vector<st::span> spans;
+    spans.push_back(tracer.start("outer", parent));
+    spans.push_back(tracer.start("inner", other));
+    CHECK(tracer.current_context() == other);
+    spans[0].end();  // the outer one first: the inner one goes with it
+    CHECK_FALSE(tracer.current_context().valid());
+    spans[1].end();
+    CHECK_FALSE(tracer.current_context().valid());
+  }
+  st::span moved;
+  {
+    auto s = tracer.start("moved", parent);
+    moved = std::move(s);
+  }
+  CHECK(tracer.current_context() == parent);  // the moved-from span's scope ending did not pop it
+  moved = st::span();
+  CHECK_FALSE(tracer.current_context().valid());
+}
+
+TEST_CASE("an enabled tracer's span under a disabled tracer's pass-through span continues the trace") {
+  fixture f;
+  st::tracer off = sdk_disabled_tracer();
+  auto server = off.start("server", off.extract(std::map<std::string, std::string>{{"traceparent", incoming_traceparent}}),
+                          st::span_kind::server);
+  { auto work = f.tracer.start("work"); }
+  server.end();
+  const auto s = f.only_span();
+  CHECK(s.context.trace_id().to_hex() == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(s.parent_span_id.to_hex() == "b7ad6b7169203331");
+  CHECK(s.parent_is_remote);
+}
+
 TEST_CASE("shutdown is idempotent, stops recording and is safe from several threads") {
   fixture f;
   CHECK(f.tracer.is_enabled());

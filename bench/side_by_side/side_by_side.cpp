@@ -86,6 +86,36 @@ class drop_counter {
   decltype(std::declval<Tracer&>().stats()) before_;
 };
 
+// Case 4 (ratio 0: nothing sampled) and case 5 (disabled at run time).
+template <class NS>
+typename NS::tracer make_unsampled_tracer(bool enabled) {
+  typename NS::config cfg;
+  cfg.enabled = enabled;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  cfg.sampling_rate = 0.0;
+  cfg.on_diagnostic = [](std::string_view) {};
+  return NS::tracer::create(cfg);
+}
+
+template <class NS>
+void case4_unsampled_span(benchmark::State& state) {
+  static auto t = make_unsampled_tracer<NS>(true);
+  for (auto _ : state) {
+    auto s = t.start("operation");
+    benchmark::DoNotOptimize(s);
+  }
+}
+
+template <class NS>
+void case5_disabled_tracer(benchmark::State& state) {
+  static auto t = make_unsampled_tracer<NS>(false);
+  for (auto _ : state) {
+    auto s = t.start("operation");
+    benchmark::DoNotOptimize(s);
+  }
+}
+
 template <class NS>
 void case1_sampled_span(benchmark::State& state) {
   auto& t = version<NS>::tracer();
@@ -124,6 +154,10 @@ BENCHMARK_TEMPLATE(case2_attributes_event, before_ns);
 BENCHMARK_TEMPLATE(case2_attributes_event, now_ns);
 BENCHMARK_TEMPLATE(case3_child_span, before_ns);
 BENCHMARK_TEMPLATE(case3_child_span, now_ns);
+BENCHMARK_TEMPLATE(case4_unsampled_span, before_ns);
+BENCHMARK_TEMPLATE(case4_unsampled_span, now_ns);
+BENCHMARK_TEMPLATE(case5_disabled_tracer, before_ns);
+BENCHMARK_TEMPLATE(case5_disabled_tracer, now_ns);
 // Case 10's CPU column: whole-process CPU (the export thread included).
 BENCHMARK_TEMPLATE(case1_sampled_span, before_ns)->Name("case10_process_cpu<before_ns>")->MeasureProcessCPUTime()->UseRealTime();
 BENCHMARK_TEMPLATE(case1_sampled_span, now_ns)->Name("case10_process_cpu<now_ns>")->MeasureProcessCPUTime()->UseRealTime();

@@ -210,6 +210,45 @@ TEST_CASE("traced handler: tracestate crosses the hop; a request without tracepa
   CHECK(spans[1].context.trace_id() != spans[0].context.trace_id());
 }
 
+// OTEL_SDK_DISABLED "has no effect on propagators": a service in the middle
+// with tracing off keeps the trace whole (front -> middle (off) -> back).
+TEST_CASE("traced handler: a service with tracing off in the middle passes the trace on unchanged") {
+  service front("front");
+  service back("back");
+  st::config off_cfg;
+  off_cfg.enabled = false;
+  off_cfg.read_environment = false;
+  st::tracer middle = st::tracer::create(off_cfg);
+  REQUIRE_FALSE(middle.is_enabled());
+  test_server back_srv([&](httplib::Server& s) {
+    s.Get("/stock", sth::traced(back.tracer, "/stock", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content("7", "text/plain");
+          }));
+  });
+  test_server middle_srv([&](httplib::Server& s) {
+    s.Get("/order", sth::traced(middle, "/order", [&](const httplib::Request&, httplib::Response& res) {
+            auto downstream = back_srv.client();
+            const auto r = sth::get(middle, *downstream, "/stock");
+            res.status = r && r->status == 200 ? 200 : 502;
+          }));
+  });
+  auto client = middle_srv.client();
+  {
+    auto root = front.tracer.start("place order");
+    const auto r = sth::get(front.tracer, *client, "/order");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  REQUIRE(front.tracer.force_flush());
+  REQUIRE(back.tracer.force_flush());
+  const auto front_client = front.named("GET");
+  const auto back_server = back.named("GET /stock");
+  CHECK(back_server.context.trace_id() == front_client.context.trace_id());
+  CHECK(back_server.parent_span_id == front_client.context.span_id());  // the middle adds no hop
+  CHECK(back_server.parent_is_remote);
+  CHECK(middle.stats().spans_started == 0);
+}
+
 TEST_CASE("traced handler: 5xx is ERROR on both sides, 4xx only on the client side") {
   service front("front"), back("back");
   test_server srv([&](httplib::Server& s) {

@@ -283,7 +283,17 @@ TEST_CASE("light: span contexts are values that outlive their span") {
   st::tracer disabled;
   CHECK_FALSE(st::light::current_context(disabled).valid());
   const std::map<std::string, std::string> headers{{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
-  CHECK_FALSE(st::light::extract(disabled, headers).valid());
+  // Disabled, context is still read and passed on (OTEL_SDK_DISABLED "has no effect on propagators").
+  const st::light::span_context parent = st::light::extract(disabled, headers);
+  CHECK(parent.valid());
+  st::light::span server = st::light::start(disabled, "server", headers, st::span_kind::server);
+  CHECK_FALSE(server.is_recording());
+  CHECK(std::string(st::light::current_ids(disabled).span_id) == "b7ad6b7169203331");
+  std::map<std::string, std::string> outgoing;
+  { auto send = st::light::trace_produce_message(disabled, "orders", 0, "k", "v", outgoing); }
+  CHECK(outgoing["traceparent"] == headers.at("traceparent"));
+  server.end();
+  CHECK_FALSE(st::light::current_context(disabled).valid());
 }
 
 namespace {

@@ -197,21 +197,18 @@ void span_context::destroy() noexcept {
 }
 span_ids span_context::ids() const noexcept { return span_access::ids_of(span_access::real(*this)); }
 
-span_context current_context(const tracer& t) noexcept {
-  return t.is_enabled() ? span_access::make_context(t.current_context()) : span_context();
-}
+// A disabled tracer still passes the current context on (tracer.hpp), and
+// the current context may be another tracer's: these read it either way.
+span_context current_context(const tracer& t) noexcept { return span_access::make_context(t.current_context()); }
 
-span_ids current_ids(const tracer& t) noexcept {
-  return t.is_enabled() ? span_access::ids_of(t.current_context()) : span_ids();
-}
+span_ids current_ids(const tracer& t) noexcept { return span_access::ids_of(t.current_context()); }
 
 span start(tracer& t, std::string_view name, span_kind kind) noexcept {
-  if (!t.is_enabled()) return span();
+  if (!t.is_enabled() && tracing::detail::thread_context_stack().size() == 0) return span();  // nothing to pass on
   return span_access::wrap([&] { return t.start(name, kind); });
 }
 
 span start(tracer& t, std::string_view name, const start_options& options) noexcept {
-  if (!t.is_enabled()) return span();
   tracing::span_options o;  // no links: nothing here allocates
   o.kind = options.kind;
   if (options.parent != nullptr) o.parent = span_access::real(*options.parent);
@@ -221,7 +218,6 @@ span start(tracer& t, std::string_view name, const start_options& options) noexc
 }
 
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {
-  if (!t.is_enabled()) return span();
   tracing::span_context parent;
   try {
     parent = t.extract(incoming);
@@ -232,7 +228,6 @@ span start(tracer& t, std::string_view name, const headers_ref& incoming, span_k
 }
 
 span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
-  if (!t.is_enabled()) return span_context();
   try {
     return span_access::make_context(t.extract(incoming));
   } catch (...) {
@@ -258,7 +253,6 @@ void inject(const tracer& t, const headers_ref& outgoing) noexcept {
 // only throw out of memory (naming the span), which leaves the message untraced.
 span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                            std::string_view value) noexcept {
-  if (!t.is_enabled()) return span();
   try {
     return span_access::adopt(tracing::trace_produce_message(t, topic, partition, key, value));
   } catch (...) {
@@ -274,7 +268,6 @@ span trace_produce_message(tracer& t, std::string_view topic, std::int32_t parti
 }
 
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) noexcept {
-  if (!t.is_enabled()) return span();
   try {
     return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset));
   } catch (...) {
@@ -284,7 +277,6 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
 
 span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                            const headers_ref& headers) noexcept {
-  if (!t.is_enabled()) return span();
   try {
     return span_access::adopt(tracing::trace_consume_message(t, topic, partition, offset, headers));
   } catch (...) {

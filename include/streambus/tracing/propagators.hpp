@@ -478,6 +478,21 @@ inline pg_list_shape pg_shape(const std::vector<propagator_kind>& kinds) noexcep
   return shape;
 }
 
+// A tracer's propagator list with its shape, read once. A disabled tracer
+// keeps one too: OTEL_SDK_DISABLED "has no effect on propagators".
+struct propagator_set {
+  std::vector<propagator_kind> kinds;
+  pg_list_shape shape;
+  explicit propagator_set(std::vector<propagator_kind> k) : kinds(std::move(k)), shape(pg_shape(kinds)) {}
+};
+
+// A default-constructed tracer's: tracecontext,baggage. Never destroyed, so
+// that a tracer in a static destructor can still use it.
+inline const propagator_set& default_propagator_set() {
+  static const propagator_set* const set = new propagator_set(default_propagators());
+  return *set;
+}
+
 // The default list (tracecontext, baggage) with nothing but a traceparent to
 // send, into a standard container: one walk writes traceparent and drops a
 // stale tracestate (and, when `bag` is given and empty, a baggage header), as

@@ -335,10 +335,10 @@ class tracer_state {
  public:
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
-      : settings_(std::move(cfg)), diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
+      : settings_(std::move(cfg)),
+        propagation_(parse_propagators(settings_.propagators)),
+        diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
-    propagators_ = parse_propagators(settings_.propagators);
-    propagator_shape_ = detail::pg_shape(propagators_);
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
     std::vector<std::shared_ptr<span_exporter>> sync, batched;
@@ -414,9 +414,7 @@ class tracer_state {
   detail::diagnostics& diagnostics() noexcept { return *diagnostics_; }
   const std::shared_ptr<in_memory_exporter>& memory_exporter() const noexcept { return memory_; }
   /// The propagators in force (config.propagators / OTEL_PROPAGATORS).
-  const std::vector<propagator_kind>& propagators() const noexcept { return propagators_; }
-  /// Whether they are W3C only (the default), read once for inject/extract's shortcuts.
-  detail::pg_list_shape propagator_shape() const noexcept { return propagator_shape_; }
+  const detail::propagator_set& propagation() const noexcept { return propagation_; }
 
   /// Takes ownership of an ended record.
   STREAMBUS_TRACING_ALWAYS_INLINE void finish(span_data* record) noexcept {
@@ -573,8 +571,7 @@ class tracer_state {
   }
 
   resolved_config settings_;
-  std::vector<propagator_kind> propagators_;
-  detail::pg_list_shape propagator_shape_;
+  detail::propagator_set propagation_;
   std::shared_ptr<detail::diagnostics> diagnostics_;
   std::shared_ptr<std::atomic<std::uint64_t>> retries_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<thread_counters> span_counts_ = std::make_shared<thread_counters>();
@@ -662,7 +659,9 @@ class span {
   span(const span&) = delete;
   span& operator=(const span&) = delete;
   ~span() {
-    if (state_ != nullptr) end();  // inline test: an ended or no-op span costs nothing here
+    // Inline tests: an ended or no-op span costs nothing here. A disabled
+    // tracer's span passing a parent on has no state but may be current.
+    if (state_ != nullptr || stack_ != nullptr) end();
   }
 
   /// Ids, flags and tracestate; valid for sampled and unsampled spans alike.
@@ -744,6 +743,23 @@ class span {
 
   span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
       : state_(&state), context_(tid, sid, flags) {}
+
+  // A disabled tracer's span: no record and no tracer, only the context it
+  // passes on (made current on `stack`, if not null), as OpenTelemetry's
+  // no-op tracer returns the parent's context. Invalid: a no-op span.
+  STREAMBUS_TRACING_COLD static span passing_on(const span_context& ctx, detail::context_stack* stack) noexcept {
+    span s;
+    if (!ctx.valid()) return s;
+    s.context_ = ctx;  // copied first: ctx may point into the stack, which the push may move
+    if (stack != nullptr && stack->push(s.context_, nullptr, nullptr, nullptr)) s.made_current_on(stack);
+    return s;
+  }
+  // A disabled tracer's child of the current span: its context, not pushed
+  // again (it is current already).
+  STREAMBUS_TRACING_COLD static span passing_on_current() noexcept {
+    const detail::active_span* top = detail::thread_context_stack().top();
+    return passing_on(top != nullptr ? top->context : detail::no_context, nullptr);
+  }
 
   // After a push onto `stack` (null: the span was not made current).
   void made_current_on(detail::context_stack* stack) noexcept {
@@ -829,7 +845,8 @@ class span {
 /// that are still open then end safely but are discarded (and reported).
 class tracer {
  public:
-  /// A disabled tracer: every call is a cheap no-op.
+  /// A disabled tracer: records nothing, but passes an incoming context on
+  /// (W3C tracecontext and baggage), as a disabled tracer from create() does.
   tracer() noexcept = default;
 
   /// Builds a tracer from cfg and the OTEL_* environment (see config.hpp for
@@ -838,7 +855,10 @@ class tracer {
   static tracer create(const config& cfg, const env_reader& env) {
     resolved_config resolved = resolve_config(cfg, env ? env : env_reader([](std::string_view) { return std::optional<std::string>{}; }));
     tracer t;
-    if (resolved.enabled) t.state_ = std::make_unique<detail::tracer_state>(std::move(resolved), cfg.exporters, cfg.on_diagnostic);
+    if (resolved.enabled)
+      t.state_ = std::make_unique<detail::tracer_state>(std::move(resolved), cfg.exporters, cfg.on_diagnostic);
+    else  // disabled tracing still propagates (OpenTelemetry: OTEL_SDK_DISABLED "has no effect on propagators")
+      t.disabled_propagation_ = std::make_unique<const detail::propagator_set>(parse_propagators(resolved.propagators));
     return t;
   }
 
@@ -847,6 +867,7 @@ class tracer {
     if (this != &other) {
       release_state();
       state_ = std::move(other.state_);
+      disabled_propagation_ = std::move(other.disabled_propagation_);
     }
     return *this;
   }
@@ -856,19 +877,20 @@ class tracer {
   bool is_enabled() const noexcept { return state_ != nullptr && !state_->is_shut_down(); }
 
   // --- spans ---------------------------------------------------------------
+  // Disabled, a span passes its parent's context on and records nothing.
   span start(std::string_view name, span_kind kind = span_kind::internal) noexcept {
-    if (state_ == nullptr) return span();
+    if (state_ == nullptr) return detail::thread_context_stack().size() == 0 ? span() : span::passing_on_current();
     detail::context_stack& stack = detail::thread_context_stack();
     const detail::active_span* top = stack.top();
     // Entries on the stack always hold valid contexts: no need to check.
     return start_span(name, top ? top->context : detail::no_context, top != nullptr, kind, &stack);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
-    if (state_ == nullptr) return span();
+    if (state_ == nullptr) return span::passing_on(parent, &detail::thread_context_stack());
     return start_span(name, parent, parent.valid(), kind, &detail::thread_context_stack());
   }
   span start(std::string_view name, const span_options& options) noexcept {
-    if (state_ == nullptr) return span();
+    if (state_ == nullptr) return start_disabled(options);
     const span_context* parent = &detail::no_context;
     if (options.parent) {
       parent = &*options.parent;
@@ -917,7 +939,6 @@ class tracer {
   /// Writes the current span's context into carrier (HTTP headers, message headers, ...).
   template <class Carrier>
   void inject(Carrier& carrier) const {
-    if (state_ == nullptr) return;
     if constexpr (detail::is_standard_carrier_v<Carrier>)
       inject(current_context_ref(), carrier);  // a standard container starts no spans: read in place
     else
@@ -928,25 +949,25 @@ class tracer {
   /// leave them for empty baggage.
   template <class Carrier>
   void inject(const span_context& ctx, Carrier& carrier) const {
-    if (state_ != nullptr) inject_with(ctx, nullptr, carrier);
+    inject_with(ctx, nullptr, carrier);
   }
   /// Writes a context and exactly these baggage entries (empty baggage
   /// removes a baggage header the carrier holds).
   template <class Carrier>
   void inject(const span_context& ctx, const baggage& bag, Carrier& carrier) const {
-    if (state_ != nullptr) inject_with(ctx, &bag, carrier);
+    inject_with(ctx, &bag, carrier);
   }
   /// Reads a remote parent from carrier; invalid (start a new trace) when absent or malformed.
   template <class Carrier>
   span_context extract(const Carrier& carrier) const {
-    if (state_ == nullptr) return span_context{};
-    if (state_->propagator_shape().w3c_only) return tracing::extract(carrier);  // what the composite answers then
-    return extract_context_all(state_->propagators(), carrier);
+    const detail::propagator_set& p = propagation();
+    if (p.shape.w3c_only) return tracing::extract(carrier);  // what the composite answers then
+    return extract_context_all(p.kinds, carrier);
   }
   /// Reads the remote parent and the baggage entries.
   template <class Carrier>
   std::pair<span_context, baggage> extract_with_baggage(const Carrier& carrier) const {
-    return state_ != nullptr ? extract_all(state_->propagators(), carrier) : std::pair<span_context, baggage>{};
+    return extract_all(propagation().kinds, carrier);
   }
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
@@ -1023,8 +1044,21 @@ class tracer {
   // once at creation; `bag` null leaves the carrier's baggage headers alone.
   template <class Carrier>
   void inject_with(const span_context& ctx, const baggage* bag, Carrier& carrier) const {
-    if (!detail::pg_inject_w3c_only(state_->propagator_shape(), ctx, bag, carrier))
-      detail::pg_inject_listed(state_->propagators(), ctx, bag, carrier, false);
+    const detail::propagator_set& p = propagation();
+    if (!detail::pg_inject_w3c_only(p.shape, ctx, bag, carrier)) detail::pg_inject_listed(p.kinds, ctx, bag, carrier, false);
+  }
+
+  // The propagators in force, enabled or not.
+  const detail::propagator_set& propagation() const noexcept {
+    if (state_ != nullptr) return state_->propagation();
+    return disabled_propagation_ != nullptr ? *disabled_propagation_ : detail::default_propagator_set();
+  }
+
+  // start(name, options) on a disabled tracer: passes on the parent's context.
+  STREAMBUS_TRACING_COLD static span start_disabled(const span_options& options) noexcept {
+    if (options.parent)
+      return span::passing_on(*options.parent, options.make_current ? &detail::thread_context_stack() : nullptr);
+    return options.new_root ? span() : span::passing_on_current();
   }
 
   // The current span's context without a copy (valid until the stack changes).
@@ -1137,6 +1171,8 @@ class tracer {
   }
 
   std::unique_ptr<detail::tracer_state> state_;
+  // A disabled tracer's propagators (null: the default, tracecontext,baggage).
+  std::unique_ptr<const detail::propagator_set> disabled_propagation_;
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
