@@ -189,6 +189,43 @@ TEST_CASE("traced handler: the SERVER span is the CLIENT span's child, with the 
   CHECK_FALSE(has_attr(c.attributes, "error.type"));
 }
 
+// The URL conventions: values of AWSAccessKeyId, Signature, sig and
+// X-Goog-Signature "SHOULD be redacted by default and replaced by the value
+// REDACTED" in url.query and url.full.
+TEST_CASE("signed-URL credentials in the query are redacted on both sides, other parameters kept") {
+  service front("front");
+  service back("back");
+  test_server srv([&](httplib::Server& s) {
+    s.Get("/blob", sth::traced(back.tracer, "/blob", [](const httplib::Request& req, httplib::Response& res) {
+            res.set_content(req.get_param_value("sig"), "text/plain");  // the handler still sees the value
+          }));
+  });
+  auto client = srv.client();
+  const auto result = sth::get(front.tracer, *client, "/blob?sv=2020&sig=s3cr3t&AWSAccessKeyId=AKIA&x=1&Signature=");
+  REQUIRE(result);
+  CHECK(result->body == "s3cr3t");
+  const auto s = back.named("GET /blob");
+  CHECK(str_attr(s.attributes, "url.query") == "sv=2020&sig=REDACTED&AWSAccessKeyId=REDACTED&x=1&Signature=REDACTED");
+  CHECK(str_attr(front.named("GET").attributes, "url.full") ==
+        "http://127.0.0.1:" + std::to_string(srv.port()) +
+            "/blob?sv=2020&sig=REDACTED&AWSAccessKeyId=REDACTED&x=1&Signature=REDACTED");
+}
+
+TEST_CASE("query redaction: only the listed keys, exactly; empty parameters and fragments survive") {
+  using sth::detail::path_with_redacted_query;
+  using sth::detail::redacted_query;
+  CHECK(redacted_query("X-Goog-Signature=abc") == "X-Goog-Signature=REDACTED");
+  CHECK(redacted_query("signature=abc&SIG=1&sigx=2&xsig=3") == "signature=abc&SIG=1&sigx=2&xsig=3");  // case and whole key
+  CHECK(redacted_query("&&sig=a&") == "&&sig=REDACTED&");
+  CHECK(redacted_query("sig") == "sig");  // no value to hide
+  CHECK(redacted_query("") == "");
+  CHECK_FALSE(sth::detail::has_sensitive_query_value("sig&x=1"));
+  CHECK(sth::detail::has_sensitive_query_value("x=1&sig=="));
+  CHECK(path_with_redacted_query("/a?sig=1#frag?sig=2") == "/a?sig=REDACTED#frag?sig=2");
+  CHECK(path_with_redacted_query("/a") == "/a");
+  CHECK(path_with_redacted_query("/a?") == "/a?");
+}
+
 TEST_CASE("traced handler: tracestate crosses the hop; a request without traceparent starts a new trace") {
   service back("back");
   test_server srv([&](httplib::Server& s) {

@@ -96,6 +96,61 @@ inline void split_host_port(std::string_view authority, std::string_view& host, 
   if (value > 0 && value <= 65535) port = value;
 }
 
+// The semantic conventions: query string values for these keys "SHOULD be
+// redacted by default and replaced by the value REDACTED" in url.query and
+// url.full (signed URLs carry credentials there).
+inline bool is_sensitive_query_key(std::string_view key) noexcept {
+  return key == "AWSAccessKeyId" || key == "Signature" || key == "sig" || key == "X-Goog-Signature";
+}
+
+// Calls fn(parameter, key) for each '&'-separated parameter of a query.
+template <class F>
+void for_each_query_parameter(std::string_view query, F&& fn) {
+  while (true) {
+    const std::size_t amp = query.find('&');
+    const std::string_view parameter = query.substr(0, amp);
+    fn(parameter, parameter.substr(0, parameter.find('=')));
+    if (amp == std::string_view::npos) return;
+    query.remove_prefix(amp + 1);
+  }
+}
+
+inline bool has_sensitive_query_value(std::string_view query) {
+  bool found = false;
+  for_each_query_parameter(query, [&](std::string_view parameter, std::string_view key) {
+    found = found || (key.size() < parameter.size() && is_sensitive_query_key(key));
+  });
+  return found;
+}
+
+// The query (without '?') with the sensitive values replaced.
+inline std::string redacted_query(std::string_view query) {
+  std::string out;
+  out.reserve(query.size());
+  for_each_query_parameter(query, [&](std::string_view parameter, std::string_view key) {
+    if (parameter.data() != query.data()) out += '&';  // not the first
+    if (key.size() < parameter.size() && is_sensitive_query_key(key)) {
+      out.append(key.data(), key.size());
+      out += "=REDACTED";
+    } else {
+      out.append(parameter.data(), parameter.size());
+    }
+  });
+  return out;
+}
+
+// A path with its query redacted ("/p?sig=x#f" -> "/p?sig=REDACTED#f").
+inline std::string path_with_redacted_query(std::string_view path) {
+  const std::size_t q = path.find('?');
+  if (q == std::string_view::npos) return std::string(path);
+  const std::size_t hash = path.find('#', q);
+  const std::string_view query = path.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1);
+  std::string out(path.substr(0, q + 1));
+  out += redacted_query(query);
+  if (hash != std::string_view::npos) out.append(path.substr(hash));
+  return out;
+}
+
 inline int default_port(std::string_view scheme) noexcept { return scheme == "https" ? 443 : 80; }
 
 inline std::string_view request_scheme(const httplib::Request& req) noexcept {
@@ -123,8 +178,13 @@ inline void set_request_attributes(span& s, const httplib::Request& req, std::st
   s.set_attribute("url.scheme", scheme);
   if (!req.path.empty()) s.set_attribute("url.path", req.path);
   const std::size_t q = req.target.find('?');
-  if (q != std::string::npos && q + 1 < req.target.size())
-    s.set_attribute("url.query", std::string_view(req.target).substr(q + 1));
+  if (q != std::string::npos && q + 1 < req.target.size()) {
+    const std::string_view query = std::string_view(req.target).substr(q + 1);
+    if (has_sensitive_query_value(query))
+      s.set_attribute("url.query", redacted_query(query));
+    else
+      s.set_attribute("url.query", query);
+  }
   if (!route.empty()) s.set_attribute("http.route", route);
 
   // server.*: the Host header as the client wrote it; else the local socket.
@@ -467,7 +527,7 @@ class client_span {
       url += ':';
       url += std::to_string(port);
     }
-    url += path_;
+    url += detail::path_with_redacted_query(path_);
     span_.set_attribute("url.full", url);
   }
 
