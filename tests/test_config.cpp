@@ -148,6 +148,15 @@ TEST_CASE("OTEL_SDK_DISABLED accepts only true and false: anything else warns an
   }
 }
 
+TEST_CASE("STREAMBUS_TRACING_CLOCK: a value other than steady is reported, not silently ignored") {
+  for (const char* value : {"Steady", "steady ", "tsc", "monotonic"}) {
+    CAPTURE(value);
+    const auto w = warning_with(resolve_env({{"STREAMBUS_TRACING_CLOCK", value}}), "STREAMBUS_TRACING_CLOCK");
+    CHECK(contains(w, "\"steady\""));
+  }
+  CHECK(warning_with(resolve_env({{"STREAMBUS_TRACING_CLOCK", "steady"}}), "STREAMBUS_TRACING_CLOCK").empty());
+}
+
 TEST_CASE("config.enabled = false disables tracing whatever the environment says") {
   st::config cfg;
   cfg.enabled = false;
@@ -1018,6 +1027,11 @@ TEST_CASE("configuration mistakes an operator would otherwise find late are warn
   st::config cfg;
   cfg.otlp_certificate = "/nonexistent/code-ca.pem";
   CHECK(contains(warning_with(resolve(cfg), "/nonexistent/code-ca.pem"), "cannot be read"));
+  // Not when verification is off: the file is never read then.
+  CHECK(warning_with(resolve_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"},
+                                  {"OTEL_EXPORTER_OTLP_INSECURE", "true"}}),
+                     "/nonexistent/ca.pem")
+            .empty());
 
   // Jaeger and Zipkin endpoints without a path are used as given, with a word.
   r = resolve_env({{"OTEL_EXPORTER_JAEGER_ENDPOINT", "http://jaeger:14268"},

@@ -1,8 +1,10 @@
 // The seed's Quick Start in C++: create a tracer, trace an operation with
 // attributes, an event and an error, then shut down (which flushes).
 //
-// By default the trace is printed to the console; point it anywhere else with
-// the usual variables, e.g. OTEL_TRACES_EXPORTER=otlp.
+// The trace is printed to the console: `exporter` is set in code below, and a
+// field set in code wins over its variable (OTEL_TRACES_EXPORTER). Leave it
+// unset to let the environment choose (e.g. OTEL_TRACES_EXPORTER=file), and
+// include <streambus/tracing/otlp_http_exporter.hpp> for "otlp".
 #include <streambus/tracing.hpp>
 
 #include <cstdio>

@@ -534,7 +534,8 @@ class tracer_state {
           "file and link cpp-httplib (CMake: streambus::tracing_http)";
       // Nobody asked for OTLP: it is only OpenTelemetry's default. Say so loudly, but do not fail.
       if (settings_.exporters_defaulted) {
-        warn("no exporter configured and the default 'otlp' is not compiled in, so spans are discarded; " + how +
+        warn("spans go to the default exporter 'otlp' (no valid exporter was named), which is not compiled in, so "
+             "they are discarded; " + how +
              ", or set config.exporter / OTEL_TRACES_EXPORTER (console, file, none)");
         return nullptr;
       }

@@ -882,8 +882,9 @@ class otlp_http_exporter final : public span_exporter {
     const std::string content_type(content_type_of(format_));
     std::string last_problem;  // of the previous attempt, for the timeout message
     for (unsigned attempt = 0;; ++attempt) {
-      if (stopped_.load()) {
-        report(what + " abandoned: the exporter is shutting down");
+      if (stopped_.load()) {  // woken from a backoff wait, or stopped before the first attempt
+        report(what + " abandoned: the exporter is shutting down" +
+               (last_problem.empty() ? std::string() : "; last attempt: " + last_problem));
         return false;
       }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());

@@ -610,6 +610,11 @@ class config_resolver {
   void resolve_enabled() {
     const auto disabled = env_bool("OTEL_SDK_DISABLED", "false (tracing stays enabled)");
     out_.enabled = cfg_.enabled && !disabled.value_or(false);
+    // Ours, read by the span clock itself (clock.hpp), which has no way to say
+    // that it ignored a value: said here.
+    if (const auto clock = env("STREAMBUS_TRACING_CLOCK"); clock && *clock != "steady")
+      warn(var_value("STREAMBUS_TRACING_CLOCK", *clock) +
+           " is not understood (the only value is \"steady\", exactly); spans are timed with the default clock");
   }
 
   void resolve_resource() {
@@ -925,15 +930,6 @@ class config_resolver {
     } else if (auto g = env("OTEL_EXPORTER_OTLP_CERTIFICATE")) {
       o.certificate = std::move(*g);
     }
-    // Said now, not as an anonymous TLS error (SSLLoadingCerts) at every export.
-    if (!o.certificate.empty()) {
-      if (std::FILE* f = std::fopen(o.certificate.c_str(), "rb")) {
-        std::fclose(f);
-      } else {
-        warn("the OTLP CA certificate file " + quote(o.certificate) +
-             " cannot be read: every TLS export will fail to verify the collector");
-      }
-    }
     if (cfg_.otlp_insecure) {
       o.insecure = *cfg_.otlp_insecure;
     } else if (const auto i = env_bool("OTEL_EXPORTER_OTLP_TRACES_INSECURE",
@@ -941,6 +937,16 @@ class config_resolver {
       o.insecure = *i;
     } else if (const auto gi = env_bool("OTEL_EXPORTER_OTLP_INSECURE", "false (verify certificates)")) {
       o.insecure = *gi;
+    }
+    // Said now, not as an anonymous TLS error (SSLLoadingCerts) at every export;
+    // not when verification is off, which never reads the file.
+    if (!o.certificate.empty() && !o.insecure) {
+      if (std::FILE* f = std::fopen(o.certificate.c_str(), "rb")) {
+        std::fclose(f);
+      } else {
+        warn("the OTLP CA certificate file " + quote(o.certificate) +
+             " cannot be read: every TLS export will fail to verify the collector");
+      }
     }
   }
 
