@@ -8525,6 +8525,10 @@ class record_pool {
   static constexpr std::size_t prefetch_distance = 4;
 
   record_pool() = default;
+  /// The pool of threads whose own pool is gone (see thread_record_pool):
+  /// shared, so it keeps nothing: records come from new and go to delete.
+  struct retired_tag {};
+  explicit record_pool(retired_tag) noexcept : retired_(true) {}
   record_pool(const record_pool&) = delete;
   record_pool& operator=(const record_pool&) = delete;
   ~record_pool() {
@@ -8546,8 +8550,7 @@ class record_pool {
       hot_ = nullptr;
       return r;
     }
-    if (free_.empty()) refill();
-    if (free_.empty()) return new span_data();
+    if (free_.empty() && !refill()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
     // Records that went to the export thread (spans with attributes and the
@@ -8575,7 +8578,7 @@ class record_pool {
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->clear_optional();  // see free_
-    if (free_.size() >= max_cached) {
+    if (free_.size() >= max_cached || retired_) {
       delete r;
       return;
     }
@@ -8600,6 +8603,9 @@ class record_pool {
   }
 
   std::size_t cached() const noexcept { return free_.size() + (hot_ != nullptr ? 1 : 0); }
+  /// The shared pool of threads past their teardown: it has no lanes (a span
+  /// ended there goes out through a lane of its own, see batch_processor).
+  bool retired() const noexcept { return retired_; }
 
   /// This thread's lane to the export pipeline `pipeline_id`, or null.
   span_lane* find_lane(std::uint64_t pipeline_id) noexcept {
@@ -8636,16 +8642,20 @@ class record_pool {
     std::shared_ptr<span_lane> lane;
   };
 
-  void refill() noexcept {
+  // Takes records back from the lanes; false if none came (or retired:
+  // the shared pool keeps none). Out of line: the rare case of acquire().
+  STREAMBUS_TRACING_NOINLINE bool refill() noexcept {
+    if (retired_) return false;
     try {
       free_.reserve(max_cached);
     } catch (...) {
-      return;
+      return false;
     }
     for (const auto& e : lanes_) {
       take_back(*e.lane);
-      if (!free_.empty()) return;
+      if (!free_.empty()) return true;
     }
+    return false;
   }
 
   // Moves returned records into the free list, reset (capacity reserved: no throw).
@@ -8666,11 +8676,53 @@ class record_pool {
   std::vector<lane_entry> lanes_;
   std::uint64_t last_id_ = 0;  // pipeline ids start at 1
   span_lane* last_lane_ = nullptr;
+  const bool retired_ = false;
 };
 
+// The pool of every thread whose own pool was freed at its exit. A span can
+// still end after that, in a thread_local or (on the main thread, whose
+// thread_locals go first) a static destructor. Never destroyed.
+inline record_pool& retired_record_pool() noexcept {
+  static record_pool* const pool = new record_pool(record_pool::retired_tag{});
+  return *pool;
+}
+
+// Trivially destructible, so it stays readable during thread exit (a
+// thread_local record_pool would be destroyed, and a span ended later would
+// write into freed memory): the pool itself is on the heap, freed by
+// record_pool_cleanup, which points the slot at the retired pool.
+struct record_pool_slot {
+  record_pool* pool = nullptr;
+};
+
+inline record_pool_slot& thread_record_pool_slot() noexcept {
+  thread_local record_pool_slot slot;
+  return slot;
+}
+
+struct record_pool_cleanup {
+  ~record_pool_cleanup() {
+    record_pool_slot& slot = thread_record_pool_slot();
+    delete slot.pool;
+    slot.pool = &retired_record_pool();
+  }
+};
+
+STREAMBUS_TRACING_COLD inline record_pool& make_thread_record_pool() noexcept {
+  record_pool_slot& slot = thread_record_pool_slot();
+  try {
+    thread_local record_pool_cleanup cleanup;  // registers the exit hook on first use
+    static_cast<void>(cleanup);
+    slot.pool = new record_pool();
+  } catch (...) {
+    slot.pool = &retired_record_pool();  // out of memory: the pool that keeps nothing
+  }
+  return *slot.pool;
+}
+
 inline record_pool& thread_record_pool() noexcept {
-  thread_local record_pool pool;
-  return pool;
+  record_pool* pool = thread_record_pool_slot().pool;
+  return pool != nullptr ? *pool : make_thread_record_pool();
 }
 
 }  // namespace detail
@@ -8724,7 +8776,13 @@ class batch_processor {
     core& c = *core_;
     record_pool& pool = thread_record_pool();
     span_lane* lane = pool.find_lane(c.id);
-    if (lane == nullptr) lane = c.open_lane(pool);
+    if (lane == nullptr) {
+      if (pool.retired()) {  // the thread is past its teardown
+        c.deliver_alone(record);
+        return;
+      }
+      lane = c.open_lane(pool);
+    }
     const span_lane::queued how = lane != nullptr ? lane->push(record) : span_lane::queued::no;
     switch (how) {
       case span_lane::queued::no:
@@ -8822,6 +8880,35 @@ class batch_processor {
     ~core() {
       // Threads still holding a lane forget it on their next new lane, or at exit.
       for (auto& lane : lanes) lane->consumer_gone.store(true, std::memory_order_release);
+    }
+
+    /// A span ended on a thread past its teardown (its pool retired, see
+    /// thread_record_pool): a small lane of its own, closed at once, which
+    /// the worker drains and frees like any lane of an exited thread.
+    STREAMBUS_TRACING_COLD void deliver_alone(span_data* record) noexcept {
+      std::shared_ptr<span_lane> lane;
+      try {
+        lane = std::make_shared<span_lane>(2);
+        lane->signal = signal;
+        std::lock_guard<std::mutex> lock(lanes_mutex);
+        lanes.push_back(lane);
+      } catch (...) {
+        unlaned_drops.fetch_add(1, std::memory_order_relaxed);
+        delete record;
+        return;
+      }
+      // As the record, never as bytes, and not through push(): a second
+      // caller would get push() and its ring write out of on_end's hot path.
+      const auto write = [record](unsigned char* at) noexcept { std::memcpy(at, &record, sizeof record); };
+      if (!lane->ended.try_push(sizeof record, span_lane::record_tag, write)) {
+        lane->count_drop();
+        delete record;
+      }
+      lane->producer_gone.store(true, std::memory_order_release);
+      if (!signal->in_forked_child()) {
+        signal->lanes_closed.fetch_add(1, std::memory_order_release);
+        signal->notify();
+      }
     }
 
     /// Registers a lane for the calling thread; null when memory is exhausted.

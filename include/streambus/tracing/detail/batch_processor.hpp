@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,7 +66,13 @@ class batch_processor {
     core& c = *core_;
     record_pool& pool = thread_record_pool();
     span_lane* lane = pool.find_lane(c.id);
-    if (lane == nullptr) lane = c.open_lane(pool);
+    if (lane == nullptr) {
+      if (pool.retired()) {  // the thread is past its teardown
+        c.deliver_alone(record);
+        return;
+      }
+      lane = c.open_lane(pool);
+    }
     const span_lane::queued how = lane != nullptr ? lane->push(record) : span_lane::queued::no;
     switch (how) {
       case span_lane::queued::no:
@@ -163,6 +170,35 @@ class batch_processor {
     ~core() {
       // Threads still holding a lane forget it on their next new lane, or at exit.
       for (auto& lane : lanes) lane->consumer_gone.store(true, std::memory_order_release);
+    }
+
+    /// A span ended on a thread past its teardown (its pool retired, see
+    /// thread_record_pool): a small lane of its own, closed at once, which
+    /// the worker drains and frees like any lane of an exited thread.
+    STREAMBUS_TRACING_COLD void deliver_alone(span_data* record) noexcept {
+      std::shared_ptr<span_lane> lane;
+      try {
+        lane = std::make_shared<span_lane>(2);
+        lane->signal = signal;
+        std::lock_guard<std::mutex> lock(lanes_mutex);
+        lanes.push_back(lane);
+      } catch (...) {
+        unlaned_drops.fetch_add(1, std::memory_order_relaxed);
+        delete record;
+        return;
+      }
+      // As the record, never as bytes, and not through push(): a second
+      // caller would get push() and its ring write out of on_end's hot path.
+      const auto write = [record](unsigned char* at) noexcept { std::memcpy(at, &record, sizeof record); };
+      if (!lane->ended.try_push(sizeof record, span_lane::record_tag, write)) {
+        lane->count_drop();
+        delete record;
+      }
+      lane->producer_gone.store(true, std::memory_order_release);
+      if (!signal->in_forked_child()) {
+        signal->lanes_closed.fetch_add(1, std::memory_order_release);
+        signal->notify();
+      }
     }
 
     /// Registers a lane for the calling thread; null when memory is exhausted.

@@ -129,6 +129,10 @@ class record_pool {
   static constexpr std::size_t prefetch_distance = 4;
 
   record_pool() = default;
+  /// The pool of threads whose own pool is gone (see thread_record_pool):
+  /// shared, so it keeps nothing: records come from new and go to delete.
+  struct retired_tag {};
+  explicit record_pool(retired_tag) noexcept : retired_(true) {}
   record_pool(const record_pool&) = delete;
   record_pool& operator=(const record_pool&) = delete;
   ~record_pool() {
@@ -150,8 +154,7 @@ class record_pool {
       hot_ = nullptr;
       return r;
     }
-    if (free_.empty()) refill();
-    if (free_.empty()) return new span_data();
+    if (free_.empty() && !refill()) return new span_data();
     span_data* r = free_.back();
     free_.pop_back();
     // Records that went to the export thread (spans with attributes and the
@@ -179,7 +182,7 @@ class record_pool {
   void release(span_data* r) noexcept {
     if (r == nullptr) return;
     r->clear_optional();  // see free_
-    if (free_.size() >= max_cached) {
+    if (free_.size() >= max_cached || retired_) {
       delete r;
       return;
     }
@@ -204,6 +207,9 @@ class record_pool {
   }
 
   std::size_t cached() const noexcept { return free_.size() + (hot_ != nullptr ? 1 : 0); }
+  /// The shared pool of threads past their teardown: it has no lanes (a span
+  /// ended there goes out through a lane of its own, see batch_processor).
+  bool retired() const noexcept { return retired_; }
 
   /// This thread's lane to the export pipeline `pipeline_id`, or null.
   span_lane* find_lane(std::uint64_t pipeline_id) noexcept {
@@ -240,16 +246,20 @@ class record_pool {
     std::shared_ptr<span_lane> lane;
   };
 
-  void refill() noexcept {
+  // Takes records back from the lanes; false if none came (or retired:
+  // the shared pool keeps none). Out of line: the rare case of acquire().
+  STREAMBUS_TRACING_NOINLINE bool refill() noexcept {
+    if (retired_) return false;
     try {
       free_.reserve(max_cached);
     } catch (...) {
-      return;
+      return false;
     }
     for (const auto& e : lanes_) {
       take_back(*e.lane);
-      if (!free_.empty()) return;
+      if (!free_.empty()) return true;
     }
+    return false;
   }
 
   // Moves returned records into the free list, reset (capacity reserved: no throw).
@@ -270,11 +280,53 @@ class record_pool {
   std::vector<lane_entry> lanes_;
   std::uint64_t last_id_ = 0;  // pipeline ids start at 1
   span_lane* last_lane_ = nullptr;
+  const bool retired_ = false;
 };
 
+// The pool of every thread whose own pool was freed at its exit. A span can
+// still end after that, in a thread_local or (on the main thread, whose
+// thread_locals go first) a static destructor. Never destroyed.
+inline record_pool& retired_record_pool() noexcept {
+  static record_pool* const pool = new record_pool(record_pool::retired_tag{});
+  return *pool;
+}
+
+// Trivially destructible, so it stays readable during thread exit (a
+// thread_local record_pool would be destroyed, and a span ended later would
+// write into freed memory): the pool itself is on the heap, freed by
+// record_pool_cleanup, which points the slot at the retired pool.
+struct record_pool_slot {
+  record_pool* pool = nullptr;
+};
+
+inline record_pool_slot& thread_record_pool_slot() noexcept {
+  thread_local record_pool_slot slot;
+  return slot;
+}
+
+struct record_pool_cleanup {
+  ~record_pool_cleanup() {
+    record_pool_slot& slot = thread_record_pool_slot();
+    delete slot.pool;
+    slot.pool = &retired_record_pool();
+  }
+};
+
+STREAMBUS_TRACING_COLD inline record_pool& make_thread_record_pool() noexcept {
+  record_pool_slot& slot = thread_record_pool_slot();
+  try {
+    thread_local record_pool_cleanup cleanup;  // registers the exit hook on first use
+    static_cast<void>(cleanup);
+    slot.pool = new record_pool();
+  } catch (...) {
+    slot.pool = &retired_record_pool();  // out of memory: the pool that keeps nothing
+  }
+  return *slot.pool;
+}
+
 inline record_pool& thread_record_pool() noexcept {
-  thread_local record_pool pool;
-  return pool;
+  record_pool* pool = thread_record_pool_slot().pool;
+  return pool != nullptr ? *pool : make_thread_record_pool();
 }
 
 }  // namespace detail
