@@ -2,7 +2,10 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -142,4 +145,69 @@ TEST_CASE("render_trace_tree draws siblings with branch characters") {
   CHECK(text.find("├─ first") != std::string::npos);
   CHECK(text.find("└─ second") != std::string::npos);
   CHECK(text.find("first") < text.find("second"));
+}
+
+namespace {
+// A synchronous exporter that calls back into its own tracer on the export
+// thread (which is the ending thread): starts and ends a span, reads stats()
+// and flushes. Fails every `fail_every`-th call, so that the diagnostic sink
+// runs inside the call too.
+class reentering_exporter final : public st::span_exporter {
+ public:
+  st::tracer* tracer = nullptr;
+  std::atomic<int> calls{0};
+  st::export_result export_spans(const st::span_batch&) noexcept override {
+    ++calls;
+    { auto inside = tracer->start("made inside the export"); }
+    stats_inside = tracer->stats();
+    flush_inside = tracer->force_flush(std::chrono::milliseconds(100));
+    return calls % 2 == 0 ? st::export_result::failure : st::export_result::success;
+  }
+  bool synchronous() const noexcept override { return true; }
+  std::string_view name() const noexcept override { return "reentering"; }
+  st::tracer_stats stats_inside;
+  bool flush_inside = true;
+};
+
+// Fails the test process rather than hang it, if fn deadlocks.
+template <class F>
+void within_seconds(int seconds, F&& fn) {
+  auto done = std::async(std::launch::async, std::forward<F>(fn));
+  if (done.wait_for(std::chrono::seconds(seconds)) != std::future_status::ready) {
+    std::fprintf(stderr, "deadlock: still waiting after %d s\n", seconds);
+    std::abort();
+  }
+  done.get();
+}
+}  // namespace
+
+TEST_CASE("a synchronous exporter or diagnostic sink calling back into the tracer on its thread does not deadlock") {
+  auto exporter = std::make_shared<reentering_exporter>();
+  std::vector<std::string> diagnostics;
+  st::tracer* sink_tracer = nullptr;
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.exporters.push_back(exporter);
+  cfg.on_diagnostic = [&](std::string_view m) {
+    diagnostics.emplace_back(m);
+    if (sink_tracer != nullptr) { auto from_sink = sink_tracer->start("made by the diagnostic sink"); }
+  };
+  auto tracer = st::tracer::create(cfg);
+  exporter->tracer = &tracer;
+  sink_tracer = &tracer;
+  within_seconds(20, [&] {
+    for (int i = 0; i < 4; ++i) { auto s = tracer.start("outer"); }
+  });
+  CHECK(exporter->calls.load() == 4);  // the outer spans only: the inner ones were not exported
+  CHECK_FALSE(exporter->flush_inside);
+  CHECK(exporter->stats_inside.spans_ended >= 1);
+  const auto stats = tracer.stats();
+  CHECK(stats.spans_exported == 2);  // every second call fails
+  CHECK(stats.spans_dropped == stats.spans_ended - 4);
+  CHECK(stats.spans_dropped >= 4);
+  int told = 0;
+  for (const auto& d : diagnostics) told += d.find("is not exported: it would wait") != std::string::npos;
+  CHECK(told == 1);
+  within_seconds(20, [&] { CHECK(tracer.shutdown()); });
 }

@@ -2762,7 +2762,8 @@ struct tracer_stats {
   std::uint64_t spans_started = 0;   // sampled spans started
   std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
   std::uint64_t spans_queued = 0;    // handed to the export queue
-  std::uint64_t spans_dropped = 0;   // not queued: the queue was full
+  std::uint64_t spans_dropped = 0;   // not queued: the queue was full (or, with synchronous exporters
+                                     // only, ended inside one's export call on its thread)
   std::uint64_t spans_exported = 0;  // delivered by an exporter
   std::uint64_t spans_failed = 0;    // not delivered: a failed batch, or the part of one that an
                                      // exporter or collector rejected (OTLP partial_success)
@@ -9254,6 +9255,13 @@ STREAMBUS_TRACING_END_NAMESPACE
 // Synchronous delivery: exporters that want every span as it ends (console,
 // in-memory) get it on the ending thread, under a mutex. Fine for tests and
 // development; network exporters go through the batch processor instead.
+//
+// An exporter, or a diagnostic sink it makes report, may call back into the
+// tracer on the same thread while that mutex is held: a span it starts and
+// ends, stats(), force_flush(), shutdown(). Those must not lock it again (a
+// deadlock for good): a span ended there is not exported (counted as
+// dropped, reported once), stats are read as they are, a flush or shutdown
+// from inside returns false.
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
@@ -9268,7 +9276,20 @@ class sync_delivery {
 
   /// Exports one ended span; the caller keeps ownership of the record.
   void deliver(const span_data& record) noexcept {
+    if (delivering_here()) {
+      dropped_inside_.fetch_add(1, std::memory_order_relaxed);
+      if (!told_inside_.exchange(true)) {  // once: the report may itself come back here
+        try {
+          diag_->report(
+              "a span ended on the thread of a synchronous exporter's call (an exporter or diagnostic sink that "
+              "creates spans) is not exported: it would wait for that call to finish");
+        } catch (...) {
+        }
+      }
+      return;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
+    const frame here(this);
     if (shut_down_) return;
     const span_data* one[1] = {&record};
     ++ended_;
@@ -9289,6 +9310,7 @@ class sync_delivery {
   }
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept {
+    if (delivering_here()) return false;  // from inside an export: it cannot wait for itself
     std::lock_guard<std::mutex> lock(mutex_);
     bool ok = true;
     for (auto& exporter : exporters_) ok = exporter->force_flush(timeout) && ok;
@@ -9296,6 +9318,7 @@ class sync_delivery {
   }
 
   bool shutdown(std::chrono::milliseconds timeout) noexcept {
+    if (delivering_here()) return false;
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return true;
     shut_down_ = true;
@@ -9308,14 +9331,42 @@ class sync_delivery {
   }
 
   void add_stats(tracer_stats& s, bool count_ended) noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (count_ended) s.spans_ended += ended_;
+    // From inside an export this thread holds the mutex already: the
+    // counters cannot change under it.
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (!delivering_here()) lock.lock();
+    if (count_ended) {  // synchronous exporters only (else the batch pipeline counts the ends)
+      const std::uint64_t dropped = dropped_inside_.load(std::memory_order_relaxed);
+      s.spans_ended += ended_ + dropped;
+      s.spans_dropped += dropped;
+    }
     s.spans_exported += exported_;
     s.spans_failed += failed_;
     s.export_failures += failures_;
   }
 
  private:
+  // The deliveries in progress on this thread, innermost first (a list: an
+  // exporter of one tracer may end spans of another).
+  struct frame {
+    explicit frame(const sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
+    ~frame() { innermost() = outer; }
+    frame(const frame&) = delete;
+    frame& operator=(const frame&) = delete;
+    static frame*& innermost() noexcept {
+      thread_local frame* top = nullptr;
+      return top;
+    }
+    const sync_delivery* owner;
+    frame* outer;
+  };
+
+  bool delivering_here() const noexcept {
+    for (const frame* f = frame::innermost(); f != nullptr; f = f->outer)
+      if (f->owner == this) return true;
+    return false;
+  }
+
   std::mutex mutex_;
   std::vector<std::shared_ptr<span_exporter>> exporters_;
   const resource& resource_;
@@ -9326,6 +9377,8 @@ class sync_delivery {
   std::uint64_t exported_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t failures_ = 0;
+  std::atomic<std::uint64_t> dropped_inside_{0};  // spans ended inside an export on its thread
+  std::atomic<bool> told_inside_{false};
 };
 
 }  // namespace detail

@@ -12,7 +12,8 @@ struct tracer_stats {
   std::uint64_t spans_started = 0;   // sampled spans started
   std::uint64_t spans_ended = 0;     // sampled spans that ended (before shutdown)
   std::uint64_t spans_queued = 0;    // handed to the export queue
-  std::uint64_t spans_dropped = 0;   // not queued: the queue was full
+  std::uint64_t spans_dropped = 0;   // not queued: the queue was full (or, with synchronous exporters
+                                     // only, ended inside one's export call on its thread)
   std::uint64_t spans_exported = 0;  // delivered by an exporter
   std::uint64_t spans_failed = 0;    // not delivered: a failed batch, or the part of one that an
                                      // exporter or collector rejected (OTLP partial_success)
