@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace st = streambus::tracing;
 
@@ -207,4 +213,41 @@ TEST_CASE("exporter \"file\" writes the tracer's spans to config.file_path") {
   CHECK(text.find("\"name\":\"to.file\"") != std::string::npos);
   CHECK(text.find("\"name\":\"also.to.file\"") != std::string::npos);
   CHECK(text.find("\"stringValue\":\"file-test\"") != std::string::npos);
+}
+
+// A write that blocks for good (here: opening a FIFO nobody reads, which
+// blocks in open(2)) must not take shutdown's deadline with it.
+TEST_CASE("exporter \"file\": shutdown keeps its deadline while a write is stuck, and the write finishes later") {
+  temp_path fifo("fifo");
+  REQUIRE(::mkfifo(fifo.path.c_str(), 0600) == 0);
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "file";
+  cfg.file_path = fifo.path;
+  cfg.on_diagnostic = [](std::string_view) {};
+  auto tracer = st::tracer::create(cfg);
+  { auto span = tracer.start("into.the.fifo"); }
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(tracer.shutdown(std::chrono::milliseconds(500)));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));  // was: until a reader came
+  // A reader now: the stuck open returns, the line is written, the file closed (EOF here).
+  const int fd = ::open(fifo.path.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(fd >= 0);
+  std::string got;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool writer_seen = false;
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<std::size_t>(n));
+      writer_seen = true;
+    } else if (n == 0 && writer_seen) {
+      break;  // the exporter closed its end
+    }
+  }
+  ::close(fd);
+  CHECK(got.find("\"name\":\"into.the.fifo\"") != std::string::npos);
 }

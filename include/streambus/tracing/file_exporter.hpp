@@ -8,8 +8,14 @@
 // operating system before export_spans() returns: a crash loses no exported
 // batch. Each line goes out in one unbuffered write, so with O_APPEND several
 // processes may share a file without interleaving lines (on local file systems).
+//
+// A write can block for good (a FIFO nobody reads, a pipe to a stalled
+// reader, a hung network file system): force_flush and shutdown then give up
+// at their timeout instead of waiting for it, and the stuck export closes the
+// file when it returns.
 #pragma once
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,8 +43,8 @@ class file_exporter final : public span_exporter {
   /// failure (see last_error()); a later call tries to open the file again.
   export_result export_spans(const span_batch& batch) noexcept override {
     if (batch.empty()) return export_result::success;
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (shut_down_) {
+    std::lock_guard<std::timed_mutex> lock(mutex_);
+    if (shut_down_.load()) {
       error_ = "the exporter is shut down";
       return export_result::failure;
     }
@@ -59,19 +65,22 @@ class file_exporter final : public span_exporter {
       close_locked();
       return export_result::failure;
     }
+    if (shut_down_.load()) close_locked();  // shutdown came while this write was stuck, and did not wait
     return export_result::success;
   }
 
-  bool force_flush(std::chrono::milliseconds /*timeout*/) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
+  bool force_flush(std::chrono::milliseconds timeout) noexcept override {
+    std::unique_lock<std::timed_mutex> lock(mutex_, std::defer_lock);
+    if (!lock.try_lock_for(timeout)) return false;  // a write is stuck
     return file_ == nullptr || std::fflush(file_) == 0;
   }
 
-  /// Closes the file; later exports fail.
-  void shutdown(std::chrono::milliseconds /*timeout*/) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    shut_down_ = true;
-    close_locked();
+  /// Closes the file (at once, or when a stuck write returns if that takes
+  /// longer than `timeout`); later exports fail.
+  void shutdown(std::chrono::milliseconds timeout) noexcept override {
+    shut_down_.store(true);
+    std::unique_lock<std::timed_mutex> lock(mutex_, std::defer_lock);
+    if (lock.try_lock_for(timeout)) close_locked();
   }
 
   std::string_view name() const noexcept override { return "file"; }
@@ -80,7 +89,7 @@ class file_exporter final : public span_exporter {
 
   /// Why the most recent failed export failed (empty before any failure).
   std::string last_error() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::timed_mutex> lock(mutex_);
     return error_;
   }
 
@@ -114,12 +123,12 @@ class file_exporter final : public span_exporter {
     }
   }
 
-  mutable std::mutex mutex_;
+  mutable std::timed_mutex mutex_;
   std::string path_;
   std::FILE* file_ = nullptr;
   std::string line_;  // reused: a steady workload stops allocating
   std::string error_;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
