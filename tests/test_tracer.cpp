@@ -388,6 +388,34 @@ TEST_CASE("the tracer's calls act on the current span, like the seed's ctx calls
   CHECK(s.status == st::status_code::error);
 }
 
+namespace {
+// Breaks std::exception's contract: what() must not return null.
+struct null_what_error : std::exception {
+  const char* what() const noexcept override { return nullptr; }
+};
+}  // namespace
+
+TEST_CASE("record_error and instrumented operations survive an exception whose what() is null") {
+  fixture f;
+  { f.tracer.start("direct").record_error(null_what_error()); }
+  bool rethrown = false;  // not CHECK_THROWS_AS: doctest reads what() of the exception it catches
+  try {
+    f.tracer.instrumented_operation("instrumented", [] { throw null_what_error(); });
+  } catch (const null_what_error&) {
+    rethrown = true;
+  }
+  CHECK(rethrown);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  for (const auto& s : spans) {
+    CAPTURE(s.name.view());
+    CHECK(s.status == st::status_code::error);
+    REQUIRE_FALSE(s.events.empty());
+    CHECK(s.events[0].attributes.find("exception.type")->get_if<std::string>()->find("null_what_error") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("record_error adds an exception event and sets status ERROR") {
   fixture f;
   {

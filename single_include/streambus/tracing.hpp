@@ -9669,6 +9669,13 @@ inline bool register_stack_cleanup() noexcept {
 // thread without a current span.
 inline const span_context no_context{};
 
+// e.what(), or "" where a broken exception class returns null (which
+// std::string_view and std::string would read through).
+inline const char* what_of(const std::exception& e) noexcept {
+  const char* what = e.what();
+  return what != nullptr ? what : "";
+}
+
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
   int status = 0;
@@ -10164,7 +10171,7 @@ class span {
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -10379,7 +10386,7 @@ class tracer {
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
-        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -10758,7 +10765,8 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      f.message = e.what();
+      const char* what = e.what();
+      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
@@ -10884,7 +10892,9 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 // The wait after failed attempt `failed_attempt` (1-based).
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
-  const double cap = static_cast<double>(b.max.count());
+  // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
+  // convert back (UB; with max = milliseconds::max() it gave -2^63 ms).
+  const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
   if (!(wait <= cap)) wait = cap;
@@ -11744,7 +11754,8 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      f.message = e.what();
+      const char* what = e.what();
+      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
@@ -11870,7 +11881,9 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 // The wait after failed attempt `failed_attempt` (1-based).
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
-  const double cap = static_cast<double>(b.max.count());
+  // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
+  // convert back (UB; with max = milliseconds::max() it gave -2^63 ms).
+  const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
   if (!(wait <= cap)) wait = cap;

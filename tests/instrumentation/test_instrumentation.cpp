@@ -596,6 +596,16 @@ TEST_CASE("trace_with_retry: references pass through") {
   CHECK(&r == &slot);
 }
 
+TEST_CASE("retry backoff: an unbounded max stays a huge positive wait, never an overflow") {
+  const st::retry_backoff b{100ms, 2.0, std::chrono::milliseconds::max(), false};
+  for (int attempt : {1, 10, 57, 58, 64, 1000, std::numeric_limits<int>::max()}) {
+    CAPTURE(attempt);
+    const auto wait = st::detail::retry_delay(b, attempt);
+    CHECK(wait.count() > 0);  // was -2^63 ms from attempt 58 on (and UB converting 2^63)
+    if (attempt == 1) CHECK(wait == 100ms);
+  }
+}
+
 TEST_CASE("trace_with_retry: exponential backoff waits between attempts, capped by max") {
   fixture f;
   // Fails three times: waits 10, 30, then 40 (capped) ms.

@@ -35,6 +35,7 @@
 // application that wants to override an error decision, and it is final.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -127,7 +128,8 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      f.message = e.what();
+      const char* what = e.what();
+      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
@@ -253,7 +255,9 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 // The wait after failed attempt `failed_attempt` (1-based).
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
-  const double cap = static_cast<double>(b.max.count());
+  // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
+  // convert back (UB; with max = milliseconds::max() it gave -2^63 ms).
+  const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
   if (!(wait <= cap)) wait = cap;

@@ -759,7 +759,7 @@ class otlp_http_exporter final : public span_exporter {
       body_.shrink_to_fit();  // do not keep a 20 MiB buffer for every later batch
       return ok ? export_result::success : export_result::failure;
     } catch (const std::exception& e) {
-      report(std::string("export failed: ") + e.what());
+      report(std::string("export failed: ") + detail::what_of(e));
     } catch (...) {
       report("export failed: unknown exception");
     }

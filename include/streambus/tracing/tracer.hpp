@@ -211,6 +211,13 @@ inline bool register_stack_cleanup() noexcept {
 // thread without a current span.
 inline const span_context no_context{};
 
+// e.what(), or "" where a broken exception class returns null (which
+// std::string_view and std::string would read through).
+inline const char* what_of(const std::exception& e) noexcept {
+  const char* what = e.what();
+  return what != nullptr ? what : "";
+}
+
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
   int status = 0;
@@ -706,7 +713,7 @@ class span {
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -921,7 +928,7 @@ class tracer {
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
-        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), e.what(), attrs);
+        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
