@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <pthread.h>
 
 namespace st = streambus::tracing;
 
@@ -148,10 +151,60 @@ TEST_CASE("render_trace_tree draws siblings with branch characters") {
 }
 
 namespace {
+struct deep_trace_run {
+  std::string text;
+  std::size_t spans = 0;
+};
+
+// Ends `depth` nested spans, innermost first, through a console exporter
+// writing to a temporary file: the root's end prints the whole tree.
+void* end_deep_trace(void* arg) {
+  auto& run = *static_cast<deep_trace_run*>(arg);
+  std::FILE* out = std::tmpfile();
+  if (out == nullptr) return nullptr;
+  {
+    st::config cfg;
+    cfg.read_environment = false;
+    cfg.exporter = "none";
+    cfg.exporters.push_back(std::make_shared<st::console_exporter>(out));
+    auto tracer = st::tracer::create(cfg);
+    std::vector<st::span> open;
+    open.reserve(run.spans);
+    for (std::size_t i = 0; i < run.spans; ++i) open.push_back(tracer.start("level"));
+    while (!open.empty()) open.pop_back();
+  }
+  std::rewind(out);
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, out)) > 0;) run.text.append(buf, n);
+  std::fclose(out);
+  return nullptr;
+}
+}  // namespace
+
+// The console printer recursed once per level (a SIGSEGV at 3000 levels on a
+// 256 KiB stack) and its indentation made the output quadratic in depth.
+TEST_CASE("console exporter prints a 5000-deep trace on a small stack, in output linear in its spans") {
+  deep_trace_run run;
+  run.spans = 5000;
+  pthread_attr_t attr;
+  REQUIRE(pthread_attr_init(&attr) == 0);
+  REQUIRE(pthread_attr_setstacksize(&attr, 256 * 1024) == 0);
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, &attr, end_deep_trace, &run) == 0);
+  REQUIRE(pthread_join(thread, nullptr) == 0);
+  pthread_attr_destroy(&attr);
+  std::size_t lines = 0;
+  for (char c : run.text) lines += c == '\n';
+  CHECK(lines == run.spans + 1);  // the trace header and one line per span
+  CHECK(run.text.find("depth=5000") != std::string::npos);
+  CHECK(run.text.size() < run.spans * 200);  // ~150 bytes a line at most, whatever the depth
+}
+
+namespace {
 // A synchronous exporter that calls back into its own tracer on the export
 // thread (which is the ending thread): starts and ends a span, reads stats()
-// and flushes. Fails every `fail_every`-th call, so that the diagnostic sink
-// runs inside the call too.
+// and flushes. Fails every second call, so that the diagnostic sink runs
+// inside the call too.
 class reentering_exporter final : public st::span_exporter {
  public:
   st::tracer* tracer = nullptr;

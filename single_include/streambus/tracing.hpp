@@ -7628,40 +7628,51 @@ inline std::string render_trace_tree(const resource& res, const std::vector<cons
   std::sort(roots.begin(), roots.end(), by_start);
   for (auto& kv : children) std::sort(kv.second.begin(), kv.second.end(), by_start);
 
-  struct printer {
-    std::string& out;
-    std::map<span_id, std::vector<const span_data*>>& children;
-    void print(const span_data& s, const std::string& prefix, bool last) {
-      char head[160];
-      const double ms = static_cast<double>(s.duration_ns()) / 1e6;
-      std::snprintf(head, sizeof head, " [%.*s] %.3f ms", static_cast<int>(to_string(s.kind).size()),
-                    to_string(s.kind).data(), ms);
-      out += prefix;
-      out += last ? "└─ " : "├─ ";
-      out += s.name;
-      out += head;
-      if (s.status == status_code::ok) out += "  OK";
-      if (s.status == status_code::error) {
-        out += "  ERROR";
-        if (!s.status_message.empty()) out += ": " + s.status_message;
-      }
-      out += "  span=" + s.context.span_id().to_hex();
-      if (s.parent_is_remote) out += " remote-parent=" + s.parent_span_id.to_hex();
-      out += '\n';
-      const std::string inner = prefix + (last ? "   " : "│  ");
-      const auto it = children.find(s.context.span_id());
-      const bool has_children = it != children.end() && !it->second.empty();
-      const std::string bar = inner + (has_children ? "│ " : "  ");
-      if (!s.attributes.empty()) out += bar + format_attributes(s.attributes) + '\n';
-      for (const auto& e : s.events) {
-        out += bar + "event " + e.name;
-        if (!e.attributes.empty()) out += " " + format_attributes(e.attributes);
-        out += '\n';
-      }
-      if (has_children)
-        for (std::size_t i = 0; i < it->second.size(); ++i) print(*it->second[i], inner, i + 1 == it->second.size());
+  // Depth first with a stack of its own, not recursion: thousands of nested
+  // spans overflowed a small thread stack. Indentation stops growing after
+  // max_indent levels (lines deeper than that say their depth), so a deep
+  // trace prints in time and space linear in its spans.
+  constexpr std::size_t max_indent = 32;
+  struct pending_line {
+    const span_data* span;
+    std::string prefix;
+    bool last;
+    std::size_t depth;
+  };
+  std::vector<pending_line> todo;
+  const auto print_one = [&](const pending_line& line) {
+    const span_data& s = *line.span;
+    char head[160];
+    const double ms = static_cast<double>(s.duration_ns()) / 1e6;
+    std::snprintf(head, sizeof head, " [%.*s] %.3f ms", static_cast<int>(to_string(s.kind).size()),
+                  to_string(s.kind).data(), ms);
+    out += line.prefix;
+    out += line.last ? "└─ " : "├─ ";
+    out += s.name;
+    out += head;
+    if (s.status == status_code::ok) out += "  OK";
+    if (s.status == status_code::error) {
+      out += "  ERROR";
+      if (!s.status_message.empty()) out += ": " + s.status_message;
     }
-  } p{out, children};
+    out += "  span=" + s.context.span_id().to_hex();
+    if (s.parent_is_remote) out += " remote-parent=" + s.parent_span_id.to_hex();
+    if (line.depth > max_indent) out += " depth=" + std::to_string(line.depth);
+    out += '\n';
+    const std::string inner = line.depth < max_indent ? line.prefix + (line.last ? "   " : "│  ") : line.prefix;
+    const auto it = children.find(s.context.span_id());
+    const bool has_children = it != children.end() && !it->second.empty();
+    const std::string bar = inner + (has_children ? "│ " : "  ");
+    if (!s.attributes.empty()) out += bar + format_attributes(s.attributes) + '\n';
+    for (const auto& e : s.events) {
+      out += bar + "event " + e.name;
+      if (!e.attributes.empty()) out += " " + format_attributes(e.attributes);
+      out += '\n';
+    }
+    if (has_children)  // pushed last child first: printed in start order
+      for (std::size_t i = it->second.size(); i-- > 0;)
+        todo.push_back(pending_line{it->second[i], inner, i + 1 == it->second.size(), line.depth + 1});
+  };
 
   trace_id current;
   for (std::size_t i = 0; i < roots.size(); ++i) {
@@ -7670,7 +7681,12 @@ inline std::string render_trace_tree(const resource& res, const std::vector<cons
       current = root.context.trace_id();
       out += "trace " + current.to_hex() + " (service " + service + ")\n";
     }
-    p.print(root, "", true);
+    todo.push_back(pending_line{&root, std::string(), true, 1});
+    while (!todo.empty()) {
+      const pending_line line = std::move(todo.back());
+      todo.pop_back();
+      print_one(line);
+    }
   }
   return out;
 }
@@ -7734,11 +7750,18 @@ class console_exporter final : public span_exporter {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     std::vector<span_data>& buffered = it->second;
+    // The root and everything below it, breadth first through a parent ->
+    // children index (a fixpoint over the list took depth x spans steps).
+    std::multimap<span_id, span_id> below;
+    for (const span_data& s : buffered) below.emplace(s.parent_span_id, s.context.span_id());
     std::set<span_id> subtree{root};
-    for (bool grew = true; grew;) {
-      grew = false;
-      for (const span_data& s : buffered)
-        if (subtree.count(s.parent_span_id) != 0 && subtree.insert(s.context.span_id()).second) grew = true;
+    std::vector<span_id> frontier{root};
+    while (!frontier.empty()) {
+      const span_id parent = frontier.back();
+      frontier.pop_back();
+      const auto range = below.equal_range(parent);
+      for (auto c = range.first; c != range.second; ++c)
+        if (subtree.insert(c->second).second) frontier.push_back(c->second);
     }
     const auto others = std::stable_partition(buffered.begin(), buffered.end(), [&](const span_data& s) {
       return subtree.count(s.context.span_id()) != 0;
