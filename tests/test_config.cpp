@@ -688,6 +688,12 @@ TEST_CASE("otlp headers: parsed and percent-decoded; the traces variable replace
   CHECK(r.otlp.headers == std::map<std::string, std::string>{{"api-key", "abc=="}, {"x-tenant", "acme corp"}});
   r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=1"}, {"OTEL_EXPORTER_OTLP_HEADERS", "b=2"}});
   CHECK(r.otlp.headers == std::map<std::string, std::string>{{"a", "1"}});
+  // Header names are case-insensitive: one header, the last value (was: both sent).
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_HEADERS", "Api-Key=old,x=1,api-key=new"}});
+  CHECK(r.otlp.headers == std::map<std::string, std::string>{{"api-key", "new"}, {"x", "1"}});
+  // Resource attribute keys are not: both kept.
+  r = resolve_env({{"OTEL_RESOURCE_ATTRIBUTES", "Team=a,team=b"}});
+  CHECK(r.resource_attributes.size() == 2);
 }
 
 TEST_CASE("otlp headers: malformed variables warn without showing values and fall back") {

@@ -6705,7 +6705,7 @@ inline bool breaks_header(std::string_view value) noexcept {
 
 /// "k1=v1,k2=v2" in the W3C Baggage style without metadata: entries trimmed,
 /// keys and values percent-decoded, blank entries skipped, the last duplicate
-/// wins. False (with `why`) on the first malformed entry: the caller discards
+/// wins (for headers, whatever the case of its name). False (with `why`) on the first malformed entry: the caller discards
 /// the whole value, as the specification asks for OTEL_RESOURCE_ATTRIBUTES.
 /// For headers, `why` never quotes the entry (a value may be a secret).
 inline bool parse_key_values(std::string_view text, bool headers, std::map<std::string, std::string>& out,
@@ -6740,6 +6740,8 @@ inline bool parse_key_values(std::string_view text, bool headers, std::map<std::
         why = where + " (" + key + ") has a value with a line break or NUL";
         return false;
       }
+      if (headers)  // header names are case-insensitive: "Api-Key" then "api-key" is one header, the last
+        for (auto it = out.begin(); it != out.end();) it = iequals(it->first, key) ? out.erase(it) : std::next(it);
       out[key] = std::move(value);
     }
     if (comma == text.size()) break;
