@@ -6364,50 +6364,47 @@ class file_exporter final : public span_exporter {
   file_exporter(const file_exporter&) = delete;
   file_exporter& operator=(const file_exporter&) = delete;
 
-  ~file_exporter() override { close_locked(); }
+  ~file_exporter() override { close_file(); }
 
   /// Appends one JSON line per non-empty batch. Open and write errors give
   /// failure (see last_error()); a later call tries to open the file again.
   export_result export_spans(const span_batch& batch) noexcept override {
     if (batch.empty()) return export_result::success;
-    std::lock_guard<std::timed_mutex> lock(mutex_);
-    if (shut_down_.load()) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return !busy_; });  // one export at a time
+    if (shut_down_) {
       error_ = "the exporter is shut down";
       return export_result::failure;
     }
-    try {
-      otlp::encode_json(batch, line_);
-      line_ += '\n';
-    } catch (...) {
-      error_ = "out of memory while encoding a batch";
-      return export_result::failure;
+    busy_ = true;  // file_ and line_ are this call's until it clears busy_
+    lock.unlock();
+    std::string problem;
+    const bool ok = write_line(batch, problem);  // may block: without the mutex
+    lock.lock();
+    busy_ = false;
+    if (!ok) {
+      try {
+        error_ = std::move(problem);
+      } catch (...) {
+      }
     }
-    if (file_ == nullptr && !open_locked()) return export_result::failure;
-    errno = 0;
-    const std::size_t written = std::fwrite(line_.data(), 1, line_.size(), file_);
-    if (written != line_.size() || std::fflush(file_) != 0) {
-      set_error("cannot write to ");
-      // Start over with a fresh handle: the stream's error state is sticky and
-      // the file may have been replaced (log rotation) or its disk freed.
-      close_locked();
-      return export_result::failure;
-    }
-    if (shut_down_.load()) close_locked();  // shutdown came while this write was stuck, and did not wait
-    return export_result::success;
+    if (shut_down_) close_file();  // shutdown came while this write was stuck, and did not wait
+    idle_.notify_all();
+    return ok ? export_result::success : export_result::failure;
   }
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept override {
-    std::unique_lock<std::timed_mutex> lock(mutex_, std::defer_lock);
-    if (!lock.try_lock_for(timeout)) return false;  // a write is stuck
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!idle_.wait_for(lock, timeout, [this] { return !busy_; })) return false;  // a write is stuck
     return file_ == nullptr || std::fflush(file_) == 0;
   }
 
   /// Closes the file (at once, or when a stuck write returns if that takes
   /// longer than `timeout`); later exports fail.
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
-    shut_down_.store(true);
-    std::unique_lock<std::timed_mutex> lock(mutex_, std::defer_lock);
-    if (lock.try_lock_for(timeout)) close_locked();
+    std::unique_lock<std::mutex> lock(mutex_);
+    shut_down_ = true;
+    if (idle_.wait_for(lock, timeout, [this] { return !busy_; })) close_file();
   }
 
   std::string_view name() const noexcept override { return "file"; }
@@ -6416,46 +6413,68 @@ class file_exporter final : public span_exporter {
 
   /// Why the most recent failed export failed (empty before any failure).
   std::string last_error() const {
-    std::lock_guard<std::timed_mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     return error_;
   }
 
  private:
-  bool open_locked() noexcept {
-    errno = 0;
-    file_ = std::fopen(path_.c_str(), "ab");
-    if (file_ == nullptr) {
-      set_error("cannot open ");
+  // Encodes the batch and writes it as one line; false with `problem` set.
+  bool write_line(const span_batch& batch, std::string& problem) noexcept {
+    try {
+      otlp::encode_json(batch, line_);
+      line_ += '\n';
+    } catch (...) {
+      describe(problem, "out of memory while encoding a batch", false, 0);
       return false;
     }
-    // Unbuffered: one fwrite = one write(2) of the whole line.
-    std::setvbuf(file_, nullptr, _IONBF, 0);
+    if (file_ == nullptr) {
+      errno = 0;
+      file_ = std::fopen(path_.c_str(), "ab");
+      if (file_ == nullptr) {
+        describe(problem, "cannot open ", true, errno);
+        return false;
+      }
+      // Unbuffered: one fwrite = one write(2) of the whole line.
+      std::setvbuf(file_, nullptr, _IONBF, 0);
+    }
+    errno = 0;
+    const std::size_t written = std::fwrite(line_.data(), 1, line_.size(), file_);
+    if (written != line_.size() || std::fflush(file_) != 0) {
+      describe(problem, "cannot write to ", true, errno);
+      // Start over with a fresh handle: the stream's error state is sticky and
+      // the file may have been replaced (log rotation) or its disk freed.
+      close_file();
+      return false;
+    }
     return true;
   }
 
-  void close_locked() noexcept {
+  void close_file() noexcept {
     if (file_ != nullptr) std::fclose(file_);
     file_ = nullptr;
   }
 
-  void set_error(const char* what) noexcept {
-    const int err = errno;
+  // "<what>[<path>][: <strerror(err)>]".
+  void describe(std::string& out, const char* what, bool with_path, int err) const noexcept {
     try {
-      error_ = what + path_;
+      out = what;
+      if (with_path) out += path_;
       if (err != 0) {
-        error_ += ": ";
-        error_ += std::strerror(err);
+        out += ": ";
+        out += std::strerror(err);
       }
     } catch (...) {
     }
   }
 
-  mutable std::timed_mutex mutex_;
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  bool busy_ = false;  // an export is writing (file_ and line_ are its own meanwhile)
+  bool shut_down_ = false;
   std::string path_;
   std::FILE* file_ = nullptr;
   std::string line_;  // reused: a steady workload stops allocating
   std::string error_;
-  std::atomic<bool> shut_down_{false};
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
