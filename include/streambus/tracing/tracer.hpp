@@ -487,13 +487,13 @@ class tracer_state {
 
   /// Counts a sampled span start on this thread's own slot.
   void count_start() noexcept {
-    if (thread_counters::slot* slot = span_counts_->local()) slot->count_start();
+    span_counts_->count_start();
   }
   /// Counts a sampled span's end that the export pipeline does not count
   /// (no batch exporter, shut down, a failed copy): with the pipeline's
   /// count, spans_open() can tell when no span still needs this state.
   void count_end() noexcept {
-    if (thread_counters::slot* slot = span_counts_->local()) slot->count_end();
+    span_counts_->count_end();
   }
   /// Sampled spans started and not yet ended (0 once they all have).
   std::uint64_t spans_open() const noexcept {

@@ -2,7 +2,9 @@
 // bumps without a shared atomic read-modify-write: each thread owns one slot
 // (plain load + store, no lock prefix, no cache-line ping-pong) and readers
 // sum the slots. Slots of exited threads are folded into totals and reused,
-// so thread churn does not grow memory.
+// so thread churn does not grow memory. A span may still end after its
+// thread's exit hooks ran (a thread_local or static span): that count goes
+// straight into the totals, under the lock.
 #pragma once
 
 #include <atomic>
@@ -29,11 +31,19 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
 
   thread_counters() : id_(next_id()) {}
 
-  /// This thread's slot (created on the thread's first use of this counter).
-  slot* local() noexcept {
-    cache& c = thread_cache();
-    if (c.owner_id == id_) return c.slot_;
-    return bind(c);
+  void count_start() noexcept {
+    const cache& c = thread_cache();
+    if (c.owner_id == id_)
+      c.slot_->count_start();
+    else
+      count_unbound(true);
+  }
+  void count_end() noexcept {
+    const cache& c = thread_cache();
+    if (c.owner_id == id_)
+      c.slot_->count_end();
+    else
+      count_unbound(false);
   }
 
   std::uint64_t started() const noexcept {
@@ -57,12 +67,21 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
  private:
   // One cached (counter, slot) pair per thread: tracers are usually one per
   // process. The id, unlike an address, is never reused by a later counter.
+  // Trivially destructible, so it stays readable during thread exit; the
+  // slot is given back by cache_cleanup, which then marks the thread gone.
   struct cache {
     std::uint64_t owner_id = 0;
     slot* slot_ = nullptr;
+    bool thread_gone = false;
+  };
+  struct cache_cleanup {
     std::shared_ptr<thread_counters> owner;  // keeps the slot alive until thread exit
-    ~cache() {
-      if (owner) owner->retire(slot_);
+    ~cache_cleanup() {
+      cache& c = thread_cache();
+      if (owner) owner->retire(c.slot_);
+      c.owner_id = 0;
+      c.slot_ = nullptr;
+      c.thread_gone = true;
     }
   };
 
@@ -76,8 +95,22 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     return c;
   }
 
+  // This thread has no slot of this counter yet (or no longer has any slot).
+  STREAMBUS_TRACING_COLD void count_unbound(bool start) noexcept {
+    cache& c = thread_cache();
+    if (!c.thread_gone) {
+      if (slot* s = bind(c)) {
+        start ? s->count_start() : s->count_end();
+        return;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);  // past the thread's exit hooks, or out of memory
+    ++(start ? retired_started_ : retired_ended_);
+  }
+
   STREAMBUS_TRACING_COLD slot* bind(cache& c) noexcept {
     try {
+      thread_local cache_cleanup cleanup;  // registers the exit hook on first use
       std::shared_ptr<thread_counters> self = shared_from_this();
       slot* s = nullptr;
       {
@@ -92,8 +125,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
         s->ended.store(0, std::memory_order_relaxed);
         live_.emplace_back(s);
       }
-      if (c.owner) c.owner->retire(c.slot_);
-      c.owner = std::move(self);
+      if (cleanup.owner) cleanup.owner->retire(c.slot_);
+      cleanup.owner = std::move(self);
       c.owner_id = id_;
       c.slot_ = s;
       return s;
