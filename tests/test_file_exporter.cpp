@@ -251,3 +251,21 @@ TEST_CASE("exporter \"file\": shutdown keeps its deadline while a write is stuck
   ::close(fd);
   CHECK(got.find("\"name\":\"into.the.fifo\"") != std::string::npos);
 }
+
+// milliseconds::max() means "wait as long as it takes": it overflowed when
+// converted to nanoseconds or added to now() (UBSan: signed overflow).
+TEST_CASE("flush and shutdown accept milliseconds::max() as a timeout") {
+  temp_path tmp("forever");
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "file";
+  cfg.file_path = tmp.path;
+  auto tracer = st::tracer::create(cfg);
+  { auto span = tracer.start("waited.for"); }
+  CHECK(tracer.force_flush(std::chrono::milliseconds::max()));
+  CHECK(tracer.shutdown(std::chrono::milliseconds::max()));
+  CHECK(read_all(tmp.path).find("\"name\":\"waited.for\"") != std::string::npos);
+  st::file_exporter direct(tmp.path);
+  CHECK(direct.force_flush(std::chrono::milliseconds::max()));
+  direct.shutdown(std::chrono::milliseconds::max());
+}

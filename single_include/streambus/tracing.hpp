@@ -4212,6 +4212,14 @@ class span_batch {
 
 namespace detail {
 
+/// A caller's timeout, made safe to add to a clock's now() and to convert to
+/// nanoseconds: milliseconds::max() ("wait forever") overflowed both (UB,
+/// and in practice no wait at all). 100 years is forever enough.
+inline std::chrono::milliseconds bounded_timeout(std::chrono::milliseconds timeout) noexcept {
+  constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365 * 100);
+  return timeout > longest ? longest : timeout;
+}
+
 /// How one export call splits a batch into delivered and failed spans (see
 /// span_batch::count_rejected).
 struct export_tally {
@@ -4284,7 +4292,7 @@ class in_memory_exporter final : public span_exporter {
   /// Waits until at least n spans arrived; false on timeout.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return spans_.size() >= n; });
+    return changed_.wait_for(lock, detail::bounded_timeout(timeout), [&] { return spans_.size() >= n; });
   }
 
  private:
@@ -6395,7 +6403,7 @@ class file_exporter final : public span_exporter {
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!idle_.wait_for(lock, timeout, [this] { return !busy_; })) return false;  // a write is stuck
+    if (!idle_.wait_for(lock, detail::bounded_timeout(timeout), [this] { return !busy_; })) return false;  // stuck
     return file_ == nullptr || std::fflush(file_) == 0;
   }
 
@@ -6404,7 +6412,7 @@ class file_exporter final : public span_exporter {
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
     shut_down_ = true;
-    if (idle_.wait_for(lock, timeout, [this] { return !busy_; })) close_file();
+    if (idle_.wait_for(lock, detail::bounded_timeout(timeout), [this] { return !busy_; })) close_file();
   }
 
   std::string_view name() const noexcept override { return "file"; }
@@ -10536,12 +10544,12 @@ class tracer {
   // --- lifecycle -------------------------------------------------------------
   /// Exports every span ended so far; false if the timeout elapsed first.
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
-    return state_ != nullptr ? state_->force_flush(timeout) : true;
+    return state_ != nullptr ? state_->force_flush(detail::bounded_timeout(timeout)) : true;
   }
   /// Flushes, stops exporting and releases exporters. Idempotent, thread-safe;
   /// the destructor calls it too. Spans ended afterwards are discarded.
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
-    return state_ != nullptr ? state_->shutdown(timeout) : true;
+    return state_ != nullptr ? state_->shutdown(detail::bounded_timeout(timeout)) : true;
   }
 
   /// Counters of what happened to sampled spans (all zero when disabled).

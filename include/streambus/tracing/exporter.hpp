@@ -66,6 +66,14 @@ class span_batch {
 
 namespace detail {
 
+/// A caller's timeout, made safe to add to a clock's now() and to convert to
+/// nanoseconds: milliseconds::max() ("wait forever") overflowed both (UB,
+/// and in practice no wait at all). 100 years is forever enough.
+inline std::chrono::milliseconds bounded_timeout(std::chrono::milliseconds timeout) noexcept {
+  constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365 * 100);
+  return timeout > longest ? longest : timeout;
+}
+
 /// How one export call splits a batch into delivered and failed spans (see
 /// span_batch::count_rejected).
 struct export_tally {
@@ -138,7 +146,7 @@ class in_memory_exporter final : public span_exporter {
   /// Waits until at least n spans arrived; false on timeout.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return spans_.size() >= n; });
+    return changed_.wait_for(lock, detail::bounded_timeout(timeout), [&] { return spans_.size() >= n; });
   }
 
  private:

@@ -68,7 +68,7 @@ class file_exporter final : public span_exporter {
 
   bool force_flush(std::chrono::milliseconds timeout) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!idle_.wait_for(lock, timeout, [this] { return !busy_; })) return false;  // a write is stuck
+    if (!idle_.wait_for(lock, detail::bounded_timeout(timeout), [this] { return !busy_; })) return false;  // stuck
     return file_ == nullptr || std::fflush(file_) == 0;
   }
 
@@ -77,7 +77,7 @@ class file_exporter final : public span_exporter {
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
     shut_down_ = true;
-    if (idle_.wait_for(lock, timeout, [this] { return !busy_; })) close_file();
+    if (idle_.wait_for(lock, detail::bounded_timeout(timeout), [this] { return !busy_; })) close_file();
   }
 
   std::string_view name() const noexcept override { return "file"; }

@@ -772,7 +772,7 @@ class otlp_http_exporter final : public span_exporter {
   /// Aborts a request in flight (waiting at most `timeout` for it to end) and
   /// makes every later export fail at once. Idempotent.
   void shutdown(std::chrono::milliseconds timeout) noexcept override {
-    const auto deadline = clock::now() + timeout;
+    const auto deadline = clock::now() + detail::bounded_timeout(timeout);
     // send() tests stopped_ under watch_->mutex before it marks a request in
     // flight: either that request is not sent, or this sees it and cuts it off.
     std::unique_lock<std::mutex> lock(watch_->mutex);

@@ -1002,12 +1002,12 @@ class tracer {
   // --- lifecycle -------------------------------------------------------------
   /// Exports every span ended so far; false if the timeout elapsed first.
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
-    return state_ != nullptr ? state_->force_flush(timeout) : true;
+    return state_ != nullptr ? state_->force_flush(detail::bounded_timeout(timeout)) : true;
   }
   /// Flushes, stops exporting and releases exporters. Idempotent, thread-safe;
   /// the destructor calls it too. Spans ended afterwards are discarded.
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept {
-    return state_ != nullptr ? state_->shutdown(timeout) : true;
+    return state_ != nullptr ? state_->shutdown(detail::bounded_timeout(timeout)) : true;
   }
 
   /// Counters of what happened to sampled spans (all zero when disabled).
