@@ -684,6 +684,36 @@ TEST_CASE("pass-through spans leave the stack right when moved or ended out of o
   CHECK_FALSE(tracer.current_context().valid());
 }
 
+// Pass-through spans carry their parent's span id, so two of them (or one
+// and its parent) share an id: a late end must not take another's entry.
+TEST_CASE("a pass-through span ended late leaves a live pass-through span of the same parent current") {
+  st::tracer off = sdk_disabled_tracer();
+  fixture f;
+  const auto ctx = [&](const char* traceparent) {
+    return off.extract(std::map<std::string, std::string>{{"traceparent", traceparent}});
+  };
+  const st::span_context p = ctx(incoming_traceparent);
+  const st::span_context q = ctx("00-11111111111111111111111111111111-2222222222222222-01");
+  auto a = off.start("a", p);
+  auto b = off.start("b", q);
+  a.end();  // an enclosing span ends first: b's entry goes with it
+  CHECK_FALSE(off.current_context().valid());
+  auto x = f.tracer.start("x");
+  auto y = off.start("y", q);  // where b was, with b's span id
+  CHECK(off.current_context() == q);
+  b.end();  // late: must not take y's entry
+  CHECK(off.current_context() == q);
+  { auto inside = f.tracer.start("inside y"); }
+  y.end();
+  CHECK(off.current_context().span_id() == x.context().span_id());
+  x.end();
+  CHECK_FALSE(off.current_context().valid());
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[0].name == "inside y");
+  CHECK(spans[0].parent_span_id == q.span_id());
+}
+
 TEST_CASE("an enabled tracer's span under a disabled tracer's pass-through span continues the trace") {
   fixture f;
   st::tracer off = sdk_disabled_tracer();

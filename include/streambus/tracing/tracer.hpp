@@ -755,12 +755,31 @@ class span {
   // A disabled tracer's span: no record and no tracer, only the context it
   // passes on (made current on `stack`, if not null), as OpenTelemetry's
   // no-op tracer returns the parent's context. Invalid: a no-op span.
+  //
+  // Its entry has its parent's span id, as may other pass-through spans'
+  // entries, so the id cannot tell a late end (of a span whose entry an
+  // enclosing span's end already removed) from a live entry at that depth.
+  // A per-thread token tells them apart: in the entry's `owner` (never read
+  // for entries without a record) and in the high half of depth_, which
+  // also keeps such spans off leave_stack's fast path.
   STREAMBUS_TRACING_COLD static span passing_on(const span_context& ctx, detail::context_stack* stack) noexcept {
     span s;
     if (!ctx.valid()) return s;
     s.context_ = ctx;  // copied first: ctx may point into the stack, which the push may move
-    if (stack != nullptr && stack->push(s.context_, nullptr, nullptr, nullptr)) s.made_current_on(stack);
+    const std::uint64_t token = next_passing_token();
+    if (stack != nullptr && stack->push(s.context_, nullptr, nullptr, passing_owner(token))) {
+      s.made_current_on(stack);
+      s.depth_ |= token << 32;
+    }
     return s;
+  }
+  static std::uint64_t next_passing_token() noexcept {
+    thread_local std::uint32_t last = 0;
+    if (++last == 0) ++last;  // 0 is "not a pass-through span"
+    return last;
+  }
+  static detail::tracer_state* passing_owner(std::uint64_t token) noexcept {
+    return reinterpret_cast<detail::tracer_state*>(static_cast<std::uintptr_t>(token));
   }
   // A disabled tracer's child of the current span: its context, not pushed
   // again (it is current already).
@@ -785,8 +804,17 @@ class span {
     if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id())
       mine.pop_to(depth_);
     else
-      mine.truncate_to(depth_, context_.span_id());
+      leave_stack_below(mine);
     return true;
+  }
+
+  // Not the innermost entry (or a pass-through span, see passing_on): takes
+  // this span's entry and those above it away, if the entry is still there.
+  STREAMBUS_TRACING_COLD void leave_stack_below(detail::context_stack& mine) noexcept {
+    const std::size_t depth = static_cast<std::size_t>(depth_ & 0xffffffffu);
+    const std::uint64_t token = depth_ >> 32;
+    if (token != 0 && (depth >= mine.size() || mine[depth].owner != passing_owner(token))) return;  // gone already
+    mine.truncate_to(depth, context_.span_id());
   }
 
   // Ends a sampled span's record and hands it to the export pipeline.
@@ -845,7 +873,7 @@ class span {
   span_data* record_ = nullptr;
   span_context context_;
   detail::context_stack* stack_ = nullptr;  // set while the span is current on a thread
-  std::size_t depth_ = 0;
+  std::uint64_t depth_ = 0;  // index of its entry; pass-through spans: a token in the high half
 };
 
 /// The tracer: creates spans, propagates context, owns the export pipeline.
