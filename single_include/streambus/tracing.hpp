@@ -2836,6 +2836,13 @@ namespace detail {
 template <class T>
 using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
 
+// e.what(), or "" where a broken exception class returns null (which
+// std::string_view and std::string would read through).
+inline const char* what_of(const std::exception& e) noexcept {
+  const char* what = e.what();
+  return what != nullptr ? what : "";
+}
+
 // category().name(), value(), message() and a bool test: std::error_code,
 // std::error_condition and their look-alikes.
 template <class T, class = void>
@@ -6732,8 +6739,9 @@ inline bool breaks_header(std::string_view value) noexcept {
 
 /// "k1=v1,k2=v2" in the W3C Baggage style without metadata: entries trimmed,
 /// keys and values percent-decoded, blank entries skipped, the last duplicate
-/// wins (for headers, whatever the case of its name). False (with `why`) on the first malformed entry: the caller discards
-/// the whole value, as the specification asks for OTEL_RESOURCE_ATTRIBUTES.
+/// wins (for headers, whatever the case of its name). False (with `why`) on
+/// the first malformed entry: the caller discards the whole value, as the
+/// specification asks for OTEL_RESOURCE_ATTRIBUTES.
 /// For headers, `why` never quotes the entry (a value may be a secret).
 inline bool parse_key_values(std::string_view text, bool headers, std::map<std::string, std::string>& out,
                              std::string& why) {
@@ -8575,6 +8583,17 @@ struct span_lane {
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
   std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
 
+  /// The traced thread is done with the lane: the export thread frees it
+  /// once drained. Told now, not at its next schedule, or threads that come
+  /// and go would pile lanes up.
+  void close() noexcept {
+    producer_gone.store(true, std::memory_order_release);
+    if (pipeline_signal* s = signal.get(); s != nullptr && !s->in_forked_child()) {
+      s->lanes_closed.fetch_add(1, std::memory_order_release);
+      s->notify();
+    }
+  }
+
   /// Counts a span turned away by a full lane (single writer: no RMW needed).
   void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
@@ -8595,15 +8614,7 @@ class record_pool {
   ~record_pool() {
     delete hot_;
     for (span_data* r : free_) delete r;
-    // The export thread frees a lane once it is drained: told now, not at its
-    // next schedule, or threads that come and go would pile lanes up.
-    for (auto& e : lanes_) {
-      e.lane->producer_gone.store(true, std::memory_order_release);
-      if (pipeline_signal* signal = e.lane->signal.get(); signal != nullptr && !signal->in_forked_child()) {
-        signal->lanes_closed.fetch_add(1, std::memory_order_release);
-        signal->notify();
-      }
-    }
+    for (auto& e : lanes_) e.lane->close();
   }
 
   span_data* acquire() {
@@ -8949,10 +8960,7 @@ class batch_processor {
     STREAMBUS_TRACING_COLD void deliver_alone(span_data* record) noexcept {
       std::shared_ptr<span_lane> lane;
       try {
-        lane = std::make_shared<span_lane>(2);
-        lane->signal = signal;
-        std::lock_guard<std::mutex> lock(lanes_mutex);
-        lanes.push_back(lane);
+        lane = new_lane(2);
       } catch (...) {
         unlaned_drops.fetch_add(1, std::memory_order_relaxed);
         delete record;
@@ -8965,22 +8973,22 @@ class batch_processor {
         lane->count_drop();
         delete record;
       }
-      lane->producer_gone.store(true, std::memory_order_release);
-      if (!signal->in_forked_child()) {
-        signal->lanes_closed.fetch_add(1, std::memory_order_release);
-        signal->notify();
-      }
+      lane->close();
+    }
+
+    /// A lane that the worker drains from now on. May throw.
+    std::shared_ptr<span_lane> new_lane(std::size_t capacity) {
+      auto lane = std::make_shared<span_lane>(capacity);
+      lane->signal = signal;
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      lanes.push_back(lane);
+      return lane;
     }
 
     /// Registers a lane for the calling thread; null when memory is exhausted.
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
-        auto lane = std::make_shared<span_lane>(lane_capacity);
-        lane->signal = signal;
-        {
-          std::lock_guard<std::mutex> lock(lanes_mutex);
-          lanes.push_back(lane);
-        }
+        std::shared_ptr<span_lane> lane = new_lane(lane_capacity);
         span_lane* raw = lane.get();
         try {
           pool.add_lane(id, std::move(lane));
@@ -9753,13 +9761,6 @@ inline bool register_stack_cleanup() noexcept {
 // An invalid context: the parent of a root span, and the current context of a
 // thread without a current span.
 inline const span_context no_context{};
-
-// e.what(), or "" where a broken exception class returns null (which
-// std::string_view and std::string would read through).
-inline const char* what_of(const std::exception& e) noexcept {
-  const char* what = e.what();
-  return what != nullptr ? what : "";
-}
 
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
@@ -10878,8 +10879,7 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      const char* what = e.what();
-      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
+      f.message = what_of(e);
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";
@@ -11867,8 +11867,7 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      const char* what = e.what();
-      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
+      f.message = what_of(e);
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";

@@ -154,6 +154,13 @@ namespace detail {
 template <class T>
 using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
 
+// e.what(), or "" where a broken exception class returns null (which
+// std::string_view and std::string would read through).
+inline const char* what_of(const std::exception& e) noexcept {
+  const char* what = e.what();
+  return what != nullptr ? what : "";
+}
+
 // category().name(), value(), message() and a bool test: std::error_code,
 // std::error_condition and their look-alikes.
 template <class T, class = void>

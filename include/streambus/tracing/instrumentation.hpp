@@ -128,8 +128,7 @@ inline op_failure op_describe_current_exception() noexcept {
     try {
       throw;
     } catch (const std::exception& e) {
-      const char* what = e.what();
-      f.message = what != nullptr ? what : "";  // null: a broken exception class (also compiled out: no tracer.hpp)
+      f.message = what_of(e);
       f.type = op_type_name(typeid(e));
     } catch (...) {
       f.message = "unknown exception";

@@ -41,6 +41,7 @@
 #include "context.hpp"
 #include "detail/config_resolve.hpp"
 #include "detail/diagnostics.hpp"
+#include "detail/op_outcome.hpp"
 #include "detail/random.hpp"
 #include "detail/record_pool.hpp"
 #include "detail/batch_processor.hpp"
@@ -210,13 +211,6 @@ inline bool register_stack_cleanup() noexcept {
 // An invalid context: the parent of a root span, and the current context of a
 // thread without a current span.
 inline const span_context no_context{};
-
-// e.what(), or "" where a broken exception class returns null (which
-// std::string_view and std::string would read through).
-inline const char* what_of(const std::exception& e) noexcept {
-  const char* what = e.what();
-  return what != nullptr ? what : "";
-}
 
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)

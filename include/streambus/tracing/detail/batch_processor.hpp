@@ -178,10 +178,7 @@ class batch_processor {
     STREAMBUS_TRACING_COLD void deliver_alone(span_data* record) noexcept {
       std::shared_ptr<span_lane> lane;
       try {
-        lane = std::make_shared<span_lane>(2);
-        lane->signal = signal;
-        std::lock_guard<std::mutex> lock(lanes_mutex);
-        lanes.push_back(lane);
+        lane = new_lane(2);
       } catch (...) {
         unlaned_drops.fetch_add(1, std::memory_order_relaxed);
         delete record;
@@ -194,22 +191,22 @@ class batch_processor {
         lane->count_drop();
         delete record;
       }
-      lane->producer_gone.store(true, std::memory_order_release);
-      if (!signal->in_forked_child()) {
-        signal->lanes_closed.fetch_add(1, std::memory_order_release);
-        signal->notify();
-      }
+      lane->close();
+    }
+
+    /// A lane that the worker drains from now on. May throw.
+    std::shared_ptr<span_lane> new_lane(std::size_t capacity) {
+      auto lane = std::make_shared<span_lane>(capacity);
+      lane->signal = signal;
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      lanes.push_back(lane);
+      return lane;
     }
 
     /// Registers a lane for the calling thread; null when memory is exhausted.
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
-        auto lane = std::make_shared<span_lane>(lane_capacity);
-        lane->signal = signal;
-        {
-          std::lock_guard<std::mutex> lock(lanes_mutex);
-          lanes.push_back(lane);
-        }
+        std::shared_ptr<span_lane> lane = new_lane(lane_capacity);
         span_lane* raw = lane.get();
         try {
           pool.add_lane(id, std::move(lane));

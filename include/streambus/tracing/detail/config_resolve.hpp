@@ -264,8 +264,9 @@ inline bool breaks_header(std::string_view value) noexcept {
 
 /// "k1=v1,k2=v2" in the W3C Baggage style without metadata: entries trimmed,
 /// keys and values percent-decoded, blank entries skipped, the last duplicate
-/// wins (for headers, whatever the case of its name). False (with `why`) on the first malformed entry: the caller discards
-/// the whole value, as the specification asks for OTEL_RESOURCE_ATTRIBUTES.
+/// wins (for headers, whatever the case of its name). False (with `why`) on
+/// the first malformed entry: the caller discards the whole value, as the
+/// specification asks for OTEL_RESOURCE_ATTRIBUTES.
 /// For headers, `why` never quotes the entry (a value may be a secret).
 inline bool parse_key_values(std::string_view text, bool headers, std::map<std::string, std::string>& out,
                              std::string& why) {

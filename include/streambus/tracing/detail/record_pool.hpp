@@ -118,6 +118,17 @@ struct span_lane {
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
   std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
 
+  /// The traced thread is done with the lane: the export thread frees it
+  /// once drained. Told now, not at its next schedule, or threads that come
+  /// and go would pile lanes up.
+  void close() noexcept {
+    producer_gone.store(true, std::memory_order_release);
+    if (pipeline_signal* s = signal.get(); s != nullptr && !s->in_forked_child()) {
+      s->lanes_closed.fetch_add(1, std::memory_order_release);
+      s->notify();
+    }
+  }
+
   /// Counts a span turned away by a full lane (single writer: no RMW needed).
   void count_drop() noexcept { dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
@@ -138,15 +149,7 @@ class record_pool {
   ~record_pool() {
     delete hot_;
     for (span_data* r : free_) delete r;
-    // The export thread frees a lane once it is drained: told now, not at its
-    // next schedule, or threads that come and go would pile lanes up.
-    for (auto& e : lanes_) {
-      e.lane->producer_gone.store(true, std::memory_order_release);
-      if (pipeline_signal* signal = e.lane->signal.get(); signal != nullptr && !signal->in_forked_child()) {
-        signal->lanes_closed.fetch_add(1, std::memory_order_release);
-        signal->notify();
-      }
-    }
+    for (auto& e : lanes_) e.lane->close();
   }
 
   span_data* acquire() {
