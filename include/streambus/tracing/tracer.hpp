@@ -40,6 +40,7 @@
 #include "console_exporter.hpp"
 #include "context.hpp"
 #include "detail/config_resolve.hpp"
+#include "detail/context_stack.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/op_outcome.hpp"
 #include "detail/random.hpp"
@@ -73,140 +74,6 @@ class span;
 namespace detail {
 
 class tracer_state;
-
-// Frees the thread's context_stack at thread exit (defined below).
-inline bool register_stack_cleanup() noexcept;
-
-/// One entry of a thread's stack of current spans.
-struct active_span {
-  span_context context;
-  span_data* record = nullptr;  // null for unsampled spans
-  tracer_state* owner = nullptr;
-};
-
-/// The thread's current-span stack: push on start, truncate on end.
-///
-/// A span current here may still be ended on another thread (a misuse we
-/// survive): that thread then exports a copy and marks the record orphaned,
-/// and this stack frees it when the entry goes away (drop) or is found on
-/// top (skipped, since that span has ended).
-///
-/// Constant-initialized and trivially destructible, so the thread_local that
-/// holds it is reached without a guard check on every start and end (a
-/// std::vector member would need one). Its buffer, and any entries left at
-/// thread exit, are freed by a stack_cleanup registered on the first push.
-class context_stack {
- public:
-  constexpr context_stack() noexcept = default;
-
-  std::size_t size() const noexcept { return size_; }
-  active_span& back() noexcept { return entries_[size_ - 1]; }
-  active_span& operator[](std::size_t i) noexcept { return entries_[i]; }
-
-  /// Makes a span current; false if the stack could not grow (out of memory).
-  /// `state`, if not null, is the tracestate of `context`, passed apart
-  /// because most spans have none.
-  STREAMBUS_TRACING_ALWAYS_INLINE bool push(const span_context& context, const trace_state* state, span_data* record,
-                                            tracer_state* owner) noexcept {
-    if (size_ == capacity_ && !grow()) return false;
-    active_span* e = new (&entries_[size_]) active_span{context, record, owner};
-    if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
-    ++size_;
-    return true;
-  }
-  void pop() noexcept { entries_[--size_].~active_span(); }
-  /// pop() when the caller knows the size is depth + 1 (saves reloading it).
-  void pop_to(std::size_t depth) noexcept {
-    entries_[depth].~active_span();
-    size_ = depth;
-  }
-
-  /// The innermost live entry, or null.
-  STREAMBUS_TRACING_ALWAYS_INLINE const active_span* top() noexcept {
-    if (size_ == 0) return nullptr;
-    const active_span& last = back();
-    if (last.record != nullptr && last.record->stack_ref.is_orphaned()) return drop_orphans_on_top();
-    return &last;
-  }
-
-  /// Removes entries from index `depth` on if the entry there is the span
-  /// `id` (the span being ended here, which finishes its own record): this
-  /// also drops children that were never ended on this thread.
-  STREAMBUS_TRACING_COLD void truncate_to(std::size_t depth, const span_id& id) noexcept {
-    if (depth >= size_ || entries_[depth].context.span_id() != id) return;
-    while (size_ > depth + 1) {
-      span_data* r = back().record;
-      if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) thread_record_pool().release(r);
-      pop();
-    }
-    pop();
-  }
-
-  /// Thread exit: frees the buffer and what is still on it. The thread's
-  /// record pool may already be gone, so orphans are deleted directly. A
-  /// span started after this (from a later thread_local or static
-  /// destructor) still works; its new buffer is left to the OS.
-  void release_all() noexcept {
-    while (size_ > 0) {
-      span_data* r = back().record;
-      if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) delete r;
-      pop();
-    }
-    ::operator delete(entries_);
-    entries_ = nullptr;
-    capacity_ = 0;
-  }
-
- private:
-  // Pops entries whose spans were ended on another thread (see above).
-  STREAMBUS_TRACING_COLD const active_span* drop_orphans_on_top() noexcept {
-    while (size_ > 0 && back().record != nullptr && back().record->stack_ref.is_orphaned()) {
-      thread_record_pool().release(back().record);
-      pop();
-    }
-    return size_ == 0 ? nullptr : &back();
-  }
-
-  // Doubles the buffer (16 entries at first); false if out of memory.
-  STREAMBUS_TRACING_NOINLINE bool grow() noexcept {
-    if (entries_ == nullptr && !register_stack_cleanup()) return false;
-    const std::size_t capacity = capacity_ == 0 ? 16 : capacity_ * 2;
-    auto* fresh = static_cast<active_span*>(::operator new(capacity * sizeof(active_span), std::nothrow));
-    if (fresh == nullptr) return false;
-    for (std::size_t i = 0; i < size_; ++i) {
-      new (&fresh[i]) active_span(std::move(entries_[i]));
-      entries_[i].~active_span();
-    }
-    ::operator delete(entries_);
-    entries_ = fresh;
-    capacity_ = capacity;
-    return true;
-  }
-
-  active_span* entries_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
-};
-
-inline context_stack& thread_context_stack() noexcept {
-  thread_local context_stack stack;
-  return stack;
-}
-
-// Frees the thread's context_stack at thread exit (see there).
-struct stack_cleanup {
-  ~stack_cleanup() { thread_context_stack().release_all(); }
-};
-
-inline bool register_stack_cleanup() noexcept {
-  try {
-    thread_local stack_cleanup cleanup;  // registers the exit hook on first use
-    (void)cleanup;
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 // An invalid context: the parent of a root span, and the current context of a
 // thread without a current span.
@@ -791,9 +658,9 @@ class span {
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
   STREAMBUS_TRACING_ALWAYS_INLINE bool leave_stack() noexcept {
-    detail::context_stack* origin = std::exchange(stack_, nullptr);
     detail::context_stack& mine = detail::thread_context_stack();
-    if (origin != &mine) return false;
+    if (stack_ != &mine) return false;
+    stack_ = nullptr;
     // Usually this span is the innermost: pop it.
     if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id())
       mine.pop_to(depth_);
@@ -817,12 +684,19 @@ class span {
     state_->finish(std::exchange(record_, nullptr));
   }
 
-  // end() on another thread than the one the span is current on.
+  // end() on another thread than the one the span is current on. A sampled
+  // span's record tells that thread; otherwise a notice does (see
+  // detail/context_stack.hpp).
   STREAMBUS_TRACING_COLD void end_elsewhere() noexcept {
+    const detail::context_stack* origin = std::exchange(stack_, nullptr);
     report_ended_elsewhere();
     if (record_ != nullptr) {
       record_->end_time_unix_nano = detail::span_clock_ticks();
       finish_ended_elsewhere(std::exchange(record_, nullptr));
+    } else {
+      const std::uint64_t token = depth_ >> 32;
+      detail::post_ended_elsewhere(origin, {static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(),
+                                            token != 0 ? passing_owner(token) : state_});
     }
     state_ = nullptr;
   }

@@ -1,0 +1,202 @@
+// A span that is current on one thread and ended on another (moved into a
+// callback, handed to a worker): its thread must stop treating it as
+// current, whether it was sampled, unsampled or a disabled tracer's
+// pass-through span, and its stack must not grow without bound.
+#include <doctest/doctest.h>
+#include <streambus/tracing.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/memory_tracer.hpp"
+
+namespace st = streambus::tracing;
+
+namespace {
+
+// Ending a current span elsewhere is reported; counted here, not printed.
+std::atomic<int> reports{0};
+
+st::config quiet(st::config cfg = {}) {
+  cfg.on_diagnostic = [](std::string_view) { ++reports; };
+  return cfg;
+}
+
+st::config with_ratio(double ratio) {
+  st::config cfg;
+  cfg.sampler = "traceidratio";
+  cfg.sampling_rate = ratio;
+  return quiet(cfg);
+}
+
+// Ends `s` on a thread of its own, and waits.
+void end_on_another_thread(st::span&& s) {
+  std::thread([moved = std::move(s)]() mutable { moved.end(); }).join();
+}
+
+const std::map<std::string, std::string> remote_headers{
+    {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}};
+
+}  // namespace
+
+TEST_CASE("an unsampled current span ended on another thread stops being current") {
+  memory_tracer f(with_ratio(0.0));
+  auto moved = f.tracer.start("moved-away");
+  const st::trace_id moved_trace = moved.context().trace_id();
+  REQUIRE_FALSE(moved.is_recording());
+  const int reported = reports;
+  end_on_another_thread(std::move(moved));
+  CHECK(reports == reported + 1);  // still a misuse, and said so
+
+  CHECK_FALSE(f.tracer.current_context().valid());
+  auto next = f.tracer.start("next");
+  CHECK(next.context().trace_id() != moved_trace);  // a new trace, not the ended span's
+  std::map<std::string, std::string> out;
+  next.end();
+  f.tracer.inject(out);
+  CHECK(out.count("traceparent") == 0);  // nothing current any more
+}
+
+TEST_CASE("an unsampled span ended elsewhere does not cut sampling off on its thread") {
+  // Parent-based: the children of an unsampled span are unsampled. Were the
+  // ended span still current, no later span on this thread would record.
+  memory_tracer f(quiet());  // parentbased_always_on
+  auto moved = f.tracer.start("unsampled-remote-child", f.tracer.extract(remote_headers));
+  REQUIRE_FALSE(moved.is_recording());
+  end_on_another_thread(std::move(moved));
+  auto next = f.tracer.start("next-request");
+  CHECK(next.is_recording());
+  CHECK_FALSE(next.context().trace_id() == f.tracer.extract(remote_headers).trace_id());
+}
+
+TEST_CASE("an ended-elsewhere span under a live one goes when the live one ends") {
+  memory_tracer f(with_ratio(0.0));
+  auto outer = f.tracer.start("outer");
+  auto moved = f.tracer.start("moved-away");
+  auto inner = f.tracer.start("inner");  // current, above the span that moves
+  const st::span_id inner_id = inner.context().span_id();
+  end_on_another_thread(std::move(moved));
+  CHECK(f.tracer.current_context().span_id() == inner_id);  // still current
+  inner.end();
+  // The moved span's entry is now on top, and is dropped: outer is current.
+  CHECK(f.tracer.current_context().span_id() == outer.context().span_id());
+  outer.end();
+  CHECK_FALSE(f.tracer.current_context().valid());
+}
+
+TEST_CASE("a notice for an entry already gone marks nothing") {
+  memory_tracer f(with_ratio(0.0));
+  auto outer = f.tracer.start("outer");
+  auto moved = f.tracer.start("moved-away");
+  outer.end();  // removes moved's entry as well
+  auto replacement = f.tracer.start("replacement");  // takes the same depth
+  end_on_another_thread(std::move(moved));
+  CHECK(f.tracer.current_context().span_id() == replacement.context().span_id());
+}
+
+TEST_CASE("a disabled tracer's pass-through span ended elsewhere stops being current") {
+  st::config cfg;
+  cfg.enabled = false;
+  cfg.read_environment = false;
+  auto disabled = st::tracer::create(cfg);
+  auto passing = disabled.start("handler", disabled.extract(remote_headers));
+  REQUIRE(disabled.current_context().valid());
+  end_on_another_thread(std::move(passing));
+  CHECK_FALSE(disabled.current_context().valid());
+  std::map<std::string, std::string> out;
+  disabled.inject(out);
+  CHECK(out.count("traceparent") == 0);
+}
+
+TEST_CASE("a thread whose spans all end elsewhere keeps a small stack") {
+  // A consumer loop: each message's span is started under the message's
+  // context and handed to a worker, so this thread never looks at its top
+  // entry. Sampled and unsampled spans alike.
+  for (const double ratio : {0.0, 1.0}) {
+    CAPTURE(ratio);
+    memory_tracer f(with_ratio(ratio));
+    const st::span_context parent = f.tracer.extract(remote_headers);
+    for (int i = 0; i < 2000; ++i) end_on_another_thread(f.tracer.start("consume", parent));
+    CHECK(st::detail::thread_context_stack().size() <= 32);
+    CHECK_FALSE(f.tracer.current_context().valid());
+    if (ratio == 1.0) CHECK(f.spans().size() == 2000);
+  }
+}
+
+TEST_CASE("spans ended elsewhere while their thread starts and ends others (threads, TSan)") {
+  memory_tracer f(with_ratio(0.0));
+  constexpr int rounds = 300;
+  std::atomic<bool> stop{false};
+  std::vector<st::span> handed;
+  std::mutex handed_mutex;
+  std::thread ender([&] {
+    while (!stop.load()) {
+      std::vector<st::span> batch;
+      {
+        std::lock_guard<std::mutex> lock(handed_mutex);
+        batch.swap(handed);
+      }
+      batch.clear();  // ends them here
+      std::this_thread::yield();
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    auto kept = f.tracer.start("kept");
+    {
+      std::lock_guard<std::mutex> lock(handed_mutex);
+      handed.push_back(f.tracer.start("handed"));
+    }
+    auto child = f.tracer.start("child");  // under "handed" or, once it ended, "kept"
+    child.end();
+    kept.end();  // removes whatever is still above it
+    CHECK_FALSE(f.tracer.current_context().valid());
+  }
+  stop = true;
+  ender.join();
+  CHECK(st::detail::thread_context_stack().size() == 0);
+}
+
+TEST_CASE("a span ended after its thread exited, and a thread exiting with notices pending") {
+  memory_tracer f(with_ratio(0.0));
+  st::span from_exited;
+  std::thread([&] { from_exited = f.tracer.start("from-exited-thread"); }).join();
+  from_exited.end();  // its stack is gone: no notice, nothing touched
+
+  std::atomic<bool> posted{false};
+  st::span handed;
+  std::thread origin([&] {
+    handed = f.tracer.start("handed");
+    std::thread([&] {
+      handed.end();
+      posted = true;
+    }).join();
+    // exits with the notice unread
+  });
+  origin.join();
+  CHECK(posted.load());
+}
+
+TEST_CASE("in a fork()ed child, spans ended on another thread stop being current") {
+  memory_tracer f(with_ratio(0.0));
+  auto before = f.tracer.start("before-fork");  // this thread's stack is registered
+  before.end();
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto moved = f.tracer.start("moved-in-child");
+    std::thread([s = std::move(moved)]() mutable { s.end(); }).join();
+    _exit(f.tracer.current_context().valid() ? 1 : 0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
