@@ -200,3 +200,97 @@ TEST_CASE("in a fork()ed child, spans ended on another thread stop being current
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("a notice still unread at fork() is read in the child") {
+  memory_tracer f(with_ratio(0.0));
+  auto moved = f.tracer.start("ended-before-fork");
+  end_on_another_thread(std::move(moved));  // its notice waits for this thread's next look
+  REQUIRE(st::detail::thread_context_stack().unread_notices() == 1);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(f.tracer.current_context().valid() ? 1 : 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(f.tracer.current_context().valid());
+}
+
+TEST_CASE("a late end from an exited thread leaves a new thread's pass-through span alone") {
+  // A new thread may get the exited thread's stack address (glibc reuses
+  // thread stacks, and the static TLS in them). Pass-through spans with the
+  // same parent have the same span id, and each is its thread's first at
+  // depth 0: only a process-wide token tells them apart.
+  st::config cfg;
+  cfg.enabled = false;
+  cfg.read_environment = false;
+  auto disabled = st::tracer::create(cfg);
+  st::span from_exited;
+  std::thread([&] { from_exited = disabled.start("handler", disabled.extract(remote_headers)); }).join();
+  std::atomic<bool> started{false}, ended{false};
+  bool current_after = false;
+  std::thread live([&] {
+    auto mine = disabled.start("handler", disabled.extract(remote_headers));
+    started = true;
+    while (!ended.load()) std::this_thread::yield();
+    current_after = disabled.current_context().valid();
+  });
+  while (!started.load()) std::this_thread::yield();
+  from_exited.end();
+  ended = true;
+  live.join();
+  CHECK(current_after);
+}
+
+TEST_CASE("notices for entries an enclosing span already removed are read, not kept") {
+  // A consumer loop under explicit parents: it never looks at its top entry.
+  memory_tracer f(with_ratio(0.0));
+  const st::span_context message = f.tracer.extract(remote_headers);
+  for (int i = 0; i < 1000; ++i) {
+    auto poll = f.tracer.start("poll", message);
+    end_on_another_thread(f.tracer.start("process", poll.context()));
+    poll.end();  // takes the handed span's entry too, and reads the notice
+  }
+  CHECK(st::detail::thread_context_stack().unread_notices() == 0);
+  CHECK(st::detail::thread_context_stack().size() == 0);
+}
+
+TEST_CASE("a thread whose newest span is always live keeps a small stack") {
+  // A worker one message behind: span i ends elsewhere when span i+1 has
+  // started, so the top entry is always live and the ended ones lie below.
+  for (const double ratio : {0.0, 1.0}) {
+    CAPTURE(ratio);
+    memory_tracer f(with_ratio(ratio));
+    const st::span_context message = f.tracer.extract(remote_headers);
+    st::span previous;
+    for (int i = 0; i < 2000; ++i) {
+      auto next = f.tracer.start("consume", message);
+      end_on_another_thread(std::move(previous));
+      previous = std::move(next);
+    }
+    CHECK(st::detail::thread_context_stack().size() <= 32);
+    previous.end();
+    CHECK_FALSE(f.tracer.current_context().valid());
+    if (ratio == 1.0) CHECK(f.spans().size() == 2000);
+  }
+}
+
+TEST_CASE("a span whose entry moved down ends its own entry, not a pass-through span's with its id") {
+  // Eight ended entries below a span x are squeezed out when the stack
+  // grows: x moves from depth 8 to 0, and the pass-through spans above it
+  // (which carry x's span id) move down too, the newest to depth 8.
+  memory_tracer f(with_ratio(0.0));
+  st::config off;
+  off.enabled = false;
+  off.read_environment = false;
+  auto disabled = st::tracer::create(off);
+  const st::span_context message = f.tracer.extract(remote_headers);
+  for (int i = 0; i < 8; ++i) end_on_another_thread(f.tracer.start("ended", message));  // explicit parent: no look at the top
+  auto x = f.tracer.start("x", message);
+  std::vector<st::span> passing;
+  for (int i = 0; i < 8; ++i) passing.push_back(disabled.start("pass", x.context()));  // the 8th push grows the stack
+  REQUIRE(st::detail::thread_context_stack().size() == 9);
+  x.end();  // takes x's entry and the pass-through ones above it
+  CHECK_FALSE(f.tracer.current_context().valid());
+  CHECK(st::detail::thread_context_stack().size() == 0);
+}

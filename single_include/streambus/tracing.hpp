@@ -7983,9 +7983,14 @@ STREAMBUS_TRACING_END_NAMESPACE
 // no record, so the ending thread posts a notice to the origin thread's
 // stack, found through a registry of live stacks; the origin thread reads its
 // notices when it next looks at its top entry (one relaxed load on the
-// common path) or before growing the stack, and marks those entries ended.
-// Entries marked ended, or whose record is orphaned, are dropped when they
-// come to the top.
+// common path), removes entries from the middle, or grows the stack, and
+// marks the entries they name as ended. Ended entries are dropped when they
+// come to the top, and squeezed out of the middle before the stack grows.
+//
+// An entry is found by its span's id and owner (its tracer, or for a
+// disabled tracer's pass-through span, which carries its parent's id, a
+// process-wide token), at the depth where it was pushed or, once ended
+// entries below it were squeezed out, lower.
 
 #include <unordered_set>
 
@@ -8755,12 +8760,17 @@ inline void delist_stack(context_stack& stack) noexcept;
 
 /// One entry of a thread's stack of current spans.
 struct active_span {
+  active_span(const span_context& c, span_data* r, const tracer_state* o) noexcept : context(c), record(r), owner(o) {}
+
   span_context context;
   span_data* record = nullptr;  // null for unsampled spans
-  tracer_state* owner = nullptr;
+  const tracer_state* owner = nullptr;
+  // Unused: 64 bytes make indexing a shift (56 took three instructions).
+  unsigned char padding[8];
 };
+static_assert(sizeof(active_span) == 64, "see padding");
 
-/// A notice that the span at `depth` with `id` and `owner` (its entry's) was
+/// A notice that the span with `id` and `owner`, pushed at `depth`, was
 /// ended on another thread.
 struct ended_elsewhere_notice {
   std::size_t depth = 0;
@@ -8771,19 +8781,29 @@ struct ended_elsewhere_notice {
 /// The stacks of live threads, by address: a thread ending a span that is
 /// current elsewhere posts its notice only to a stack listed here, so never
 /// to the storage of a thread that has exited. (A new thread's stack at the
-/// same address may get it: the notice names depth, span id and owner, and
-/// matches nothing there.)
+/// same address may get it; the span it names is not there.)
 struct stack_registry {
   std::mutex mutex;
   std::unordered_set<const context_stack*> live;
 };
 
-// Never destroyed: threads may exit after static destruction. A fork()ed
-// child gets a fresh one (see enlist_stack), as the parent's lock may have
-// been held by a thread the child does not have.
-inline stack_registry*& stack_registry_instance() noexcept {
-  static stack_registry* registry = new (std::nothrow) stack_registry;
-  return registry;
+// Created on first use with a compare-and-swap, not a guarded static: a
+// fork() while another thread sits in a static's initialisation would leave
+// the child waiting on its guard for good. Never destroyed (threads may exit
+// after static destruction); a fork()ed child may replace it (see
+// restart_stack_registry_in_child).
+inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
+  static std::atomic<stack_registry*> slot{nullptr};  // constant-initialized: no guard
+  return slot;
+}
+inline stack_registry* stack_registry_instance() noexcept {
+  stack_registry* r = stack_registry_slot().load(std::memory_order_acquire);
+  if (r != nullptr) return r;
+  auto* fresh = new (std::nothrow) stack_registry;
+  if (fresh == nullptr) return nullptr;  // out of memory: ended-elsewhere spans stay on their stacks
+  if (stack_registry_slot().compare_exchange_strong(r, fresh, std::memory_order_acq_rel)) return fresh;
+  delete fresh;
+  return r;
 }
 
 /// Set (under the registry's lock) when this thread's stack has notices to
@@ -8797,15 +8817,19 @@ inline std::atomic<bool>& thread_has_notices() noexcept {
 
 /// Stands in for the record of a record-less entry whose span ended on
 /// another thread, so that such entries are found by the same orphan test as
-/// sampled ones. Never freed (it may be looked at during static destruction);
-/// null if it could not be allocated, and then such entries stay.
+/// sampled ones. Created like the registry; never freed (it may be looked at
+/// during static destruction); null if it could not be allocated, and then
+/// such entries stay until an enclosing span ends.
 inline span_data* ended_elsewhere_marker() noexcept {
-  static span_data* const marker = [] {
-    auto* r = new (std::nothrow) span_data;
-    if (r != nullptr) r->stack_ref.claim(stack_ref::orphaned);
-    return r;
-  }();
-  return marker;
+  static std::atomic<span_data*> slot{nullptr};
+  span_data* m = slot.load(std::memory_order_acquire);
+  if (m != nullptr) return m;
+  auto* fresh = new (std::nothrow) span_data;
+  if (fresh == nullptr) return nullptr;
+  fresh->stack_ref.claim(stack_ref::orphaned);
+  if (slot.compare_exchange_strong(m, fresh, std::memory_order_acq_rel)) return fresh;
+  delete fresh;
+  return m;
 }
 
 /// The thread's current-span stack: push on start, truncate on end.
@@ -8826,9 +8850,9 @@ class context_stack {
   /// `state`, if not null, is the tracestate of `context`, passed apart
   /// because most spans have none.
   STREAMBUS_TRACING_ALWAYS_INLINE bool push(const span_context& context, const trace_state* state, span_data* record,
-                                            tracer_state* owner) noexcept {
+                                            const tracer_state* owner) noexcept {
     if (size_ == capacity_ && !grow()) return false;
-    active_span* e = new (&entries_[size_]) active_span{context, record, owner};
+    active_span* e = new (&entries_[size_]) active_span(context, record, owner);
     if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
     ++size_;
     return true;
@@ -8850,12 +8874,15 @@ class context_stack {
     return &last;
   }
 
-  /// Removes entries from index `depth` on if the entry there is the span
-  /// `id` (the span being ended here, which finishes its own record): this
-  /// also drops children that were never ended on this thread.
-  STREAMBUS_TRACING_COLD void truncate_to(std::size_t depth, const span_id& id) noexcept {
-    if (depth >= size_ || entries_[depth].context.span_id() != id) return;
-    while (size_ > depth + 1) {
+  /// The span (id, owner) pushed at `depth` ends here but is not the top
+  /// entry: removes its entry, wherever it is now, and every entry above it
+  /// (children never ended on this thread). Nothing if it is gone already
+  /// (an enclosing span's end took it).
+  STREAMBUS_TRACING_COLD void remove(std::size_t depth, const span_id& id, const tracer_state* owner) noexcept {
+    read_notices();
+    const std::size_t at = find(depth, id, owner);
+    if (at == size_) return;
+    while (size_ > at + 1) {
       span_data* r = back().record;
       if (r != nullptr && r->stack_ref.claim(stack_ref::dropped) == stack_ref::orphaned) release_orphan(r);
       pop();
@@ -8899,29 +8926,22 @@ class context_stack {
     has_notices_->store(true, std::memory_order_relaxed);
   }
 
-  /// This thread's, under the registry's lock: marks the entries the
-  /// notices name (if still there: an enclosing span's end may have removed
-  /// them, and another span taken the place).
-  void apply_notices() noexcept {
-    span_data* const marker = ended_elsewhere_marker();
-    for (std::size_t i = 0; i < notice_count_; ++i) {
-      const ended_elsewhere_notice& n = notices_[i];
-      if (n.depth >= size_ || marker == nullptr) continue;
-      active_span& e = entries_[n.depth];
-      if (e.record == nullptr && e.owner == n.owner && e.context.span_id() == n.id) e.record = marker;
-    }
-    notice_count_ = 0;
-    thread_has_notices().store(false, std::memory_order_relaxed);
+  /// Notices not read yet (tests).
+  std::size_t unread_notices() noexcept {
+    stack_registry* registry = stack_registry_instance();
+    if (registry == nullptr) return 0;
+    std::lock_guard<std::mutex> lock(registry->mutex);
+    return notice_count_;
   }
 
-  /// Registry bookkeeping (under its lock, or in a fork()ed child alone).
+  /// Registry bookkeeping, under its lock (or in a fork()ed child, alone).
   bool enlisted() const noexcept { return enlisted_; }
   void set_enlisted(bool on) noexcept {
     enlisted_ = on;
     has_notices_ = &thread_has_notices();  // enlisted on its own thread
   }
-  /// The notices' buffer, freed at delisting. In a fork()ed child it is
-  /// dropped unread: another thread of the parent may have been writing it.
+  /// Frees the notices' buffer (delisting; a fork()ed child whose parent
+  /// may have been writing it drops it without freeing).
   void free_notices() noexcept {
     ::operator delete(notices_);
     forget_notices();
@@ -8933,21 +8953,52 @@ class context_stack {
   }
 
  private:
-  // Marks what the notices name, then pops what has ended from the top.
-  STREAMBUS_TRACING_COLD const active_span* read_notices_then_top() noexcept {
-    if (thread_has_notices().load(std::memory_order_relaxed)) {
-      if (stack_registry* registry = stack_registry_instance()) {
-        std::lock_guard<std::mutex> lock(registry->mutex);
-        apply_notices();
-      }
+  // An entry whose span has ended: its record orphaned, or the marker.
+  static bool has_ended(const active_span& e) noexcept {
+    return e.record != nullptr && e.record->stack_ref.is_orphaned();
+  }
+
+  // The index of the entry of span (id, owner), pushed at `depth`: there, or
+  // lower if ended entries below were squeezed out since; size_ if gone.
+  std::size_t find(std::size_t depth, const span_id& id, const tracer_state* owner) const noexcept {
+    for (std::size_t i = depth < size_ ? depth + 1 : size_; i > 0; --i) {
+      const active_span& e = entries_[i - 1];
+      if (e.owner == owner && e.context.span_id() == id) return i - 1;
     }
+    return size_;
+  }
+
+  // Marks the entries the notices name (if still there) as ended.
+  void apply_notices() noexcept {
+    span_data* const marker = ended_elsewhere_marker();
+    for (std::size_t i = 0; marker != nullptr && i < notice_count_; ++i) {
+      const ended_elsewhere_notice& n = notices_[i];
+      const std::size_t at = find(n.depth, n.id, n.owner);
+      if (at != size_ && entries_[at].record == nullptr) entries_[at].record = marker;
+    }
+    notice_count_ = 0;
+    if (notice_capacity_ > 64) free_notices();  // after a burst: back to nothing
+    thread_has_notices().store(false, std::memory_order_relaxed);
+  }
+
+  void read_notices() noexcept {
+    if (!thread_has_notices().load(std::memory_order_relaxed)) return;
+    if (stack_registry* registry = stack_registry_instance()) {
+      std::lock_guard<std::mutex> lock(registry->mutex);
+      apply_notices();
+    }
+  }
+
+  // Reads the notices, then pops what has ended from the top.
+  STREAMBUS_TRACING_COLD const active_span* read_notices_then_top() noexcept {
+    read_notices();
     if (size_ == 0) return nullptr;
-    return back().record != nullptr && back().record->stack_ref.is_orphaned() ? drop_orphans_on_top() : &back();
+    return has_ended(back()) ? drop_orphans_on_top() : &back();
   }
 
   // Pops entries whose spans were ended on another thread.
   STREAMBUS_TRACING_COLD const active_span* drop_orphans_on_top() noexcept {
-    while (size_ > 0 && back().record != nullptr && back().record->stack_ref.is_orphaned()) {
+    while (size_ > 0 && has_ended(back())) {
       release_orphan(back().record);
       pop();
     }
@@ -8959,16 +9010,33 @@ class context_stack {
     if (r != ended_elsewhere_marker()) thread_record_pool().release(r);
   }
 
-  // Makes room for one more entry: first by dropping ended spans from the
-  // top (a thread that starts spans only under explicit parents, and has
-  // them ended elsewhere, never looks at its top), else by doubling the
-  // buffer (16 entries at first). False if out of memory.
+  // Removes the entries of spans that have ended, wherever they are, keeping
+  // the order of the rest. Their spans find them lower down (find()).
+  void squeeze_out_ended() noexcept {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (has_ended(entries_[i])) {
+        release_orphan(entries_[i].record);
+        entries_[i].record = nullptr;
+        continue;
+      }
+      if (kept != i) entries_[kept] = std::move(entries_[i]);
+      ++kept;
+    }
+    while (size_ > kept) pop();
+  }
+
+  // Makes room for one more entry: first by removing the entries of spans
+  // that have ended (a thread that hands its spans to others may never look
+  // at its top), else by doubling the buffer (16 entries at first). False if
+  // out of memory.
   STREAMBUS_TRACING_NOINLINE bool grow() noexcept {
     if (entries_ == nullptr) {
       if (!register_stack_cleanup()) return false;
       if (!retired_) enlist_stack(*this);
     } else {
-      read_notices_then_top();
+      read_notices();
+      squeeze_out_ended();
       if (size_ < capacity_) return true;
     }
     const std::size_t capacity = capacity_ == 0 ? 16 : capacity_ * 2;
@@ -9019,12 +9087,25 @@ inline bool register_stack_cleanup() noexcept {
 }
 
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-// In a fork()ed child: a new registry holding only this thread's stack; the
-// parent's, and this stack's unread notices, are left as they were.
+// In a fork()ed child, where only this thread exists. If no thread held the
+// registry's lock at the fork, the registry is whole: it keeps this thread's
+// stack, with its unread notices, and forgets the others. Otherwise a thread
+// was changing it: a new registry, and this stack's notices are dropped.
 inline void restart_stack_registry_in_child() noexcept {
-  stack_registry*& registry = stack_registry_instance();
-  registry = new (std::nothrow) stack_registry;
   context_stack& mine = thread_context_stack();
+  stack_registry* registry = stack_registry_slot().load(std::memory_order_acquire);
+  if (registry != nullptr && registry->mutex.try_lock()) {
+    try {
+      registry->live.clear();
+      if (mine.enlisted()) registry->live.insert(&mine);
+    } catch (...) {
+      mine.set_enlisted(false);
+    }
+    registry->mutex.unlock();
+    return;
+  }
+  registry = new (std::nothrow) stack_registry;
+  stack_registry_slot().store(registry, std::memory_order_release);
   mine.forget_notices();
   const bool was_enlisted = mine.enlisted();
   mine.set_enlisted(false);
@@ -9038,15 +9119,13 @@ inline void restart_stack_registry_in_child() noexcept {
 #endif
 
 inline void enlist_stack(context_stack& stack) noexcept {
-#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  static const bool fork_handler = [] {
-    ::pthread_atfork(nullptr, nullptr, restart_stack_registry_in_child);
-    return true;
-  }();
-  (void)fork_handler;
-#endif
   stack_registry* registry = stack_registry_instance();
   if (registry == nullptr) return;  // out of memory: ended-elsewhere spans stay on this stack
+  ended_elsewhere_marker();         // created now, not first in a fork()ed child
+#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  static std::atomic<bool> fork_handler{false};  // not a guarded static (see stack_registry_slot)
+  if (!fork_handler.exchange(true)) ::pthread_atfork(nullptr, nullptr, restart_stack_registry_in_child);
+#endif
   std::lock_guard<std::mutex> lock(registry->mutex);
   try {
     registry->live.insert(&stack);
@@ -9064,7 +9143,7 @@ inline void delist_stack(context_stack& stack) noexcept {
   stack.free_notices();
 }
 
-/// Tells `origin`'s thread that its entry (depth, id, owner) has ended, if
+/// Tells `origin`'s thread that its span (depth, id, owner) has ended, if
 /// that thread is still alive. Off the hot path: a mutex and a hash lookup.
 inline void post_ended_elsewhere(const context_stack* origin, const ended_elsewhere_notice& notice) noexcept {
   stack_registry* registry = stack_registry_instance();
@@ -10527,9 +10606,9 @@ class span {
   // Its entry has its parent's span id, as may other pass-through spans'
   // entries, so the id cannot tell a late end (of a span whose entry an
   // enclosing span's end already removed) from a live entry at that depth.
-  // A per-thread token tells them apart: in the entry's `owner` (never read
-  // for entries without a record) and in the high half of depth_, which
-  // also keeps such spans off leave_stack's fast path.
+  // A process-wide token tells them apart: in the entry's `owner` (never
+  // dereferenced for entries without a record) and in the high half of
+  // depth_, which also keeps such spans off leave_stack's fast path.
   STREAMBUS_TRACING_COLD static span passing_on(const span_context& ctx, detail::context_stack* stack) noexcept {
     span s;
     if (!ctx.valid()) return s;
@@ -10541,10 +10620,13 @@ class span {
     }
     return s;
   }
+  // Process-wide, so that a late end() or notice from a thread that has
+  // exited cannot match the entry of a new thread whose stack took its place.
   static std::uint64_t next_passing_token() noexcept {
-    thread_local std::uint32_t last = 0;
-    if (++last == 0) ++last;  // 0 is "not a pass-through span"
-    return last;
+    static std::atomic<std::uint32_t> last{0};
+    std::uint32_t token = last.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (token == 0) token = last.fetch_add(1, std::memory_order_relaxed) + 1;  // 0 is "not a pass-through span"
+    return token;
   }
   static detail::tracer_state* passing_owner(std::uint64_t token) noexcept {
     return reinterpret_cast<detail::tracer_state*>(static_cast<std::uintptr_t>(token));
@@ -10568,8 +10650,10 @@ class span {
     detail::context_stack& mine = detail::thread_context_stack();
     if (stack_ != &mine) return false;
     stack_ = nullptr;
-    // Usually this span is the innermost: pop it.
-    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id())
+    // Usually this span is the innermost: pop it. (The owner, too: once ended
+    // entries below were squeezed out, the entry at depth_ may be that of a
+    // pass-through span, which has this span's id.)
+    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id() && mine[depth_].owner == state_)
       mine.pop_to(depth_);
     else
       leave_stack_below(mine);
@@ -10579,10 +10663,12 @@ class span {
   // Not the innermost entry (or a pass-through span, see passing_on): takes
   // this span's entry and those above it away, if the entry is still there.
   STREAMBUS_TRACING_COLD void leave_stack_below(detail::context_stack& mine) noexcept {
-    const std::size_t depth = static_cast<std::size_t>(depth_ & 0xffffffffu);
+    mine.remove(static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(), entry_owner());
+  }
+  // Its entry's owner: its tracer, or its token (pass-through spans).
+  const detail::tracer_state* entry_owner() const noexcept {
     const std::uint64_t token = depth_ >> 32;
-    if (token != 0 && (depth >= mine.size() || mine[depth].owner != passing_owner(token))) return;  // gone already
-    mine.truncate_to(depth, context_.span_id());
+    return token != 0 ? passing_owner(token) : state_;
   }
 
   // Ends a sampled span's record and hands it to the export pipeline.
@@ -10601,9 +10687,8 @@ class span {
       record_->end_time_unix_nano = detail::span_clock_ticks();
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
-      const std::uint64_t token = depth_ >> 32;
       detail::post_ended_elsewhere(origin, {static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(),
-                                            token != 0 ? passing_owner(token) : state_});
+                                            entry_owner()});
     }
     state_ = nullptr;
   }

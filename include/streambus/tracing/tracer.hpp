@@ -620,9 +620,9 @@ class span {
   // Its entry has its parent's span id, as may other pass-through spans'
   // entries, so the id cannot tell a late end (of a span whose entry an
   // enclosing span's end already removed) from a live entry at that depth.
-  // A per-thread token tells them apart: in the entry's `owner` (never read
-  // for entries without a record) and in the high half of depth_, which
-  // also keeps such spans off leave_stack's fast path.
+  // A process-wide token tells them apart: in the entry's `owner` (never
+  // dereferenced for entries without a record) and in the high half of
+  // depth_, which also keeps such spans off leave_stack's fast path.
   STREAMBUS_TRACING_COLD static span passing_on(const span_context& ctx, detail::context_stack* stack) noexcept {
     span s;
     if (!ctx.valid()) return s;
@@ -634,10 +634,13 @@ class span {
     }
     return s;
   }
+  // Process-wide, so that a late end() or notice from a thread that has
+  // exited cannot match the entry of a new thread whose stack took its place.
   static std::uint64_t next_passing_token() noexcept {
-    thread_local std::uint32_t last = 0;
-    if (++last == 0) ++last;  // 0 is "not a pass-through span"
-    return last;
+    static std::atomic<std::uint32_t> last{0};
+    std::uint32_t token = last.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (token == 0) token = last.fetch_add(1, std::memory_order_relaxed) + 1;  // 0 is "not a pass-through span"
+    return token;
   }
   static detail::tracer_state* passing_owner(std::uint64_t token) noexcept {
     return reinterpret_cast<detail::tracer_state*>(static_cast<std::uintptr_t>(token));
@@ -661,8 +664,10 @@ class span {
     detail::context_stack& mine = detail::thread_context_stack();
     if (stack_ != &mine) return false;
     stack_ = nullptr;
-    // Usually this span is the innermost: pop it.
-    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id())
+    // Usually this span is the innermost: pop it. (The owner, too: once ended
+    // entries below were squeezed out, the entry at depth_ may be that of a
+    // pass-through span, which has this span's id.)
+    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id() && mine[depth_].owner == state_)
       mine.pop_to(depth_);
     else
       leave_stack_below(mine);
@@ -672,10 +677,12 @@ class span {
   // Not the innermost entry (or a pass-through span, see passing_on): takes
   // this span's entry and those above it away, if the entry is still there.
   STREAMBUS_TRACING_COLD void leave_stack_below(detail::context_stack& mine) noexcept {
-    const std::size_t depth = static_cast<std::size_t>(depth_ & 0xffffffffu);
+    mine.remove(static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(), entry_owner());
+  }
+  // Its entry's owner: its tracer, or its token (pass-through spans).
+  const detail::tracer_state* entry_owner() const noexcept {
     const std::uint64_t token = depth_ >> 32;
-    if (token != 0 && (depth >= mine.size() || mine[depth].owner != passing_owner(token))) return;  // gone already
-    mine.truncate_to(depth, context_.span_id());
+    return token != 0 ? passing_owner(token) : state_;
   }
 
   // Ends a sampled span's record and hands it to the export pipeline.
@@ -694,9 +701,8 @@ class span {
       record_->end_time_unix_nano = detail::span_clock_ticks();
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
-      const std::uint64_t token = depth_ >> 32;
       detail::post_ended_elsewhere(origin, {static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(),
-                                            token != 0 ? passing_owner(token) : state_});
+                                            entry_owner()});
     }
     state_ = nullptr;
   }
