@@ -175,6 +175,10 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
     child.add_link(light::extract(tracer, headers));
     light::inject(tracer, light::current_context(tracer), headers);
     CHECK_FALSE(child.context().valid());
+    const light::baggage bag = light::extract_baggage(tracer, headers).set("k", "v").erase("x");
+    CHECK(bag.empty());
+    CHECK(bag.get("k").empty());
+    light::inject(tracer, ctx, bag, headers);
     auto send = light::trace_produce_message(tracer, "orders", 0, "key", "value", headers);
     auto process = light::trace_consume_message(tracer, "orders", 0, 42, headers);
     auto orphan = light::trace_consume_message(tracer, "orders", 0, 43);

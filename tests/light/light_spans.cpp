@@ -193,3 +193,20 @@ std::string light_retries(streambus::tracing::tracer& tracer) {
     return light::trace_with_retry(tracer, name, max_attempts, std::forward<decltype(fn)>(fn), backoff);
   });
 }
+
+std::string light_forward_baggage(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& incoming,
+                                  std::map<std::string, std::string>& outgoing) {
+  auto server = light::start(tracer, "light.forward", light::headers_ref(incoming), streambus::tracing::span_kind::server);
+  const light::baggage received = light::extract_baggage(tracer, light::headers_ref(incoming));
+  if (received.get("user") != "alice smith" || !received.contains("drop-me")) return "read: wrong entries";
+  light::baggage copy = received;  // shares the entries
+  const light::baggage sent = copy.set("hop", "light").erase("drop-me").set("bad key", "ignored");
+  if (received.contains("hop") || !received.contains("drop-me")) return "set/erase changed the original";
+  if (sent.size() != 2 || sent.key_at(0) != "user" || sent.key_at(1) != "hop" || sent.value_at(1) != "light")
+    return "built: wrong entries";
+  if (!sent.get("absent").empty() || sent.contains("bad key")) return "built: absent keys found";
+  copy = light::baggage();
+  if (!copy.empty()) return "assigned empty baggage is not empty";
+  light::inject(tracer, server.context(), sent, light::headers_ref(outgoing));
+  return "ok";
+}

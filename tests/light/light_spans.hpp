@@ -41,3 +41,8 @@ void light_messaging(streambus::tracing::tracer& tracer, std::map<std::string, s
 std::string light_operations(streambus::tracing::tracer& tracer);
 // scenario::retries (operations_scenario.hpp) through light::trace_with_retry.
 std::string light_retries(streambus::tracing::tracer& tracer);
+// A server span from `incoming`, its baggage passed on to `outgoing` with
+// "hop" = "light" added and "drop-me" removed; returns what the baggage read
+// and built say of itself ("ok" or what went wrong).
+std::string light_forward_baggage(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& incoming,
+                                  std::map<std::string, std::string>& outgoing);

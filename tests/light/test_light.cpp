@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -439,4 +440,24 @@ TEST_CASE("light: trace_with_retry records what the full header's records, and r
   CHECK(parent.status == st::status_code::unset);
   CHECK(named(got, "retry.codes").status == st::status_code::error);
   CHECK(named(got, "retry.rethrow").status == st::status_code::error);
+}
+
+TEST_CASE("light: baggage is read from incoming headers and passed on, with entries added and removed") {
+  fixture f;
+  const std::map<std::string, std::string> incoming{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"baggage", "user=alice%20smith,drop-me=1;prop"}};
+  std::map<std::string, std::string> outgoing{{"baggage", "stale=1"}};
+  CHECK(light_forward_baggage(f.tracer, incoming, outgoing) == "ok");
+  REQUIRE(outgoing.count("baggage") == 1);
+  // Checked with the full header's parser, not our own expectations of the text.
+  const st::baggage sent = st::baggage::from_header(outgoing.at("baggage"));
+  REQUIRE(sent.size() == 2);
+  CHECK(sent.get("user") == std::optional<std::string_view>("alice smith"));
+  CHECK(sent.get("hop") == std::optional<std::string_view>("light"));
+  CHECK_FALSE(sent.get("stale"));
+  REQUIRE(outgoing.count("traceparent") == 1);
+  CHECK(outgoing.at("traceparent").find("4bf92f3577b34da6a3ce929d0e0e4736") != std::string::npos);
+  const auto& server = named(f.spans(), "light.forward");
+  CHECK(outgoing.at("traceparent").find(server.context.span_id().to_hex()) != std::string::npos);
 }

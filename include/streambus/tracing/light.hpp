@@ -251,6 +251,20 @@ inline span start(tracer&, std::string_view, const headers_ref&, span_kind) noex
 inline void inject(const tracer&, const headers_ref&) noexcept {}
 inline void inject(const tracer&, const span_context&, const headers_ref&) noexcept {}
 inline span_context extract(const tracer&, const headers_ref&) noexcept { return {}; }
+/// Compiled out: baggage that stays empty (nothing is read or written).
+class baggage {
+ public:
+  bool empty() const noexcept { return true; }
+  std::size_t size() const noexcept { return 0; }
+  bool contains(std::string_view) const noexcept { return false; }
+  std::string_view get(std::string_view) const noexcept { return {}; }
+  std::string_view key_at(std::size_t) const noexcept { return {}; }
+  std::string_view value_at(std::size_t) const noexcept { return {}; }
+  baggage set(std::string_view, std::string_view) const noexcept { return {}; }
+  baggage erase(std::string_view) const noexcept { return {}; }
+};
+inline baggage extract_baggage(const tracer&, const headers_ref&) noexcept { return {}; }
+inline void inject(const tracer&, const span_context&, const baggage&, const headers_ref&) noexcept {}
 inline span_ids current_ids(const tracer&) noexcept { return {}; }
 inline span_context current_context(const tracer&) noexcept { return {}; }
 inline span trace_produce_message(tracer&, std::string_view, std::int32_t, std::string_view, std::string_view) noexcept {
@@ -435,6 +449,43 @@ class span {
   bool recording_ = false;
 };
 
+/// W3C baggage: application key/value pairs that travel with a request in the
+/// `baggage` header, apart from the trace context. An immutable value: set()
+/// and erase() return a new one, and copies share the entries (no allocation).
+/// Read from incoming headers with extract_baggage(), passed on with
+/// inject(tracer, context, baggage, headers). Empty when default-constructed.
+class baggage {
+ public:
+  baggage() noexcept = default;
+  baggage(const baggage& other) noexcept : impl_(other.impl_) { retain(); }
+  baggage(baggage&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+  baggage& operator=(baggage other) noexcept {  // copy or move, then swap
+    std::swap(impl_, other.impl_);
+    return *this;
+  }
+  ~baggage() { release(); }
+
+  bool empty() const noexcept { return size() == 0; }
+  std::size_t size() const noexcept;
+  bool contains(std::string_view key) const noexcept;
+  /// The value of `key` (a view into this baggage), empty when absent.
+  std::string_view get(std::string_view key) const noexcept;
+  /// The i-th entry (i < size()), in header order; views into this baggage.
+  std::string_view key_at(std::size_t i) const noexcept;
+  std::string_view value_at(std::size_t i) const noexcept;
+  /// A new baggage with key = value (replacing an existing key's value). An
+  /// unchanged copy if the key is not an RFC 7230 token, or out of memory.
+  baggage set(std::string_view key, std::string_view value) const noexcept;
+  /// A new baggage without `key`.
+  baggage erase(std::string_view key) const noexcept;
+
+ private:
+  friend struct baggage_access;
+  void retain() const noexcept;
+  void release() noexcept;
+  void* impl_ = nullptr;  // the shared entries (light_impl.hpp); null when empty
+};
+
 /// Starts a span under the thread's current span (a new trace if none).
 span start(tracer& t, std::string_view name, span_kind kind = span_kind::internal) noexcept;
 /// Starts a span as `options` say: explicit parent, new root, not current.
@@ -451,6 +502,13 @@ void inject(const tracer& t, const span_context& context, const headers_ref& out
 /// Reads a context from incoming headers (invalid when they carry none), e.g.
 /// to link a batch consumer's span to each message.
 span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
+/// Reads the baggage of incoming headers (empty when they carry none, or the
+/// tracer's propagators do not include `baggage`).
+baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept;
+/// Writes `context` and exactly these baggage entries into outgoing headers
+/// (empty baggage removes a baggage header they hold), e.g. to pass a
+/// request's baggage on to the services it calls.
+void inject(const tracer& t, const span_context& context, const baggage& bag, const headers_ref& outgoing) noexcept;
 /// The ids of the thread's current span (light or not), e.g. for log lines
 /// written far from the span itself; empty strings when there is none.
 span_ids current_ids(const tracer& t) noexcept;

@@ -4,6 +4,7 @@
 // not `inline`: a second such TU fails to link ("multiple definition").
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <new>
 #include <string>
@@ -237,6 +238,88 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept {
 
 void inject(const tracer& t, const span_context& context, const headers_ref& outgoing) noexcept {
   span_access::inject(t, span_access::real(context), outgoing);
+}
+
+// Baggage: entries shared by copies, freed with the last one.
+namespace {
+struct shared_baggage {
+  std::atomic<long> references{1};
+  tracing::baggage entries;
+};
+const tracing::baggage& entries_of(const void* impl) noexcept {
+  static const tracing::baggage none;
+  return impl != nullptr ? static_cast<const shared_baggage*>(impl)->entries : none;
+}
+}  // namespace
+
+struct baggage_access {
+  // Out of memory: empty baggage.
+  static light::baggage make(tracing::baggage&& entries) noexcept {
+    light::baggage out;
+    if (entries.empty()) return out;
+    auto* shared = new (std::nothrow) shared_baggage;
+    if (shared == nullptr) return out;
+    shared->entries = std::move(entries);
+    out.impl_ = shared;
+    return out;
+  }
+  static const tracing::baggage& entries(const light::baggage& b) noexcept { return entries_of(b.impl_); }
+};
+
+void baggage::retain() const noexcept {
+  if (impl_ != nullptr) static_cast<shared_baggage*>(impl_)->references.fetch_add(1, std::memory_order_relaxed);
+}
+void baggage::release() noexcept {
+  auto* shared = static_cast<shared_baggage*>(std::exchange(impl_, nullptr));
+  if (shared != nullptr && shared->references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete shared;
+}
+std::size_t baggage::size() const noexcept { return entries_of(impl_).size(); }
+bool baggage::contains(std::string_view key) const noexcept { return entries_of(impl_).find(key) != nullptr; }
+std::string_view baggage::get(std::string_view key) const noexcept {
+  const tracing::baggage::entry* e = entries_of(impl_).find(key);
+  return e != nullptr ? std::string_view(e->value) : std::string_view();
+}
+std::string_view baggage::key_at(std::size_t i) const noexcept {
+  const auto& all = entries_of(impl_).entries();
+  return i < all.size() ? std::string_view(all[i].key) : std::string_view();
+}
+std::string_view baggage::value_at(std::size_t i) const noexcept {
+  const auto& all = entries_of(impl_).entries();
+  return i < all.size() ? std::string_view(all[i].value) : std::string_view();
+}
+baggage baggage::set(std::string_view key, std::string_view value) const noexcept {
+  if (!tracing::baggage::valid_key(key)) return *this;
+  try {
+    return baggage_access::make(entries_of(impl_).set(key, value));
+  } catch (...) {
+    return *this;  // out of memory: unchanged
+  }
+}
+baggage baggage::erase(std::string_view key) const noexcept {
+  if (!contains(key)) return *this;
+  try {
+    return baggage_access::make(entries_of(impl_).erase(key));
+  } catch (...) {
+    return *this;
+  }
+}
+
+baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept {
+  try {
+    return baggage_access::make(t.extract_with_baggage(incoming).second);
+  } catch (...) {
+    return baggage();  // out of memory reading the headers: as if they carried none
+  }
+}
+
+void inject(const tracer& t, const span_context& context, const baggage& bag, const headers_ref& outgoing) noexcept {
+  if (!outgoing.writable()) return;
+  try {
+    headers_ref writable = outgoing;
+    t.inject(span_access::real(context), baggage_access::entries(bag), writable);
+  } catch (...) {
+    // Out of memory while writing headers: the request goes out untraced.
+  }
 }
 
 void inject(const tracer& t, const headers_ref& outgoing) noexcept {
