@@ -246,9 +246,9 @@ struct shared_baggage {
   std::atomic<long> references{1};
   tracing::baggage entries;
 };
-const tracing::baggage& entries_of(const void* impl) noexcept {
-  static const tracing::baggage none;
-  return impl != nullptr ? static_cast<const shared_baggage*>(impl)->entries : none;
+// Null for empty baggage (no static empty one: baggage may outlive statics).
+const tracing::baggage* entries_of(const void* impl) noexcept {
+  return impl != nullptr ? &static_cast<const shared_baggage*>(impl)->entries : nullptr;
 }
 }  // namespace
 
@@ -263,7 +263,7 @@ struct baggage_access {
     out.impl_ = shared;
     return out;
   }
-  static const tracing::baggage& entries(const light::baggage& b) noexcept { return entries_of(b.impl_); }
+  static const tracing::baggage* entries(const light::baggage& b) noexcept { return entries_of(b.impl_); }
 };
 
 void baggage::retain() const noexcept {
@@ -273,24 +273,32 @@ void baggage::release() noexcept {
   auto* shared = static_cast<shared_baggage*>(std::exchange(impl_, nullptr));
   if (shared != nullptr && shared->references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete shared;
 }
-std::size_t baggage::size() const noexcept { return entries_of(impl_).size(); }
-bool baggage::contains(std::string_view key) const noexcept { return entries_of(impl_).find(key) != nullptr; }
+std::size_t baggage::size() const noexcept {
+  const tracing::baggage* all = entries_of(impl_);
+  return all != nullptr ? all->size() : 0;
+}
+bool baggage::contains(std::string_view key) const noexcept {
+  const tracing::baggage* all = entries_of(impl_);
+  return all != nullptr && all->find(key) != nullptr;
+}
 std::string_view baggage::get(std::string_view key) const noexcept {
-  const tracing::baggage::entry* e = entries_of(impl_).find(key);
+  const tracing::baggage* all = entries_of(impl_);
+  const tracing::baggage::entry* e = all != nullptr ? all->find(key) : nullptr;
   return e != nullptr ? std::string_view(e->value) : std::string_view();
 }
 std::string_view baggage::key_at(std::size_t i) const noexcept {
-  const auto& all = entries_of(impl_).entries();
-  return i < all.size() ? std::string_view(all[i].key) : std::string_view();
+  const tracing::baggage* all = entries_of(impl_);
+  return all != nullptr && i < all->size() ? std::string_view(all->entries()[i].key) : std::string_view();
 }
 std::string_view baggage::value_at(std::size_t i) const noexcept {
-  const auto& all = entries_of(impl_).entries();
-  return i < all.size() ? std::string_view(all[i].value) : std::string_view();
+  const tracing::baggage* all = entries_of(impl_);
+  return all != nullptr && i < all->size() ? std::string_view(all->entries()[i].value) : std::string_view();
 }
 baggage baggage::set(std::string_view key, std::string_view value) const noexcept {
   if (!tracing::baggage::valid_key(key)) return *this;
   try {
-    return baggage_access::make(entries_of(impl_).set(key, value));
+    const tracing::baggage* all = entries_of(impl_);
+    return baggage_access::make(all != nullptr ? all->set(key, value) : tracing::baggage().set(key, value));
   } catch (...) {
     return *this;  // out of memory: unchanged
   }
@@ -298,7 +306,7 @@ baggage baggage::set(std::string_view key, std::string_view value) const noexcep
 baggage baggage::erase(std::string_view key) const noexcept {
   if (!contains(key)) return *this;
   try {
-    return baggage_access::make(entries_of(impl_).erase(key));
+    return baggage_access::make(entries_of(impl_)->erase(key));
   } catch (...) {
     return *this;
   }
@@ -316,7 +324,8 @@ void inject(const tracer& t, const span_context& context, const baggage& bag, co
   if (!outgoing.writable()) return;
   try {
     headers_ref writable = outgoing;
-    t.inject(span_access::real(context), baggage_access::entries(bag), writable);
+    const tracing::baggage* entries = baggage_access::entries(bag);
+    t.inject(span_access::real(context), entries != nullptr ? *entries : tracing::baggage(), writable);
   } catch (...) {
     // Out of memory while writing headers: the request goes out untraced.
   }
