@@ -216,6 +216,47 @@ TEST_CASE("a notice still unread at fork() is read in the child") {
   CHECK_FALSE(f.tracer.current_context().valid());
 }
 
+TEST_CASE("a notice unread at fork() survives even while other threads are posting notices") {
+  // Other threads keep taking the registry's lock (a producer's spans ended
+  // by a consumer thread); a child forked while one holds it must still see
+  // this thread's notice.
+  memory_tracer f(with_ratio(0.0));
+  std::atomic<bool> stop{false};
+  std::mutex queue_mutex;
+  std::vector<st::span> queue;
+  std::thread producer([&] {
+    while (!stop.load()) {
+      auto s = f.tracer.start("background");
+      std::lock_guard<std::mutex> lock(queue_mutex);
+      if (queue.size() < 1000) queue.push_back(std::move(s));
+    }
+  });
+  std::thread consumer([&] {
+    while (!stop.load()) {
+      std::vector<st::span> batch;
+      std::lock_guard<std::mutex> lock(queue_mutex);
+      batch.swap(queue);  // ended here, once the lock is released
+    }
+  });
+  int stale_children = 0;
+  for (int i = 0; i < 40; ++i) {
+    end_on_another_thread(f.tracer.start("moved"));
+    REQUIRE(st::detail::thread_context_stack().unread_notices() == 1);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(f.tracer.current_context().valid() ? 1 : 0);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0) ++stale_children;
+    CHECK_FALSE(f.tracer.current_context().valid());
+  }
+  stop = true;
+  producer.join();
+  consumer.join();
+  CHECK(stale_children == 0);
+}
+
 TEST_CASE("a late end from an exited thread leaves a new thread's pass-through span alone") {
   // A new thread may get the exited thread's stack address (glibc reuses
   // thread stacks, and the static TLS in them). Pass-through spans with the

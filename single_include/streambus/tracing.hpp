@@ -8817,16 +8817,17 @@ inline void enlist_stack(context_stack& stack) noexcept;
 inline void delist_stack(context_stack& stack) noexcept;
 
 /// One entry of a thread's stack of current spans.
+inline constexpr std::size_t active_span_fields = sizeof(span_context) + sizeof(void*) + sizeof(void*);
 struct active_span {
   active_span(const span_context& c, span_data* r, const tracer_state* o) noexcept : context(c), record(r), owner(o) {}
 
   span_context context;
   span_data* record = nullptr;  // null for unsampled spans
   const tracer_state* owner = nullptr;
-  // Unused: 64 bytes make indexing a shift (56 took three instructions).
-  unsigned char padding[8];
+  // Unused: 64 bytes make indexing a shift (56, on 64-bit targets, took three instructions).
+  unsigned char padding[active_span_fields < 64 ? 64 - active_span_fields : alignof(void*)];
 };
-static_assert(sizeof(active_span) == 64, "see padding");
+static_assert(sizeof(void*) != 8 || sizeof(active_span) == 64, "see padding");
 
 /// A notice that the span with `id` and `owner`, pushed at `depth`, was
 /// ended on another thread.
@@ -8847,9 +8848,8 @@ struct stack_registry {
 
 // Created on first use with a compare-and-swap, not a guarded static: a
 // fork() while another thread sits in a static's initialisation would leave
-// the child waiting on its guard for good. Never destroyed (threads may exit
-// after static destruction); a fork()ed child may replace it (see
-// restart_stack_registry_in_child).
+// the child waiting on its guard for good. Never destroyed: threads may exit
+// after static destruction.
 inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
   static std::atomic<stack_registry*> slot{nullptr};  // constant-initialized: no guard
   return slot;
@@ -9018,7 +9018,13 @@ class context_stack {
 
   // The index of the entry of span (id, owner), pushed at `depth`: there, or
   // lower if ended entries below were squeezed out since; size_ if gone.
-  std::size_t find(std::size_t depth, const span_id& id, const tracer_state* owner) const noexcept {
+  // Only a stack that was squeezed is searched (its entries may have moved).
+  std::size_t find(std::size_t depth, const span_id& id, const tracer_state* owner) noexcept {
+    if (size_ == 0) squeezed_ = false;  // nothing left that moved
+    if (!squeezed_) {
+      const bool there = depth < size_ && entries_[depth].owner == owner && entries_[depth].context.span_id() == id;
+      return there ? depth : size_;
+    }
     for (std::size_t i = depth < size_ ? depth + 1 : size_; i > 0; --i) {
       const active_span& e = entries_[i - 1];
       if (e.owner == owner && e.context.span_id() == id) return i - 1;
@@ -9078,7 +9084,10 @@ class context_stack {
         entries_[i].record = nullptr;
         continue;
       }
-      if (kept != i) entries_[kept] = std::move(entries_[i]);
+      if (kept != i) {
+        entries_[kept] = std::move(entries_[i]);
+        squeezed_ = true;
+      }
       ++kept;
     }
     while (size_ > kept) pop();
@@ -9119,6 +9128,7 @@ class context_stack {
   std::atomic<bool>* has_notices_ = nullptr;
   bool enlisted_ = false;
   bool retired_ = false;  // its thread has exited
+  bool squeezed_ = false;  // entries were moved down since the stack was last empty
   ended_elsewhere_notice* notices_ = nullptr;
   std::size_t notice_count_ = 0;
   std::size_t notice_capacity_ = 0;
@@ -9145,45 +9155,43 @@ inline bool register_stack_cleanup() noexcept {
 }
 
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-// In a fork()ed child, where only this thread exists. If no thread held the
-// registry's lock at the fork, the registry is whole: it keeps this thread's
-// stack, with its unread notices, and forgets the others. Otherwise a thread
-// was changing it: a new registry, and this stack's notices are dropped.
-inline void restart_stack_registry_in_child() noexcept {
-  context_stack& mine = thread_context_stack();
-  stack_registry* registry = stack_registry_slot().load(std::memory_order_acquire);
-  if (registry != nullptr && registry->mutex.try_lock()) {
-    try {
-      registry->live.clear();
-      if (mine.enlisted()) registry->live.insert(&mine);
-    } catch (...) {
-      mine.set_enlisted(false);
-    }
-    registry->mutex.unlock();
-    return;
-  }
-  registry = new (std::nothrow) stack_registry;
-  stack_registry_slot().store(registry, std::memory_order_release);
-  mine.forget_notices();
-  const bool was_enlisted = mine.enlisted();
-  mine.set_enlisted(false);
-  if (registry == nullptr || !was_enlisted) return;
-  try {
-    registry->live.insert(&mine);
-    mine.set_enlisted(true);
-  } catch (...) {
-  }
+// fork(): the registry's lock is held across it, so the child inherits the
+// registry whole, with this thread's unread notices; the child then forgets
+// the other threads' stacks. The lock is a leaf (nothing else is locked
+// under it), and these handlers are registered at start-up, before any
+// tracer's, so their prepare step runs after the tracers' (pthread_atfork
+// runs prepare handlers in reverse order): whoever holds a tracer's lock and
+// wants this one gets it first.
+inline bool register_stack_registry_fork_handlers() noexcept {
+  ::pthread_atfork(
+      [] {
+        if (stack_registry* registry = stack_registry_instance()) registry->mutex.lock();
+      },
+      [] {
+        if (stack_registry* registry = stack_registry_slot().load(std::memory_order_acquire)) registry->mutex.unlock();
+      },
+      [] {
+        stack_registry* registry = stack_registry_slot().load(std::memory_order_acquire);
+        if (registry == nullptr) return;
+        context_stack& mine = thread_context_stack();
+        try {
+          registry->live.clear();
+          if (mine.enlisted()) registry->live.insert(&mine);
+        } catch (...) {
+          mine.set_enlisted(false);
+          mine.forget_notices();
+        }
+        registry->mutex.unlock();
+      });
+  return true;
 }
+inline const bool stack_registry_fork_handlers_registered = register_stack_registry_fork_handlers();
 #endif
 
 inline void enlist_stack(context_stack& stack) noexcept {
   stack_registry* registry = stack_registry_instance();
   if (registry == nullptr) return;  // out of memory: ended-elsewhere spans stay on this stack
   ended_elsewhere_marker();         // created now, not first in a fork()ed child
-#if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
-  static std::atomic<bool> fork_handler{false};  // not a guarded static (see stack_registry_slot)
-  if (!fork_handler.exchange(true)) ::pthread_atfork(nullptr, nullptr, restart_stack_registry_in_child);
-#endif
   std::lock_guard<std::mutex> lock(registry->mutex);
   try {
     registry->live.insert(&stack);
