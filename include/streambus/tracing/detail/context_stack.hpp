@@ -228,8 +228,8 @@ class context_stack {
     enlisted_ = on;
     has_notices_ = &thread_has_notices();  // enlisted on its own thread
   }
-  /// Frees the notices' buffer (delisting; a fork()ed child whose parent
-  /// may have been writing it drops it without freeing).
+  /// Frees the notices' buffer (delisting), or drops it unread (a fork()ed
+  /// child that could not keep this stack registered).
   void free_notices() noexcept {
     ::operator delete(notices_);
     forget_notices();
