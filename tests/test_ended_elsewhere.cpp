@@ -42,6 +42,21 @@ void end_on_another_thread(st::span&& s) {
   std::thread([moved = std::move(s)]() mutable { moved.end(); }).join();
 }
 
+// Forks; the child runs `in_child` and reports whether a span is current
+// there afterwards. -1 if the child did not exit normally.
+template <class F>
+int current_in_child(const st::tracer& t, F&& in_child) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    in_child();
+    _exit(t.current_context().valid() ? 1 : 0);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 const std::map<std::string, std::string> remote_headers{
     {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}};
 
@@ -188,17 +203,8 @@ TEST_CASE("in a fork()ed child, spans ended on another thread stop being current
   memory_tracer f(with_ratio(0.0));
   auto before = f.tracer.start("before-fork");  // this thread's stack is registered
   before.end();
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    auto moved = f.tracer.start("moved-in-child");
-    std::thread([s = std::move(moved)]() mutable { s.end(); }).join();
-    _exit(f.tracer.current_context().valid() ? 1 : 0);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  const int current = current_in_child(f.tracer, [&] { end_on_another_thread(f.tracer.start("moved-in-child")); });
+  CHECK(current == 0);
 }
 
 TEST_CASE("a notice still unread at fork() is read in the child") {
@@ -206,13 +212,7 @@ TEST_CASE("a notice still unread at fork() is read in the child") {
   auto moved = f.tracer.start("ended-before-fork");
   end_on_another_thread(std::move(moved));  // its notice waits for this thread's next look
   REQUIRE(st::detail::thread_context_stack().unread_notices() == 1);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) _exit(f.tracer.current_context().valid() ? 1 : 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(current_in_child(f.tracer, [] {}) == 0);
   CHECK_FALSE(f.tracer.current_context().valid());
 }
 
@@ -242,13 +242,9 @@ TEST_CASE("a notice unread at fork() survives even while other threads are posti
   for (int i = 0; i < 40; ++i) {
     end_on_another_thread(f.tracer.start("moved"));
     REQUIRE(st::detail::thread_context_stack().unread_notices() == 1);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) _exit(f.tracer.current_context().valid() ? 1 : 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0) ++stale_children;
+    const int current = current_in_child(f.tracer, [] {});
+    REQUIRE(current >= 0);
+    stale_children += current;
     CHECK_FALSE(f.tracer.current_context().valid());
   }
   stop = true;
