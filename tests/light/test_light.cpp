@@ -458,6 +458,7 @@ TEST_CASE("light: baggage is read from incoming headers and passed on, with entr
   CHECK_FALSE(sent.get("stale"));
   REQUIRE(outgoing.count("traceparent") == 1);
   CHECK(outgoing.at("traceparent").find("4bf92f3577b34da6a3ce929d0e0e4736") != std::string::npos);
-  const auto& server = named(f.spans(), "light.forward");
+  const auto spans = f.spans();
+  const auto& server = named(spans, "light.forward");
   CHECK(outgoing.at("traceparent").find(server.context.span_id().to_hex()) != std::string::npos);
 }
