@@ -3360,8 +3360,11 @@ class baggage {
   /// The i-th entry (i < size()), in header order; views into this baggage.
   std::string_view key_at(std::size_t i) const noexcept;
   std::string_view value_at(std::size_t i) const noexcept;
-  /// A new baggage with key = value (replacing an existing key's value). An
+  /// A new baggage with key = value (replacing an existing key's value, and
+  /// dropping its properties: `;`-metadata the light API cannot express). An
   /// unchanged copy if the key is not an RFC 7230 token, or out of memory.
+  /// At most 64 entries and 8192 bytes are sent (W3C limits; entries past
+  /// them are left out of the header, whole).
   baggage set(std::string_view key, std::string_view value) const noexcept;
   /// A new baggage without `key`.
   baggage erase(std::string_view key) const noexcept;
@@ -3394,7 +3397,10 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept;
 /// Writes `context` and exactly these baggage entries into outgoing headers
 /// (empty baggage removes a baggage header they hold), e.g. to pass a
-/// request's baggage on to the services it calls.
+/// request's baggage on to the services it calls. Through the tracer's
+/// propagators: without `baggage` among them (OTEL_PROPAGATORS), no W3C
+/// baggage header is written or removed. An invalid context writes no trace
+/// headers (and leaves those the headers hold).
 void inject(const tracer& t, const span_context& context, const baggage& bag, const headers_ref& outgoing) noexcept;
 /// The ids of the thread's current span (light or not), e.g. for log lines
 /// written far from the span itself; empty strings when there is none.
@@ -8998,8 +9004,8 @@ class context_stack {
     enlisted_ = on;
     has_notices_ = &thread_has_notices();  // enlisted on its own thread
   }
-  /// Frees the notices' buffer (delisting; a fork()ed child whose parent
-  /// may have been writing it drops it without freeing).
+  /// Frees the notices' buffer (delisting), or drops it unread (a fork()ed
+  /// child that could not keep this stack registered).
   void free_notices() noexcept {
     ::operator delete(notices_);
     forget_notices();
@@ -11985,12 +11991,12 @@ const tracing::baggage* entries_of(const void* impl) noexcept {
 }  // namespace
 
 struct baggage_access {
-  // Out of memory: empty baggage.
-  static light::baggage make(tracing::baggage&& entries) noexcept {
+  // `fallback` out of memory.
+  static light::baggage make(tracing::baggage&& entries, const light::baggage& fallback) noexcept {
     light::baggage out;
     if (entries.empty()) return out;
     auto* shared = new (std::nothrow) shared_baggage;
-    if (shared == nullptr) return out;
+    if (shared == nullptr) return fallback;
     shared->entries = std::move(entries);
     out.impl_ = shared;
     return out;
@@ -12030,7 +12036,7 @@ baggage baggage::set(std::string_view key, std::string_view value) const noexcep
   if (!tracing::baggage::valid_key(key)) return *this;
   try {
     const tracing::baggage* all = entries_of(impl_);
-    return baggage_access::make(all != nullptr ? all->set(key, value) : tracing::baggage().set(key, value));
+    return baggage_access::make(all != nullptr ? all->set(key, value) : tracing::baggage().set(key, value), *this);
   } catch (...) {
     return *this;  // out of memory: unchanged
   }
@@ -12038,7 +12044,7 @@ baggage baggage::set(std::string_view key, std::string_view value) const noexcep
 baggage baggage::erase(std::string_view key) const noexcept {
   if (!contains(key)) return *this;
   try {
-    return baggage_access::make(entries_of(impl_)->erase(key));
+    return baggage_access::make(entries_of(impl_)->erase(key), *this);
   } catch (...) {
     return *this;
   }
@@ -12046,7 +12052,7 @@ baggage baggage::erase(std::string_view key) const noexcept {
 
 baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept {
   try {
-    return baggage_access::make(t.extract_with_baggage(incoming).second);
+    return baggage_access::make(t.extract_with_baggage(incoming).second, baggage());
   } catch (...) {
     return baggage();  // out of memory reading the headers: as if they carried none
   }

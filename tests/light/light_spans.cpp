@@ -208,5 +208,8 @@ std::string light_forward_baggage(streambus::tracing::tracer& tracer, const std:
   copy = light::baggage();
   if (!copy.empty()) return "assigned empty baggage is not empty";
   light::inject(tracer, server.context(), sent, light::headers_ref(outgoing));
+  std::map<std::string, std::string> emptied{{"baggage", "stale=1"}};
+  light::inject(tracer, server.context(), light::baggage(), light::headers_ref(emptied));
+  if (emptied.count("baggage") != 0) return "empty baggage left a stale header";
   return "ok";
 }

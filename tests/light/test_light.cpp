@@ -446,7 +446,7 @@ TEST_CASE("light: baggage is read from incoming headers and passed on, with entr
   fixture f;
   const std::map<std::string, std::string> incoming{
       {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-      {"baggage", "user=alice%20smith,drop-me=1;prop"}};
+      {"baggage", "user=alice%20smith;origin=edge,drop-me=1;prop"}};
   std::map<std::string, std::string> outgoing{{"baggage", "stale=1"}};
   CHECK(light_forward_baggage(f.tracer, incoming, outgoing) == "ok");
   REQUIRE(outgoing.count("baggage") == 1);
@@ -454,6 +454,8 @@ TEST_CASE("light: baggage is read from incoming headers and passed on, with entr
   const st::baggage sent = st::baggage::from_header(outgoing.at("baggage"));
   REQUIRE(sent.size() == 2);
   CHECK(sent.get("user") == std::optional<std::string_view>("alice smith"));
+  REQUIRE(sent.find("user") != nullptr);
+  CHECK(sent.find("user")->properties == "origin=edge");  // passed on unchanged
   CHECK(sent.get("hop") == std::optional<std::string_view>("light"));
   CHECK_FALSE(sent.get("stale"));
   REQUIRE(outgoing.count("traceparent") == 1);

@@ -473,8 +473,11 @@ class baggage {
   /// The i-th entry (i < size()), in header order; views into this baggage.
   std::string_view key_at(std::size_t i) const noexcept;
   std::string_view value_at(std::size_t i) const noexcept;
-  /// A new baggage with key = value (replacing an existing key's value). An
+  /// A new baggage with key = value (replacing an existing key's value, and
+  /// dropping its properties: `;`-metadata the light API cannot express). An
   /// unchanged copy if the key is not an RFC 7230 token, or out of memory.
+  /// At most 64 entries and 8192 bytes are sent (W3C limits; entries past
+  /// them are left out of the header, whole).
   baggage set(std::string_view key, std::string_view value) const noexcept;
   /// A new baggage without `key`.
   baggage erase(std::string_view key) const noexcept;
@@ -507,7 +510,10 @@ span_context extract(const tracer& t, const headers_ref& incoming) noexcept;
 baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept;
 /// Writes `context` and exactly these baggage entries into outgoing headers
 /// (empty baggage removes a baggage header they hold), e.g. to pass a
-/// request's baggage on to the services it calls.
+/// request's baggage on to the services it calls. Through the tracer's
+/// propagators: without `baggage` among them (OTEL_PROPAGATORS), no W3C
+/// baggage header is written or removed. An invalid context writes no trace
+/// headers (and leaves those the headers hold).
 void inject(const tracer& t, const span_context& context, const baggage& bag, const headers_ref& outgoing) noexcept;
 /// The ids of the thread's current span (light or not), e.g. for log lines
 /// written far from the span itself; empty strings when there is none.

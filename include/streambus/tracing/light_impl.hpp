@@ -253,12 +253,12 @@ const tracing::baggage* entries_of(const void* impl) noexcept {
 }  // namespace
 
 struct baggage_access {
-  // Out of memory: empty baggage.
-  static light::baggage make(tracing::baggage&& entries) noexcept {
+  // `fallback` out of memory.
+  static light::baggage make(tracing::baggage&& entries, const light::baggage& fallback) noexcept {
     light::baggage out;
     if (entries.empty()) return out;
     auto* shared = new (std::nothrow) shared_baggage;
-    if (shared == nullptr) return out;
+    if (shared == nullptr) return fallback;
     shared->entries = std::move(entries);
     out.impl_ = shared;
     return out;
@@ -298,7 +298,7 @@ baggage baggage::set(std::string_view key, std::string_view value) const noexcep
   if (!tracing::baggage::valid_key(key)) return *this;
   try {
     const tracing::baggage* all = entries_of(impl_);
-    return baggage_access::make(all != nullptr ? all->set(key, value) : tracing::baggage().set(key, value));
+    return baggage_access::make(all != nullptr ? all->set(key, value) : tracing::baggage().set(key, value), *this);
   } catch (...) {
     return *this;  // out of memory: unchanged
   }
@@ -306,7 +306,7 @@ baggage baggage::set(std::string_view key, std::string_view value) const noexcep
 baggage baggage::erase(std::string_view key) const noexcept {
   if (!contains(key)) return *this;
   try {
-    return baggage_access::make(entries_of(impl_)->erase(key));
+    return baggage_access::make(entries_of(impl_)->erase(key), *this);
   } catch (...) {
     return *this;
   }
@@ -314,7 +314,7 @@ baggage baggage::erase(std::string_view key) const noexcept {
 
 baggage extract_baggage(const tracer& t, const headers_ref& incoming) noexcept {
   try {
-    return baggage_access::make(t.extract_with_baggage(incoming).second);
+    return baggage_access::make(t.extract_with_baggage(incoming).second, baggage());
   } catch (...) {
     return baggage();  // out of memory reading the headers: as if they carried none
   }
