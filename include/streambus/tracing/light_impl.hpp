@@ -212,7 +212,7 @@ span start(tracer& t, std::string_view name, span_kind kind) noexcept {
 span start(tracer& t, std::string_view name, const start_options& options) noexcept {
   tracing::span_options o;  // no links: nothing here allocates
   o.kind = options.kind;
-  if (options.parent != nullptr) o.parent = span_access::real(*options.parent);
+  if (options.parent != nullptr) o.parent.emplace(span_access::real(*options.parent));  // not operator=: g++ 12 -O1 with sanitizers warned (maybe-uninitialized) in its never-taken assign path
   o.new_root = options.new_root;
   o.make_current = options.make_current;
   return span_access::wrap([&] { return t.start(name, o); });
