@@ -9062,8 +9062,7 @@ class context_stack {
   // Reads the notices, then pops what has ended from the top.
   STREAMBUS_TRACING_COLD const active_span* read_notices_then_top() noexcept {
     read_notices();
-    if (size_ == 0) return nullptr;
-    return has_ended(back()) ? drop_orphans_on_top() : &back();
+    return drop_orphans_on_top();
   }
 
   // Pops entries whose spans were ended on another thread.
@@ -9197,7 +9196,6 @@ inline const bool stack_registry_fork_handlers_registered = register_stack_regis
 inline void enlist_stack(context_stack& stack) noexcept {
   stack_registry* registry = stack_registry_instance();
   if (registry == nullptr) return;  // out of memory: ended-elsewhere spans stay on this stack
-  ended_elsewhere_marker();         // created now, not first in a fork()ed child
   std::lock_guard<std::mutex> lock(registry->mutex);
   try {
     registry->live.insert(&stack);
@@ -10735,8 +10733,10 @@ class span {
   // Not the innermost entry (or a pass-through span, see passing_on): takes
   // this span's entry and those above it away, if the entry is still there.
   STREAMBUS_TRACING_COLD void leave_stack_below(detail::context_stack& mine) noexcept {
-    mine.remove(static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(), entry_owner());
+    mine.remove(entry_depth(), context_.span_id(), entry_owner());
   }
+  // Where its entry was pushed (depth_ without a pass-through span's token).
+  std::size_t entry_depth() const noexcept { return static_cast<std::size_t>(depth_ & 0xffffffffu); }
   // Its entry's owner: its tracer, or its token (pass-through spans).
   const detail::tracer_state* entry_owner() const noexcept {
     const std::uint64_t token = depth_ >> 32;
@@ -10759,8 +10759,7 @@ class span {
       record_->end_time_unix_nano = detail::span_clock_ticks();
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
-      detail::post_ended_elsewhere(origin, {static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(),
-                                            entry_owner()});
+      detail::post_ended_elsewhere(origin, {entry_depth(), context_.span_id(), entry_owner()});
     }
     state_ = nullptr;
   }

@@ -677,8 +677,10 @@ class span {
   // Not the innermost entry (or a pass-through span, see passing_on): takes
   // this span's entry and those above it away, if the entry is still there.
   STREAMBUS_TRACING_COLD void leave_stack_below(detail::context_stack& mine) noexcept {
-    mine.remove(static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(), entry_owner());
+    mine.remove(entry_depth(), context_.span_id(), entry_owner());
   }
+  // Where its entry was pushed (depth_ without a pass-through span's token).
+  std::size_t entry_depth() const noexcept { return static_cast<std::size_t>(depth_ & 0xffffffffu); }
   // Its entry's owner: its tracer, or its token (pass-through spans).
   const detail::tracer_state* entry_owner() const noexcept {
     const std::uint64_t token = depth_ >> 32;
@@ -701,8 +703,7 @@ class span {
       record_->end_time_unix_nano = detail::span_clock_ticks();
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
-      detail::post_ended_elsewhere(origin, {static_cast<std::size_t>(depth_ & 0xffffffffu), context_.span_id(),
-                                            entry_owner()});
+      detail::post_ended_elsewhere(origin, {entry_depth(), context_.span_id(), entry_owner()});
     }
     state_ = nullptr;
   }

@@ -286,8 +286,7 @@ class context_stack {
   // Reads the notices, then pops what has ended from the top.
   STREAMBUS_TRACING_COLD const active_span* read_notices_then_top() noexcept {
     read_notices();
-    if (size_ == 0) return nullptr;
-    return has_ended(back()) ? drop_orphans_on_top() : &back();
+    return drop_orphans_on_top();
   }
 
   // Pops entries whose spans were ended on another thread.
@@ -421,7 +420,6 @@ inline const bool stack_registry_fork_handlers_registered = register_stack_regis
 inline void enlist_stack(context_stack& stack) noexcept {
   stack_registry* registry = stack_registry_instance();
   if (registry == nullptr) return;  // out of memory: ended-elsewhere spans stay on this stack
-  ended_elsewhere_marker();         // created now, not first in a fork()ed child
   std::lock_guard<std::mutex> lock(registry->mutex);
   try {
     registry->live.insert(&stack);
