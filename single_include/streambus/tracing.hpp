@@ -4625,14 +4625,20 @@ inline constexpr std::uint32_t span_flags_context_is_remote_mask = 0x00000200u;
 /// workload stops allocating. An empty batch gives an empty request (no bytes).
 /// Throws only what growing `out` throws (std::bad_alloc); `out` then holds a
 /// truncated request, not to be sent.
+template <int = 0>
 inline void encode_protobuf(const span_batch& batch, std::string& out);
 
 /// Replaces the contents of `out` with the OTLP/JSON ExportTraceServiceRequest
 /// for `batch` (compact, no whitespace, always valid JSON). Same buffer reuse
 /// and exceptions as encode_protobuf(); an empty batch gives "{}".
+template <int = 0>
 inline void encode_json(const span_batch& batch, std::string& out);
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 using tracing::detail::append_buffer;
 using tracing::detail::protobuf_writer;
@@ -4644,6 +4650,7 @@ using tracing::detail::protobuf_writer;
 // its maximal subpart (the bytes one U+FFFD replaces). Ranges from the Unicode
 // Standard's table "Well-Formed UTF-8 Byte Sequences": no overlong forms, no
 // surrogates, nothing above U+10FFFF.
+template <int = 0>
 inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::size_t* bad) noexcept {
   const unsigned char b0 = p[0];
   if (b0 < 0x80) return 1;
@@ -4684,6 +4691,7 @@ inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::siz
   return len;
 }
 
+template <int = 0>
 inline bool utf8_valid(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
@@ -4712,6 +4720,7 @@ inline bool utf8_valid(std::string_view s) noexcept {
 inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Appends s with every ill-formed sequence replaced by U+FFFD.
+template <int = 0>
 inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
@@ -4738,12 +4747,14 @@ inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
 // ---------------------------------------------------------------- flags
 
 // A span always knows whether its parent is remote (a root span's is not).
+template <int = 0>
 inline std::uint32_t span_flags(const span_data& span) noexcept {
   std::uint32_t flags = span.context.flags().bits() | span_flags_context_has_is_remote_mask;
   if (span.parent_is_remote && span.parent_span_id.valid()) flags |= span_flags_context_is_remote_mask;
   return flags;
 }
 
+template <int = 0>
 inline std::uint32_t link_flags(const span_link& link) noexcept {
   std::uint32_t flags = link.context.flags().bits() | span_flags_context_has_is_remote_mask;
   if (link.context.is_remote()) flags |= span_flags_context_is_remote_mask;
@@ -4815,6 +4826,7 @@ inline constexpr std::uint32_t array_values = 1;
 
 // A string field, U+FFFD-sanitized when needed. proto3 omits an empty string
 // unless `always` (a oneof member keeps its presence).
+template <int = 0>
 inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view s, bool always = false) {
   if (s.empty() && !always) return;
   if (utf8_valid(s)) {
@@ -4826,6 +4838,7 @@ inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view 
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_uint32_nonzero(protobuf_writer& w, std::uint32_t field, std::uint32_t v) {
   if (v != 0) w.field_varint(field, v);
 }
@@ -4853,6 +4866,7 @@ void pb_array(protobuf_writer& w, const Vector& values) {
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribute_value& value) {
   const auto mark = w.begin_message(field);
   const auto& storage = value.storage();
@@ -4876,6 +4890,7 @@ inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribut
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribute_list& attributes) {
   for (const attribute& a : attributes) {
     const auto mark = w.begin_message(field);
@@ -4885,6 +4900,7 @@ inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribu
   }
 }
 
+template <int = 0>
 inline void pb_span(protobuf_writer& w, const span_data& span) {
   const auto mark = w.begin_message(pb::scope_spans_spans, 2);
   const span_context& ctx = span.context;
@@ -4933,6 +4949,7 @@ inline void pb_span(protobuf_writer& w, const span_data& span) {
 
 // A JSON string literal: `"` `\` and control characters escaped, ill-formed
 // UTF-8 replaced by U+FFFD, everything else copied as is.
+template <int = 0>
 inline void json_string(append_buffer& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -5016,6 +5033,7 @@ void json_quoted_integer(append_buffer& out, Int v) {
 
 // A round-trippable, locale-independent JSON number, or proto3 JSON's
 // "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
+template <int = 0>
 inline void json_double(append_buffer& out, double v) {
   if (std::isnan(v)) {
     out.append("\"NaN\"");
@@ -5092,6 +5110,7 @@ void json_array_any(append_buffer& out, const Vector& values) {
   out.append("]}}");
 }
 
+template <int = 0>
 inline void json_any_value(append_buffer& out, const attribute_value& value) {
   const auto& storage = value.storage();
   if (const auto* b = std::get_if<bool>(&storage)) {
@@ -5117,6 +5136,7 @@ inline void json_any_value(append_buffer& out, const attribute_value& value) {
 
 // Writes `,"key":value` for a member of an object whose first member may be
 // absent; `first` tracks whether a comma is needed.
+template <int = 0>
 inline void json_member(append_buffer& out, bool& first, std::string_view key_with_quotes_and_colon) {
   if (!first) out.push_back(',');
   first = false;
@@ -5124,6 +5144,7 @@ inline void json_member(append_buffer& out, bool& first, std::string_view key_wi
 }
 
 // "attributes":[...] and "droppedAttributesCount":n, each only when non-default.
+template <int = 0>
 inline void json_attributes(append_buffer& out, bool& first, const attribute_list& attributes) {
   if (!attributes.empty()) {
     json_member(out, first, "\"attributes\":[");
@@ -5149,6 +5170,7 @@ inline void json_attributes(append_buffer& out, bool& first, const attribute_lis
   }
 }
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span) {
   const span_context& ctx = span.context;
   out.append("{\"traceId\":");
@@ -5252,6 +5274,7 @@ inline void json_span(append_buffer& out, const span_data& span) {
 
 }  // namespace detail
 
+template <int>
 inline void encode_protobuf(const span_batch& batch, std::string& out) {
   out.clear();
   if (batch.empty()) return;
@@ -5278,6 +5301,7 @@ inline void encode_protobuf(const span_batch& batch, std::string& out) {
   w.finish();
 }
 
+template <int>
 inline void encode_json(const span_batch& batch, std::string& str) {
   str.clear();
   detail::append_buffer out(str);
@@ -5516,12 +5540,17 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 // ------------------------------------------------ shared by the non-OTLP encoders
 
 /// Service name when the resource has none: the SDK default resource's value.
 inline constexpr std::string_view nonotlp_default_service_name = "unknown_service";
 
+template <int = 0>
 inline std::string_view nonotlp_service_name(const resource& res) noexcept {
   if (const attribute_value* v = res.attributes.find("service.name"))
     if (const auto* s = v->get_if<std::string>())
@@ -5533,6 +5562,7 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 
 /// A finite double as a plain JSON number; "NaN", "Infinity", "-Infinity"
 /// (unquoted) otherwise: the text a string-typed tag carries.
+template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
   if (std::isnan(v)) {
     out.append("NaN");
@@ -5546,6 +5576,7 @@ inline void nonotlp_double_text(append_buffer& out, double v) {
 /// An attribute value as JSON: arrays as a JSON list, as the mapping spec
 /// asks for array attributes (non-finite doubles as the strings "NaN",
 /// "Infinity", "-Infinity", which JSON has no numbers for).
+template <int = 0>
 inline void nonotlp_json_value(append_buffer& out, const attribute_value& value) {
   const auto element = [&out](const auto& v) {
     using T = std::decay_t<decltype(v)>;
@@ -5619,6 +5650,7 @@ struct nonotlp_tag {
 
 /// The tag of an attribute value. An array is rendered as JSON list text into
 /// `scratch`, which the returned tag then views: use it before the next call.
+template <int = 0>
 inline nonotlp_tag nonotlp_tag_of(const attribute_value& value, std::string& scratch) {
   const auto& v = value.storage();
   if (const auto* b = std::get_if<bool>(&v)) return nonotlp_tag::of_bool(*b);
@@ -5672,6 +5704,7 @@ class nonotlp_extras {
   std::size_t n_ = 0;
 };
 
+template <int = 0>
 inline std::string_view nonotlp_status_name(status_code code) noexcept {
   return code == status_code::error ? "ERROR" : "OK";
 }
@@ -5689,11 +5722,13 @@ inline constexpr std::string_view json_content_type = "application/json";
 /// `batch` (one Process for the batch's resource, every span). An empty batch
 /// gives a Batch with no spans. The capacity of `out` is kept for reuse.
 /// Throws only what growing `out` throws (std::bad_alloc).
+template <int = 0>
 inline void encode_thrift_batch(const span_batch& batch, std::string& out);
 
 /// Replaces the contents of `out` with the Jaeger UI / query API JSON for
 /// `batch`: one entry in "data" per trace id (in order of first appearance),
 /// holding that trace's spans and one process "p1". Compact, always valid JSON.
+template <int = 0>
 inline void encode_ui_json(const span_batch& batch, std::string& out);
 
 namespace detail {
@@ -5744,9 +5779,11 @@ inline constexpr std::int32_t ref_follows_from = 1;
 
 /// Jaeger's flags: 1 = sampled, 2 = debug. The W3C `random` bit has no Jaeger
 /// meaning and must not turn into debug.
+template <int = 0>
 inline std::int32_t span_flags(const span_data& span) noexcept { return span.context.sampled() ? 1 : 0; }
 
 /// Tags of a span beyond its attributes: scope, kind, status, dropped counts.
+template <int = 0>
 inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
   nonotlp_extras ex;
   ex.add_common(span, scope);
@@ -5792,6 +5829,7 @@ void for_each_process_tag(const resource& res, std::string& scratch, F&& f) {
 
 // ---------------------------------------------------------------- Thrift
 
+template <int = 0>
 inline void thrift_string_value(thrift_writer& w, std::string_view s) {
   if (otlp::detail::utf8_valid(s)) {
     w.write_string(s);
@@ -5802,12 +5840,14 @@ inline void thrift_string_value(thrift_writer& w, std::string_view s) {
   w.end_string(m);
 }
 
+template <int = 0>
 inline void thrift_string_field(thrift_writer& w, std::int16_t id, std::string_view s) {
   w.field_begin(thrift_writer::type::string, id);
   thrift_string_value(w, s);
 }
 
 // One Tag struct (as a list element: no field header).
+template <int = 0>
 inline void thrift_tag(thrift_writer& w, std::string_view key, const nonotlp_tag& t) {
   thrift_string_field(w, th::tag_key, key);
   switch (t.type) {
@@ -5844,6 +5884,7 @@ void thrift_tag_list(thrift_writer& w, std::int16_t id, Each&& each) {
   w.list_end(m, count);
 }
 
+template <int = 0>
 inline void thrift_span(thrift_writer& w, const span_data& span, const instrumentation_scope& scope,
                         std::string& scratch) {
   const trace_id& tid = span.context.trace_id();
@@ -5883,6 +5924,7 @@ inline void thrift_span(thrift_writer& w, const span_data& span, const instrumen
 
 // ---------------------------------------------------------------- JSON
 
+template <int = 0>
 inline void json_tag(append_buffer& out, std::string_view key, const nonotlp_tag& t) {
   out.append("{\"key\":");
   otlp::detail::json_string(out, key);
@@ -5927,6 +5969,7 @@ void json_tag_array(append_buffer& out, std::string_view member, Each&& each) {
   out.push_back(']');
 }
 
+template <int = 0>
 inline void json_reference(append_buffer& out, std::string_view type, const trace_id& tid, const span_id& sid) {
   out.append("{\"refType\":\"");
   out.append(type);
@@ -5937,6 +5980,7 @@ inline void json_reference(append_buffer& out, std::string_view type, const trac
   out.push_back('}');
 }
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span, const instrumentation_scope& scope,
                       std::string& scratch) {
   const span_context& ctx = span.context;
@@ -5980,6 +6024,7 @@ inline void json_span(append_buffer& out, const span_data& span, const instrumen
 
 // Spans grouped by trace id, groups in order of first appearance, spans in
 // batch order within a group: {start, end} ranges into `order`.
+template <int = 0>
 inline std::vector<std::pair<std::size_t, std::size_t>> group_by_trace(const span_batch& batch,
                                                                        std::vector<std::size_t>& order) {
   order.resize(batch.size());
@@ -6003,6 +6048,7 @@ inline std::vector<std::pair<std::size_t, std::size_t>> group_by_trace(const spa
 
 }  // namespace detail
 
+template <int>
 inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
   out.clear();
   std::string scratch;
@@ -6020,6 +6066,7 @@ inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
   w.finish();
 }
 
+template <int>
 inline void encode_ui_json(const span_batch& batch, std::string& str) {
   str.clear();
   std::string scratch;
@@ -6092,14 +6139,20 @@ inline constexpr std::string_view json_content_type = "application/json";
 /// Replaces the contents of `out` with the Zipkin v2 JSON list of the spans in
 /// `batch` (compact, always valid JSON; "[]" for an empty batch). The capacity
 /// of `out` is kept for reuse. Throws only what growing `out` throws.
+template <int = 0>
 inline void encode_json_v2(const span_batch& batch, std::string& out);
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 using tracing::detail::append_buffer;
 using tracing::detail::nonotlp_extras;
 using tracing::detail::nonotlp_tag;
 
+template <int = 0>
 inline std::string_view kind_name(span_kind kind) noexcept {
   switch (kind) {
     case span_kind::server: return "SERVER";
@@ -6112,6 +6165,7 @@ inline std::string_view kind_name(span_kind kind) noexcept {
 }
 
 /// A tag value as a JSON string literal (Zipkin tags are all strings).
+template <int = 0>
 inline void json_tag_text(append_buffer& out, const nonotlp_tag& t) {
   switch (t.type) {
     case nonotlp_tag::kind::string: otlp::detail::json_string(out, t.str); return;
@@ -6130,6 +6184,7 @@ inline void json_tag_text(append_buffer& out, const nonotlp_tag& t) {
 }
 
 /// Tags beside the attributes: scope, dropped counts and status.
+template <int = 0>
 inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
   nonotlp_extras ex;
   ex.add_common(span, scope);
@@ -6140,6 +6195,7 @@ inline nonotlp_extras span_extras(const span_data& span, const instrumentation_s
 }
 
 // `error: false` must not reach Zipkin, which reads any `error` tag as failure.
+template <int = 0>
 inline bool is_false_error(const attribute& a) noexcept {
   if (a.key != "error") return false;
   if (const auto* b = a.value.get_if<bool>()) return !*b;
@@ -6149,6 +6205,7 @@ inline bool is_false_error(const attribute& a) noexcept {
 
 // ---------------------------------------------------------------- remoteEndpoint
 
+template <int = 0>
 inline bool is_ipv4(std::string_view s) noexcept {
   int parts = 0;
   std::size_t i = 0;
@@ -6170,6 +6227,7 @@ inline bool is_ipv4(std::string_view s) noexcept {
 }
 
 // Loose on purpose: only decides between "address" and "name".
+template <int = 0>
 inline bool is_ipv6(std::string_view s) noexcept {
   if (s.size() < 2 || s.size() > 45 || s.find(':') == std::string_view::npos) return false;
   for (const char c : s) {
@@ -6187,6 +6245,7 @@ struct remote_endpoint {
 };
 
 // The specification's ranking, each with the port attribute that goes with it.
+template <int = 0>
 inline remote_endpoint find_remote_endpoint(const span_data& span) noexcept {
   static constexpr std::pair<std::string_view, std::string_view> ranked[] = {
       {"peer.service", {}},
@@ -6227,6 +6286,7 @@ inline remote_endpoint find_remote_endpoint(const span_data& span) noexcept {
 
 // ---------------------------------------------------------------- span
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span, const resource& res,
                       const instrumentation_scope& scope, std::string& scratch) {
   const span_context& ctx = span.context;
@@ -6341,6 +6401,7 @@ inline void json_span(append_buffer& out, const span_data& span, const resource&
 
 }  // namespace detail
 
+template <int>
 inline void encode_json_v2(const span_batch& batch, std::string& str) {
   str.clear();
   std::string scratch;
@@ -6398,6 +6459,7 @@ inline exporter_registry& registry() {
 
 /// Makes `name` available to config.exporter / OTEL_TRACES_EXPORTER. A later
 /// registration of the same name replaces the earlier one.
+template <int = 0>
 inline bool register_exporter(std::string name, exporter_factory factory) {
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -6406,6 +6468,7 @@ inline bool register_exporter(std::string name, exporter_factory factory) {
 }
 
 /// The factory registered for name, or an empty function.
+template <int = 0>
 inline exporter_factory find_exporter_factory(std::string_view name) {
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -6576,21 +6639,29 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 namespace config_parse {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 // ---- text -------------------------------------------------------------------
 
+template <int = 0>
 inline bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+template <int = 0>
 inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
+template <int = 0>
 inline std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 
+template <int = 0>
 inline std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -6598,6 +6669,7 @@ inline std::string lower(std::string_view s) {
   return out;
 }
 
+template <int = 0>
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -6611,6 +6683,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 
 /// A value as it may appear in a message: quoted, control characters escaped
 /// (no log injection through a variable), long values cut.
+template <int = 0>
 inline std::string quote(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   static constexpr std::size_t max_shown = 200;
@@ -6637,6 +6710,7 @@ inline std::string quote(std::string_view s) {
 }
 
 /// quote() with the userinfo of a URL (user:password@) replaced by ***.
+template <int = 0>
 inline std::string quote_url(std::string_view url) {
   std::string t(url);
   const std::size_t sep = t.find("://");
@@ -6650,12 +6724,14 @@ inline std::string quote_url(std::string_view url) {
   return quote(t);
 }
 
+template <int = 0>
 inline std::string format_number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
+template <int = 0>
 inline std::string join(const std::string_view* names, std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) {
@@ -6665,6 +6741,7 @@ inline std::string join(const std::string_view* names, std::size_t n) {
   return out;
 }
 
+template <int = 0>
 inline int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -6674,6 +6751,7 @@ inline int hex_digit(char c) noexcept {
 
 /// RFC 3986 percent-decoding ('+' stays '+': this is not form encoding).
 /// False on a '%' not followed by two hex digits.
+template <int = 0>
 inline bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
@@ -6700,6 +6778,7 @@ enum class integer_status { ok, invalid, too_large };
 
 /// Plain non-negative decimal (surrounding blanks allowed): no sign, no
 /// trailing junk, no hex. Values above `max` are too_large.
+template <int = 0>
 inline integer_status parse_uint(std::string_view text, std::uint64_t max, std::uint64_t& out) noexcept {
   text = trim(text);
   if (text.empty()) return integer_status::invalid;
@@ -6722,6 +6801,7 @@ inline integer_status parse_uint(std::string_view text, std::uint64_t max, std::
 /// sign, NaN, infinity or hex: a ratio never needs them. Up to 22 decimal
 /// places and 15-16 significant digits the result is the correctly rounded
 /// double, so every service derives the same sampling threshold from "0.1".
+template <int = 0>
 inline bool parse_decimal(std::string_view text, double& out) noexcept {
   text = trim(text);
   std::uint64_t mantissa = 0;
@@ -6777,6 +6857,7 @@ inline bool parse_decimal(std::string_view text, double& out) noexcept {
 }
 
 /// The specification's boolean: "true" or "false", case-insensitive; nothing else.
+template <int = 0>
 inline std::optional<bool> parse_bool(std::string_view text) noexcept {
   if (iequals(text, "true")) return true;
   if (iequals(text, "false")) return false;
@@ -6786,6 +6867,7 @@ inline std::optional<bool> parse_bool(std::string_view text) noexcept {
 // ---- key=value lists (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS) ----
 
 /// RFC 9110 token characters: what an HTTP header name may contain.
+template <int = 0>
 inline bool is_http_token(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (const char c : s) {
@@ -6797,6 +6879,7 @@ inline bool is_http_token(std::string_view s) noexcept {
 }
 
 /// A header value that would split the request (CR, LF) or cut it (NUL).
+template <int = 0>
 inline bool breaks_header(std::string_view value) noexcept {
   return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
@@ -6807,6 +6890,7 @@ inline bool breaks_header(std::string_view value) noexcept {
 /// the first malformed entry: the caller discards the whole value, as the
 /// specification asks for OTEL_RESOURCE_ATTRIBUTES.
 /// For headers, `why` never quotes the entry (a value may be a secret).
+template <int = 0>
 inline bool parse_key_values(std::string_view text, bool headers, std::map<std::string, std::string>& out,
                              std::string& why) {
   std::size_t pos = 0;
@@ -6865,6 +6949,7 @@ struct url_parts {
 };
 
 /// Whether the text starts with an RFC 3986 scheme and "://".
+template <int = 0>
 inline bool has_scheme(std::string_view s) noexcept {
   const std::size_t sep = s.find("://");
   if (sep == std::string_view::npos || sep == 0) return false;
@@ -6877,6 +6962,7 @@ inline bool has_scheme(std::string_view s) noexcept {
 }
 
 /// Splits an http(s) URL. False with `why` when it is not one.
+template <int = 0>
 inline bool parse_http_url(std::string_view s, url_parts& parts, std::string& why) {
   for (const char c : s) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
@@ -6973,6 +7059,7 @@ struct name_list {
 };
 
 /// A comma list of names: trimmed, case-insensitive, deduplicated, blanks skipped.
+template <int = 0>
 inline name_list parse_names(std::string_view text, const std::string_view* allowed, std::size_t n) {
   name_list out;
   std::size_t pos = 0;
@@ -7000,6 +7087,7 @@ inline name_list parse_names(std::string_view text, const std::string_view* allo
   return out;
 }
 
+template <int = 0>
 inline std::optional<sampler_kind> sampler_kind_from(std::string_view text) {
   const std::string name = lower(trim(text));
   if (name == "always_on") return sampler_kind::always_on;
@@ -7011,6 +7099,7 @@ inline std::optional<sampler_kind> sampler_kind_from(std::string_view text) {
   return std::nullopt;
 }
 
+template <int = 0>
 inline bool takes_ratio(sampler_kind k) noexcept {
   return k == sampler_kind::trace_id_ratio || k == sampler_kind::parent_based_trace_id_ratio;
 }
@@ -7018,10 +7107,13 @@ inline bool takes_ratio(sampler_kind k) noexcept {
 }  // namespace config_parse
 
 /// One resolution: collects warnings (environment) and errors (code) as it goes.
-class config_resolver {
+/// A class template only so that its members are compiled where a tracer is
+/// created (config_resolver is basic_config_resolver<>).
+template <class = void>
+class basic_config_resolver {
  public:
   /// `env` null: the environment is ignored.
-  config_resolver(const config& cfg, const env_reader* env) : cfg_(cfg), env_(env) {}
+  basic_config_resolver(const config& cfg, const env_reader* env) : cfg_(cfg), env_(env) {}
 
   resolved_config run() {
     resolve_enabled();
@@ -7622,12 +7714,14 @@ class config_resolver {
   resolved_config out_;
   std::vector<std::string> errors_;
 };
+using config_resolver = basic_config_resolver<>;
 
 }  // namespace detail
 
 /// Reads the process environment (std::getenv). Call resolution before
 /// starting threads that call setenv: getenv is not synchronised with it.
-inline env_reader process_environment() {
+template <int = 0>
+env_reader process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const std::string key(name);  // getenv needs a terminated string
     const char* value = std::getenv(key.c_str());
@@ -7641,13 +7735,15 @@ inline env_reader process_environment() {
 /// Throws config_error naming every invalid value set in code (and an OTLP
 /// protocol of grpc from the environment); problems in the environment
 /// become resolved_config::warnings instead.
-inline resolved_config resolve_config(const config& cfg, const env_reader& env) {
+template <int = 0>
+resolved_config resolve_config(const config& cfg, const env_reader& env) {
   detail::config_resolver resolver(cfg, cfg.read_environment ? &env : nullptr);
   return resolver.run();
 }
 
 /// resolve_config() over the process environment.
-inline resolved_config resolve_config(const config& cfg) {
+template <int = 0>
+resolved_config resolve_config(const config& cfg) {
   if (!cfg.read_environment) return resolve_config(cfg, env_reader{});
   return resolve_config(cfg, process_environment());
 }
@@ -7695,9 +7791,13 @@ struct value_printer {
   }
 };
 
-inline void append_value(std::string& out, const attribute_value& v) { std::visit(value_printer{out}, v.storage()); }
+// Templates (never given other arguments) so that a translation unit that
+// does not print compiles none of this: see console_exporter below.
+template <int = 0>
+void append_value(std::string& out, const attribute_value& v) { std::visit(value_printer{out}, v.storage()); }
 
-inline std::string format_attributes(const attribute_list& attrs) {
+template <int = 0>
+std::string format_attributes(const attribute_list& attrs) {
   std::string out;
   for (const auto& a : attrs) {
     if (!out.empty()) out += ' ';
@@ -7709,7 +7809,8 @@ inline std::string format_attributes(const attribute_list& attrs) {
 }
 
 /// Renders spans (any order, one or more traces) as trees, roots first by start time.
-inline std::string render_trace_tree(const resource& res, const std::vector<const span_data*>& spans) {
+template <int = 0>
+std::string render_trace_tree(const resource& res, const std::vector<const span_data*>& spans) {
   std::string out;
   std::string service = "unknown_service";
   if (const auto* v = res.attributes.find("service.name"))
@@ -7795,9 +7896,12 @@ inline std::string render_trace_tree(const resource& res, const std::vector<cons
 }  // namespace detail
 
 /// Prints traces as trees to a FILE* (stdout by default) when their local root ends.
-class console_exporter final : public span_exporter {
+/// A class template only so that its members are compiled where it is used
+/// (console_exporter is basic_console_exporter<>).
+template <class = void>
+class basic_console_exporter final : public span_exporter {
  public:
-  explicit console_exporter(std::FILE* out = stdout) noexcept : out_(out) {}
+  explicit basic_console_exporter(std::FILE* out = stdout) noexcept : out_(out) {}
 
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
@@ -7891,6 +7995,7 @@ class console_exporter final : public span_exporter {
   std::map<trace_id, std::vector<span_data>> pending_;
   std::size_t buffered_ = 0;
 };
+using console_exporter = basic_console_exporter<>;
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/console_exporter.hpp ----
@@ -9335,9 +9440,12 @@ inline std::uint64_t next_pipeline_id() noexcept {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-class batch_processor {
+// A class template only so that its cold members (construction, export
+// thread, shutdown) are compiled only where used (batch_processor is basic_batch_processor<>).
+template <class = void>
+class basic_batch_processor {
  public:
-  batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+  basic_batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
                   const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag, const batch_options& options,
                   std::shared_ptr<std::atomic<std::uint64_t>> retries)
       : core_(std::make_shared<core>(std::move(exporters), res, scope, std::move(diag), options, std::move(retries))) {
@@ -9346,9 +9454,9 @@ class batch_processor {
     worker_ = std::thread([c = core_] { c->run(); });
   }
 
-  batch_processor(const batch_processor&) = delete;
-  batch_processor& operator=(const batch_processor&) = delete;
-  ~batch_processor() { shutdown(std::chrono::seconds(5)); }
+  basic_batch_processor(const basic_batch_processor&) = delete;
+  basic_batch_processor& operator=(const basic_batch_processor&) = delete;
+  ~basic_batch_processor() { shutdown(std::chrono::seconds(5)); }
 
   /// Hot path: one write into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
@@ -9428,13 +9536,13 @@ class batch_processor {
 
   /// Spans handed to on_end so far: queued or dropped.
   std::uint64_t spans_ended() const noexcept {
-    const core::lane_totals t = core_->totals();
+    const typename core::lane_totals t = core_->totals();
     return t.pushed + t.dropped;
   }
 
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
-    const core::lane_totals t = c.totals();
+    const typename core::lane_totals t = c.totals();
     s.spans_ended += t.pushed + t.dropped;
     s.spans_queued += t.pushed;
     s.spans_dropped += t.dropped;
@@ -9819,6 +9927,7 @@ class batch_processor {
   std::shared_ptr<core> core_;
   std::thread worker_;
 };
+using batch_processor = basic_batch_processor<>;
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
@@ -9841,9 +9950,12 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-class sync_delivery {
+// A class template only so that its cold members (construction, export
+// thread, shutdown) are compiled only where used (sync_delivery is basic_sync_delivery<>).
+template <class = void>
+class basic_sync_delivery {
  public:
-  sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+  basic_sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
                 const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag)
       : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(std::move(diag)) {}
 
@@ -9924,7 +10036,7 @@ class sync_delivery {
   // The deliveries in progress on this thread, innermost first (a list: an
   // exporter of one tracer may end spans of another).
   struct frame {
-    explicit frame(const sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
+    explicit frame(const basic_sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
     ~frame() { innermost() = outer; }
     frame(const frame&) = delete;
     frame& operator=(const frame&) = delete;
@@ -9932,7 +10044,7 @@ class sync_delivery {
       thread_local frame* top = nullptr;
       return top;
     }
-    const sync_delivery* owner;
+    const basic_sync_delivery* owner;
     frame* outer;
   };
 
@@ -9955,6 +10067,7 @@ class sync_delivery {
   std::atomic<std::uint64_t> dropped_inside_{0};  // spans ended inside an export on its thread
   std::atomic<bool> told_inside_{false};
 };
+using sync_delivery = basic_sync_delivery<>;
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
@@ -10257,6 +10370,10 @@ inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
 /// it alive while sampled spans it started are still open.
 class tracer_state {
  public:
+  // The cold members (construction: exporters, resource, pipeline) are
+  // templates that are only ever used with their default argument, so that a
+  // translation unit that does not create a tracer does not compile them.
+  template <int = 0>
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
       : settings_(std::move(cfg)),
@@ -10442,6 +10559,7 @@ class tracer_state {
                : std::chrono::milliseconds(0);
   }
 
+  template <int = 0>
   std::shared_ptr<span_exporter> make_exporter(const std::string& name) {
     if (name == "none") return nullptr;
     if (name == "console") return std::make_shared<console_exporter>();
@@ -10478,11 +10596,13 @@ class tracer_state {
 
   // A configuration warning found while building: in settings().warnings
   // with the resolver's, and reported like them.
+  template <int = 0>
   void warn(std::string message) {
     diagnostics_->report(message, /*limited=*/false);
     settings_.warnings.push_back(std::move(message));
   }
 
+  template <int = 0>
   void build_resource() {
     auto& attrs = resource_.attributes;
     const std::size_t no_limit = static_cast<std::size_t>(-1);
@@ -10818,7 +10938,10 @@ class tracer {
 
   /// Builds a tracer from cfg and the OTEL_* environment (see config.hpp for
   /// the precedence). Throws config_error naming every invalid setting.
+  /// (Templates only so that a translation unit that creates no tracer does not compile the creation path.)
+  template <int = 0>
   static tracer create(const config& cfg = {}) { return create(cfg, cfg.read_environment ? process_environment() : env_reader{}); }
+  template <int = 0>
   static tracer create(const config& cfg, const env_reader& env) {
     resolved_config resolved = resolve_config(cfg, env ? env : env_reader([](std::string_view) { return std::optional<std::string>{}; }));
     tracer t;
@@ -10937,7 +11060,10 @@ class tracer {
     return extract_all(propagation().kinds, carrier);
   }
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
+  /// (Templates so that a translation unit that does not call them does not compile the std::map carrier code.)
+  template <int = 0>
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
+  template <int = 0>
   span_context extract_trace_context(const std::map<std::string, std::string>& headers) const { return extract(headers); }
 
   // --- instrumentation helpers (defined in instrumentation.hpp) ---------------

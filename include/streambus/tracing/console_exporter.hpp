@@ -52,9 +52,13 @@ struct value_printer {
   }
 };
 
-inline void append_value(std::string& out, const attribute_value& v) { std::visit(value_printer{out}, v.storage()); }
+// Templates (never given other arguments) so that a translation unit that
+// does not print compiles none of this: see console_exporter below.
+template <int = 0>
+void append_value(std::string& out, const attribute_value& v) { std::visit(value_printer{out}, v.storage()); }
 
-inline std::string format_attributes(const attribute_list& attrs) {
+template <int = 0>
+std::string format_attributes(const attribute_list& attrs) {
   std::string out;
   for (const auto& a : attrs) {
     if (!out.empty()) out += ' ';
@@ -66,7 +70,8 @@ inline std::string format_attributes(const attribute_list& attrs) {
 }
 
 /// Renders spans (any order, one or more traces) as trees, roots first by start time.
-inline std::string render_trace_tree(const resource& res, const std::vector<const span_data*>& spans) {
+template <int = 0>
+std::string render_trace_tree(const resource& res, const std::vector<const span_data*>& spans) {
   std::string out;
   std::string service = "unknown_service";
   if (const auto* v = res.attributes.find("service.name"))
@@ -152,9 +157,12 @@ inline std::string render_trace_tree(const resource& res, const std::vector<cons
 }  // namespace detail
 
 /// Prints traces as trees to a FILE* (stdout by default) when their local root ends.
-class console_exporter final : public span_exporter {
+/// A class template only so that its members are compiled where it is used
+/// (console_exporter is basic_console_exporter<>).
+template <class = void>
+class basic_console_exporter final : public span_exporter {
  public:
-  explicit console_exporter(std::FILE* out = stdout) noexcept : out_(out) {}
+  explicit basic_console_exporter(std::FILE* out = stdout) noexcept : out_(out) {}
 
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
@@ -248,5 +256,6 @@ class console_exporter final : public span_exporter {
   std::map<trace_id, std::vector<span_data>> pending_;
   std::size_t buffered_ = 0;
 };
+using console_exporter = basic_console_exporter<>;
 
 STREAMBUS_TRACING_END_NAMESPACE

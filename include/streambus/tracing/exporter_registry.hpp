@@ -50,6 +50,7 @@ inline exporter_registry& registry() {
 
 /// Makes `name` available to config.exporter / OTEL_TRACES_EXPORTER. A later
 /// registration of the same name replaces the earlier one.
+template <int = 0>
 inline bool register_exporter(std::string name, exporter_factory factory) {
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -58,6 +59,7 @@ inline bool register_exporter(std::string name, exporter_factory factory) {
 }
 
 /// The factory registered for name, or an empty function.
+template <int = 0>
 inline exporter_factory find_exporter_factory(std::string_view name) {
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);

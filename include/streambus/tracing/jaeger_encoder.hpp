@@ -64,12 +64,17 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 // ------------------------------------------------ shared by the non-OTLP encoders
 
 /// Service name when the resource has none: the SDK default resource's value.
 inline constexpr std::string_view nonotlp_default_service_name = "unknown_service";
 
+template <int = 0>
 inline std::string_view nonotlp_service_name(const resource& res) noexcept {
   if (const attribute_value* v = res.attributes.find("service.name"))
     if (const auto* s = v->get_if<std::string>())
@@ -81,6 +86,7 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 
 /// A finite double as a plain JSON number; "NaN", "Infinity", "-Infinity"
 /// (unquoted) otherwise: the text a string-typed tag carries.
+template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
   if (std::isnan(v)) {
     out.append("NaN");
@@ -94,6 +100,7 @@ inline void nonotlp_double_text(append_buffer& out, double v) {
 /// An attribute value as JSON: arrays as a JSON list, as the mapping spec
 /// asks for array attributes (non-finite doubles as the strings "NaN",
 /// "Infinity", "-Infinity", which JSON has no numbers for).
+template <int = 0>
 inline void nonotlp_json_value(append_buffer& out, const attribute_value& value) {
   const auto element = [&out](const auto& v) {
     using T = std::decay_t<decltype(v)>;
@@ -167,6 +174,7 @@ struct nonotlp_tag {
 
 /// The tag of an attribute value. An array is rendered as JSON list text into
 /// `scratch`, which the returned tag then views: use it before the next call.
+template <int = 0>
 inline nonotlp_tag nonotlp_tag_of(const attribute_value& value, std::string& scratch) {
   const auto& v = value.storage();
   if (const auto* b = std::get_if<bool>(&v)) return nonotlp_tag::of_bool(*b);
@@ -220,6 +228,7 @@ class nonotlp_extras {
   std::size_t n_ = 0;
 };
 
+template <int = 0>
 inline std::string_view nonotlp_status_name(status_code code) noexcept {
   return code == status_code::error ? "ERROR" : "OK";
 }
@@ -237,11 +246,13 @@ inline constexpr std::string_view json_content_type = "application/json";
 /// `batch` (one Process for the batch's resource, every span). An empty batch
 /// gives a Batch with no spans. The capacity of `out` is kept for reuse.
 /// Throws only what growing `out` throws (std::bad_alloc).
+template <int = 0>
 inline void encode_thrift_batch(const span_batch& batch, std::string& out);
 
 /// Replaces the contents of `out` with the Jaeger UI / query API JSON for
 /// `batch`: one entry in "data" per trace id (in order of first appearance),
 /// holding that trace's spans and one process "p1". Compact, always valid JSON.
+template <int = 0>
 inline void encode_ui_json(const span_batch& batch, std::string& out);
 
 namespace detail {
@@ -292,9 +303,11 @@ inline constexpr std::int32_t ref_follows_from = 1;
 
 /// Jaeger's flags: 1 = sampled, 2 = debug. The W3C `random` bit has no Jaeger
 /// meaning and must not turn into debug.
+template <int = 0>
 inline std::int32_t span_flags(const span_data& span) noexcept { return span.context.sampled() ? 1 : 0; }
 
 /// Tags of a span beyond its attributes: scope, kind, status, dropped counts.
+template <int = 0>
 inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
   nonotlp_extras ex;
   ex.add_common(span, scope);
@@ -340,6 +353,7 @@ void for_each_process_tag(const resource& res, std::string& scratch, F&& f) {
 
 // ---------------------------------------------------------------- Thrift
 
+template <int = 0>
 inline void thrift_string_value(thrift_writer& w, std::string_view s) {
   if (otlp::detail::utf8_valid(s)) {
     w.write_string(s);
@@ -350,12 +364,14 @@ inline void thrift_string_value(thrift_writer& w, std::string_view s) {
   w.end_string(m);
 }
 
+template <int = 0>
 inline void thrift_string_field(thrift_writer& w, std::int16_t id, std::string_view s) {
   w.field_begin(thrift_writer::type::string, id);
   thrift_string_value(w, s);
 }
 
 // One Tag struct (as a list element: no field header).
+template <int = 0>
 inline void thrift_tag(thrift_writer& w, std::string_view key, const nonotlp_tag& t) {
   thrift_string_field(w, th::tag_key, key);
   switch (t.type) {
@@ -392,6 +408,7 @@ void thrift_tag_list(thrift_writer& w, std::int16_t id, Each&& each) {
   w.list_end(m, count);
 }
 
+template <int = 0>
 inline void thrift_span(thrift_writer& w, const span_data& span, const instrumentation_scope& scope,
                         std::string& scratch) {
   const trace_id& tid = span.context.trace_id();
@@ -431,6 +448,7 @@ inline void thrift_span(thrift_writer& w, const span_data& span, const instrumen
 
 // ---------------------------------------------------------------- JSON
 
+template <int = 0>
 inline void json_tag(append_buffer& out, std::string_view key, const nonotlp_tag& t) {
   out.append("{\"key\":");
   otlp::detail::json_string(out, key);
@@ -475,6 +493,7 @@ void json_tag_array(append_buffer& out, std::string_view member, Each&& each) {
   out.push_back(']');
 }
 
+template <int = 0>
 inline void json_reference(append_buffer& out, std::string_view type, const trace_id& tid, const span_id& sid) {
   out.append("{\"refType\":\"");
   out.append(type);
@@ -485,6 +504,7 @@ inline void json_reference(append_buffer& out, std::string_view type, const trac
   out.push_back('}');
 }
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span, const instrumentation_scope& scope,
                       std::string& scratch) {
   const span_context& ctx = span.context;
@@ -528,6 +548,7 @@ inline void json_span(append_buffer& out, const span_data& span, const instrumen
 
 // Spans grouped by trace id, groups in order of first appearance, spans in
 // batch order within a group: {start, end} ranges into `order`.
+template <int = 0>
 inline std::vector<std::pair<std::size_t, std::size_t>> group_by_trace(const span_batch& batch,
                                                                        std::vector<std::size_t>& order) {
   order.resize(batch.size());
@@ -551,6 +572,7 @@ inline std::vector<std::pair<std::size_t, std::size_t>> group_by_trace(const spa
 
 }  // namespace detail
 
+template <int>
 inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
   out.clear();
   std::string scratch;
@@ -568,6 +590,7 @@ inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
   w.finish();
 }
 
+template <int>
 inline void encode_ui_json(const span_batch& batch, std::string& str) {
   str.clear();
   std::string scratch;

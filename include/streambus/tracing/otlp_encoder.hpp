@@ -56,14 +56,20 @@ inline constexpr std::uint32_t span_flags_context_is_remote_mask = 0x00000200u;
 /// workload stops allocating. An empty batch gives an empty request (no bytes).
 /// Throws only what growing `out` throws (std::bad_alloc); `out` then holds a
 /// truncated request, not to be sent.
+template <int = 0>
 inline void encode_protobuf(const span_batch& batch, std::string& out);
 
 /// Replaces the contents of `out` with the OTLP/JSON ExportTraceServiceRequest
 /// for `batch` (compact, no whitespace, always valid JSON). Same buffer reuse
 /// and exceptions as encode_protobuf(); an empty batch gives "{}".
+template <int = 0>
 inline void encode_json(const span_batch& batch, std::string& out);
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 using tracing::detail::append_buffer;
 using tracing::detail::protobuf_writer;
@@ -75,6 +81,7 @@ using tracing::detail::protobuf_writer;
 // its maximal subpart (the bytes one U+FFFD replaces). Ranges from the Unicode
 // Standard's table "Well-Formed UTF-8 Byte Sequences": no overlong forms, no
 // surrogates, nothing above U+10FFFF.
+template <int = 0>
 inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::size_t* bad) noexcept {
   const unsigned char b0 = p[0];
   if (b0 < 0x80) return 1;
@@ -115,6 +122,7 @@ inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::siz
   return len;
 }
 
+template <int = 0>
 inline bool utf8_valid(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
@@ -143,6 +151,7 @@ inline bool utf8_valid(std::string_view s) noexcept {
 inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Appends s with every ill-formed sequence replaced by U+FFFD.
+template <int = 0>
 inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
@@ -169,12 +178,14 @@ inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
 // ---------------------------------------------------------------- flags
 
 // A span always knows whether its parent is remote (a root span's is not).
+template <int = 0>
 inline std::uint32_t span_flags(const span_data& span) noexcept {
   std::uint32_t flags = span.context.flags().bits() | span_flags_context_has_is_remote_mask;
   if (span.parent_is_remote && span.parent_span_id.valid()) flags |= span_flags_context_is_remote_mask;
   return flags;
 }
 
+template <int = 0>
 inline std::uint32_t link_flags(const span_link& link) noexcept {
   std::uint32_t flags = link.context.flags().bits() | span_flags_context_has_is_remote_mask;
   if (link.context.is_remote()) flags |= span_flags_context_is_remote_mask;
@@ -246,6 +257,7 @@ inline constexpr std::uint32_t array_values = 1;
 
 // A string field, U+FFFD-sanitized when needed. proto3 omits an empty string
 // unless `always` (a oneof member keeps its presence).
+template <int = 0>
 inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view s, bool always = false) {
   if (s.empty() && !always) return;
   if (utf8_valid(s)) {
@@ -257,6 +269,7 @@ inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view 
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_uint32_nonzero(protobuf_writer& w, std::uint32_t field, std::uint32_t v) {
   if (v != 0) w.field_varint(field, v);
 }
@@ -284,6 +297,7 @@ void pb_array(protobuf_writer& w, const Vector& values) {
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribute_value& value) {
   const auto mark = w.begin_message(field);
   const auto& storage = value.storage();
@@ -307,6 +321,7 @@ inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribut
   w.end_message(mark);
 }
 
+template <int = 0>
 inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribute_list& attributes) {
   for (const attribute& a : attributes) {
     const auto mark = w.begin_message(field);
@@ -316,6 +331,7 @@ inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribu
   }
 }
 
+template <int = 0>
 inline void pb_span(protobuf_writer& w, const span_data& span) {
   const auto mark = w.begin_message(pb::scope_spans_spans, 2);
   const span_context& ctx = span.context;
@@ -364,6 +380,7 @@ inline void pb_span(protobuf_writer& w, const span_data& span) {
 
 // A JSON string literal: `"` `\` and control characters escaped, ill-formed
 // UTF-8 replaced by U+FFFD, everything else copied as is.
+template <int = 0>
 inline void json_string(append_buffer& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -447,6 +464,7 @@ void json_quoted_integer(append_buffer& out, Int v) {
 
 // A round-trippable, locale-independent JSON number, or proto3 JSON's
 // "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
+template <int = 0>
 inline void json_double(append_buffer& out, double v) {
   if (std::isnan(v)) {
     out.append("\"NaN\"");
@@ -523,6 +541,7 @@ void json_array_any(append_buffer& out, const Vector& values) {
   out.append("]}}");
 }
 
+template <int = 0>
 inline void json_any_value(append_buffer& out, const attribute_value& value) {
   const auto& storage = value.storage();
   if (const auto* b = std::get_if<bool>(&storage)) {
@@ -548,6 +567,7 @@ inline void json_any_value(append_buffer& out, const attribute_value& value) {
 
 // Writes `,"key":value` for a member of an object whose first member may be
 // absent; `first` tracks whether a comma is needed.
+template <int = 0>
 inline void json_member(append_buffer& out, bool& first, std::string_view key_with_quotes_and_colon) {
   if (!first) out.push_back(',');
   first = false;
@@ -555,6 +575,7 @@ inline void json_member(append_buffer& out, bool& first, std::string_view key_wi
 }
 
 // "attributes":[...] and "droppedAttributesCount":n, each only when non-default.
+template <int = 0>
 inline void json_attributes(append_buffer& out, bool& first, const attribute_list& attributes) {
   if (!attributes.empty()) {
     json_member(out, first, "\"attributes\":[");
@@ -580,6 +601,7 @@ inline void json_attributes(append_buffer& out, bool& first, const attribute_lis
   }
 }
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span) {
   const span_context& ctx = span.context;
   out.append("{\"traceId\":");
@@ -683,6 +705,7 @@ inline void json_span(append_buffer& out, const span_data& span) {
 
 }  // namespace detail
 
+template <int>
 inline void encode_protobuf(const span_batch& batch, std::string& out) {
   out.clear();
   if (batch.empty()) return;
@@ -709,6 +732,7 @@ inline void encode_protobuf(const span_batch& batch, std::string& out) {
   w.finish();
 }
 
+template <int>
 inline void encode_json(const span_batch& batch, std::string& str) {
   str.clear();
   detail::append_buffer out(str);

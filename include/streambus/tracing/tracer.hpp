@@ -201,6 +201,10 @@ inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
 /// it alive while sampled spans it started are still open.
 class tracer_state {
  public:
+  // The cold members (construction: exporters, resource, pipeline) are
+  // templates that are only ever used with their default argument, so that a
+  // translation unit that does not create a tracer does not compile them.
+  template <int = 0>
   tracer_state(resolved_config cfg, std::vector<std::shared_ptr<span_exporter>> extra_exporters,
                std::function<void(std::string_view)> on_diagnostic)
       : settings_(std::move(cfg)),
@@ -386,6 +390,7 @@ class tracer_state {
                : std::chrono::milliseconds(0);
   }
 
+  template <int = 0>
   std::shared_ptr<span_exporter> make_exporter(const std::string& name) {
     if (name == "none") return nullptr;
     if (name == "console") return std::make_shared<console_exporter>();
@@ -422,11 +427,13 @@ class tracer_state {
 
   // A configuration warning found while building: in settings().warnings
   // with the resolver's, and reported like them.
+  template <int = 0>
   void warn(std::string message) {
     diagnostics_->report(message, /*limited=*/false);
     settings_.warnings.push_back(std::move(message));
   }
 
+  template <int = 0>
   void build_resource() {
     auto& attrs = resource_.attributes;
     const std::size_t no_limit = static_cast<std::size_t>(-1);
@@ -762,7 +769,10 @@ class tracer {
 
   /// Builds a tracer from cfg and the OTEL_* environment (see config.hpp for
   /// the precedence). Throws config_error naming every invalid setting.
+  /// (Templates only so that a translation unit that creates no tracer does not compile the creation path.)
+  template <int = 0>
   static tracer create(const config& cfg = {}) { return create(cfg, cfg.read_environment ? process_environment() : env_reader{}); }
+  template <int = 0>
   static tracer create(const config& cfg, const env_reader& env) {
     resolved_config resolved = resolve_config(cfg, env ? env : env_reader([](std::string_view) { return std::optional<std::string>{}; }));
     tracer t;
@@ -881,7 +891,10 @@ class tracer {
     return extract_all(propagation().kinds, carrier);
   }
   /// The seed's InjectTraceContext / ExtractTraceContext over message headers.
+  /// (Templates so that a translation unit that does not call them does not compile the std::map carrier code.)
+  template <int = 0>
   void inject_trace_context(std::map<std::string, std::string>& headers) const { inject(headers); }
+  template <int = 0>
   span_context extract_trace_context(const std::map<std::string, std::string>& headers) const { return extract(headers); }
 
   // --- instrumentation helpers (defined in instrumentation.hpp) ---------------

@@ -54,14 +54,20 @@ inline constexpr std::string_view json_content_type = "application/json";
 /// Replaces the contents of `out` with the Zipkin v2 JSON list of the spans in
 /// `batch` (compact, always valid JSON; "[]" for an empty batch). The capacity
 /// of `out` is kept for reuse. Throws only what growing `out` throws.
+template <int = 0>
 inline void encode_json_v2(const span_batch& batch, std::string& out);
 
 namespace detail {
+// The functions below are templates that are only ever used with their
+// default argument (`template <int = 0>`): a translation unit that includes
+// the library but never calls them then does not compile them (about a
+// quarter of the full header's compile time; see bench/README.md).
 
 using tracing::detail::append_buffer;
 using tracing::detail::nonotlp_extras;
 using tracing::detail::nonotlp_tag;
 
+template <int = 0>
 inline std::string_view kind_name(span_kind kind) noexcept {
   switch (kind) {
     case span_kind::server: return "SERVER";
@@ -74,6 +80,7 @@ inline std::string_view kind_name(span_kind kind) noexcept {
 }
 
 /// A tag value as a JSON string literal (Zipkin tags are all strings).
+template <int = 0>
 inline void json_tag_text(append_buffer& out, const nonotlp_tag& t) {
   switch (t.type) {
     case nonotlp_tag::kind::string: otlp::detail::json_string(out, t.str); return;
@@ -92,6 +99,7 @@ inline void json_tag_text(append_buffer& out, const nonotlp_tag& t) {
 }
 
 /// Tags beside the attributes: scope, dropped counts and status.
+template <int = 0>
 inline nonotlp_extras span_extras(const span_data& span, const instrumentation_scope& scope) noexcept {
   nonotlp_extras ex;
   ex.add_common(span, scope);
@@ -102,6 +110,7 @@ inline nonotlp_extras span_extras(const span_data& span, const instrumentation_s
 }
 
 // `error: false` must not reach Zipkin, which reads any `error` tag as failure.
+template <int = 0>
 inline bool is_false_error(const attribute& a) noexcept {
   if (a.key != "error") return false;
   if (const auto* b = a.value.get_if<bool>()) return !*b;
@@ -111,6 +120,7 @@ inline bool is_false_error(const attribute& a) noexcept {
 
 // ---------------------------------------------------------------- remoteEndpoint
 
+template <int = 0>
 inline bool is_ipv4(std::string_view s) noexcept {
   int parts = 0;
   std::size_t i = 0;
@@ -132,6 +142,7 @@ inline bool is_ipv4(std::string_view s) noexcept {
 }
 
 // Loose on purpose: only decides between "address" and "name".
+template <int = 0>
 inline bool is_ipv6(std::string_view s) noexcept {
   if (s.size() < 2 || s.size() > 45 || s.find(':') == std::string_view::npos) return false;
   for (const char c : s) {
@@ -149,6 +160,7 @@ struct remote_endpoint {
 };
 
 // The specification's ranking, each with the port attribute that goes with it.
+template <int = 0>
 inline remote_endpoint find_remote_endpoint(const span_data& span) noexcept {
   static constexpr std::pair<std::string_view, std::string_view> ranked[] = {
       {"peer.service", {}},
@@ -189,6 +201,7 @@ inline remote_endpoint find_remote_endpoint(const span_data& span) noexcept {
 
 // ---------------------------------------------------------------- span
 
+template <int = 0>
 inline void json_span(append_buffer& out, const span_data& span, const resource& res,
                       const instrumentation_scope& scope, std::string& scratch) {
   const span_context& ctx = span.context;
@@ -303,6 +316,7 @@ inline void json_span(append_buffer& out, const span_data& span, const resource&
 
 }  // namespace detail
 
+template <int>
 inline void encode_json_v2(const span_batch& batch, std::string& str) {
   str.clear();
   std::string scratch;

@@ -46,9 +46,12 @@ inline std::uint64_t next_pipeline_id() noexcept {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-class batch_processor {
+// A class template only so that its cold members (construction, export
+// thread, shutdown) are compiled only where used (batch_processor is basic_batch_processor<>).
+template <class = void>
+class basic_batch_processor {
  public:
-  batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+  basic_batch_processor(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
                   const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag, const batch_options& options,
                   std::shared_ptr<std::atomic<std::uint64_t>> retries)
       : core_(std::make_shared<core>(std::move(exporters), res, scope, std::move(diag), options, std::move(retries))) {
@@ -57,9 +60,9 @@ class batch_processor {
     worker_ = std::thread([c = core_] { c->run(); });
   }
 
-  batch_processor(const batch_processor&) = delete;
-  batch_processor& operator=(const batch_processor&) = delete;
-  ~batch_processor() { shutdown(std::chrono::seconds(5)); }
+  basic_batch_processor(const basic_batch_processor&) = delete;
+  basic_batch_processor& operator=(const basic_batch_processor&) = delete;
+  ~basic_batch_processor() { shutdown(std::chrono::seconds(5)); }
 
   /// Hot path: one write into this thread's own lane. Takes ownership of the record.
   void on_end(span_data* record) noexcept {
@@ -139,13 +142,13 @@ class batch_processor {
 
   /// Spans handed to on_end so far: queued or dropped.
   std::uint64_t spans_ended() const noexcept {
-    const core::lane_totals t = core_->totals();
+    const typename core::lane_totals t = core_->totals();
     return t.pushed + t.dropped;
   }
 
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
-    const core::lane_totals t = c.totals();
+    const typename core::lane_totals t = c.totals();
     s.spans_ended += t.pushed + t.dropped;
     s.spans_queued += t.pushed;
     s.spans_dropped += t.dropped;
@@ -530,6 +533,7 @@ class batch_processor {
   std::shared_ptr<core> core_;
   std::thread worker_;
 };
+using batch_processor = basic_batch_processor<>;
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE

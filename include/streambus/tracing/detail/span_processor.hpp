@@ -26,9 +26,12 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-class sync_delivery {
+// A class template only so that its cold members (construction, export
+// thread, shutdown) are compiled only where used (sync_delivery is basic_sync_delivery<>).
+template <class = void>
+class basic_sync_delivery {
  public:
-  sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
+  basic_sync_delivery(std::vector<std::shared_ptr<span_exporter>> exporters, const resource& res,
                 const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag)
       : exporters_(std::move(exporters)), resource_(res), scope_(scope), diag_(std::move(diag)) {}
 
@@ -109,7 +112,7 @@ class sync_delivery {
   // The deliveries in progress on this thread, innermost first (a list: an
   // exporter of one tracer may end spans of another).
   struct frame {
-    explicit frame(const sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
+    explicit frame(const basic_sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
     ~frame() { innermost() = outer; }
     frame(const frame&) = delete;
     frame& operator=(const frame&) = delete;
@@ -117,7 +120,7 @@ class sync_delivery {
       thread_local frame* top = nullptr;
       return top;
     }
-    const sync_delivery* owner;
+    const basic_sync_delivery* owner;
     frame* outer;
   };
 
@@ -140,6 +143,7 @@ class sync_delivery {
   std::atomic<std::uint64_t> dropped_inside_{0};  // spans ended inside an export on its thread
   std::atomic<bool> told_inside_{false};
 };
+using sync_delivery = basic_sync_delivery<>;
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
