@@ -2263,7 +2263,8 @@ class attribute_arg {
   attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
   attribute_arg(const std::string& s) noexcept : view_(s), is_view_(true) {}
   attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
-  attribute_arg(const attribute_value& v) : value_(v) {}
+  // (An attribute_value lvalue is taken by the forwarding constructor below,
+  // a template: its copy is compiled only where one is passed.)
   attribute_arg(attribute_value&& v) noexcept : value_(std::move(v)) {}
   template <class T, class A, std::enable_if_t<detail::is_array_item_v<T>, int> = 0>
   attribute_arg(const std::vector<T, A>& items) noexcept : items_(&items), assign_items_(&assign_vector<std::vector<T, A>>) {}
@@ -2285,6 +2286,7 @@ class attribute_arg {
   }
 
   /// Stores the value into dst, reusing dst's string or array storage.
+  template <int = 0>  // compiled where used: it copies a whole value
   void assign_to(attribute_value& dst) const {
     if (is_view_)
       dst.assign_string(view_);
@@ -4322,11 +4324,14 @@ class span_exporter {
 };
 
 /// Keeps copies of every exported span in memory: for tests, yours and ours.
-class in_memory_exporter final : public span_exporter {
+/// A class template only so that its members (span copies) are compiled
+/// where it is used (in_memory_exporter is basic_in_memory_exporter<>).
+template <class = void>
+class basic_in_memory_exporter final : public span_exporter {
  public:
   /// synchronous = false puts it behind the batch pipeline like a network
   /// exporter (then use tracer::force_flush() or wait_for() before reading).
-  explicit in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
+  explicit basic_in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
 
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
@@ -4373,6 +4378,7 @@ class in_memory_exporter final : public span_exporter {
   resource resource_;
   bool synchronous_;
 };
+using in_memory_exporter = basic_in_memory_exporter<>;
 
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/exporter.hpp ----
@@ -8092,6 +8098,7 @@ class tracer {
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
   template <class F>
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  template <int = 0>
   inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                     std::string_view value);
   template <class Headers>
@@ -8100,6 +8107,7 @@ class tracer {
   template <class Headers>
   span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
                              const Headers& headers);
+  template <int = 0>
   inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
   bool force_flush(std::chrono::milliseconds = std::chrono::seconds(5)) noexcept { return true; }
@@ -10271,11 +10279,13 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void set_attributes(span_data* r, const span_limits& l, attribute_init attrs) noexcept {
     for (const auto& kv : attrs) set_attribute(r, l, kv.first, kv.second);
   }
 
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
+  template <int = 0>  // compiled where used (attribute lists)
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
     add_event_with(r, l, name, [&](attribute_list& out) {
@@ -10304,6 +10314,7 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void add_link(span_data* r, const span_limits& l, const span_context& ctx, attribute_init attrs) noexcept {
     if (r == nullptr || !ctx.valid()) return;
     if (r->links.size() >= l.link_count) {
@@ -10335,6 +10346,7 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
                                attribute_init extra) noexcept {
     if (r == nullptr) return;
@@ -10379,6 +10391,9 @@ class tracer_state {
       : settings_(std::move(cfg)),
         propagation_(parse_propagators(settings_.propagators)),
         diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
+    // Set here, in a template, so that only a translation unit that creates a
+    // tracer compiles the copy of a whole record (attributes, events, links).
+    copy_record = [](span_data& to, const span_data& from) { to = from; };
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
@@ -10446,6 +10461,9 @@ class tracer_state {
         "(its export thread did not survive the fork, and its collector connections belong to the parent); create "
         "a new tracer in the child process");
   }
+
+  /// Copies a record (a span ended on another thread than its own, see span::finish_ended_elsewhere).
+  void (*copy_record)(span_data& to, const span_data& from) = nullptr;
 
   const resolved_config& settings() const noexcept { return settings_; }
   const span_limits& limits() const noexcept { return settings_.limits; }
@@ -10719,14 +10737,17 @@ class span {
     if (record_) detail::recorder::set_attribute(record_, state_->limits(), key, value);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& set_attributes(attribute_init attrs) noexcept {
     if (record_) detail::recorder::set_attributes(record_, state_->limits(), attrs);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
     return *this;
@@ -10747,6 +10768,7 @@ class span {
 
   /// Adds an `exception` event (exception.type, exception.message) and sets
   /// status ERROR with the message.
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
@@ -10756,6 +10778,7 @@ class span {
     }
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
@@ -10766,6 +10789,7 @@ class span {
     }
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
     return *this;
@@ -10902,7 +10926,7 @@ class span {
     span_data* copy = detail::thread_record_pool().acquire_or_null();
     if (copy != nullptr) {
       try {
-        *copy = *finished;
+        state_->copy_record(*copy, *finished);
       } catch (...) {
         detail::thread_record_pool().release(copy);
         copy = nullptr;
@@ -10979,6 +11003,7 @@ class tracer {
     if (state_ == nullptr) return span::passing_on(parent, &detail::thread_context_stack());
     return start_span(name, parent, parent.valid(), kind, &detail::thread_context_stack());
   }
+  template <int = 0>  // compiled where used (links' attribute lists)
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return start_disabled(options);
     const span_context* parent = &detail::no_context;
@@ -11001,12 +11026,15 @@ class tracer {
   void set_attribute(std::string_view key, const T& value) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attribute(a->record, a->owner->limits(), key, value);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void set_attributes(attribute_init attrs) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attributes(a->record, a->owner->limits(), attrs);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::add_event(a->record, a->owner->limits(), name, attrs);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
@@ -11015,6 +11043,7 @@ class tracer {
       }
     }
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
@@ -11073,6 +11102,7 @@ class tracer {
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
   template <class F>
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  template <int = 0>
   inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                     std::string_view value);
   template <class Headers>
@@ -11081,6 +11111,7 @@ class tracer {
   template <class Headers>
   span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
                              const Headers& headers);
+  template <int = 0>
   inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
   // --- lifecycle -------------------------------------------------------------
@@ -11350,6 +11381,7 @@ struct op_failure {
   std::string message;  // status description
 };
 
+template <int = 0>
 inline std::string op_type_name(const std::type_info& info) {
 #if defined(STREAMBUS_TRACING_DISABLED)
   return info.name();  // never recorded when compiled out
@@ -11362,6 +11394,7 @@ inline std::string op_type_name(const std::type_info& info) {
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
 // the ABI cannot tell or memory runs out (a short string: no allocation).
 // Call only inside a catch block.
+template <int = 0>
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
@@ -11376,6 +11409,7 @@ inline std::string op_current_exception_type() noexcept {
 // all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
 // process if a catch (...) swallows it, and which describing would swallow.
 // Call only inside a catch block.
+template <int = 0>
 inline void rethrow_if_foreign() {
 #if defined(__GNUC__)
   if (abi::__cxa_current_exception_type() == nullptr) throw;
@@ -11385,6 +11419,7 @@ inline void rethrow_if_foreign() {
 // Describes the exception being handled; call only inside a catch block.
 // Rethrowing it here is how its type is found without knowing it (the
 // exception_ptr route would allocate).
+template <int = 0>
 inline op_failure op_describe_current_exception() noexcept {
   op_failure f;
   f.failed = true;
@@ -11403,6 +11438,7 @@ inline op_failure op_describe_current_exception() noexcept {
   return f;
 }
 
+template <int = 0>
 inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
   if (!ep) {
     op_failure f;
@@ -11423,6 +11459,7 @@ inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
 
 // Records the exception being handled on s (event, status, error.type);
 // call only inside a catch block.
+template <int = 0>
 inline void op_record_current_exception(span& s) noexcept {
   if (!s.is_recording()) return;
   try {
@@ -11472,6 +11509,7 @@ op_failure op_classify(const R& r) noexcept {
   return f;
 }
 
+template <int = 0>
 inline void op_mark_failed(span& s, const op_failure& f) noexcept {
   if (!f.failed || !s.is_recording()) return;
   s.set_attribute("error.type", f.type);
@@ -11504,6 +11542,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
   }
 }
 
+template <int = 0>
 inline void validate_retry(int max_attempts, const retry_backoff& b) {
   if (max_attempts < 1)
     throw std::invalid_argument("trace_with_retry: max_attempts must be at least 1 (got " +
@@ -11516,6 +11555,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 }
 
 // The wait after failed attempt `failed_attempt` (1-based).
+template <int = 0>
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
   // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
@@ -11541,6 +11581,7 @@ inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 // In a catch block, for an attempt that threw: recorded on its span; the
 // last attempt's exception is also recorded on the parent and rethrown, an
 // earlier one is kept in `failure` for the retry event.
+template <int = 0>
 inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
   rethrow_if_foreign();
   op_record_current_exception(attempt_span);
@@ -11553,6 +11594,7 @@ inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_
 }
 
 // After failed attempt `attempt`: the parent's `retry` event, then the wait.
+template <int = 0>
 inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
   const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
   if (parent.is_recording()) {
@@ -11566,6 +11608,7 @@ inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff,
 }
 
 // "<name> attempt", the attempt spans' name (empty when nothing is traced).
+template <int = 0>
 inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
   std::string attempt_name;
   if (t.is_enabled()) {
@@ -11725,6 +11768,7 @@ class joined_name {
   std::string_view name_;
 };
 
+template <int = 0>
 inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
                                      std::int32_t partition) {
   s.set_attribute("messaging.system", messaging_system);
@@ -11734,6 +11778,7 @@ inline void set_messaging_attributes(span& s, std::string_view operation, std::s
   if (partition >= 0) s.set_attribute("messaging.destination.partition.id", std::to_string(partition));
 }
 
+template <int = 0>
 inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                                const span_context& producer) {
   // An invalid producer context starts a new trace: the consuming thread's
@@ -11757,6 +11802,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
 /// partition >= 0), messaging.message.body.size = value.size() and, when key
 /// is not empty, messaging.streambus.message.key (as Kafka's
 /// messaging.kafka.message.key; an empty key counts as no key).
+template <int = 0>
 inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                                   std::string_view value) {
   span s = t.start(detail::joined_name("send", topic).view(), span_kind::producer);
@@ -11800,6 +11846,7 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
 }
 
 /// For a message without headers: always a new trace.
+template <int = 0>
 inline span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return detail::start_consume_span(t, topic, partition, offset, span_context{});
 }
@@ -11822,6 +11869,7 @@ decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts,
   return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn), backoff);
 }
 
+template <int>
 inline span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                           std::string_view value) {
   return streambus::tracing::trace_produce_message(*this, topic, partition, key, value);
@@ -11839,6 +11887,7 @@ span tracer::trace_consume_message(std::string_view topic, std::int32_t partitio
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset, headers);
 }
 
+template <int>
 inline span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset);
 }
@@ -12429,6 +12478,7 @@ struct op_failure {
   std::string message;  // status description
 };
 
+template <int = 0>
 inline std::string op_type_name(const std::type_info& info) {
 #if defined(STREAMBUS_TRACING_DISABLED)
   return info.name();  // never recorded when compiled out
@@ -12441,6 +12491,7 @@ inline std::string op_type_name(const std::type_info& info) {
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
 // the ABI cannot tell or memory runs out (a short string: no allocation).
 // Call only inside a catch block.
+template <int = 0>
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
@@ -12455,6 +12506,7 @@ inline std::string op_current_exception_type() noexcept {
 // all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
 // process if a catch (...) swallows it, and which describing would swallow.
 // Call only inside a catch block.
+template <int = 0>
 inline void rethrow_if_foreign() {
 #if defined(__GNUC__)
   if (abi::__cxa_current_exception_type() == nullptr) throw;
@@ -12464,6 +12516,7 @@ inline void rethrow_if_foreign() {
 // Describes the exception being handled; call only inside a catch block.
 // Rethrowing it here is how its type is found without knowing it (the
 // exception_ptr route would allocate).
+template <int = 0>
 inline op_failure op_describe_current_exception() noexcept {
   op_failure f;
   f.failed = true;
@@ -12482,6 +12535,7 @@ inline op_failure op_describe_current_exception() noexcept {
   return f;
 }
 
+template <int = 0>
 inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
   if (!ep) {
     op_failure f;
@@ -12502,6 +12556,7 @@ inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
 
 // Records the exception being handled on s (event, status, error.type);
 // call only inside a catch block.
+template <int = 0>
 inline void op_record_current_exception(span& s) noexcept {
   if (!s.is_recording()) return;
   try {
@@ -12551,6 +12606,7 @@ op_failure op_classify(const R& r) noexcept {
   return f;
 }
 
+template <int = 0>
 inline void op_mark_failed(span& s, const op_failure& f) noexcept {
   if (!f.failed || !s.is_recording()) return;
   s.set_attribute("error.type", f.type);
@@ -12583,6 +12639,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
   }
 }
 
+template <int = 0>
 inline void validate_retry(int max_attempts, const retry_backoff& b) {
   if (max_attempts < 1)
     throw std::invalid_argument("trace_with_retry: max_attempts must be at least 1 (got " +
@@ -12595,6 +12652,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 }
 
 // The wait after failed attempt `failed_attempt` (1-based).
+template <int = 0>
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
   // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
@@ -12620,6 +12678,7 @@ inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 // In a catch block, for an attempt that threw: recorded on its span; the
 // last attempt's exception is also recorded on the parent and rethrown, an
 // earlier one is kept in `failure` for the retry event.
+template <int = 0>
 inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
   rethrow_if_foreign();
   op_record_current_exception(attempt_span);
@@ -12632,6 +12691,7 @@ inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_
 }
 
 // After failed attempt `attempt`: the parent's `retry` event, then the wait.
+template <int = 0>
 inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
   const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
   if (parent.is_recording()) {
@@ -12645,6 +12705,7 @@ inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff,
 }
 
 // "<name> attempt", the attempt spans' name (empty when nothing is traced).
+template <int = 0>
 inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
   std::string attempt_name;
   if (t.is_enabled()) {
@@ -12804,6 +12865,7 @@ class joined_name {
   std::string_view name_;
 };
 
+template <int = 0>
 inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
                                      std::int32_t partition) {
   s.set_attribute("messaging.system", messaging_system);
@@ -12813,6 +12875,7 @@ inline void set_messaging_attributes(span& s, std::string_view operation, std::s
   if (partition >= 0) s.set_attribute("messaging.destination.partition.id", std::to_string(partition));
 }
 
+template <int = 0>
 inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                                const span_context& producer) {
   // An invalid producer context starts a new trace: the consuming thread's
@@ -12836,6 +12899,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
 /// partition >= 0), messaging.message.body.size = value.size() and, when key
 /// is not empty, messaging.streambus.message.key (as Kafka's
 /// messaging.kafka.message.key; an empty key counts as no key).
+template <int = 0>
 inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                                   std::string_view value) {
   span s = t.start(detail::joined_name("send", topic).view(), span_kind::producer);
@@ -12879,6 +12943,7 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
 }
 
 /// For a message without headers: always a new trace.
+template <int = 0>
 inline span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return detail::start_consume_span(t, topic, partition, offset, span_context{});
 }
@@ -12901,6 +12966,7 @@ decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts,
   return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn), backoff);
 }
 
+template <int>
 inline span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                           std::string_view value) {
   return streambus::tracing::trace_produce_message(*this, topic, partition, key, value);
@@ -12918,6 +12984,7 @@ span tracer::trace_consume_message(std::string_view topic, std::int32_t partitio
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset, headers);
 }
 
+template <int>
 inline span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset);
 }

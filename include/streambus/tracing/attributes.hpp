@@ -190,7 +190,8 @@ class attribute_arg {
   attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
   attribute_arg(const std::string& s) noexcept : view_(s), is_view_(true) {}
   attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
-  attribute_arg(const attribute_value& v) : value_(v) {}
+  // (An attribute_value lvalue is taken by the forwarding constructor below,
+  // a template: its copy is compiled only where one is passed.)
   attribute_arg(attribute_value&& v) noexcept : value_(std::move(v)) {}
   template <class T, class A, std::enable_if_t<detail::is_array_item_v<T>, int> = 0>
   attribute_arg(const std::vector<T, A>& items) noexcept : items_(&items), assign_items_(&assign_vector<std::vector<T, A>>) {}
@@ -212,6 +213,7 @@ class attribute_arg {
   }
 
   /// Stores the value into dst, reusing dst's string or array storage.
+  template <int = 0>  // compiled where used: it copies a whole value
   void assign_to(attribute_value& dst) const {
     if (is_view_)
       dst.assign_string(view_);

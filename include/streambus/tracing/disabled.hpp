@@ -105,6 +105,7 @@ class tracer {
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
   template <class F>
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  template <int = 0>
   inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                     std::string_view value);
   template <class Headers>
@@ -113,6 +114,7 @@ class tracer {
   template <class Headers>
   span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
                              const Headers& headers);
+  template <int = 0>
   inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
 

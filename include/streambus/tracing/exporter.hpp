@@ -105,11 +105,14 @@ class span_exporter {
 };
 
 /// Keeps copies of every exported span in memory: for tests, yours and ours.
-class in_memory_exporter final : public span_exporter {
+/// A class template only so that its members (span copies) are compiled
+/// where it is used (in_memory_exporter is basic_in_memory_exporter<>).
+template <class = void>
+class basic_in_memory_exporter final : public span_exporter {
  public:
   /// synchronous = false puts it behind the batch pipeline like a network
   /// exporter (then use tracer::force_flush() or wait_for() before reading).
-  explicit in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
+  explicit basic_in_memory_exporter(bool synchronous = true) noexcept : synchronous_(synchronous) {}
 
   export_result export_spans(const span_batch& batch) noexcept override {
     try {
@@ -156,5 +159,6 @@ class in_memory_exporter final : public span_exporter {
   resource resource_;
   bool synchronous_;
 };
+using in_memory_exporter = basic_in_memory_exporter<>;
 
 STREAMBUS_TRACING_END_NAMESPACE

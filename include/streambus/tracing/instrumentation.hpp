@@ -86,6 +86,7 @@ struct op_failure {
   std::string message;  // status description
 };
 
+template <int = 0>
 inline std::string op_type_name(const std::type_info& info) {
 #if defined(STREAMBUS_TRACING_DISABLED)
   return info.name();  // never recorded when compiled out
@@ -98,6 +99,7 @@ inline std::string op_type_name(const std::type_info& info) {
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
 // the ABI cannot tell or memory runs out (a short string: no allocation).
 // Call only inside a catch block.
+template <int = 0>
 inline std::string op_current_exception_type() noexcept {
   try {
 #if defined(__GNUC__)
@@ -112,6 +114,7 @@ inline std::string op_current_exception_type() noexcept {
 // all glibc's forced unwind (pthread_cancel, pthread_exit), which aborts the
 // process if a catch (...) swallows it, and which describing would swallow.
 // Call only inside a catch block.
+template <int = 0>
 inline void rethrow_if_foreign() {
 #if defined(__GNUC__)
   if (abi::__cxa_current_exception_type() == nullptr) throw;
@@ -121,6 +124,7 @@ inline void rethrow_if_foreign() {
 // Describes the exception being handled; call only inside a catch block.
 // Rethrowing it here is how its type is found without knowing it (the
 // exception_ptr route would allocate).
+template <int = 0>
 inline op_failure op_describe_current_exception() noexcept {
   op_failure f;
   f.failed = true;
@@ -139,6 +143,7 @@ inline op_failure op_describe_current_exception() noexcept {
   return f;
 }
 
+template <int = 0>
 inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
   if (!ep) {
     op_failure f;
@@ -159,6 +164,7 @@ inline op_failure op_describe_exception(const std::exception_ptr& ep) noexcept {
 
 // Records the exception being handled on s (event, status, error.type);
 // call only inside a catch block.
+template <int = 0>
 inline void op_record_current_exception(span& s) noexcept {
   if (!s.is_recording()) return;
   try {
@@ -208,6 +214,7 @@ op_failure op_classify(const R& r) noexcept {
   return f;
 }
 
+template <int = 0>
 inline void op_mark_failed(span& s, const op_failure& f) noexcept {
   if (!f.failed || !s.is_recording()) return;
   s.set_attribute("error.type", f.type);
@@ -240,6 +247,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
   }
 }
 
+template <int = 0>
 inline void validate_retry(int max_attempts, const retry_backoff& b) {
   if (max_attempts < 1)
     throw std::invalid_argument("trace_with_retry: max_attempts must be at least 1 (got " +
@@ -252,6 +260,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
 }
 
 // The wait after failed attempt `failed_attempt` (1-based).
+template <int = 0>
 inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_attempt) noexcept {
   if (b.initial.count() <= 0 || b.max.count() <= 0) return std::chrono::milliseconds(0);
   // Below 2^63 ms: double(INT64_MAX) rounds up to 2^63, which does not
@@ -277,6 +286,7 @@ inline constexpr std::string_view retry_max_attempts_key = "retry.max_attempts";
 // In a catch block, for an attempt that threw: recorded on its span; the
 // last attempt's exception is also recorded on the parent and rethrown, an
 // earlier one is kept in `failure` for the retry event.
+template <int = 0>
 inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_failure& failure) {
   rethrow_if_foreign();
   op_record_current_exception(attempt_span);
@@ -289,6 +299,7 @@ inline void retry_attempt_threw(span& attempt_span, span& parent, bool last, op_
 }
 
 // After failed attempt `attempt`: the parent's `retry` event, then the wait.
+template <int = 0>
 inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff, const op_failure& failure) {
   const std::chrono::milliseconds delay = retry_delay(backoff, attempt);
   if (parent.is_recording()) {
@@ -302,6 +313,7 @@ inline void retry_pause(span& parent, int attempt, const retry_backoff& backoff,
 }
 
 // "<name> attempt", the attempt spans' name (empty when nothing is traced).
+template <int = 0>
 inline std::string retry_attempt_name(const tracer& t, std::string_view name) {
   std::string attempt_name;
   if (t.is_enabled()) {
@@ -461,6 +473,7 @@ class joined_name {
   std::string_view name_;
 };
 
+template <int = 0>
 inline void set_messaging_attributes(span& s, std::string_view operation, std::string_view topic,
                                      std::int32_t partition) {
   s.set_attribute("messaging.system", messaging_system);
@@ -470,6 +483,7 @@ inline void set_messaging_attributes(span& s, std::string_view operation, std::s
   if (partition >= 0) s.set_attribute("messaging.destination.partition.id", std::to_string(partition));
 }
 
+template <int = 0>
 inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset,
                                const span_context& producer) {
   // An invalid producer context starts a new trace: the consuming thread's
@@ -493,6 +507,7 @@ inline span start_consume_span(tracer& t, std::string_view topic, std::int32_t p
 /// partition >= 0), messaging.message.body.size = value.size() and, when key
 /// is not empty, messaging.streambus.message.key (as Kafka's
 /// messaging.kafka.message.key; an empty key counts as no key).
+template <int = 0>
 inline span trace_produce_message(tracer& t, std::string_view topic, std::int32_t partition, std::string_view key,
                                   std::string_view value) {
   span s = t.start(detail::joined_name("send", topic).view(), span_kind::producer);
@@ -536,6 +551,7 @@ span trace_consume_message(tracer& t, std::string_view topic, std::int32_t parti
 }
 
 /// For a message without headers: always a new trace.
+template <int = 0>
 inline span trace_consume_message(tracer& t, std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return detail::start_consume_span(t, topic, partition, offset, span_context{});
 }
@@ -558,6 +574,7 @@ decltype(auto) tracer::trace_with_retry(std::string_view name, int max_attempts,
   return streambus::tracing::trace_with_retry(*this, name, max_attempts, std::forward<F>(fn), backoff);
 }
 
+template <int>
 inline span tracer::trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                           std::string_view value) {
   return streambus::tracing::trace_produce_message(*this, topic, partition, key, value);
@@ -575,6 +592,7 @@ span tracer::trace_consume_message(std::string_view topic, std::int32_t partitio
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset, headers);
 }
 
+template <int>
 inline span tracer::trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset) {
   return streambus::tracing::trace_consume_message(*this, topic, partition, offset);
 }

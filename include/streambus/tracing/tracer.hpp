@@ -102,11 +102,13 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void set_attributes(span_data* r, const span_limits& l, attribute_init attrs) noexcept {
     for (const auto& kv : attrs) set_attribute(r, l, kv.first, kv.second);
   }
 
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
+  template <int = 0>  // compiled where used (attribute lists)
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
                         attribute_init extra = {}) noexcept {
     add_event_with(r, l, name, [&](attribute_list& out) {
@@ -135,6 +137,7 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void add_link(span_data* r, const span_limits& l, const span_context& ctx, attribute_init attrs) noexcept {
     if (r == nullptr || !ctx.valid()) return;
     if (r->links.size() >= l.link_count) {
@@ -166,6 +169,7 @@ struct recorder {
     }
   }
 
+  template <int = 0>  // compiled where used (attribute lists)
   static void record_exception(span_data* r, const span_limits& l, std::string_view type, std::string_view message,
                                attribute_init extra) noexcept {
     if (r == nullptr) return;
@@ -210,6 +214,9 @@ class tracer_state {
       : settings_(std::move(cfg)),
         propagation_(parse_propagators(settings_.propagators)),
         diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
+    // Set here, in a template, so that only a translation unit that creates a
+    // tracer compiles the copy of a whole record (attributes, events, links).
+    copy_record = [](span_data& to, const span_data& from) { to = from; };
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
@@ -277,6 +284,9 @@ class tracer_state {
         "(its export thread did not survive the fork, and its collector connections belong to the parent); create "
         "a new tracer in the child process");
   }
+
+  /// Copies a record (a span ended on another thread than its own, see span::finish_ended_elsewhere).
+  void (*copy_record)(span_data& to, const span_data& from) = nullptr;
 
   const resolved_config& settings() const noexcept { return settings_; }
   const span_limits& limits() const noexcept { return settings_.limits; }
@@ -550,14 +560,17 @@ class span {
     if (record_) detail::recorder::set_attribute(record_, state_->limits(), key, value);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& set_attributes(attribute_init attrs) noexcept {
     if (record_) detail::recorder::set_attributes(record_, state_->limits(), attrs);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs);
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
     return *this;
@@ -578,6 +591,7 @@ class span {
 
   /// Adds an `exception` event (exception.type, exception.message) and sets
   /// status ERROR with the message.
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
@@ -587,6 +601,7 @@ class span {
     }
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
@@ -597,6 +612,7 @@ class span {
     }
     return *this;
   }
+  template <int = 0>  // compiled where used (attribute lists)
   span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
     return *this;
@@ -733,7 +749,7 @@ class span {
     span_data* copy = detail::thread_record_pool().acquire_or_null();
     if (copy != nullptr) {
       try {
-        *copy = *finished;
+        state_->copy_record(*copy, *finished);
       } catch (...) {
         detail::thread_record_pool().release(copy);
         copy = nullptr;
@@ -810,6 +826,7 @@ class tracer {
     if (state_ == nullptr) return span::passing_on(parent, &detail::thread_context_stack());
     return start_span(name, parent, parent.valid(), kind, &detail::thread_context_stack());
   }
+  template <int = 0>  // compiled where used (links' attribute lists)
   span start(std::string_view name, const span_options& options) noexcept {
     if (state_ == nullptr) return start_disabled(options);
     const span_context* parent = &detail::no_context;
@@ -832,12 +849,15 @@ class tracer {
   void set_attribute(std::string_view key, const T& value) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attribute(a->record, a->owner->limits(), key, value);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void set_attributes(attribute_init attrs) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_attributes(a->record, a->owner->limits(), attrs);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::add_event(a->record, a->owner->limits(), name, attrs);
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
@@ -846,6 +866,7 @@ class tracer {
       }
     }
   }
+  template <int = 0>  // compiled where used (attribute lists)
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
@@ -904,6 +925,7 @@ class tracer {
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn);
   template <class F>
   decltype(auto) trace_with_retry(std::string_view name, int max_attempts, F&& fn, const retry_backoff& backoff);
+  template <int = 0>
   inline span trace_produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
                                     std::string_view value);
   template <class Headers>
@@ -912,6 +934,7 @@ class tracer {
   template <class Headers>
   span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
                              const Headers& headers);
+  template <int = 0>
   inline span trace_consume_message(std::string_view topic, std::int32_t partition, std::int64_t offset);
 
 
