@@ -216,7 +216,7 @@ class tracer_state {
         diagnostics_(std::make_shared<detail::diagnostics>(std::move(on_diagnostic))) {
     // Set here, in a template, so that only a translation unit that creates a
     // tracer compiles the copy of a whole record (attributes, events, links).
-    copy_record = [](span_data& to, const span_data& from) { to = from; };
+    copy_record_ = [](span_data& to, const span_data& from) { to = from; };
     (void)wall_offset_ns();  // calibrate the span clock now, not on the first span
     build_resource();
     for (const auto& w : settings_.warnings) diagnostics_->report(w, /*limited=*/false);
@@ -286,7 +286,7 @@ class tracer_state {
   }
 
   /// Copies a record (a span ended on another thread than its own, see span::finish_ended_elsewhere).
-  void (*copy_record)(span_data& to, const span_data& from) = nullptr;
+  void copy_record(span_data& to, const span_data& from) const { copy_record_(to, from); }
 
   const resolved_config& settings() const noexcept { return settings_; }
   const span_limits& limits() const noexcept { return settings_.limits; }
@@ -478,6 +478,7 @@ class tracer_state {
   std::atomic<std::uint64_t> discarded_{0};  // spans ended after shutdown (or open across a fork)
   tracer_state* prev_live_ = nullptr;  // live_tracers(), under its mutex
   tracer_state* next_live_ = nullptr;
+  void (*copy_record_)(span_data& to, const span_data& from) = nullptr;  // set by the constructor
 };
 
 inline void register_tracer_fork_handlers() noexcept {
@@ -690,8 +691,9 @@ class span {
     // Usually this span is the innermost: pop it. (The owner, too: once ended
     // entries below were squeezed out, the entry at depth_ may be that of a
     // pass-through span, which has this span's id.)
-    if (depth_ + 1 == mine.size() && mine[depth_].context.span_id() == context_.span_id() && mine[depth_].owner == state_)
-      mine.pop_to(depth_);
+    const auto at = static_cast<std::size_t>(depth_);  // depth_ itself once the first test holds (no token)
+    if (depth_ + 1 == mine.size() && mine[at].context.span_id() == context_.span_id() && mine[at].owner == state_)
+      mine.pop_to(at);
     else
       leave_stack_below(mine);
     return true;
