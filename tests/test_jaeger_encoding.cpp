@@ -553,7 +553,7 @@ TEST_CASE("jaeger thrift: many spans in one batch, the output buffer reused") {
   const auto& spans = check_thrift_batch(batch, "checkout", rich_process_tags());
   REQUIRE(spans.size() == 300);
   for (std::uint64_t i = 1; i <= 300; ++i) {
-    const tvalue& s = spans[i - 1];
+    const tvalue& s = spans[static_cast<std::size_t>(i - 1)];
     CHECK(s.at(2, t_i64).i == static_cast<std::int64_t>(i));
     CHECK(s.at(1, t_i64).i == static_cast<std::int64_t>(i * 7));
     CHECK(s.at(3, t_i64).i == static_cast<std::int64_t>(i * 13));

@@ -494,7 +494,7 @@ TEST_CASE("parse_traceparent survives random, truncated and mutated input") {
     seed ^= seed << 13;
     seed ^= seed >> 7;
     seed ^= seed << 17;
-    return seed;
+    return static_cast<std::size_t>(seed);  // used as an index: size_t on 32-bit targets too
   };
   const std::string alphabet = "0123456789abcdef0123456789abcdef--- \tAFgz.";
   const std::string valid = spec_traceparent;
@@ -549,7 +549,7 @@ TEST_CASE("extract survives random carriers without crashing") {
     seed ^= seed << 13;
     seed ^= seed >> 7;
     seed ^= seed << 17;
-    return seed;
+    return static_cast<std::size_t>(seed);  // used as an index: size_t on 32-bit targets too
   };
   const std::vector<std::string> names = {"traceparent", "TRACEPARENT", "tracestate", "TraceState", "x", ""};
   const std::vector<std::string> values = {spec_traceparent, "", "foo=1", "foo=1,foo=2", ",,", "garbage",

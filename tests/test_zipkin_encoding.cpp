@@ -346,6 +346,6 @@ TEST_CASE("zipkin v2: an empty batch is an empty list; several spans keep batch 
   for (std::uint64_t i = 1; i <= 50; ++i) {
     char want[17];
     std::snprintf(want, sizeof want, "%016llx", static_cast<unsigned long long>(i));
-    CHECK(doc[i - 1]["id"].text == want);
+    CHECK(doc[static_cast<std::size_t>(i - 1)]["id"].text == want);
   }
 }
