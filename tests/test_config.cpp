@@ -788,6 +788,45 @@ TEST_CASE("otlp certificate and insecure: code > traces variable > general varia
   CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_INSECURE"), "yes"));
 }
 
+TEST_CASE("otlp client certificate and key (mutual TLS): code > traces variable > general variable; both or neither") {
+  // Readable files, so that only the rules under test can warn.
+  const std::string cert = "/proc/self/cmdline", key = "/proc/self/environ", other = "/proc/self/stat";
+  auto r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", cert},
+                        {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", other},
+                        {"OTEL_EXPORTER_OTLP_CLIENT_KEY", key}});
+  CHECK(r.otlp.client_certificate == cert);
+  CHECK(r.otlp.client_key == key);
+  CHECK(r.warnings.empty());
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert}, {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", key},
+                   {"OTEL_EXPORTER_OTLP_CLIENT_KEY", other}});
+  CHECK(r.otlp.client_certificate == cert);
+  CHECK(r.otlp.client_key == key);
+
+  st::config cfg;
+  cfg.otlp_client_certificate = other;
+  cfg.otlp_client_key = other;
+  r = resolve(cfg, {{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert}, {"OTEL_EXPORTER_OTLP_CLIENT_KEY", key}});
+  CHECK(r.otlp.client_certificate == other);
+  CHECK(r.otlp.client_key == other);
+
+  // One without the other is said, and neither is used (the TLS library
+  // would drop it silently).
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert}});
+  CHECK(r.otlp.client_certificate.empty());
+  CHECK(contains(warning_with(r, cert), "no client key"));
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", key}});
+  CHECK(r.otlp.client_key.empty());
+  CHECK(contains(warning_with(r, key), "no client certificate"));
+
+  // Files that cannot be read are said at startup, and kept: exports fail
+  // visibly rather than go out without the certificate.
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/nonexistent/client.pem"},
+                   {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/nonexistent/client-key.pem"}});
+  CHECK(contains(warning_with(r, "/nonexistent/client.pem"), "cannot be read"));
+  CHECK(contains(warning_with(r, "/nonexistent/client-key.pem"), "cannot be read"));
+  CHECK(r.otlp.client_certificate == "/nonexistent/client.pem");
+}
+
 TEST_CASE("jaeger and zipkin endpoints: code > variable > default") {
   st::config cfg;
   cfg.jaeger_endpoint = "http://localhost:14268/api/traces";  // the seed's value

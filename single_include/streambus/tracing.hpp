@@ -2644,6 +2644,8 @@ struct config {
   std::optional<std::chrono::milliseconds> otlp_timeout;  // per export request, > 0
   std::string otlp_compression;                     // none | gzip
   std::string otlp_certificate;                     // CA file (PEM) to verify an https collector
+  std::string otlp_client_certificate;              // mTLS: this client's certificate (PEM)...
+  std::string otlp_client_key;                      // ...and its private key (PEM); both or neither
   std::optional<bool> otlp_insecure;                // skip TLS verification (only when asked)
 
   /// Extra exporters, e.g. an in_memory_exporter in tests. Used in addition to `exporter`.
@@ -2663,6 +2665,8 @@ struct otlp_options {
   std::chrono::milliseconds timeout{10000};
   std::string compression = "none";                          // or gzip
   std::string certificate;                                   // CA file for HTTPS
+  std::string client_certificate;                            // mTLS client certificate (PEM), with client_key
+  std::string client_key;                                    // its private key (PEM)
   bool insecure = false;                                     // skip TLS verification only when asked
 };
 
@@ -7562,14 +7566,19 @@ class basic_config_resolver {
       }
     }
 
-    // TLS.
-    if (!cfg_.otlp_certificate.empty()) {
-      o.certificate = cfg_.otlp_certificate;
-    } else if (auto c = env("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")) {
-      o.certificate = std::move(*c);
-    } else if (auto g = env("OTEL_EXPORTER_OTLP_CERTIFICATE")) {
-      o.certificate = std::move(*g);
-    }
+    // TLS: each file from code, else the traces variable, else the general one.
+    const auto tls_file = [this](const std::string& code, const char* traces_var, const char* general_var) {
+      if (!code.empty()) return code;
+      if (auto v = env(traces_var)) return std::move(*v);
+      if (auto v = env(general_var)) return std::move(*v);
+      return std::string();
+    };
+    o.certificate = tls_file(cfg_.otlp_certificate, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                             "OTEL_EXPORTER_OTLP_CERTIFICATE");
+    o.client_certificate = tls_file(cfg_.otlp_client_certificate, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+                                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+    o.client_key = tls_file(cfg_.otlp_client_key, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+                            "OTEL_EXPORTER_OTLP_CLIENT_KEY");
     if (cfg_.otlp_insecure) {
       o.insecure = *cfg_.otlp_insecure;
     } else if (const auto i = env_bool("OTEL_EXPORTER_OTLP_TRACES_INSECURE",
@@ -7580,14 +7589,31 @@ class basic_config_resolver {
     }
     // Said now, not as an anonymous TLS error (SSLLoadingCerts) at every export;
     // not when verification is off, which never reads the file.
-    if (!o.certificate.empty() && !o.insecure) {
-      if (std::FILE* f = std::fopen(o.certificate.c_str(), "rb")) {
-        std::fclose(f);
-      } else {
-        warn("the OTLP CA certificate file " + quote(o.certificate) +
-             " cannot be read: every TLS export will fail to verify the collector");
-      }
+    const auto readable = [](const std::string& path) {
+      std::FILE* f = std::fopen(path.c_str(), "rb");
+      if (f != nullptr) std::fclose(f);
+      return f != nullptr;
+    };
+    if (!o.certificate.empty() && !o.insecure && !readable(o.certificate)) {
+      warn("the OTLP CA certificate file " + quote(o.certificate) +
+           " cannot be read: every TLS export will fail to verify the collector");
     }
+    // A client certificate (mutual TLS) goes with its key: one alone would be
+    // dropped by the TLS library without a word, so it is said and dropped here.
+    if (o.client_certificate.empty() != o.client_key.empty()) {
+      warn(o.client_key.empty()
+               ? "the OTLP client certificate " + quote(o.client_certificate) +
+                     " has no client key (otlp_client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY): no client certificate is sent"
+               : "the OTLP client key " + quote(o.client_key) +
+                     " has no client certificate (otlp_client_certificate, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE): "
+                     "no client certificate is sent");
+      o.client_certificate.clear();
+      o.client_key.clear();
+    }
+    if (!o.client_certificate.empty() && !readable(o.client_certificate))
+      warn("the OTLP client certificate file " + quote(o.client_certificate) + " cannot be read: every TLS export will fail");
+    if (!o.client_key.empty() && !readable(o.client_key))
+      warn("the OTLP client key file " + quote(o.client_key) + " cannot be read: every TLS export will fail");
   }
 
   void resolve_jaeger_and_zipkin() {

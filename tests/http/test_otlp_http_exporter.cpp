@@ -693,8 +693,10 @@ TEST_CASE("including otlp_http_exporter.hpp registers the exporter name \"otlp\"
 
 namespace {
 
+// Self-signed certificates made by the openssl command: the server's (for
+// 127.0.0.1) and a client's (CN streambus-test-client), each its own CA.
 struct tls_files {
-  std::string dir, cert, key;
+  std::string dir, cert, key, client_cert, client_key;
   bool ok = false;
   tls_files() {
     char tmpl[] = "/tmp/streambus_tls_XXXXXX";
@@ -702,16 +704,49 @@ struct tls_files {
     dir = tmpl;
     cert = dir + "/cert.pem";
     key = dir + "/key.pem";
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
-                            "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
-                            " >/dev/null 2>&1";
-    ok = std::system(cmd.c_str()) == 0 && std::ifstream(cert).good();
+    client_cert = dir + "/client-cert.pem";
+    client_key = dir + "/client-key.pem";
+    ok = make(cert, key, "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1") &&
+         make(client_cert, client_key, "/CN=streambus-test-client");
   }
   ~tls_files() {
-    std::remove(cert.c_str());
-    std::remove(key.c_str());
+    for (const auto* f : {&cert, &key, &client_cert, &client_key}) std::remove(f->c_str());
     if (!dir.empty()) std::remove(dir.c_str());
   }
+  static bool make(const std::string& cert_file, const std::string& key_file, const std::string& subject) {
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj " + subject + " -keyout " +
+                            key_file + " -out " + cert_file + " >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0 && std::ifstream(cert_file).good();
+  }
+};
+
+// An https receiver on 127.0.0.1 that counts requests; with `client_ca`, one
+// that refuses the handshake without a client certificate signed by it
+// (mutual TLS: SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+struct tls_receiver {
+  httplib::SSLServer server;
+  std::atomic<int> received{0};
+  std::thread thread;
+  int port = -1;
+  tls_receiver(const tls_files& tls, const char* client_ca)
+      : server(tls.cert.c_str(), tls.key.c_str(), client_ca) {
+    if (!server.is_valid()) return;
+    server.Post("/v1/traces", [this](const httplib::Request&, httplib::Response& res) {
+      ++received;
+      res.status = 200;
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    if (port <= 0) return;
+    thread = std::thread([this] { server.listen_after_bind(); });
+    const auto start = steady::now();
+    while (!server.is_running() && since(start) < 5s) std::this_thread::sleep_for(1ms);
+  }
+  ~tls_receiver() {
+    server.stop();
+    if (thread.joinable()) thread.join();
+  }
+  bool ok() const { return port > 0 && thread.joinable(); }
+  std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(port) + "/v1/traces"; }
 };
 
 }  // namespace
@@ -722,19 +757,9 @@ TEST_CASE("otlp/https verifies the server certificate unless told not to") {
     MESSAGE("openssl command not available: HTTPS test skipped");
     return;
   }
-  httplib::SSLServer server(tls.cert.c_str(), tls.key.c_str());
-  REQUIRE(server.is_valid());
-  std::atomic<int> received{0};
-  server.Post("/v1/traces", [&](const httplib::Request&, httplib::Response& res) {
-    ++received;
-    res.status = 200;
-  });
-  const int port = server.bind_to_any_port("127.0.0.1");
-  REQUIRE(port > 0);
-  std::thread thread([&] { server.listen_after_bind(); });
-  const auto start = steady::now();
-  while (!server.is_running() && since(start) < 5s) std::this_thread::sleep_for(1ms);
-  const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/v1/traces";
+  tls_receiver server(tls, nullptr);
+  REQUIRE(server.ok());
+  const std::string endpoint = server.endpoint();
 
   batch_fixture f;
   f.add_many(1);
@@ -743,7 +768,7 @@ TEST_CASE("otlp/https verifies the server certificate unless told not to") {
   {
     st::otlp_http_exporter exporter(options_for(endpoint, diag, &retries));  // verification on by default
     CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
-    CHECK(received.load() == 0);
+    CHECK(server.received.load() == 0);
     CHECK(retries.load() == 0);  // a certificate problem is not transient
     CHECK(diag.any_contains("SSL"));
   }
@@ -752,17 +777,90 @@ TEST_CASE("otlp/https verifies the server certificate unless told not to") {
     o.otlp.certificate = tls.cert;  // trust the self-signed certificate
     st::otlp_http_exporter exporter(o);
     CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
-    CHECK(received.load() == 1);
+    CHECK(server.received.load() == 1);
   }
   {
     auto o = options_for(endpoint, diag);
     o.otlp.insecure = true;
     st::otlp_http_exporter exporter(o);
     CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
-    CHECK(received.load() == 2);
+    CHECK(server.received.load() == 2);
   }
-  server.stop();
-  thread.join();
+}
+
+TEST_CASE("otlp/https with a client certificate: a collector that requires mutual TLS") {
+  tls_files tls;
+  if (!tls.ok) {
+    MESSAGE("openssl command not available: HTTPS test skipped");
+    return;
+  }
+  tls_receiver server(tls, tls.client_cert.c_str());  // trusts the client certificate only
+  REQUIRE(server.ok());
+  batch_fixture f;
+  f.add_many(1);
+  const auto options = [&](messages& diag) {
+    auto o = options_for(server.endpoint(), diag);
+    o.otlp.certificate = tls.cert;
+    return o;
+  };
+
+  SUBCASE("without one, the handshake is refused and nothing arrives") {
+    messages diag;
+    st::otlp_http_exporter exporter(options(diag));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(server.received.load() == 0);
+    // TLS 1.3: the refusal comes after the client's handshake, as a failed write or read.
+    CHECK(diag.any_contains("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"));
+  }
+  SUBCASE("with it, the collector accepts the connection") {
+    messages diag;
+    auto o = options(diag);
+    o.otlp.client_certificate = tls.client_cert;
+    o.otlp.client_key = tls.client_key;
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(server.received.load() == 2);
+    CHECK(diag.all().empty());
+  }
+  SUBCASE("set in the tracer's configuration, the certificate reaches its exporter") {
+    messages diag;
+    st::config cfg;
+    cfg.service_name = "mtls-test";
+    cfg.exporter = "otlp";
+    cfg.otlp_endpoint = server.endpoint();
+    cfg.otlp_certificate = tls.cert;
+    cfg.otlp_client_certificate = tls.client_cert;
+    cfg.otlp_client_key = tls.client_key;
+    cfg.read_environment = false;
+    cfg.on_diagnostic = diag.sink();
+    auto tracer = st::tracer::create(cfg);
+    tracer.start("through-mtls").end();
+    CHECK(tracer.force_flush(10s));
+    CHECK(tracer.stats().spans_exported == 1);
+    CHECK(server.received.load() == 1);
+    CHECK(diag.all().empty());
+  }
+  SUBCASE("a key that does not load is said at construction, and every export fails") {
+    messages diag;
+    auto o = options(diag);
+    o.otlp.client_certificate = tls.client_cert;
+    o.otlp.client_key = tls.dir + "/missing-key.pem";
+    st::otlp_http_exporter exporter(o);
+    CHECK(diag.any_contains("could not be set up"));
+    CHECK(diag.any_contains("missing-key.pem"));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(server.received.load() == 0);
+  }
+  SUBCASE("a certificate without its key is a configuration error") {
+    messages diag;
+    auto o = options(diag);
+    o.otlp.client_certificate = tls.client_cert;
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+    o.otlp.client_certificate.clear();
+    o.otlp.client_key = tls.client_key;
+    CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
+  }
 }
 
 // ============================================================ parsing helpers

@@ -111,6 +111,8 @@ struct config {
   std::optional<std::chrono::milliseconds> otlp_timeout;  // per export request, > 0
   std::string otlp_compression;                     // none | gzip
   std::string otlp_certificate;                     // CA file (PEM) to verify an https collector
+  std::string otlp_client_certificate;              // mTLS: this client's certificate (PEM)...
+  std::string otlp_client_key;                      // ...and its private key (PEM); both or neither
   std::optional<bool> otlp_insecure;                // skip TLS verification (only when asked)
 
   /// Extra exporters, e.g. an in_memory_exporter in tests. Used in addition to `exporter`.
@@ -130,6 +132,8 @@ struct otlp_options {
   std::chrono::milliseconds timeout{10000};
   std::string compression = "none";                          // or gzip
   std::string certificate;                                   // CA file for HTTPS
+  std::string client_certificate;                            // mTLS client certificate (PEM), with client_key
+  std::string client_key;                                    // its private key (PEM)
   bool insecure = false;                                     // skip TLS verification only when asked
 };
 

@@ -33,7 +33,9 @@
 //     until its parts fit; a single span larger than that is dropped and
 //     reported. An empty batch sends nothing.
 //   - TLS verifies the server's certificate and host name unless
-//     otlp.insecure is set; otlp.certificate names a PEM CA file.
+//     otlp.insecure is set; otlp.certificate names a PEM CA file;
+//     otlp.client_certificate and otlp.client_key, a client certificate
+//     for collectors that require mutual TLS.
 //   - shutdown() aborts a request in flight and makes later exports fail at
 //     once. cpp-httplib cannot interrupt a TCP connect or TLS handshake that
 //     is under way; those end by themselves within the connection timeout.
@@ -639,7 +641,8 @@ inline endpoint split_endpoint(const std::string& url) {
 class otlp_http_exporter final : public span_exporter {
  public:
   /// Throws config_error for an endpoint that is not an http(s) URL, an
-  /// unknown protocol or compression, or https without TLS support in cpp-httplib.
+  /// unknown protocol or compression, a client certificate without its key (or
+  /// the reverse), or https without TLS support in cpp-httplib.
   explicit otlp_http_exporter(otlp_http_options options)
       : options_(std::move(options)), endpoint_(detail::otlp_http::split_endpoint(options_.otlp.endpoint)) {
     namespace cp = detail::config_parse;
@@ -671,7 +674,19 @@ class otlp_http_exporter final : public span_exporter {
                          " needs TLS, but cpp-httplib was compiled without CPPHTTPLIB_OPENSSL_SUPPORT");
 #endif
 
-    client_ = std::make_unique<httplib::Client>(endpoint_.base);
+    const std::string& client_cert = options_.otlp.client_certificate;
+    const std::string& client_key = options_.otlp.client_key;
+    if (client_cert.empty() != client_key.empty())
+      throw config_error("otlp client certificate and client key go together: " +
+                         std::string(client_cert.empty() ? "client_certificate" : "client_key") + " is empty");
+    client_ = endpoint_.https && !client_cert.empty()
+                  ? std::make_unique<httplib::Client>(endpoint_.base, client_cert, client_key)
+                  : std::make_unique<httplib::Client>(endpoint_.base);
+    // cpp-httplib keeps a client whose certificate or key did not load, and
+    // fails each request without saying why: said once here.
+    if (!client_->is_valid())
+      report("the TLS client could not be set up (client certificate " + cp::quote(client_cert) + ", key " +
+             cp::quote(client_key) + ": PEM files, the key matching the certificate): every export will fail");
     client_->set_keep_alive(true);
     // Headers and body go out in separate writes: with Nagle's algorithm the
     // body waits for the server's delayed ACK, some 40 ms per request.
@@ -1011,6 +1026,12 @@ class otlp_http_exporter final : public span_exporter {
     if (!result) {
       const httplib::Error e = result.error();
       problem = "no response (" + httplib::to_string(e) + ")";
+      // Under TLS 1.3 the client's handshake ends before the server checks the
+      // client certificate, so a refusal arrives as a failed write or read.
+      if ((e == httplib::Error::Read || e == httplib::Error::Write) && endpoint_.https &&
+          options_.otlp.client_certificate.empty())
+        problem += "; a collector that requires a client certificate (mutual TLS) also refuses this way: "
+                   "see otlp_client_certificate / OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
       switch (e) {
         case httplib::Error::Connection:
         case httplib::Error::ConnectionTimeout:
@@ -1130,6 +1151,8 @@ inline otlp_http_options non_otlp_options(const exporter_environment& env, std::
   o.otlp.endpoint = std::move(endpoint);
   o.otlp.timeout = env.settings.otlp.timeout;
   o.otlp.certificate = env.settings.otlp.certificate;
+  o.otlp.client_certificate = env.settings.otlp.client_certificate;
+  o.otlp.client_key = env.settings.otlp.client_key;
   o.otlp.insecure = env.settings.otlp.insecure;
   o.export_timeout = env.settings.batch.export_timeout;
   o.diagnostic = env.diagnostic;
