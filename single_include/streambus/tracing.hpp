@@ -11020,12 +11020,10 @@ class tracer {
 
   // --- spans ---------------------------------------------------------------
   // Disabled, a span passes its parent's context on and records nothing.
-  span start(std::string_view name, span_kind kind = span_kind::internal) noexcept {
+  // Inline, so that a disabled tracer costs its caller a test and no call.
+  STREAMBUS_TRACING_ALWAYS_INLINE span start(std::string_view name, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return detail::thread_context_stack().size() == 0 ? span() : span::passing_on_current();
-    detail::context_stack& stack = detail::thread_context_stack();
-    const detail::active_span* top = stack.top();
-    // Entries on the stack always hold valid contexts: no need to check.
-    return start_span(name, top ? top->context : detail::no_context, top != nullptr, kind, &stack);
+    return start_enabled(name, kind);
   }
   span start(std::string_view name, const span_context& parent, span_kind kind = span_kind::internal) noexcept {
     if (state_ == nullptr) return span::passing_on(parent, &detail::thread_context_stack());
@@ -11222,6 +11220,14 @@ class tracer {
     if (state_ == nullptr) return nullptr;
     const detail::active_span* top = detail::thread_context_stack().top();
     return (top != nullptr && top->record != nullptr) ? top : nullptr;
+  }
+
+  // start(name, kind) on an enabled tracer: a child of the current span, if any.
+  STREAMBUS_TRACING_NOINLINE span start_enabled(std::string_view name, span_kind kind) noexcept {
+    detail::context_stack& stack = detail::thread_context_stack();
+    const detail::active_span* top = stack.top();
+    // Entries on the stack always hold valid contexts: no need to check.
+    return start_span(name, top ? top->context : detail::no_context, top != nullptr, kind, &stack);
   }
 
   // `stack`: where the span becomes current (null: make_current = false).
