@@ -214,6 +214,43 @@ void reference_floor_2_rdtsc_64B_record(benchmark::State& state) {
 }
 BENCHMARK(reference_floor_2_rdtsc_64B_record);
 
+// What an unsampled span cannot avoid in this design, written out by hand:
+// three 64-bit ids from a thread-local wyrand state, a 64-byte entry pushed
+// onto a thread-local current-span stack and popped again, the span handed
+// out through memory (DoNotOptimize, as in case 4). No tracer, sampler,
+// checks or tracestate: case 4 minus this is what the library adds.
+void reference_case4_floor_ids_and_stack(benchmark::State& state) {
+  struct alignas(64) entry {
+    std::uint64_t words[8];
+  };
+  struct handle {
+    std::uint64_t trace_high, trace_low, span_id, depth;
+  };
+  static thread_local entry stack[64];
+  static thread_local std::uint64_t depth = 0;
+  static thread_local std::uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  const auto draw = [](std::uint64_t& s) {
+    s += 0xa0761d6478bd642fULL;
+    const unsigned __int128 m = static_cast<unsigned __int128>(s) * (s ^ 0xe7037ed1a0b428dbULL);
+    return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+  };
+  for (auto _ : state) {
+    std::uint64_t s = rng;
+    handle h{draw(s), draw(s), draw(s), depth};
+    rng = s;
+    entry& e = stack[h.depth & 63];
+    e.words[0] = h.trace_high;
+    e.words[1] = h.trace_low;
+    e.words[2] = h.span_id;
+    e.words[3] = 1;  // flags
+    e.words[4] = 0;  // tracestate
+    depth = h.depth + 1;
+    benchmark::DoNotOptimize(h);
+    if (depth == h.depth + 1 && stack[h.depth & 63].words[2] == h.span_id) depth = h.depth;  // end: pop
+  }
+}
+BENCHMARK(reference_case4_floor_ids_and_stack);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -129,6 +129,8 @@ def main():
              "case8", "≤ 40 ns")
     time_row("reference: 2 × rdtsc + 64 B thread-local record", "reference_floor_2_rdtsc_64B_record", span, None,
              "", "(the issue's floor: 18 ns)")
+    time_row("reference: case 4's floor (3 ids, push + pop of a thread-local stack entry)",
+             "reference_case4_floor_ids_and_stack", span, None, "", "—")
 
     print("### Per span, caller thread (ns; median / min / max of the repetitions)\n")
     print("| case | median | min | max | CPU median | allocs/span | target | opentelemetry-cpp | Datadog | "
