@@ -231,7 +231,8 @@ void reference_case4_floor_ids_and_stack(benchmark::State& state) {
   static thread_local std::uint64_t rng = 0x9e3779b97f4a7c15ULL;
   const auto draw = [](std::uint64_t& s) {
     s += 0xa0761d6478bd642fULL;
-    const unsigned __int128 m = static_cast<unsigned __int128>(s) * (s ^ 0xe7037ed1a0b428dbULL);
+    __extension__ using u128 = unsigned __int128;
+    const u128 m = static_cast<u128>(s) * (s ^ 0xe7037ed1a0b428dbULL);
     return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
   };
   for (auto _ : state) {
