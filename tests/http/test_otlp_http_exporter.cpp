@@ -841,7 +841,17 @@ TEST_CASE("otlp/https with a client certificate: a collector that requires mutua
     CHECK(server.received.load() == 1);
     CHECK(diag.all().empty());
   }
-  SUBCASE("a key that does not load is said at construction, and every export fails") {
+  SUBCASE("a certificate the collector does not trust: refused, and the diagnostic names the file") {
+    messages diag;
+    auto o = options(diag);
+    o.otlp.client_certificate = tls.cert;  // the server's own: not signed by the client CA it trusts
+    o.otlp.client_key = tls.key;
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(server.received.load() == 0);
+    CHECK(diag.any_contains("does not trust the client certificate \"" + tls.cert + "\""));
+  }
+  SUBCASE("a key that does not load is said at construction, and every export fails with that reason") {
     messages diag;
     auto o = options(diag);
     o.otlp.client_certificate = tls.client_cert;
@@ -850,7 +860,28 @@ TEST_CASE("otlp/https with a client certificate: a collector that requires mutua
     CHECK(diag.any_contains("could not be set up"));
     CHECK(diag.any_contains("missing-key.pem"));
     CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
     CHECK(server.received.load() == 0);
+    CHECK(!diag.any_contains("(Success)"));  // cpp-httplib's own word for a client it could not set up
+    std::size_t naming = 0;
+    for (const auto& line : diag.all()) naming += line.find("failed: the TLS client could not be set up") != std::string::npos;
+    CHECK(naming == 2);
+  }
+  SUBCASE("an encrypted key is refused before OpenSSL could ask for its passphrase") {
+    // OpenSSL would prompt on the terminal (and block tracer::create) or on stderr.
+    const std::string encrypted = tls.dir + "/client-key-encrypted.pem";
+    const std::string cmd = "openssl pkey -in " + tls.client_key + " -aes256 -passout pass:secret -out " + encrypted +
+                            " >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    messages diag;
+    auto o = options(diag);
+    o.otlp.client_certificate = tls.client_cert;
+    o.otlp.client_key = encrypted;
+    st::otlp_http_exporter exporter(o);
+    CHECK(diag.any_contains("client-key-encrypted.pem\" is encrypted"));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(server.received.load() == 0);
+    std::remove(encrypted.c_str());
   }
   SUBCASE("a certificate without its key is a configuration error") {
     messages diag;

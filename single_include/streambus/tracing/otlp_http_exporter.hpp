@@ -37,7 +37,8 @@
 //   - TLS verifies the server's certificate and host name unless
 //     otlp.insecure is set; otlp.certificate names a PEM CA file;
 //     otlp.client_certificate and otlp.client_key, a client certificate
-//     for collectors that require mutual TLS.
+//     for collectors that require mutual TLS (PEM; the key unencrypted; only
+//     the certificate file's first certificate is sent, no intermediates).
 //   - shutdown() aborts a request in flight and makes later exports fail at
 //     once. cpp-httplib cannot interrupt a TCP connect or TLS handshake that
 //     is under way; those end by themselves within the connection timeout.
@@ -60,6 +61,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -119,6 +121,19 @@ inline bool icontains(std::string_view haystack, std::string_view needle) noexce
   for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
     if (ascii_iequals(haystack.substr(i, needle.size()), needle)) return true;
   return false;
+}
+
+/// Whether a PEM file holds an encrypted private key (PKCS#8 "ENCRYPTED
+/// PRIVATE KEY", or a traditional key with "Proc-Type: 4,ENCRYPTED"). Reads
+/// the first 64 KiB; false when the file cannot be read.
+inline bool pem_key_is_encrypted(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  std::string text(64 * 1024, '\0');
+  text.resize(std::fread(&text[0], 1, text.size(), f));
+  std::fclose(f);
+  return text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos ||
+         text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos;
 }
 
 /// At most `max` bytes of a response body, printable ASCII kept, the rest
@@ -681,14 +696,22 @@ class otlp_http_exporter final : public span_exporter {
     if (client_cert.empty() != client_key.empty())
       throw config_error("otlp client certificate and client key go together: " +
                          std::string(client_cert.empty() ? "client_certificate" : "client_key") + " is empty");
-    client_ = endpoint_.https && !client_cert.empty()
+    // cpp-httplib loads the key without a passphrase callback, so OpenSSL
+    // would ask for one on the terminal and block tracer::create: refused.
+    const bool use_client_cert = endpoint_.https && !client_cert.empty();
+    if (use_client_cert && detail::otlp_http::pem_key_is_encrypted(client_key))
+      tls_setup_error_ = "the client key " + cp::quote(client_key) +
+                         " is encrypted (passphrase-protected), which is not supported: give an unencrypted PEM key";
+    client_ = use_client_cert && tls_setup_error_.empty()
                   ? std::make_unique<httplib::Client>(endpoint_.base, client_cert, client_key)
                   : std::make_unique<httplib::Client>(endpoint_.base);
     // cpp-httplib keeps a client whose certificate or key did not load, and
-    // fails each request without saying why: said once here.
-    if (!client_->is_valid())
-      report("the TLS client could not be set up (client certificate " + cp::quote(client_cert) + ", key " +
-             cp::quote(client_key) + ": PEM files, the key matching the certificate): every export will fail");
+    // fails each request as "Success": the reason is kept and given instead.
+    if (tls_setup_error_.empty() && !client_->is_valid())
+      tls_setup_error_ = "the TLS client could not be set up with client certificate " + cp::quote(client_cert) +
+                         " and key " + cp::quote(client_key) +
+                         " (expected: PEM files, an unencrypted key that matches the certificate)";
+    if (!tls_setup_error_.empty()) report(tls_setup_error_ + ": every export will fail");
     client_->set_keep_alive(true);
     // Headers and body go out in separate writes: with Nagle's algorithm the
     // body waits for the server's delayed ACK, some 40 ms per request.
@@ -752,6 +775,11 @@ class otlp_http_exporter final : public span_exporter {
   export_result export_spans(const span_batch& batch) noexcept override {
     if (batch.empty()) return export_result::success;  // never an empty request
     if (stopped_.load()) return export_result::failure;
+    if (!tls_setup_error_.empty()) {  // said at construction; each failure names it again
+      report("export of " + std::to_string(batch.size()) + (batch.size() == 1 ? " span" : " spans") +
+             " failed: " + tls_setup_error_);
+      return export_result::failure;
+    }
     try {
       // The batch being exported, for count_rejected() (one export at a time).
       batch_ = &batch;
@@ -1030,10 +1058,15 @@ class otlp_http_exporter final : public span_exporter {
       problem = "no response (" + httplib::to_string(e) + ")";
       // Under TLS 1.3 the client's handshake ends before the server checks the
       // client certificate, so a refusal arrives as a failed write or read.
-      if ((e == httplib::Error::Read || e == httplib::Error::Write) && endpoint_.https &&
-          options_.otlp.client_certificate.empty())
-        problem += "; a collector that requires a client certificate (mutual TLS) also refuses this way: "
-                   "see otlp_client_certificate / OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+      if ((e == httplib::Error::Read || e == httplib::Error::Write) && endpoint_.https) {
+        if (options_.otlp.client_certificate.empty())
+          problem += "; a collector that requires a client certificate (mutual TLS) also refuses this way: "
+                     "see otlp_client_certificate / OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+        else
+          problem += "; a collector that does not trust the client certificate " +
+                     detail::config_parse::quote(options_.otlp.client_certificate) +
+                     " also refuses this way (only the file's first certificate is sent, without intermediates)";
+      }
       switch (e) {
         case httplib::Error::Connection:
         case httplib::Error::ConnectionTimeout:
@@ -1113,6 +1146,7 @@ class otlp_http_exporter final : public span_exporter {
   detail::otlp_http::endpoint endpoint_;
   http_wire_format format_ = http_wire_format::otlp_protobuf;
   std::unique_ptr<httplib::Client> client_;
+  std::string tls_setup_error_;  // a client certificate or key that cannot be used: every export fails
   const span_batch* batch_ = nullptr;  // during export_spans()
   httplib::Headers headers_;
   std::string body_;  // reused between batches
