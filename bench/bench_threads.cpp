@@ -55,9 +55,12 @@ st::tracer* make_case7_tracer(std::int64_t queue) {
   return new st::tracer(bench::make_tracer("always_on", -1, batch));
 }
 
-void case7_threads(benchmark::State& state) {
+// One run of `threads` threads into one tracer with a queue of `queue`;
+// `span_loop(state, tracer)` is the timed loop.
+template <class SpanLoop>
+void run_case7(benchmark::State& state, std::int64_t queue, SpanLoop&& span_loop) {
   const bool leader = state.thread_index() == 0;
-  if (leader) g_run.tracer.store(make_case7_tracer(state.range(0)), std::memory_order_release);
+  if (leader) g_run.tracer.store(make_case7_tracer(queue), std::memory_order_release);
   st::tracer* tracer = nullptr;
   while ((tracer = g_run.tracer.load(std::memory_order_acquire)) == nullptr) std::this_thread::yield();
 
@@ -80,10 +83,7 @@ void case7_threads(benchmark::State& state) {
     spin_until(g_run.go);
   }
 
-  for (auto _ : state) {
-    auto span = tracer->start("op");
-    benchmark::DoNotOptimize(span);
-  }
+  span_loop(state, *tracer);
   // (The loop ends with a barrier: every thread's spans have ended here.)
 
   state.SetItemsProcessed(state.iterations());
@@ -104,6 +104,14 @@ void case7_threads(benchmark::State& state) {
     g_run.go.store(false, std::memory_order_release);
   }
 }
+void case7_threads(benchmark::State& state) {
+  run_case7(state, state.range(0), [](benchmark::State& st_, st::tracer& tracer) {
+    for (auto _ : st_) {
+      auto span = tracer.start("op");
+      benchmark::DoNotOptimize(span);
+    }
+  });
+}
 BENCHMARK(case7_threads)
     ->ArgName("queue")
     ->Arg(2048)
@@ -112,6 +120,41 @@ BENCHMARK(case7_threads)
     ->Threads(1)
     ->Threads(2)
     ->Threads(4)
+    ->UseRealTime();
+
+// Case 7 where the exporter keeps up (the condition): each span wraps
+// a fixed amount of CPU work, as a span wraps a request or a message in a
+// service, at the default queue size. `steps` links of a dependent
+// multiply-add chain (about a nanosecond each); `traced` 0 runs the same work
+// with no span, for the tracing's share of the time and the scaling the work
+// itself reaches on this machine.
+std::uint64_t work(std::uint64_t x, std::int64_t steps) {
+  for (std::int64_t i = 0; i < steps; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
+}
+
+void case7_threads_with_work(benchmark::State& state) {
+  const std::int64_t steps = state.range(0);
+  const bool traced = state.range(1) != 0;
+  run_case7(state, 2048, [steps, traced](benchmark::State& st_, st::tracer& tracer) {
+    std::uint64_t x = 1;
+    for (auto _ : st_) {
+      if (traced) {
+        auto span = tracer.start("op");
+        benchmark::DoNotOptimize(span);
+        x = work(x, steps);
+      } else {
+        x = work(x, steps);
+      }
+      benchmark::DoNotOptimize(x);
+    }
+  });
+}
+BENCHMARK(case7_threads_with_work)
+    ->ArgNames({"steps", "traced"})
+    ->ArgsProduct({{400, 1600}, {1, 0}})
+    ->Threads(1)
+    ->Threads(2)
     ->UseRealTime();
 
 }  // namespace

@@ -162,6 +162,30 @@ def main():
     print(f"\nTarget: 2 threads ≥ 1.8× one thread, nothing dropped at the default queue (2048): {verdict(met7)}. "
           "opentelemetry-cpp: 2.06 → 2.66 M spans/s (24 % dropped); Datadog: 0.93 → 0.71 M spans/s.")
 
+    # --- case 7 where the exporter keeps up: spans wrapping CPU work
+    print("\n### Case 7 with work per span (queue 2048; spans/s, median of the repetitions)\n")
+    print("| work per span | threads | traced spans/s | same work untraced | tracing's share | dropped (median, max) | "
+          "scaling traced | scaling untraced |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|")
+    for steps in (400, 1600):
+        one_traced = one_plain = None
+        for n in (1, 2):
+            traced = field(threads, f"case7_threads_with_work/steps:{steps}/traced:1/real_time/threads:{n}",
+                           counter("items_per_second"))
+            plain = field(threads, f"case7_threads_with_work/steps:{steps}/traced:0/real_time/threads:{n}",
+                          counter("items_per_second"))
+            dropped = field(threads, f"case7_threads_with_work/steps:{steps}/traced:1/real_time/threads:{n}",
+                            counter("dropped"))
+            if not (traced.ok and plain.ok):
+                continue
+            if n == 1:
+                one_traced, one_plain = traced.median, plain.median
+            work_ns = 1e9 / one_plain if one_plain else float("nan")
+            share = 1 - traced.median / plain.median
+            print(f"| {steps} steps (~{work_ns:.0f} ns) | {n} | {traced.median / 1e6:.3f} M | {plain.median / 1e6:.3f} M | "
+                  f"{share:.1%} | {dropped.median:.2%}, {dropped.max:.2%} | {traced.median / one_traced:.2f}× | "
+                  f"{plain.median / one_plain:.2f}× |")
+
     # --- case 9
     print("\n### Case 9: encoding 512-span batches, 4 attributes per span\n")
     print("| encoding | ns/span median | min | max | bytes/span | allocs/span | target | opentelemetry-cpp |")
