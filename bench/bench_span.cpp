@@ -245,6 +245,8 @@ void reference_case4_floor_ids_and_stack(benchmark::State& state) {
     e.words[2] = h.span_id;
     e.words[3] = 1;  // flags
     e.words[4] = 0;  // tracestate
+    e.words[5] = 0;  // record
+    e.words[6] = reinterpret_cast<std::uintptr_t>(&state);  // owner
     depth = h.depth + 1;
     benchmark::DoNotOptimize(h);
     if (depth == h.depth + 1 && stack[h.depth & 63].words[2] == h.span_id) depth = h.depth;  // end: pop

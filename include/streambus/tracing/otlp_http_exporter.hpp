@@ -36,7 +36,8 @@
 //     otlp.insecure is set; otlp.certificate names a PEM CA file;
 //     otlp.client_certificate and otlp.client_key, a client certificate
 //     for collectors that require mutual TLS (PEM; the key unencrypted; only
-//     the certificate file's first certificate is sent, no intermediates).
+//     the certificate file's first certificate is read: intermediates go in
+//     otlp.certificate, from which OpenSSL completes the chain it sends).
 //   - shutdown() aborts a request in flight and makes later exports fail at
 //     once. cpp-httplib cannot interrupt a TCP connect or TLS handshake that
 //     is under way; those end by themselves within the connection timeout.
@@ -968,7 +969,11 @@ class otlp_http_exporter final : public span_exporter {
       std::chrono::milliseconds wait = retry_after ? *retry_after : backoff(attempt);
       const auto now = clock::now();
       if (now + wait >= deadline) {
-        report(what + " failed" + attempts + ": " + problem + "; not retried: the next attempt (in " +
+        // A last attempt cut off in the little time left says less than the
+        // one before it (a refusal, an HTTP status): both are given.
+        const std::string before =
+            cut_off && !last_problem.empty() && last_problem != problem ? "; the attempt before: " + last_problem : "";
+        report(what + " failed" + attempts + ": " + problem + before + "; not retried: the next attempt (in " +
                oh::ms_text(wait) + ") would pass the export timeout of " + oh::ms_text(export_bound()));
         return false;
       }
@@ -1054,16 +1059,19 @@ class otlp_http_exporter final : public span_exporter {
     if (!result) {
       const httplib::Error e = result.error();
       problem = "no response (" + httplib::to_string(e) + ")";
-      // Under TLS 1.3 the client's handshake ends before the server checks the
-      // client certificate, so a refusal arrives as a failed write or read.
-      if ((e == httplib::Error::Read || e == httplib::Error::Write) && endpoint_.https) {
+      // A collector refusing the client certificate: under TLS 1.2 a failed
+      // handshake; under TLS 1.3 the client's handshake usually ends before the
+      // server checks it, so the refusal arrives as a failed write or read.
+      if ((e == httplib::Error::Read || e == httplib::Error::Write || e == httplib::Error::SSLConnection) &&
+          endpoint_.https) {
         if (options_.otlp.client_certificate.empty())
           problem += "; a collector that requires a client certificate (mutual TLS) also refuses this way: "
                      "see otlp_client_certificate / OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
         else
           problem += "; a collector that does not trust the client certificate " +
                      detail::config_parse::quote(options_.otlp.client_certificate) +
-                     " also refuses this way (only the file's first certificate is sent, without intermediates)";
+                     " also refuses this way (only the file's first certificate is read: put intermediates in "
+                     "otlp_certificate)";
       }
       switch (e) {
         case httplib::Error::Connection:
