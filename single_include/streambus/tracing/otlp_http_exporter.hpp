@@ -777,8 +777,7 @@ class otlp_http_exporter final : public span_exporter {
     if (batch.empty()) return export_result::success;  // never an empty request
     if (stopped_.load()) return export_result::failure;
     if (!tls_setup_error_.empty()) {  // said at construction; each failure names it again
-      report("export of " + std::to_string(batch.size()) + (batch.size() == 1 ? " span" : " spans") +
-             " failed: " + tls_setup_error_);
+      report(export_of(batch.size()) + " failed: " + tls_setup_error_);
       return export_result::failure;
     }
     try {
@@ -919,10 +918,15 @@ class otlp_http_exporter final : public span_exporter {
 
   enum class outcome { delivered, retry, fail };
 
+  // "export of N span(s)": how every failure report begins.
+  static std::string export_of(std::size_t span_count) {
+    return "export of " + std::to_string(span_count) + (span_count == 1 ? " span" : " spans");
+  }
+
   // One request body, retried as the specification allows, until `deadline`.
   bool send(const std::string& body, std::size_t span_count, clock::time_point deadline) {
     namespace oh = detail::otlp_http;
-    const std::string what = "export of " + std::to_string(span_count) + (span_count == 1 ? " span" : " spans");
+    const std::string what = export_of(span_count);
     const std::string content_type(content_type_of(format_));
     std::string last_problem;  // of the previous attempt, for the timeout message
     for (unsigned attempt = 0;; ++attempt) {
