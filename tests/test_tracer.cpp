@@ -323,6 +323,79 @@ TEST_CASE("parent-based sampling follows a sampled remote parent even at ratio 0
   CHECK(spans[0].name == "continued");
 }
 
+// start(name) makes an unsampled span on a path of its own and a sampled one
+// on two others (root, child), and leaves a tracestate or a remote parent to
+// the general path: each must decide, identify and nest as the sampler says.
+TEST_CASE("start(name) decides, identifies and nests as the sampler says on every path") {
+  struct kind {
+    const char* name;
+    double ratio;
+    bool follows_parent;
+  };
+  for (const kind k : {kind{"traceidratio", 0.5, false}, kind{"parentbased_traceidratio", 0.5, true},
+                       kind{"always_on", 1.0, false}, kind{"always_off", 0.0, false},
+                       kind{"parentbased_always_off", 0.0, true}}) {
+    const std::string sampler_name = k.name;
+    CAPTURE(sampler_name);
+    const bool has_ratio = sampler_name.find("traceidratio") != std::string::npos;
+    fixture f(with_sampler(k.name, has_ratio ? std::optional<double>(k.ratio) : std::nullopt));
+    const st::sampler ratio = st::sampler::trace_id_ratio(k.ratio);
+    std::map<std::string, st::span_context> started;  // by span id
+    int sampled_roots = 0;
+    const int rounds = 2000;
+    for (int i = 0; i < rounds; ++i) {
+      auto root = f.tracer.start("root");
+      const st::span_context r = root.context();
+      REQUIRE(r.valid());
+      CHECK(r.flags().random());
+      CHECK(r.sampled() == ratio.ratio_decision(r.trace_id()));
+      CHECK(root.is_recording() == r.sampled());
+      CHECK(f.tracer.current_context() == r);
+      sampled_roots += r.sampled() ? 1 : 0;
+      {
+        auto child = f.tracer.start("child");
+        const st::span_context c = child.context();
+        CHECK(c.trace_id() == r.trace_id());
+        CHECK(c.span_id() != r.span_id());
+        CHECK(c.flags().random());
+        // Parent-based follows the root; the ratio rule alone decides the
+        // same way for the same trace id.
+        CHECK(c.sampled() == (k.follows_parent ? r.sampled() : ratio.ratio_decision(c.trace_id())));
+        CHECK(f.tracer.current_context() == c);
+        started[c.span_id().to_hex()] = r;
+      }
+      CHECK(f.tracer.current_context() == r);
+      started[r.span_id().to_hex()] = st::span_context{};
+    }
+    CHECK_FALSE(f.tracer.current_context().valid());
+    if (k.ratio == 0.5) CHECK((sampled_roots > rounds / 2 - 200 && sampled_roots < rounds / 2 + 200));
+    if (k.ratio == 1.0) CHECK(sampled_roots == rounds);
+    if (k.ratio == 0.0) CHECK(sampled_roots == 0);
+    // What was recorded names the right parents.
+    for (const auto& s : f.spans()) {
+      CAPTURE(s.name);
+      REQUIRE(started.count(s.context.span_id().to_hex()) == 1);
+      const st::span_context& parent = started[s.context.span_id().to_hex()];
+      CHECK(s.parent_span_id == parent.span_id());
+      CHECK_FALSE(s.parent_is_remote);
+      CHECK(s.context.sampled());
+    }
+
+    // A remote parent with a tracestate: its children, and theirs, keep it.
+    std::map<std::string, std::string> headers{
+        {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}, {"tracestate", "vendor=x"}};
+    const st::span_context remote = f.tracer.extract(headers);
+    REQUIRE(remote.valid());
+    {
+      auto span = f.tracer.start("under-remote", remote);
+      auto child = f.tracer.start("grandchild");
+      CHECK(child.context().trace_id() == remote.trace_id());
+      CHECK(child.context().trace_state().header() == "vendor=x");
+      CHECK(child.context().sampled() == span.context().sampled());
+    }
+  }
+}
+
 TEST_CASE("the seed's sampling_rate means parent-based ratio sampling") {
   st::config cfg;
   cfg.sampling_rate = 0.0;

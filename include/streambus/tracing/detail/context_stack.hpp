@@ -50,6 +50,10 @@ inline void delist_stack(context_stack& stack) noexcept;
 inline constexpr std::size_t active_span_fields = sizeof(span_context) + sizeof(void*) + sizeof(void*);
 struct active_span {
   active_span(const span_context& c, span_data* r, const tracer_state* o) noexcept : context(c), record(r), owner(o) {}
+  // Built from ids in registers: copying a span_context is a call, and its
+  // trace id, just written in two halves, is read back in one (which stalls).
+  active_span(const trace_id& tid, span_id sid, trace_flags flags, span_data* r, const tracer_state* o) noexcept
+      : context(tid, sid, flags), record(r), owner(o) {}
 
   span_context context;
   span_data* record = nullptr;  // null for unsampled spans
@@ -144,6 +148,27 @@ class context_stack {
     if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
     ++size_;
     return true;
+  }
+  /// True when the top entry is the innermost live one and a push needs no
+  /// growth: no notices to read, no ended entry on top, room left.
+  STREAMBUS_TRACING_ALWAYS_INLINE bool is_plain() noexcept {
+    if (thread_has_notices().load(std::memory_order_relaxed) || size_ == capacity_) return false;
+    return size_ == 0 || back().record == nullptr || !back().record->stack_ref.is_orphaned();
+  }
+  /// push() of a context given by its parts.
+  STREAMBUS_TRACING_ALWAYS_INLINE bool push(const trace_id& tid, span_id sid, trace_flags flags, const trace_state* state,
+                                            span_data* record, const tracer_state* owner) noexcept {
+    if (size_ == capacity_ && !grow()) return false;
+    active_span* e = new (&entries_[size_]) active_span(tid, sid, flags, record, owner);
+    if (state != nullptr && !state->empty()) e->context.set_trace_state(*state);
+    ++size_;
+    return true;
+  }
+  /// That push for an unsampled span without tracestate, when is_plain() (room left).
+  STREAMBUS_TRACING_ALWAYS_INLINE void push_unsampled(const trace_id& tid, span_id sid, trace_flags flags,
+                                                      const tracer_state* owner) noexcept {
+    new (&entries_[size_]) active_span(tid, sid, flags, nullptr, owner);
+    ++size_;
   }
   void pop() noexcept { entries_[--size_].~active_span(); }
   /// pop() when the caller knows the size is depth + 1 (saves reloading it).

@@ -94,6 +94,10 @@ class id_generator {
     if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
   }
 
+  /// False before the first draw on this thread and after a fork (when
+  /// check_fork() would reseed).
+  bool seeded_here() const noexcept { return fork_generation().load(std::memory_order_relaxed) == generation_; }
+
   /// A draw without the fork check: call check_fork() once before a group of these.
   std::uint64_t next_unchecked() noexcept {
     state_ += 0xa0761d6478bd642fULL;
