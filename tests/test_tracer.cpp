@@ -396,6 +396,52 @@ TEST_CASE("start(name) decides, identifies and nests as the sampler says on ever
   }
 }
 
+// A sampler that does not follow the parent may drop a child of a sampled
+// span: that child is unsampled in its own context and as the current
+// context (what inject writes, what a parent-based grandchild follows),
+// whichever call started it.
+TEST_CASE("an unsampled child of a sampled parent is unsampled as the current context too") {
+  fixture f(with_sampler("always_off"));
+  std::map<std::string, std::string> headers{
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"}};
+  const st::span_context sampled_parent = f.tracer.extract(headers);
+  REQUIRE(sampled_parent.sampled());
+  const auto check_current = [&](const st::span& child, const char* how) {
+    const std::string how_called = how;
+    CAPTURE(how_called);
+    CHECK_FALSE(child.context().sampled());
+    CHECK(child.context().flags().random());  // carried from the parent
+    CHECK(f.tracer.current_context() == child.context());
+    std::map<std::string, std::string> out;
+    f.tracer.inject(out);
+    CHECK(out["traceparent"] ==
+          "00-" + child.context().trace_id().to_hex() + "-" + child.context().span_id().to_hex() + "-02");
+  };
+  {
+    auto child = f.tracer.start("explicit parent", sampled_parent);
+    check_current(child, "start(name, parent)");
+  }
+  {
+    st::span_options options;
+    options.parent = sampled_parent;
+    auto child = f.tracer.start("options", options);
+    check_current(child, "start(name, options)");
+  }
+  {
+    // A sampled current span, from a second tracer that samples everything:
+    // start(name) on the first tracer continues it without recording.
+    fixture g(with_sampler("always_on"));
+    auto parent = g.tracer.start("sampled");
+    REQUIRE(parent.context().sampled());
+    auto child = f.tracer.start("current parent");
+    check_current(child, "start(name)");
+    fixture h(with_sampler("parentbased_always_on"));
+    auto grandchild = h.tracer.start("follows");
+    CHECK_FALSE(grandchild.is_recording());
+  }
+  CHECK(f.spans().empty());
+}
+
 TEST_CASE("the seed's sampling_rate means parent-based ratio sampling") {
   st::config cfg;
   cfg.sampling_rate = 0.0;

@@ -8911,9 +8911,10 @@ class record_pool {
   const bool retired_ = false;
 };
 
-// The pool of every thread whose own pool was freed at its exit. A span can
-// still end after that, in a thread_local or (on the main thread, whose
-// thread_locals go first) a static destructor. Never destroyed.
+// The pool of every thread whose own pool was freed at its exit (a span can
+// still end after that, in a thread_local or, on the main thread, whose
+// thread_locals go first, a static destructor), and of a thread whose own
+// pool could not be allocated. Never destroyed.
 inline record_pool& retired_record_pool() noexcept {
   static record_pool* const pool = new record_pool(record_pool::retired_tag{});
   return *pool;
@@ -8935,7 +8936,7 @@ inline record_pool_slot& thread_record_pool_slot() noexcept {
 struct record_pool_cleanup {
   ~record_pool_cleanup() {
     record_pool_slot& slot = thread_record_pool_slot();
-    delete slot.pool;
+    if (slot.pool != &retired_record_pool()) delete slot.pool;  // shared: this thread got it for want of memory
     slot.pool = &retired_record_pool();
   }
 };
@@ -11383,8 +11384,10 @@ class tracer {
       return s;
     }
     // The entry is built from the values at hand rather than copied from
-    // s.context_, which the compiler would reload from memory.
-    if (stack != nullptr && !stack->push(span_context(tid, span_id::from_u64(sid), flags),
+    // s.context_, which the compiler would reload from memory. Its sampled
+    // bit is the span's, not the parent's (a sampler that does not follow
+    // the parent may drop a child of a sampled one).
+    if (stack != nullptr && !stack->push(tid, span_id::from_u64(sid), flags.with_sampled(false),
                                          has_parent ? &s.context_.trace_state() : nullptr, nullptr, &st)) {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;

@@ -1143,8 +1143,10 @@ class tracer {
       return s;
     }
     // The entry is built from the values at hand rather than copied from
-    // s.context_, which the compiler would reload from memory.
-    if (stack != nullptr && !stack->push(span_context(tid, span_id::from_u64(sid), flags),
+    // s.context_, which the compiler would reload from memory. Its sampled
+    // bit is the span's, not the parent's (a sampler that does not follow
+    // the parent may drop a child of a sampled one).
+    if (stack != nullptr && !stack->push(tid, span_id::from_u64(sid), flags.with_sampled(false),
                                          has_parent ? &s.context_.trace_state() : nullptr, nullptr, &st)) {
       s.state_ = nullptr;  // out of memory: a no-op span
       return s;

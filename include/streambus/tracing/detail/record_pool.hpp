@@ -286,9 +286,10 @@ class record_pool {
   const bool retired_ = false;
 };
 
-// The pool of every thread whose own pool was freed at its exit. A span can
-// still end after that, in a thread_local or (on the main thread, whose
-// thread_locals go first) a static destructor. Never destroyed.
+// The pool of every thread whose own pool was freed at its exit (a span can
+// still end after that, in a thread_local or, on the main thread, whose
+// thread_locals go first, a static destructor), and of a thread whose own
+// pool could not be allocated. Never destroyed.
 inline record_pool& retired_record_pool() noexcept {
   static record_pool* const pool = new record_pool(record_pool::retired_tag{});
   return *pool;
@@ -310,7 +311,7 @@ inline record_pool_slot& thread_record_pool_slot() noexcept {
 struct record_pool_cleanup {
   ~record_pool_cleanup() {
     record_pool_slot& slot = thread_record_pool_slot();
-    delete slot.pool;
+    if (slot.pool != &retired_record_pool()) delete slot.pool;  // shared: this thread got it for want of memory
     slot.pool = &retired_record_pool();
   }
 };
