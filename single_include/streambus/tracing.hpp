@@ -8914,9 +8914,11 @@ class record_pool {
 // The pool of every thread whose own pool was freed at its exit (a span can
 // still end after that, in a thread_local or, on the main thread, whose
 // thread_locals go first, a static destructor), and of a thread whose own
-// pool could not be allocated. Never destroyed.
+// pool could not be allocated. Never destroyed. Built in static storage, not
+// on the heap: the first thread to need it may be out of memory.
 inline record_pool& retired_record_pool() noexcept {
-  static record_pool* const pool = new record_pool(record_pool::retired_tag{});
+  alignas(record_pool) static unsigned char storage[sizeof(record_pool)];
+  static record_pool* const pool = ::new (static_cast<void*>(storage)) record_pool(record_pool::retired_tag{});
   return *pool;
 }
 
@@ -10257,6 +10259,8 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
       slot* s = nullptr;
       {
         std::lock_guard<std::mutex> lock(mutex_);
+        // Room first: once the slot is taken, nothing may throw (it would leak).
+        if (live_.size() == live_.capacity()) live_.reserve(live_.empty() ? 8 : 2 * live_.size());
         if (!free_.empty()) {
           s = free_.back().release();
           free_.pop_back();

@@ -164,6 +164,23 @@ round_result run_round(st::tracer& tracer, long n, int round) {
 
 }  // namespace
 
+// First in this program (doctest runs a file's cases in order): no thread
+// has exited yet, so the shared pool a thread falls back on is made now,
+// while every allocation fails (it once came from operator new, whose
+// bad_alloc ended the process from a noexcept function).
+TEST_CASE("the first thread ever to run out of memory still starts and ends spans") {
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.service_name = "oom-test";
+  cfg.exporter = "none";
+  auto tracer = st::tracer::create(cfg);
+  const round_result r = run_round(tracer, 0, 0);
+  CHECK_FALSE(r.threw);
+  CHECK(r.stack_balanced);
+  CHECK(r.recovered);
+  CHECK(r.recording_spans == 0);
+}
+
 TEST_CASE("every allocation of a round of spans may fail: no crash, no escape, balanced stack, recovery") {
   auto memory = std::make_shared<st::in_memory_exporter>(/*synchronous=*/false);
   std::mutex diagnostics_mutex;

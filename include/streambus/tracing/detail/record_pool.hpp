@@ -21,6 +21,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "../span_data.hpp"
@@ -289,9 +290,11 @@ class record_pool {
 // The pool of every thread whose own pool was freed at its exit (a span can
 // still end after that, in a thread_local or, on the main thread, whose
 // thread_locals go first, a static destructor), and of a thread whose own
-// pool could not be allocated. Never destroyed.
+// pool could not be allocated. Never destroyed. Built in static storage, not
+// on the heap: the first thread to need it may be out of memory.
 inline record_pool& retired_record_pool() noexcept {
-  static record_pool* const pool = new record_pool(record_pool::retired_tag{});
+  alignas(record_pool) static unsigned char storage[sizeof(record_pool)];
+  static record_pool* const pool = ::new (static_cast<void*>(storage)) record_pool(record_pool::retired_tag{});
   return *pool;
 }
 
