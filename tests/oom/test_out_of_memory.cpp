@@ -164,9 +164,38 @@ round_result run_round(st::tracer& tracer, long n, int round) {
 
 }  // namespace
 
-// First in this program (doctest runs a file's cases in order): no thread
-// has exited yet, so the shared pool a thread falls back on is made now,
-// while every allocation fails (it once came from operator new, whose
+// First in this program (doctest runs a file's cases in order): a
+// default-constructed tracer's propagators are made on first use, here while
+// every allocation fails (a throwing new once ended the process from the
+// noexcept extract and inject). Nothing is propagated then; once memory is
+// back, everything is.
+TEST_CASE("a default-constructed tracer out of memory propagates nothing, then recovers") {
+  std::thread worker([] {
+    st::tracer disabled;
+    const std::map<std::string, std::string> incoming{
+        {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
+    std::map<std::string, std::string> outgoing;
+    allocations_until_failure = 0;
+    const st::span_context failed = disabled.extract(incoming);
+    {
+      auto span = disabled.start("pass-through", failed);
+      disabled.inject(outgoing);
+    }
+    allocations_until_failure = -1;
+    CHECK_FALSE(failed.valid());
+    CHECK(outgoing.empty());
+    const st::span_context ctx = disabled.extract(incoming);
+    CHECK(ctx.valid());
+    auto span = disabled.start("pass-through", ctx);
+    disabled.inject(outgoing);
+    CHECK(outgoing["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  });
+  worker.join();
+}
+
+// No thread of this program has had a record pool yet (doctest runs a
+// file's cases in order; the case above records nothing), so the shared pool
+// a thread falls back on is made now, while every allocation fails (it once came from operator new, whose
 // bad_alloc ended the process from a noexcept function).
 TEST_CASE("the first thread ever to run out of memory still starts and ends spans") {
   st::config cfg;
@@ -179,6 +208,23 @@ TEST_CASE("the first thread ever to run out of memory still starts and ends span
   CHECK(r.stack_balanced);
   CHECK(r.recovered);
   CHECK(r.recording_spans == 0);
+}
+
+// Each round on a fresh tracer: the first thread of a tracer binds its span
+// counters, which once leaked their slot when recording it failed (LSan).
+TEST_CASE("a tracer's first thread out of memory leaks nothing") {
+  for (long n = 0; n < 40; ++n) {
+    CAPTURE(n);
+    st::config cfg;
+    cfg.read_environment = false;
+    cfg.service_name = "oom-test";
+    cfg.exporter = "none";
+    auto tracer = st::tracer::create(cfg);
+    const round_result r = run_round(tracer, n, static_cast<int>(n));
+    CHECK_FALSE(r.threw);
+    CHECK(r.stack_balanced);
+    CHECK(r.recovered);
+  }
 }
 
 TEST_CASE("every allocation of a round of spans may fail: no crash, no escape, balanced stack, recovery") {

@@ -43,8 +43,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -487,10 +489,23 @@ struct propagator_set {
 };
 
 // A default-constructed tracer's: tracecontext,baggage. Never destroyed, so
-// that a tracer in a static destructor can still use it.
-inline const propagator_set& default_propagator_set() {
-  static const propagator_set* const set = new propagator_set(default_propagators());
-  return *set;
+// that a tracer in a static destructor can still use it. Made on first use
+// with a compare-and-swap, not a guarded static (a fork() during another
+// thread's initialisation would leave the child waiting on the guard). Out
+// of memory, a set without propagators (nothing injected or extracted) until
+// a later call can make it: its callers are noexcept.
+inline const propagator_set& default_propagator_set() noexcept {
+  static std::atomic<const propagator_set*> slot{nullptr};  // constant-initialized: no guard
+  const propagator_set* set = slot.load(std::memory_order_acquire);
+  if (set != nullptr) return *set;
+  try {
+    auto fresh = std::make_unique<const propagator_set>(default_propagators());
+    if (slot.compare_exchange_strong(set, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
+    return *set;  // another thread's, made meanwhile
+  } catch (...) {
+    static const propagator_set none{std::vector<propagator_kind>{}};  // allocates nothing
+    return none;
+  }
 }
 
 // The default list (tracecontext, baggage) with nothing but a traceparent to

@@ -115,7 +115,7 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
       slot* s = nullptr;
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        // Room first: once the slot is taken, nothing may throw (it would leak).
+        // Room first: a slot made by new below and then not recorded would leak.
         if (live_.size() == live_.capacity()) live_.reserve(live_.empty() ? 8 : 2 * live_.size());
         if (!free_.empty()) {
           s = free_.back().release();
