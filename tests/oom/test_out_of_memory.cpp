@@ -81,7 +81,7 @@ namespace {
 struct round_result {
   long allocations = 0;            // made during the armed part
   bool stack_balanced = false;     // no current span once every span ended
-  bool recovered = false;          // a span started after the failures records
+  bool recovered = false;          // a span started after the failures records, from the thread's own pool
   bool threw = false;              // an exception escaped the span API
   int recording_spans = 0;         // of the four started while armed
 };
@@ -156,7 +156,10 @@ round_result run_round(st::tracer& tracer, long n, int round) {
     r.stack_balanced = !tracer.current_context().valid();
     auto after = tracer.start("after");
     after.set_attribute("round", round);
-    r.recovered = after.is_recording();
+    // Recording, and with a record pool of its own again (not the shared
+    // one that keeps nothing, which a failed pool allocation once left the
+    // thread on for good).
+    r.recovered = after.is_recording() && !st::detail::thread_record_pool().retired();
   });
   worker.join();
   return r;

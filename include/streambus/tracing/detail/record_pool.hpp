@@ -314,7 +314,7 @@ inline record_pool_slot& thread_record_pool_slot() noexcept {
 struct record_pool_cleanup {
   ~record_pool_cleanup() {
     record_pool_slot& slot = thread_record_pool_slot();
-    if (slot.pool != &retired_record_pool()) delete slot.pool;  // shared: this thread got it for want of memory
+    if (slot.pool != &retired_record_pool()) delete slot.pool;
     slot.pool = &retired_record_pool();
   }
 };
@@ -326,7 +326,10 @@ STREAMBUS_TRACING_COLD inline record_pool& make_thread_record_pool() noexcept {
     static_cast<void>(cleanup);
     slot.pool = new record_pool();
   } catch (...) {
-    slot.pool = &retired_record_pool();  // out of memory: the pool that keeps nothing
+    // Out of memory: the pool that keeps nothing, for this call only; the
+    // slot stays empty, so the next call tries again (a thread kept on the
+    // shared pool would hand every later span to the pipeline alone).
+    return retired_record_pool();
   }
   return *slot.pool;
 }
