@@ -3730,11 +3730,11 @@ class id_generator {
 
   /// Re-seeds if the process forked since the last draw (one relaxed load).
   void check_fork() noexcept {
-    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
+    if (!seeded_here()) reseed();
   }
 
   /// False before the first draw on this thread and after a fork (when
-  /// check_fork() would reseed).
+  /// check_fork() reseeds).
   bool seeded_here() const noexcept { return fork_generation().load(std::memory_order_relaxed) == generation_; }
 
   /// A draw without the fork check: call check_fork() once before a group of these.
@@ -8951,7 +8951,7 @@ inline record_pool_slot& thread_record_pool_slot() noexcept {
 struct record_pool_cleanup {
   ~record_pool_cleanup() {
     record_pool_slot& slot = thread_record_pool_slot();
-    if (slot.pool != &retired_record_pool()) delete slot.pool;
+    delete slot.pool;  // the thread's own (the shared pool is never stored before this)
     slot.pool = &retired_record_pool();
   }
 };
@@ -11285,7 +11285,7 @@ class tracer {
   // any. An unsampled span is made here, without a call; a sampled one by
   // start_sampled_child or _root, which skip what was checked here; the
   // unusual cases (the tests below) by start_current, the general path.
-  // (Unsampled spans took 161 instructions through start_current, 144 here.)
+  // (Unsampled spans took 161 instructions through start_current, 149 here.)
   STREAMBUS_TRACING_NOINLINE span start_enabled(std::string_view name, span_kind kind) noexcept {
     detail::tracer_state& st = *state_;
     detail::context_stack& stack = detail::thread_context_stack();
@@ -11331,14 +11331,8 @@ class tracer {
   // thread's stack, which is_plain(); no tracestate) ...
   STREAMBUS_TRACING_NOINLINE span start_sampled_child(std::string_view name, span_kind kind,
                                                      const span_context& parent) noexcept {
-    std::uint64_t sid = detail::thread_rng().next_unchecked();
-    while (sid == 0) sid = detail::thread_rng().next_unchecked();  // 2^-64
     const trace_id tid = parent.trace_id();  // a copy: `parent` is in the stack the span is pushed onto
-    const trace_flags flags = parent.flags().with_sampled(true);
-    span s(*state_, tid, span_id::from_u64(sid), flags);
-    begin_recording_inline(s, tid, span_id::from_u64(sid), flags, nullptr, parent, name, kind,
-                           &detail::thread_context_stack());
-    return s;
+    return start_sampled(name, kind, tid, parent.flags(), parent);
   }
   // ... and a root whose trace id's low half is `trace_low`.
   STREAMBUS_TRACING_NOINLINE span start_sampled_root(std::string_view name, span_kind kind,
@@ -11346,12 +11340,18 @@ class tracer {
     detail::id_generator& rng = detail::thread_rng();
     std::uint64_t high = rng.next_unchecked();
     while ((high | trace_low) == 0) high = rng.next_unchecked();  // 2^-128
-    const trace_id tid = trace_id::from_u64(high, trace_low);
+    return start_sampled(name, kind, trace_id::from_u64(high, trace_low), trace_flags(trace_flags::random_bit),
+                         detail::no_context);
+  }
+  // Their common part: a span id, the span, its record and stack entry.
+  STREAMBUS_TRACING_ALWAYS_INLINE span start_sampled(std::string_view name, span_kind kind, const trace_id& tid,
+                                                    trace_flags flags, const span_context& parent) noexcept {
+    detail::id_generator& rng = detail::thread_rng();
     std::uint64_t sid = rng.next_unchecked();
     while (sid == 0) sid = rng.next_unchecked();  // 2^-64
-    const trace_flags flags = trace_flags(trace_flags::random_bit).with_sampled(true);
+    flags = flags.with_sampled(true);
     span s(*state_, tid, span_id::from_u64(sid), flags);
-    begin_recording_inline(s, tid, span_id::from_u64(sid), flags, nullptr, detail::no_context, name, kind,
+    begin_recording_inline(s, tid, span_id::from_u64(sid), flags, nullptr, parent, name, kind,
                            &detail::thread_context_stack());
     return s;
   }

@@ -91,11 +91,11 @@ class id_generator {
 
   /// Re-seeds if the process forked since the last draw (one relaxed load).
   void check_fork() noexcept {
-    if (fork_generation().load(std::memory_order_relaxed) != generation_) reseed();
+    if (!seeded_here()) reseed();
   }
 
   /// False before the first draw on this thread and after a fork (when
-  /// check_fork() would reseed).
+  /// check_fork() reseeds).
   bool seeded_here() const noexcept { return fork_generation().load(std::memory_order_relaxed) == generation_; }
 
   /// A draw without the fork check: call check_fork() once before a group of these.

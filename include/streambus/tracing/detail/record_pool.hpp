@@ -314,7 +314,7 @@ inline record_pool_slot& thread_record_pool_slot() noexcept {
 struct record_pool_cleanup {
   ~record_pool_cleanup() {
     record_pool_slot& slot = thread_record_pool_slot();
-    if (slot.pool != &retired_record_pool()) delete slot.pool;
+    delete slot.pool;  // the thread's own (the shared pool is never stored before this)
     slot.pool = &retired_record_pool();
   }
 };
