@@ -14,6 +14,9 @@ Compiles, N times each and in turn (so load changes hit all alike),
   light_impl.cpp define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION, include the
                  single header, create a tracer and one span (the one TU that
                  compiles the light API's implementation)
+  pch_span_only.cpp  span_only.cpp with the single header precompiled
+                 (`-x c++-header`, built once per run, not timed): what a
+                 precompiled header saves a build that keeps the full header
 with `g++ -O2 -std=c++17 -c` against single_include/, and reports the median,
 min and max wall time of each and of the per-round difference to the empty TU
 ("added"). Times are wall clock: run it on an idle machine.
@@ -53,16 +56,40 @@ bool traced(streambus::tracing::tracer& tracer) {
 }
 """
 LIGHT_IMPL_TU = "#define STREAMBUS_TRACING_LIGHT_IMPLEMENTATION\n" + SPAN_TU
+# The same TU as span_only.cpp, through a precompiled header (pch.hpp.gch beside pch.hpp).
+PCH_HEADER = "#include <streambus/tracing.hpp>\n"
+PCH_SPAN_ONLY_TU = SPAN_ONLY_TU.replace("#include <streambus/tracing.hpp>", '#include "pch.hpp"')
 
 # (file name, source, key in the JSON output)
 TUS = (("span.cpp", SPAN_TU, "span"), ("span_only.cpp", SPAN_ONLY_TU, "span_only"),
-       ("light.cpp", LIGHT_TU, "light"), ("light_impl.cpp", LIGHT_IMPL_TU, "light_impl"))
+       ("light.cpp", LIGHT_TU, "light"), ("light_impl.cpp", LIGHT_IMPL_TU, "light_impl"),
+       ("pch_span_only.cpp", PCH_SPAN_ONLY_TU, "pch_span_only"))
 
 
 def compile_ms(cxx, flags, source, obj):
     start = time.perf_counter()
     subprocess.run([cxx, *flags, "-c", source, "-o", obj], check=True)
     return (time.perf_counter() - start) * 1000.0
+
+
+def build_pch(cxx, flags, tmp):
+    """Precompiles pch.hpp in `tmp`; returns the extra flags a TU needs to use it.
+    GCC finds pch.hpp.gch beside pch.hpp by itself; a probe with -H (which
+    marks a used PCH with '!') checks that it does. clang is given the PCH
+    with -include-pch, and refuses to compile if it does not fit."""
+    header = os.path.join(tmp, "pch.hpp")
+    with open(header, "w") as f:
+        f.write(PCH_HEADER)
+    if "clang" in os.path.basename(cxx):
+        pch = header + ".pch"
+        subprocess.run([cxx, *flags, "-x", "c++-header", header, "-o", pch], check=True)
+        return ["-include-pch", pch]
+    subprocess.run([cxx, *flags, "-x", "c++-header", header, "-o", header + ".gch"], check=True)
+    probe = subprocess.run([cxx, *flags, "-Winvalid-pch", "-H", "-fsyntax-only", "-x", "c++", "-"],
+                           input='#include "pch.hpp"\n', capture_output=True, text=True, cwd=tmp)
+    if "! " + header + ".gch" not in probe.stderr and "pch.hpp.gch" not in probe.stderr:
+        sys.exit("bench_compile_time: the compiler did not use the precompiled header:\n" + probe.stderr[:2000])
+    return []
 
 
 def summary(values):
@@ -93,14 +120,16 @@ def main():
                 f.write(text)
             sources.append((path, key))
         obj = os.path.join(tmp, "out.o")
-        for path, _ in sources:
-            compile_ms(args.cxx, flags, path, obj)  # warm the page cache
+        pch_flags = build_pch(args.cxx, flags, tmp)
+        flags_of = {key: flags + (pch_flags if key.startswith("pch_") else []) for _, key in sources}
+        for path, key in sources:
+            compile_ms(args.cxx, flags_of[key], path, obj)  # warm the page cache
         empty_ms = []
         times = {key: [] for _, key in sources}
         for _ in range(args.runs):
             empty_ms.append(compile_ms(args.cxx, flags, empty, obj))
             for path, key in sources:
-                times[key].append(compile_ms(args.cxx, flags, path, obj))
+                times[key].append(compile_ms(args.cxx, flags_of[key], path, obj))
     version = subprocess.run([args.cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     result = {
         "compiler": version,
@@ -120,7 +149,8 @@ def main():
     rows = [("empty TU", "empty_ms"), ("create tracer + span", "span_ms"), ("  added", "span_added_ms"),
             ("span only", "span_only_ms"), ("  added", "span_only_added_ms"),
             ("light header: span", "light_ms"), ("  added", "light_added_ms"),
-            ("light implementation", "light_impl_ms"), ("  added", "light_impl_added_ms")]
+            ("light implementation", "light_impl_ms"), ("  added", "light_impl_added_ms"),
+            ("span only, PCH", "pch_span_only_ms"), ("  added", "pch_span_only_added_ms")]
     for name, key in rows:
         s = result[key]
         print(f"  {name:<22} median {s['median']:7.0f} ms   min {s['min']:7.0f}   max {s['max']:7.0f}")
