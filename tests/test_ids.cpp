@@ -108,6 +108,22 @@ TEST_CASE("generated ids are non-zero and unique over one million draws") {
   CHECK(seen.size() == 1'000'000);
 }
 
+TEST_CASE("peeked draws are the draws that follow, and skip() moves past them") {
+  // start(name) peeks a root span's three ids and advances the generator once.
+  st::detail::id_generator a, b;
+  a.reseed();
+  b = a;
+  for (int round = 0; round < 1000; ++round) {
+    const unsigned n = 1 + static_cast<unsigned>(round % 3);
+    std::uint64_t peeked[3] = {};
+    for (unsigned k = 1; k <= n; ++k) peeked[k - 1] = a.peek(k);
+    a.skip(n);
+    for (unsigned k = 1; k <= n; ++k) REQUIRE(b.next_unchecked() == peeked[k - 1]);
+  }
+  CHECK(a.next_unchecked() == b.next_unchecked());  // both at the same point
+  CHECK(a.peek(1) != a.peek(2));
+}
+
 TEST_CASE("threads draw different id sequences") {
   std::vector<std::uint64_t> a, b;
   std::thread t1([&] { for (int i = 0; i < 1000; ++i) a.push_back(st::detail::random_nonzero_u64()); });

@@ -3739,9 +3739,19 @@ class id_generator {
 
   /// A draw without the fork check: call check_fork() once before a group of these.
   std::uint64_t next_unchecked() noexcept {
-    state_ += 0xa0761d6478bd642fULL;
+    state_ += increment;
     return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
   }
+
+  /// The k-th draw from now (k >= 1) without advancing: a group of draws read
+  /// the state once and skip() stores it once, where each next_unchecked()
+  /// stores it again. Same values as k calls of next_unchecked().
+  std::uint64_t peek(unsigned k) const noexcept {
+    const std::uint64_t s = state_ + k * increment;
+    return mix(s, s ^ 0xe7037ed1a0b428dbULL);
+  }
+  /// Advances past `n` peeked draws.
+  void skip(unsigned n) noexcept { state_ += n * increment; }
 
   void reseed() noexcept {
     register_fork_handler();
@@ -3768,6 +3778,7 @@ class id_generator {
   }
 
   static constexpr std::uint32_t unseeded = 0xffffffffu;  // a fork count no process reaches
+  static constexpr std::uint64_t increment = 0xa0761d6478bd642fULL;
 
   std::uint64_t state_ = 0;
   std::uint32_t generation_ = unseeded;
@@ -9097,10 +9108,15 @@ class context_stack {
     return true;
   }
   /// True when the top entry is the innermost live one and a push needs no
-  /// growth: no notices to read, no ended entry on top, room left.
-  STREAMBUS_TRACING_ALWAYS_INLINE bool is_plain() noexcept {
-    if (thread_has_notices().load(std::memory_order_relaxed) || size_ == capacity_) return false;
-    return size_ == 0 || back().record == nullptr || !back().record->stack_ref.is_orphaned();
+  /// growth: no notices to read, no ended entry on top, room left. `size`:
+  /// size(), read once by the caller.
+  STREAMBUS_TRACING_ALWAYS_INLINE bool is_plain(std::size_t size) const noexcept {
+    if (thread_has_notices().load(std::memory_order_relaxed) || size == capacity_) return false;
+    return size == 0 || !has_ended(entries_[size - 1]);
+  }
+  /// An entry whose span has ended: its record orphaned, or the marker.
+  static bool has_ended(const active_span& e) noexcept {
+    return e.record != nullptr && e.record->stack_ref.is_orphaned();
   }
   /// push() of a context given by its parts.
   STREAMBUS_TRACING_ALWAYS_INLINE bool push(const trace_id& tid, span_id sid, trace_flags flags, const trace_state* state,
@@ -9111,11 +9127,12 @@ class context_stack {
     ++size_;
     return true;
   }
-  /// That push for an unsampled span without tracestate, when is_plain() (room left).
-  STREAMBUS_TRACING_ALWAYS_INLINE void push_unsampled(const trace_id& tid, span_id sid, trace_flags flags,
-                                                      const tracer_state* owner) noexcept {
-    new (&entries_[size_]) active_span(tid, sid, flags, nullptr, owner);
-    ++size_;
+  /// That push for an unsampled span without tracestate, when is_plain(size).
+  /// `size`: size(), read by the caller.
+  STREAMBUS_TRACING_ALWAYS_INLINE void push_unsampled(std::size_t size, const trace_id& tid, span_id sid,
+                                                      trace_flags flags, const tracer_state* owner) noexcept {
+    new (&entries_[size]) active_span(tid, sid, flags, nullptr, owner);
+    size_ = size + 1;
   }
   void pop() noexcept { entries_[--size_].~active_span(); }
   /// pop() when the caller knows the size is depth + 1 (saves reloading it).
@@ -9213,11 +9230,6 @@ class context_stack {
   }
 
  private:
-  // An entry whose span has ended: its record orphaned, or the marker.
-  static bool has_ended(const active_span& e) noexcept {
-    return e.record != nullptr && e.record->stack_ref.is_orphaned();
-  }
-
   // The index of the entry of span (id, owner), pushed at `depth`: there, or
   // lower if ended entries below were squeezed out since; size_ if gone.
   // Only a stack that was squeezed is searched (its entries may have moved).
@@ -10943,6 +10955,10 @@ class span {
     stack_ = stack;
     depth_ = stack != nullptr ? stack->size() - 1 : 0;
   }
+  void made_current_at(detail::context_stack* stack, std::size_t depth) noexcept {
+    stack_ = stack;
+    depth_ = depth;
+  }
 
   // Takes this span off the thread's current-span stack. False when it is
   // ended on another thread than the one it is current on.
@@ -11285,19 +11301,20 @@ class tracer {
   // any. An unsampled span is made here, without a call; a sampled one by
   // start_sampled_child or _root, which skip what was checked here; the
   // unusual cases (the tests below) by start_current, the general path.
-  // (Unsampled spans took 161 instructions through start_current, 149 here.)
+  // (Unsampled spans took 161 instructions through start_current, 142 here.)
   STREAMBUS_TRACING_NOINLINE span start_enabled(std::string_view name, span_kind kind) noexcept {
     detail::tracer_state& st = *state_;
     detail::context_stack& stack = detail::thread_context_stack();
     detail::id_generator& rng = detail::thread_rng();
-    if (!stack.is_plain() || !rng.seeded_here() || st.is_shut_down()) return start_current(name, kind);
+    const std::size_t depth = stack.size();  // read once: the atomic loads below would make it read again
+    if (!stack.is_plain(depth) || !rng.seeded_here() || st.is_shut_down()) return start_current(name, kind);
     const sampler& policy = st.sampler();
     trace_id tid;
     std::uint64_t sid;
     trace_flags flags;
-    if (stack.size() != 0) {
-      const span_context& parent = stack.back().context;
-      if (!parent.trace_state().empty()) return start_current(name, kind);
+    if (depth != 0) {
+      const span_context& parent = stack[depth - 1].context;
+      if (!parent.trace_state().empty()) return start_current(name, kind);  // a tracestate to pass on
       tid = parent.trace_id();
       flags = parent.flags();
       if (policy.follows_parent() ? flags.sampled() : policy.samples_root(tid.randomness()))
@@ -11306,29 +11323,35 @@ class tracer {
     } else {
       // A new trace; its id's low half decides, drawn first so that a
       // sampled span is left to start_sampled_root with that one value.
-      const std::uint64_t low = rng.next_unchecked();
-      if (policy.samples_root(low & trace_id::randomness_mask)) return start_sampled_root(name, kind, low);
-      const std::uint64_t high = rng.next_unchecked();
+      // The three draws are peeked and the generator advanced once.
+      const std::uint64_t low = rng.peek(1);
+      if (policy.samples_root(low & trace_id::randomness_mask)) {
+        rng.skip(1);
+        return start_sampled_root(name, kind, low);
+      }
+      const std::uint64_t high = rng.peek(2);
+      sid = rng.peek(3);
+      rng.skip(3);
       if ((high | low) == 0) return start_current(name, kind);  // 2^-128: draws again there
       tid = trace_id::from_u64(high, low);
       flags = trace_flags(trace_flags::random_bit);
-      sid = rng.next_unchecked();
     }
     if (sid == 0) return start_current(name, kind);  // 2^-64: draws again there
-    return start_unsampled(st, stack, tid, span_id::from_u64(sid), flags.with_sampled(false));
+    return start_unsampled(st, stack, depth, tid, span_id::from_u64(sid), flags.with_sampled(false));
   }
 
-  // start_enabled's unsampled span, made current on `stack` (is_plain()).
+  // start_enabled's unsampled span, made current on `stack` (is_plain(depth)).
   STREAMBUS_TRACING_ALWAYS_INLINE static span start_unsampled(detail::tracer_state& st, detail::context_stack& stack,
-                                                             const trace_id& tid, span_id sid, trace_flags flags) noexcept {
+                                                             std::size_t depth, const trace_id& tid, span_id sid,
+                                                             trace_flags flags) noexcept {
     span s(st, tid, sid, flags);
-    stack.push_unsampled(tid, sid, flags, &st);
-    s.made_current_on(&stack);
+    stack.push_unsampled(depth, tid, sid, flags, &st);
+    s.made_current_at(&stack, depth);
     return s;
   }
 
   // start_enabled's sampled spans: a child of `parent` (the top entry of the
-  // thread's stack, which is_plain(); no tracestate) ...
+  // thread's stack: live, no tracestate) ...
   STREAMBUS_TRACING_NOINLINE span start_sampled_child(std::string_view name, span_kind kind,
                                                      const span_context& parent) noexcept {
     const trace_id tid = parent.trace_id();  // a copy: `parent` is in the stack the span is pushed onto

@@ -150,10 +150,15 @@ class context_stack {
     return true;
   }
   /// True when the top entry is the innermost live one and a push needs no
-  /// growth: no notices to read, no ended entry on top, room left.
-  STREAMBUS_TRACING_ALWAYS_INLINE bool is_plain() noexcept {
-    if (thread_has_notices().load(std::memory_order_relaxed) || size_ == capacity_) return false;
-    return size_ == 0 || back().record == nullptr || !back().record->stack_ref.is_orphaned();
+  /// growth: no notices to read, no ended entry on top, room left. `size`:
+  /// size(), read once by the caller.
+  STREAMBUS_TRACING_ALWAYS_INLINE bool is_plain(std::size_t size) const noexcept {
+    if (thread_has_notices().load(std::memory_order_relaxed) || size == capacity_) return false;
+    return size == 0 || !has_ended(entries_[size - 1]);
+  }
+  /// An entry whose span has ended: its record orphaned, or the marker.
+  static bool has_ended(const active_span& e) noexcept {
+    return e.record != nullptr && e.record->stack_ref.is_orphaned();
   }
   /// push() of a context given by its parts.
   STREAMBUS_TRACING_ALWAYS_INLINE bool push(const trace_id& tid, span_id sid, trace_flags flags, const trace_state* state,
@@ -164,11 +169,12 @@ class context_stack {
     ++size_;
     return true;
   }
-  /// That push for an unsampled span without tracestate, when is_plain() (room left).
-  STREAMBUS_TRACING_ALWAYS_INLINE void push_unsampled(const trace_id& tid, span_id sid, trace_flags flags,
-                                                      const tracer_state* owner) noexcept {
-    new (&entries_[size_]) active_span(tid, sid, flags, nullptr, owner);
-    ++size_;
+  /// That push for an unsampled span without tracestate, when is_plain(size).
+  /// `size`: size(), read by the caller.
+  STREAMBUS_TRACING_ALWAYS_INLINE void push_unsampled(std::size_t size, const trace_id& tid, span_id sid,
+                                                      trace_flags flags, const tracer_state* owner) noexcept {
+    new (&entries_[size]) active_span(tid, sid, flags, nullptr, owner);
+    size_ = size + 1;
   }
   void pop() noexcept { entries_[--size_].~active_span(); }
   /// pop() when the caller knows the size is depth + 1 (saves reloading it).
@@ -266,11 +272,6 @@ class context_stack {
   }
 
  private:
-  // An entry whose span has ended: its record orphaned, or the marker.
-  static bool has_ended(const active_span& e) noexcept {
-    return e.record != nullptr && e.record->stack_ref.is_orphaned();
-  }
-
   // The index of the entry of span (id, owner), pushed at `depth`: there, or
   // lower if ended entries below were squeezed out since; size_ if gone.
   // Only a stack that was squeezed is searched (its entries may have moved).

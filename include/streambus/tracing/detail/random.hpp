@@ -100,9 +100,19 @@ class id_generator {
 
   /// A draw without the fork check: call check_fork() once before a group of these.
   std::uint64_t next_unchecked() noexcept {
-    state_ += 0xa0761d6478bd642fULL;
+    state_ += increment;
     return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
   }
+
+  /// The k-th draw from now (k >= 1) without advancing: a group of draws read
+  /// the state once and skip() stores it once, where each next_unchecked()
+  /// stores it again. Same values as k calls of next_unchecked().
+  std::uint64_t peek(unsigned k) const noexcept {
+    const std::uint64_t s = state_ + k * increment;
+    return mix(s, s ^ 0xe7037ed1a0b428dbULL);
+  }
+  /// Advances past `n` peeked draws.
+  void skip(unsigned n) noexcept { state_ += n * increment; }
 
   void reseed() noexcept {
     register_fork_handler();
@@ -129,6 +139,7 @@ class id_generator {
   }
 
   static constexpr std::uint32_t unseeded = 0xffffffffu;  // a fork count no process reaches
+  static constexpr std::uint64_t increment = 0xa0761d6478bd642fULL;
 
   std::uint64_t state_ = 0;
   std::uint32_t generation_ = unseeded;
