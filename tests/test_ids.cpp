@@ -109,7 +109,7 @@ TEST_CASE("generated ids are non-zero and unique over one million draws") {
 }
 
 TEST_CASE("peeked draws are the draws that follow, and skip() moves past them") {
-  // start(name) peeks a root span's three ids and advances the generator once.
+  // start(name) peeks an unsampled root span's three ids and advances the generator once.
   st::detail::id_generator a, b;
   a.reseed();
   b = a;

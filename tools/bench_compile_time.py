@@ -87,7 +87,9 @@ def build_pch(cxx, flags, tmp):
     subprocess.run([cxx, *flags, "-x", "c++-header", header, "-o", header + ".gch"], check=True)
     probe = subprocess.run([cxx, *flags, "-Winvalid-pch", "-H", "-fsyntax-only", "-x", "c++", "-"],
                            input='#include "pch.hpp"\n', capture_output=True, text=True, cwd=tmp)
-    if "! " + header + ".gch" not in probe.stderr and "pch.hpp.gch" not in probe.stderr:
+    # -H marks a used PCH "! pch.hpp.gch" and one found but rejected "x pch.hpp.gch".
+    if not any(line.startswith("! ") and os.path.basename(line[2:].strip()) == "pch.hpp.gch"
+               for line in probe.stderr.splitlines()):
         sys.exit("bench_compile_time: the compiler did not use the precompiled header:\n" + probe.stderr[:2000])
     return []
 

@@ -9114,10 +9114,6 @@ class context_stack {
     if (thread_has_notices().load(std::memory_order_relaxed) || size == capacity_) return false;
     return size == 0 || !has_ended(entries_[size - 1]);
   }
-  /// An entry whose span has ended: its record orphaned, or the marker.
-  static bool has_ended(const active_span& e) noexcept {
-    return e.record != nullptr && e.record->stack_ref.is_orphaned();
-  }
   /// push() of a context given by its parts.
   STREAMBUS_TRACING_ALWAYS_INLINE bool push(const trace_id& tid, span_id sid, trace_flags flags, const trace_state* state,
                                             span_data* record, const tracer_state* owner) noexcept {
@@ -9230,6 +9226,11 @@ class context_stack {
   }
 
  private:
+  // An entry whose span has ended: its record orphaned, or the marker.
+  static bool has_ended(const active_span& e) noexcept {
+    return e.record != nullptr && e.record->stack_ref.is_orphaned();
+  }
+
   // The index of the entry of span (id, owner), pushed at `depth`: there, or
   // lower if ended entries below were squeezed out since; size_ if gone.
   // Only a stack that was squeezed is searched (its entries may have moved).
@@ -11323,7 +11324,8 @@ class tracer {
     } else {
       // A new trace; its id's low half decides, drawn first so that a
       // sampled span is left to start_sampled_root with that one value.
-      // The three draws are peeked and the generator advanced once.
+      // An unsampled root's three draws are peeked and the generator
+      // advanced once (a sampled one's first only; start_sampled_root draws on).
       const std::uint64_t low = rng.peek(1);
       if (policy.samples_root(low & trace_id::randomness_mask)) {
         rng.skip(1);

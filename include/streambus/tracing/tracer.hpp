@@ -1050,7 +1050,8 @@ class tracer {
     } else {
       // A new trace; its id's low half decides, drawn first so that a
       // sampled span is left to start_sampled_root with that one value.
-      // The three draws are peeked and the generator advanced once.
+      // An unsampled root's three draws are peeked and the generator
+      // advanced once (a sampled one's first only; start_sampled_root draws on).
       const std::uint64_t low = rng.peek(1);
       if (policy.samples_root(low & trace_id::randomness_mask)) {
         rng.skip(1);

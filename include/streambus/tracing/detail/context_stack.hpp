@@ -156,10 +156,6 @@ class context_stack {
     if (thread_has_notices().load(std::memory_order_relaxed) || size == capacity_) return false;
     return size == 0 || !has_ended(entries_[size - 1]);
   }
-  /// An entry whose span has ended: its record orphaned, or the marker.
-  static bool has_ended(const active_span& e) noexcept {
-    return e.record != nullptr && e.record->stack_ref.is_orphaned();
-  }
   /// push() of a context given by its parts.
   STREAMBUS_TRACING_ALWAYS_INLINE bool push(const trace_id& tid, span_id sid, trace_flags flags, const trace_state* state,
                                             span_data* record, const tracer_state* owner) noexcept {
@@ -272,6 +268,11 @@ class context_stack {
   }
 
  private:
+  // An entry whose span has ended: its record orphaned, or the marker.
+  static bool has_ended(const active_span& e) noexcept {
+    return e.record != nullptr && e.record->stack_ref.is_orphaned();
+  }
+
   // The index of the entry of span (id, owner), pushed at `depth`: there, or
   // lower if ended entries below were squeezed out since; size_ if gone.
   // Only a stack that was squeezed is searched (its entries may have moved).
