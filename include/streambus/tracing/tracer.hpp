@@ -678,9 +678,9 @@ class span {
 
   // After a push onto `stack` (null: the span was not made current).
   void made_current_on(detail::context_stack* stack) noexcept {
-    stack_ = stack;
-    depth_ = stack != nullptr ? stack->size() - 1 : 0;
+    made_current_at(stack, stack != nullptr ? stack->size() - 1 : 0);
   }
+  // `depth`: where its entry was pushed, when the caller knows it.
   void made_current_at(detail::context_stack* stack, std::size_t depth) noexcept {
     stack_ = stack;
     depth_ = depth;

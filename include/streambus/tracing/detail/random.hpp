@@ -101,15 +101,14 @@ class id_generator {
   /// A draw without the fork check: call check_fork() once before a group of these.
   std::uint64_t next_unchecked() noexcept {
     state_ += increment;
-    return mix(state_, state_ ^ 0xe7037ed1a0b428dbULL);
+    return output(state_);
   }
 
   /// The k-th draw from now (k >= 1) without advancing: a group of draws read
   /// the state once and skip() stores it once, where each next_unchecked()
   /// stores it again. Same values as k calls of next_unchecked().
   std::uint64_t peek(unsigned k) const noexcept {
-    const std::uint64_t s = state_ + k * increment;
-    return mix(s, s ^ 0xe7037ed1a0b428dbULL);
+    return output(state_ + k * increment);
   }
   /// Advances past `n` peeked draws.
   void skip(unsigned n) noexcept { state_ += n * increment; }
@@ -122,6 +121,9 @@ class id_generator {
   }
 
  private:
+  // The draw for an advanced state.
+  static std::uint64_t output(std::uint64_t s) noexcept { return mix(s, s ^ 0xe7037ed1a0b428dbULL); }
+
   static std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
 #if defined(__SIZEOF_INT128__)
     __extension__ using u128 = unsigned __int128;
