@@ -65,6 +65,28 @@ TEST_CASE("a root span gets fresh non-zero ids, the random flag and timestamps")
   CHECK(s.status == st::status_code::unset);
 }
 
+TEST_CASE("a span's name comes out exactly as given at every length, and a reused record takes shorter and longer ones") {
+  std::string source;
+  for (int i = 0; i < 100; ++i) source += static_cast<char>('a' + (i * 7) % 26);
+  // The name copy has a path per length class (0, 1-3, 4-7, 8-16, 17-32,
+  // longer, past the inline buffer): each length, then the record reused
+  // from long to short and back.
+  st::span_name reused;
+  for (std::size_t n = 0; n <= source.size(); ++n) {
+    const std::string_view want(source.data() + 1, n);  // an odd start address too
+    CHECK(st::span_name(want).view() == want);
+    reused = want;
+    CHECK(reused.view() == want);
+    reused = std::string_view(source).substr(0, source.size() - n);
+    CHECK(reused.view() == std::string_view(source).substr(0, source.size() - n));
+  }
+  fixture f;
+  for (std::size_t n = 0; n <= 70; ++n) f.tracer.start(std::string_view(source).substr(n % 3, n));
+  const auto all = f.spans();
+  REQUIRE(all.size() == 71);
+  for (std::size_t n = 0; n <= 70; ++n) CHECK(all[n].name == std::string_view(source).substr(n % 3, n));
+}
+
 TEST_CASE("spans nest through the thread's current span") {
   fixture f;
   st::span_context outer_ctx, inner_ctx;
