@@ -283,7 +283,10 @@ TEST_CASE("sampler: sampling_rate alone is the seed's parentbased_traceidratio a
   const auto r = resolve(cfg, {{"OTEL_TRACES_SAMPLER", "always_off"}, {"OTEL_TRACES_SAMPLER_ARG", "0.9"}});
   CHECK(r.sampler.kind() == st::sampler_kind::parent_based_trace_id_ratio);
   CHECK(r.sampler.ratio() == 0.1);
-  CHECK(r.warnings.empty());
+  // The two variables it overrides are named.
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(contains(r.warnings.front(), "OTEL_TRACES_SAMPLER=\"always_off\" by sampling_rate"));
+  CHECK(contains(r.warnings.front(), "OTEL_TRACES_SAMPLER_ARG=\"0.9\" by sampling_rate"));
 }
 
 TEST_CASE("sampler: a sampler named in code takes sampling_rate as its ratio") {
@@ -536,6 +539,12 @@ TEST_CASE("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is and wins over OTEL_E
   CHECK(r.warnings.empty());
   r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318"}});
   CHECK(r.otlp.endpoint == "http://collector:4318");  // no /v1/traces added to the signal-specific URL
+  // ... but said: a collector answers 404 at '/'.
+  CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), "has no path"));
+  CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), "/v1/traces"));
+  r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/"}});
+  CHECK(r.otlp.endpoint == "http://collector:4318/");
+  CHECK(r.warnings.size() == 1);
 }
 
 TEST_CASE("OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, trailing slash or not") {
@@ -766,26 +775,35 @@ TEST_CASE("otlp compression: none or gzip, from code or variables") {
   CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_COMPRESSION"), "zstd"));
 }
 
-TEST_CASE("otlp certificate and insecure: code > traces variable > general variable > default") {
+TEST_CASE("otlp certificate: code > traces variable > general variable; insecure from code only") {
   auto r = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/etc/traces-ca.pem"},
-                        {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"},
-                        {"OTEL_EXPORTER_OTLP_INSECURE", "TRUE"}});
+                        {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"}});
   CHECK(r.otlp.certificate == "/etc/traces-ca.pem");
-  CHECK(r.otlp.insecure);
   CHECK(resolve_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"}}).otlp.certificate == "/etc/ca.pem");
-  CHECK_FALSE(resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false"}, {"OTEL_EXPORTER_OTLP_INSECURE", "true"}})
-                  .otlp.insecure);
+
+  // The INSECURE variables are the specification's for OTLP/gRPC: over
+  // OTLP/HTTP they never turn verification off, and a value that would
+  // have is named in a warning.
+  for (const char* var : {"OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE"}) {
+    for (const char* value : {"true", "TRUE", "yes", "1"}) {
+      CAPTURE(var);
+      CAPTURE(value);
+      r = resolve_env({{var, value}});
+      CHECK_FALSE(r.otlp.insecure);
+      CHECK(contains(warning_with(r, var), "OTLP/gRPC only"));
+      CHECK(contains(warning_with(r, var), value));
+    }
+    r = resolve_env({{var, " false "}});
+    CHECK_FALSE(r.otlp.insecure);
+    CHECK(r.warnings.empty());
+  }
 
   st::config cfg;
   cfg.otlp_certificate = "/code/ca.pem";
-  cfg.otlp_insecure = false;
-  r = resolve(cfg, {{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"}, {"OTEL_EXPORTER_OTLP_INSECURE", "true"}});
+  cfg.otlp_insecure = true;
+  r = resolve(cfg, {{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"}});
   CHECK(r.otlp.certificate == "/code/ca.pem");
-  CHECK_FALSE(r.otlp.insecure);
-
-  r = resolve_env({{"OTEL_EXPORTER_OTLP_INSECURE", "yes"}});
-  CHECK_FALSE(r.otlp.insecure);
-  CHECK(contains(warning_with(r, "OTEL_EXPORTER_OTLP_INSECURE"), "yes"));
+  CHECK(r.otlp.insecure);
 }
 
 TEST_CASE("otlp client certificate and key (mutual TLS): code > traces variable > general variable; both or neither") {
@@ -1062,8 +1080,6 @@ TEST_CASE("the seed's example configs resolve without errors") {
   CHECK(r.warnings.size() == 1);
 }
 
-}  // TEST_SUITE
-
 TEST_CASE("configuration mistakes an operator would otherwise find late are warned about at startup") {
   // A CA file that cannot be read: said now, not as SSLLoadingCerts at every export.
   auto r = resolve_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"}});
@@ -1073,9 +1089,9 @@ TEST_CASE("configuration mistakes an operator would otherwise find late are warn
   cfg.otlp_certificate = "/nonexistent/code-ca.pem";
   CHECK(contains(warning_with(resolve(cfg), "/nonexistent/code-ca.pem"), "cannot be read"));
   // Not when verification is off: the file is never read then.
-  CHECK(warning_with(resolve_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"},
-                                  {"OTEL_EXPORTER_OTLP_INSECURE", "true"}}),
-                     "/nonexistent/ca.pem")
+  cfg = st::config{};
+  cfg.otlp_insecure = true;
+  CHECK(warning_with(resolve(cfg, {{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"}}), "/nonexistent/ca.pem")
             .empty());
 
   // Jaeger and Zipkin endpoints without a path are used as given, with a word.
@@ -1097,3 +1113,66 @@ TEST_CASE("configuration mistakes an operator would otherwise find late are warn
   CHECK(r.service_name == default_service_name());
   CHECK(contains(warning_with(r, "OTEL_SERVICE_NAME"), "blank"));
 }
+
+TEST_CASE("a variable that a field set in code overrides is named in one warning, unless both say the same") {
+  st::config cfg;
+  cfg.sampling_rate = 1.0;
+  cfg.exporter = "console";
+  cfg.service_name = "orders";
+  cfg.batch.emplace().max_queue_size = 4096;
+  auto r = resolve(cfg, {{"OTEL_TRACES_SAMPLER", "always_off"},
+                         {"OTEL_TRACES_SAMPLER_ARG", "0.0"},
+                         {"OTEL_TRACES_EXPORTER", "console"},  // the same: not said
+                         {"OTEL_SERVICE_NAME", " orders "},     // the same, trimmed: not said
+                         {"OTEL_BSP_MAX_QUEUE_SIZE", "8"}});
+  CHECK(r.sampler.kind() == st::sampler_kind::parent_based_trace_id_ratio);
+  CHECK(r.sampler.ratio() == 1.0);
+  CHECK(r.batch.max_queue_size == 4096);
+  REQUIRE(r.warnings.size() == 1);
+  const std::string& w = r.warnings.front();
+  CHECK(contains(w, "OTEL_TRACES_SAMPLER=\"always_off\" by sampling_rate"));
+  CHECK(contains(w, "OTEL_TRACES_SAMPLER_ARG=\"0.0\" by sampling_rate"));
+  CHECK(contains(w, "OTEL_BSP_MAX_QUEUE_SIZE=\"8\" by batch"));
+  CHECK_FALSE(contains(w, "OTEL_TRACES_EXPORTER"));
+  CHECK_FALSE(contains(w, "OTEL_SERVICE_NAME"));
+  cfg = st::config{};
+  cfg.sampler = " TraceIdRatio ";
+  CHECK(resolve(cfg, {{"OTEL_TRACES_SAMPLER", "traceidratio"}}).warnings.empty());  // a name, in any case
+
+  // Nothing set in code: the variables apply and nothing is said.
+  r = resolve_env({{"OTEL_TRACES_SAMPLER", "always_off"}, {"OTEL_BSP_MAX_QUEUE_SIZE", "8"}});
+  CHECK(r.warnings.empty());
+  CHECK(r.batch.max_queue_size == 8);
+
+  // An endpoint's credentials stay out of the warning, as in every other one.
+  cfg = st::config{};
+  cfg.otlp_endpoint = "http://collector:4318/v1/traces";
+  r = resolve(cfg, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:secret@other:4318"}});
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(contains(r.warnings.front(), "OTEL_EXPORTER_OTLP_ENDPOINT"));
+  CHECK_FALSE(contains(r.warnings.front(), "secret"));
+}
+
+TEST_CASE("an endpoint whose user information has a bad percent-escape: a warning from a variable, an error from code") {
+  for (const char* var : {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                          "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "OTEL_EXPORTER_JAEGER_ENDPOINT"}) {
+    for (const char* url : {"http://us%zz@127.0.0.1:9/p", "http://a%zz:b@127.0.0.1:9/p", "http://a:b%4@127.0.0.1:9/p"}) {
+      CAPTURE(var);
+      CAPTURE(url);
+      const auto r = resolve_env({{var, url}});
+      CHECK(contains(warning_with(r, var), "malformed percent-escape"));
+      CHECK(r.otlp.endpoint == "http://localhost:4318/v1/traces");
+      CHECK(r.zipkin_endpoint == "http://localhost:9411/api/v2/spans");
+      CHECK(r.jaeger_endpoint == "http://localhost:14268/api/traces");
+    }
+  }
+  st::config cfg;
+  cfg.otlp_endpoint = "http://us%zz@127.0.0.1:4318/v1/traces";
+  CHECK(contains(error_of(cfg), "malformed percent-escape"));
+  // Well-formed escapes pass (the exporter decodes them for basic authentication).
+  const auto ok = resolve_env({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://us%40er:p%3Ass@127.0.0.1:9/v1/traces"}});
+  CHECK(ok.warnings.empty());
+  CHECK(ok.otlp.endpoint == "http://us%40er:p%3Ass@127.0.0.1:9/v1/traces");
+}
+
+}  // TEST_SUITE

@@ -1097,7 +1097,7 @@ inline void percent_encode(std::string_view s, std::string& out) {
 
 inline std::size_t percent_encoded_size(std::string_view s) noexcept {
   std::size_t n = 0;
-  for (const char c : s) n += bg_is_unreserved(c) ? 1 : 3;
+  for (const char c : s) n += bg_is_unreserved(c) ? std::size_t{1} : std::size_t{3};
   return n;
 }
 
@@ -2668,7 +2668,7 @@ struct config {
   std::string otlp_certificate;                     // CA file (PEM) to verify an https collector
   std::string otlp_client_certificate;              // mTLS: this client's certificate (PEM)...
   std::string otlp_client_key;                      // ...and its private key (PEM); both or neither
-  std::optional<bool> otlp_insecure;                // skip TLS verification (only when asked)
+  std::optional<bool> otlp_insecure;                // skip TLS verification (code only: not the variable)
 
   /// Extra exporters, e.g. an in_memory_exporter in tests. Used in addition to `exporter`.
   std::vector<std::shared_ptr<span_exporter>> exporters;
@@ -7060,6 +7060,13 @@ inline bool parse_http_url(std::string_view s, url_parts& parts, std::string& wh
   const std::string_view after = rest.substr(authority_end);
   const std::size_t at = host_port.rfind('@');
   if (at != std::string_view::npos) {
+    // Decoded by the exporter (basic authentication): checked here, so that a
+    // bad escape in a variable is a warning, not an exception at startup.
+    std::string decoded;
+    if (!percent_decode(host_port.substr(0, at), decoded)) {
+      why = "has a malformed percent-escape in its user information";
+      return false;
+    }
     parts.userinfo = std::string(host_port.substr(0, at + 1));
     host_port.remove_prefix(at + 1);
   }
@@ -7199,6 +7206,7 @@ class basic_config_resolver {
     resolve_limits();
     resolve_batch();
     if (!cfg_.file_path.empty()) out_.file_path = cfg_.file_path;
+    note_overridden_variables();
     if (!errors_.empty()) throw config_error(error_message());
     return std::move(out_);
   }
@@ -7233,6 +7241,60 @@ class basic_config_resolver {
   }
 
   void warn(std::string message) { out_.warnings.push_back(std::move(message)); }
+
+  // Fields set in code win over their variables. An operator who sets one
+  // of those variables should hear that it is ignored: one warning names
+  // each such variable and the field that wins (not when both say the same).
+  void note_overridden_variables() {
+    using namespace config_parse;
+    std::string list;
+    // code_value: compared with the variable's value, trimmed (and in any
+    // case for names); empty: always said.
+    const auto check = [&](bool set_in_code, const char* field, std::initializer_list<const char*> vars,
+                           std::string_view code_value = {}, bool is_name = false) {
+      if (!set_in_code) return;
+      const auto same = [&](std::string_view v) {
+        return is_name ? lower(trim(v)) == lower(trim(code_value)) : trim(v) == trim(code_value);
+      };
+      for (const char* var : vars) {
+        const auto v = env(var);
+        if (!v || (!code_value.empty() && same(*v))) continue;
+        list += (list.empty() ? "" : ", ") + std::string(var) + "=" + quote_url(*v) + " by " + field;
+      }
+    };
+    check(!cfg_.service_name.empty(), "service_name", {"OTEL_SERVICE_NAME"}, cfg_.service_name);
+    check(!cfg_.sampler.empty(), "sampler", {"OTEL_TRACES_SAMPLER"}, cfg_.sampler, true);
+    check(cfg_.sampler.empty() && cfg_.sampling_rate.has_value(), "sampling_rate", {"OTEL_TRACES_SAMPLER"});
+    check(cfg_.sampling_rate.has_value(), "sampling_rate", {"OTEL_TRACES_SAMPLER_ARG"});
+    check(!cfg_.exporter.empty(), "exporter", {"OTEL_TRACES_EXPORTER"}, cfg_.exporter, true);
+    check(!cfg_.propagators.empty(), "propagators", {"OTEL_PROPAGATORS"}, cfg_.propagators, true);
+    check(!cfg_.otlp_endpoint.empty(), "otlp_endpoint",
+          {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"});
+    check(!cfg_.otlp_protocol.empty(), "otlp_protocol",
+          {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"}, cfg_.otlp_protocol, true);
+    check(cfg_.otlp_timeout.has_value(), "otlp_timeout",
+          {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"});
+    check(!cfg_.otlp_compression.empty(), "otlp_compression",
+          {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"}, cfg_.otlp_compression, true);
+    check(!cfg_.otlp_certificate.empty(), "otlp_certificate",
+          {"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"}, cfg_.otlp_certificate);
+    check(!cfg_.otlp_client_certificate.empty(), "otlp_client_certificate",
+          {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"},
+          cfg_.otlp_client_certificate);
+    check(!cfg_.otlp_client_key.empty(), "otlp_client_key",
+          {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY"}, cfg_.otlp_client_key);
+    check(!cfg_.jaeger_endpoint.empty(), "jaeger_endpoint", {"OTEL_EXPORTER_JAEGER_ENDPOINT"}, cfg_.jaeger_endpoint);
+    check(!cfg_.zipkin_endpoint.empty(), "zipkin_endpoint", {"OTEL_EXPORTER_ZIPKIN_ENDPOINT"}, cfg_.zipkin_endpoint);
+    check(cfg_.limits.has_value(), "limits",
+          {"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+           "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_SPAN_EVENT_COUNT_LIMIT", "OTEL_SPAN_LINK_COUNT_LIMIT",
+           "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"});
+    check(cfg_.batch.has_value(), "batch",
+          {"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE",
+           "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"});
+    if (!list.empty())
+      warn("set in code, so these variables are ignored (leave a field unset for its variable to apply): " + list);
+  }
   void error(std::string message) { errors_.push_back(std::move(message)); }
 
   std::string error_message() const {
@@ -7556,6 +7618,11 @@ class basic_config_resolver {
       }
       if (parts) {
         o.endpoint = parts->str();
+        // Used as is (the specification); without a path a collector answers 404.
+        if (var == std::string_view("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && (parts->path.empty() || parts->path == "/"))
+          warn(std::string(var) + " = " + quote_url(o.endpoint) + " has no path: spans are POSTed to '/', where an "
+               "OpenTelemetry Collector answers 404; it takes them at /v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT gets "
+               "that path appended, this variable is used as is)");
         if (parts->port == "4317")
           warn(std::string(var) + " uses port 4317, the OTLP/gRPC port; streambus speaks OTLP/HTTP and sends " +
                "there as configured, but an OpenTelemetry Collector listens for OTLP/HTTP on 4318");
@@ -7642,13 +7709,18 @@ class basic_config_resolver {
                                     "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
     o.client_key = tls_file(cfg_.otlp_client_key, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
                             "OTEL_EXPORTER_OTLP_CLIENT_KEY");
-    if (cfg_.otlp_insecure) {
-      o.insecure = *cfg_.otlp_insecure;
-    } else if (const auto i = env_bool("OTEL_EXPORTER_OTLP_TRACES_INSECURE",
-                                       "OTEL_EXPORTER_OTLP_INSECURE if set, else false")) {
-      o.insecure = *i;
-    } else if (const auto gi = env_bool("OTEL_EXPORTER_OTLP_INSECURE", "false (verify certificates)")) {
-      o.insecure = *gi;
+    // Skipping verification is for code only. The specification's
+    // OTEL_EXPORTER_OTLP_[TRACES_]INSECURE applies to OTLP/gRPC endpoints
+    // without a scheme; over OTLP/HTTP the scheme decides. Deployments often
+    // set it for their gRPC exporters, so reading it here would turn off
+    // certificate checks for an https endpoint without anyone asking.
+    if (cfg_.otlp_insecure) o.insecure = *cfg_.otlp_insecure;
+    for (const char* var : {"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"}) {
+      const auto v = env(var);
+      if (v && lower(trim(*v)) != "false")
+        warn(var_value(var, *v) + " is ignored: it applies to OTLP/gRPC only, and over OTLP/HTTP the endpoint's "
+             "scheme decides (https verifies the collector's certificate); to skip verification, set "
+             "config::otlp_insecure in code");
     }
     // Said now, not as an anonymous TLS error (SSLLoadingCerts) at every export;
     // not when verification is off, which never reads the file.

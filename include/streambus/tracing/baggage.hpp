@@ -107,7 +107,7 @@ inline void percent_encode(std::string_view s, std::string& out) {
 
 inline std::size_t percent_encoded_size(std::string_view s) noexcept {
   std::size_t n = 0;
-  for (const char c : s) n += bg_is_unreserved(c) ? 1 : 3;
+  for (const char c : s) n += bg_is_unreserved(c) ? std::size_t{1} : std::size_t{3};
   return n;
 }
 

@@ -113,7 +113,7 @@ struct config {
   std::string otlp_certificate;                     // CA file (PEM) to verify an https collector
   std::string otlp_client_certificate;              // mTLS: this client's certificate (PEM)...
   std::string otlp_client_key;                      // ...and its private key (PEM); both or neither
-  std::optional<bool> otlp_insecure;                // skip TLS verification (only when asked)
+  std::optional<bool> otlp_insecure;                // skip TLS verification (code only: not the variable)
 
   /// Extra exporters, e.g. an in_memory_exporter in tests. Used in addition to `exporter`.
   std::vector<std::shared_ptr<span_exporter>> exporters;
