@@ -126,3 +126,37 @@ TEST_CASE("attribute list: a null const char* is stored as an empty string, new 
   CHECK(list.set("mutable", mutable_none));
   CHECK(*list.find("mutable") == st::attribute_value(""));
 }
+
+TEST_CASE("a moved-from attribute list is empty and usable; copies and moves keep every value") {
+  st::attribute_list a;
+  a.set("s", std::string("a string value long enough for the heap"));
+  a.set("i", 7);
+  a.set("v", std::vector<std::string>{"x", "y"});
+  st::attribute_list b(std::move(a));
+  CHECK(b.size() == 3);
+  CHECK(a.size() == 0);  // NOLINT(bugprone-use-after-move): the state after a move is what is tested
+  CHECK(a.begin() == a.end());
+  a.set("again", 1);  // reusable
+  CHECK(a.size() == 1);
+  st::attribute_list c;
+  c.set("old", 1.5);
+  c = std::move(b);
+  CHECK(c.size() == 3);
+  CHECK(b.size() == 0);  // NOLINT(bugprone-use-after-move)
+  st::attribute_list d(c);  // copies: each value as it was
+  REQUIRE(d.size() == 3);
+  CHECK(d.find("s")->get_if<std::string>() != nullptr);
+  CHECK(*d.find("s")->get_if<std::string>() == "a string value long enough for the heap");
+  CHECK(*d.find("i")->get_if<std::int64_t>() == 7);
+  CHECK(d.find("v")->get_if<std::vector<std::string>>()->size() == 2);
+  d = a;  // copy-assign over a longer list: only the source's attributes are left
+  CHECK(d.size() == 1);
+  CHECK(*d.find("again")->get_if<std::int64_t>() == 1);
+  st::attribute_value x(std::string("text"));
+  st::attribute_value y(3.5);
+  y = x;  // a different alternative
+  CHECK(*y.get_if<std::string>() == "text");
+  x = st::attribute_value(true);
+  y = x;
+  CHECK(*y.get_if<bool>());
+}

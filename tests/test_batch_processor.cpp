@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -1011,4 +1012,103 @@ TEST_CASE("under a steady overload, force_flush completes and drops are reported
   CHECK(flushed);
   CHECK(reported_during_overload);
   CHECK(tracer.stats().spans_dropped > 0);
+}
+
+namespace {
+
+// Two exporters, as `exporter = "otlp,zipkin"` gives: the tracer of make_tracer with a second one.
+st::tracer make_tracer_with_two(std::shared_ptr<st::span_exporter> first, std::shared_ptr<st::span_exporter> second,
+                                st::batch_options batch, std::vector<std::string>* diagnostics = nullptr) {
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  cfg.batch = batch;
+  cfg.exporters = {std::move(first), std::move(second)};
+  auto mutex = std::make_shared<std::mutex>();
+  cfg.on_diagnostic = [diagnostics, mutex](std::string_view m) {
+    std::lock_guard<std::mutex> lock(*mutex);
+    if (diagnostics) diagnostics->emplace_back(m);
+  };
+  return st::tracer::create(cfg);
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("several exporters: one that stalls does not hold back the others, and loses only its own batches") {
+  auto stuck = std::make_shared<gated_exporter>();
+  stuck->close();  // like a collector that never answers
+  auto healthy = std::make_shared<counting_exporter>();
+  std::vector<std::string> said;
+  // Queue 20, batches of 10: each exporter's queue holds 2 batches.
+  auto tracer = make_tracer_with_two(stuck, healthy, options(20, 10), &said);
+  for (std::size_t round = 1; round <= 5; ++round) {
+    for (int i = 0; i < 10; ++i) tracer.start("op");  // a full batch wakes the export thread
+    // Every batch reaches the healthy exporter, whatever the stalled one does.
+    CHECK(eventually([&] { return healthy->spans.load() == 10 * round; }));
+    if (round == 1) REQUIRE(stuck->wait_entered(10s));  // the first batch is in its export from now on
+  }
+  // The stalled exporter holds one batch and has two queued; the other two
+  // were lost to it, and counted.
+  CHECK(eventually([&] { return tracer.stats().spans_failed == 20; }));
+  CHECK(tracer.stats().spans_exported == 50);
+  CHECK_FALSE(tracer.force_flush(200ms));  // the stalled exporter has not delivered
+
+  stuck->open();  // the collector answers again: the three batches it held go out
+  CHECK(eventually([&] { return stuck->unique_spans() == 30; }));
+  for (int i = 0; i < 10; ++i) tracer.start("after");
+  CHECK(tracer.force_flush(10s));
+  CHECK(stuck->unique_spans() == 40);
+  CHECK(healthy->spans.load() == 60);
+  const auto after = tracer.stats();
+  CHECK(after.spans_exported == 100);
+  CHECK(after.spans_failed == 20);
+  CHECK(after.spans_dropped == 0);
+  CHECK(tracer.shutdown(10s));
+  bool said_why = false;
+  for (const auto& m : said) said_why = said_why || m.find("exporter 'gated' is behind") != std::string::npos;
+  CHECK(said_why);
+}
+
+TEST_CASE("several exporters: shutdown with one stuck in I/O delivers to the others and returns by its deadline") {
+  auto stuck = std::make_shared<gated_exporter>();
+  stuck->close();  // stuck until shutdown() aborts it
+  auto healthy = std::make_shared<counting_exporter>();
+  auto tracer = make_tracer_with_two(stuck, healthy, options(64, 8));
+  for (int i = 0; i < 5; ++i) tracer.start("last spans");  // less than a batch: sent by shutdown's flush
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(tracer.shutdown(300ms));
+  CHECK(std::chrono::steady_clock::now() - start < 10s);  // a hang would be minutes; loose on purpose
+  CHECK(healthy->spans.load() == 5);
+  CHECK(stuck->shutdowns() == 1);
+  const auto s = tracer.stats();
+  CHECK(s.spans_exported == 5);
+  CHECK(s.spans_failed == 5);
+}
+
+TEST_CASE("several exporters: an exporter that ignores shutdown is left behind safely, the others still get every span") {
+  auto stubborn = std::make_shared<gated_exporter>();
+  stubborn->close();
+  stubborn->set_abort_on_shutdown(false);  // stays stuck after shutdown() asks it to stop
+  auto healthy = std::make_shared<counting_exporter>();
+  std::vector<std::string> said;
+  {
+    auto tracer = make_tracer_with_two(stubborn, healthy, options(64, 8), &said);
+    for (int i = 0; i < 3; ++i) tracer.start("op");
+    CHECK_FALSE(tracer.shutdown(200ms));
+    CHECK(healthy->spans.load() == 3);
+  }  // the tracer is gone; the exporter's thread still holds what it needs
+  stubborn->open();  // it finishes now, after the tracer
+  CHECK(eventually([&] { return stubborn->unique_spans() == 3 || stubborn->batch_sizes().size() == 1; }));
+  bool left = false;
+  for (const auto& m : said) left = left || m.find("exporter 'gated' did not stop") != std::string::npos;
+  CHECK(left);
 }

@@ -362,3 +362,82 @@ TEST_CASE("attribute lists with long strings and the messaging helpers allocate 
   CHECK(*event.find("flags") == st::attribute_value(std::vector<bool>{true}));
   CHECK(*event.find("empty") == st::attribute_value(std::vector<double>{}));
 }
+
+// A tracer with two exporters starts a thread per exporter: an allocation that
+// fails part-way through creating them (a thread's state, a queue) throws
+// std::bad_alloc out of create(), and leaves no thread running (a joinable
+// std::thread destroyed would end the process).
+TEST_CASE("creating a tracer with two exporters may fail at any allocation: bad_alloc, no thread left behind") {
+  const auto make = [] {
+    st::config cfg;
+    cfg.read_environment = false;
+    cfg.exporter = "none";
+    cfg.exporters = {std::make_shared<st::in_memory_exporter>(false), std::make_shared<st::in_memory_exporter>(false)};
+    cfg.on_diagnostic = [](std::string_view) {};
+    return cfg;
+  };
+  long total = 0;
+  {
+    const st::config cfg = make();
+    allocations_made = 0;
+    auto tracer = st::tracer::create(cfg);
+    total = allocations_made;
+  }
+  REQUIRE(total > 5);
+  int failed = 0;
+  for (long n = 0; n <= total; ++n) {
+    CAPTURE(n);
+    const st::config cfg = make();
+    bool threw = false;
+    allocations_until_failure = n;
+    try {
+      auto tracer = st::tracer::create(cfg);
+      allocations_until_failure = -1;
+      { auto s = tracer.start("works"); }
+      CHECK(tracer.shutdown(std::chrono::seconds(10)));
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    allocations_until_failure = -1;
+    failed += threw ? 1 : 0;
+  }
+  CHECK(failed > 0);
+}
+
+// Copying attributes (a tracer's resource, a record ended on another thread,
+// the copies for several exporters) may fail at any allocation: it throws
+// std::bad_alloc and leaves the copy-to intact. libstdc++ 12's own copy of the
+// value's std::variant crashed there.
+TEST_CASE("a copy of attributes that runs out of memory throws bad_alloc, and the target stays usable") {
+  st::attribute_list from;
+  from.set("service.name", std::string("a value long enough for the heap, 40 bytes"));
+  from.set("ports", std::vector<std::int64_t>{80, 443, 8080});
+  from.set("ratios", std::vector<double>{0.5, 0.25});
+  from.set("hosts", std::vector<std::string>{"first-host-name-longer-than-sso", "second-host-name-longer-than-sso"});
+  from.set("flags", std::vector<bool>{true, false});
+  from.set("n", 42);
+  long total = 0;
+  {
+    allocations_made = 0;
+    st::attribute_list copy(from);
+    total = allocations_made;
+  }
+  REQUIRE(total > 5);
+  int threw = 0;
+  for (long n = 0; n < total; ++n) {
+    CAPTURE(n);
+    st::attribute_list target;
+    target.set("old", std::string("an older value, also long enough for the heap"));
+    allocations_until_failure = n;
+    try {
+      st::attribute_list copy(from);
+      target = copy;
+    } catch (const std::bad_alloc&) {
+      ++threw;
+    }
+    allocations_until_failure = -1;
+    target.set("after", 1);  // still a list that works
+    CHECK(target.find("after") != nullptr);
+  }
+  CHECK(threw > 0);
+}

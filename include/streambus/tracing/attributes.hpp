@@ -62,6 +62,23 @@ class attribute_value {
                                     std::vector<std::int64_t>, std::vector<double>, std::vector<std::string>>;
 
   attribute_value() noexcept : v_(false) {}
+  // Copies build the new value in place. libstdc++ 12's own copy of this
+  // variant, when the copy of a string or array throws (out of memory),
+  // leaves the half-made variant's index unset and its destructor visits
+  // garbage (a crash found by the out-of-memory test; plain std::variant
+  // with five such alternatives does it too).
+  attribute_value(const attribute_value& other) : v_(copy_of(other.v_)) {}
+  attribute_value& operator=(const attribute_value& other) {
+    if (this == &other) return *this;
+    if (v_.index() == other.v_.index())
+      v_ = other.v_;  // the same alternative, assigned in place: its buffer is reused
+    else
+      v_ = copy_of(other.v_);
+    return *this;
+  }
+  attribute_value(attribute_value&&) noexcept = default;
+  attribute_value& operator=(attribute_value&&) noexcept = default;
+  ~attribute_value() = default;
   attribute_value(bool b) noexcept : v_(b) {}
   template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
   attribute_value(T i) : v_(std::int64_t{0}) {
@@ -151,6 +168,12 @@ class attribute_value {
       return s != nullptr ? std::string_view(s) : std::string_view();  // null: "", as for a single value
     else
       return std::string_view(s);
+  }
+
+  static storage_type copy_of(const storage_type& from) {
+    if (from.valueless_by_exception()) return storage_type(false);  // not made by this class; never visited
+    return std::visit([](const auto& x) { return storage_type(std::in_place_type<std::decay_t<decltype(x)>>, x); },
+                      from);
   }
 
   template <class T>
@@ -297,8 +320,14 @@ void assign_value(attribute_value& dst, const T& value) {
     dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
     dst.assign_string(std::string_view(value));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    dst.storage() = value;  // a scalar straight into the variant: no temporary value to move
+  } else if constexpr (std::is_floating_point_v<T>) {
+    dst.storage() = static_cast<double>(value);
+  } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
+    dst.storage() = static_cast<std::int64_t>(value);
   } else {
-    dst = attribute_value(value);
+    dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
   }
 }
 

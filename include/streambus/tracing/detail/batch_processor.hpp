@@ -11,6 +11,11 @@
 // - force_flush/shutdown take deadlines. A thread stuck in an exporter near
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
 //   to finish on its own: its state is shared, so nothing dangles.
+// - Several exporters: each has a thread of its own and a queue of copies
+//   of the batches (room for max_queue_size spans, at least two batches), so
+//   one that stalls (a collector that never answers) does not hold back the
+//   others. When its queue is full, it loses the batch (counted as failed,
+//   and said). A single exporter is called on the export thread.
 #pragma once
 
 #include <algorithm>
@@ -55,9 +60,30 @@ class basic_batch_processor {
                   const instrumentation_scope& scope, std::shared_ptr<diagnostics> diag, const batch_options& options,
                   std::shared_ptr<std::atomic<std::uint64_t>> retries)
       : core_(std::make_shared<core>(std::move(exporters), res, scope, std::move(diag), options, std::move(retries))) {
-    // The thread owns a reference: if shutdown has to give up on it, it can
+    // The threads own a reference: if shutdown has to give up on one, it can
     // still finish safely after the tracer is gone.
-    worker_ = std::thread([c = core_] { c->run(); });
+    core& c = *core_;
+    if (c.exporters.size() > 1) {
+      try {
+        for (auto& e : c.exporters) {
+          c.exporter_threads.push_back(std::make_unique<exporter_thread>(e, c.exporter_queue_batches()));
+          exporter_thread* t = c.exporter_threads.back().get();
+          t->thread = std::thread([keep = core_, t] { keep->deliver(*t); });
+        }
+      } catch (...) {
+        c.stop_exporter_threads();
+        for (auto& t : c.exporter_threads)
+          if (t->thread.joinable()) t->thread.join();
+        throw;
+      }
+    }
+    try {
+      worker_ = std::thread([keep = core_] { keep->run(); });
+    } catch (...) {
+      c.stop_exporter_threads();
+      for (auto& t : c.exporter_threads) t->thread.join();
+      throw;
+    }
   }
 
   basic_batch_processor(const basic_batch_processor&) = delete;
@@ -117,7 +143,12 @@ class basic_batch_processor {
       c.stop = true;
       c.wake.notify_one();
     }
-    bool finished = c.wait_finished(deadline - grace);
+    // The exporters' threads stop once the export thread has handed them its
+    // last batch (it stops them as it finishes).
+    const auto all_finished = [&](std::chrono::steady_clock::time_point by) {
+      return c.wait_finished(by) && c.wait_exporter_threads(by);
+    };
+    bool finished = all_finished(deadline - grace);
     bool aborted = false;
     if (!finished) {
       // No export may start after an exporter's shutdown (OpenTelemetry):
@@ -125,18 +156,35 @@ class basic_batch_processor {
       c.exporters_shut_down.store(true, std::memory_order_release);
       for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
       aborted = true;
-      finished = c.wait_finished(deadline);
+      finished = all_finished(deadline);
     }
-    if (finished) {
+    bool worker_finished = finished;
+    if (!finished) {
+      std::lock_guard<std::mutex> lock(c.mutex);
+      worker_finished = c.finished;
+    }
+    if (worker_finished) {
       worker_.join();
-      if (!aborted)  // an exporter is shut down once
-        for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::max(deadline - std::chrono::steady_clock::now(),
-                                                 std::chrono::steady_clock::duration::zero())));
     } else {
       c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own");
       worker_.detach();
     }
+    for (auto& t : c.exporter_threads) {
+      if (t->has_finished()) {
+        t->thread.join();
+      } else {
+        try {
+          c.diag->report("the thread of exporter '" + std::string(t->exporter->name()) +
+                         "' did not stop before the shutdown deadline; left to finish on its own");
+        } catch (...) {
+        }
+        t->thread.detach();
+      }
+    }
+    if (finished && !aborted)  // an exporter is shut down once
+      for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::max(deadline - std::chrono::steady_clock::now(),
+                                               std::chrono::steady_clock::duration::zero())));
     return flushed && finished;
   }
 
@@ -158,6 +206,31 @@ class basic_batch_processor {
   }
 
  private:
+  // One of several exporters, on a thread of its own (see the top of the file).
+  struct exporter_thread {
+    exporter_thread(std::shared_ptr<span_exporter> e, std::size_t batches) : exporter(std::move(e)), queue(batches) {}
+
+    bool has_finished() {
+      std::lock_guard<std::mutex> lock(mutex);
+      return finished;
+    }
+
+    const std::shared_ptr<span_exporter> exporter;
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable changed;  // a batch waits, the thread went idle or finished, stop
+    struct queued_batch {
+      std::vector<span_data> spans;  // a copy; records and their buffers are reused
+      std::size_t count = 0;         // the first `count` are the batch
+    };
+    std::vector<queued_batch> queue;  // a ring: `waiting` batches from `head`
+    std::size_t head = 0;
+    std::size_t waiting = 0;
+    bool busy = false;                // exporting one taken from the queue
+    bool stop = false;
+    bool finished = false;
+  };
+
   struct core {
     core(std::vector<std::shared_ptr<span_exporter>> ex, const resource& res, const instrumentation_scope& sc,
          std::shared_ptr<diagnostics> d, const batch_options& options, std::shared_ptr<std::atomic<std::uint64_t>> r)
@@ -292,6 +365,7 @@ class basic_batch_processor {
         }
         if (stopping) break;
       }
+      stop_exporter_threads();  // after the last batch handed to them
       finished = true;
       flushed.notify_all();
     }
@@ -419,18 +493,123 @@ class basic_batch_processor {
         failed.fetch_add(batch.size() * exporters.size(), std::memory_order_relaxed);
         return;
       }
-      for (auto& exporter : exporters) {
-        const span_batch view(resource_copy, scope_copy, batch.data(), batch.size());  // its own rejected tally
-        const export_result result = exporter->export_spans(view);
-        const export_tally tally = tally_export(view, result);
-        exported.fetch_add(tally.exported, std::memory_order_relaxed);
-        failed.fetch_add(tally.failed, std::memory_order_relaxed);
-        if (result == export_result::failure) {
-          failures.fetch_add(1, std::memory_order_relaxed);
-          diag->report("exporter '" + std::string(exporter->name()) + "' failed to export " +
-                       std::to_string(tally.failed) + " of " + std::to_string(batch.size()) + " span(s)");
+      if (exporter_threads.empty()) {
+        for (auto& exporter : exporters) export_to(*exporter, batch.data(), batch.size());
+        return;
+      }
+      for (auto& t : exporter_threads) hand_over(*t, batch);
+    }
+
+    // One exporter, one batch, on the calling thread; counted and said.
+    void export_to(span_exporter& exporter, const span_data* const* spans, std::size_t n) noexcept {
+      const span_batch view(resource_copy, scope_copy, spans, n);  // its own rejected tally
+      const export_result result = exporter.export_spans(view);
+      const export_tally tally = tally_export(view, result);
+      exported.fetch_add(tally.exported, std::memory_order_relaxed);
+      failed.fetch_add(tally.failed, std::memory_order_relaxed);
+      if (result == export_result::failure) {
+        failures.fetch_add(1, std::memory_order_relaxed);
+        diag->report("exporter '" + std::string(exporter.name()) + "' failed to export " + std::to_string(tally.failed) +
+                     " of " + std::to_string(n) + " span(s)");
+      }
+    }
+
+    // Batches an exporter's queue holds: max_queue_size spans, at least two.
+    std::size_t exporter_queue_batches() const noexcept {
+      return std::min<std::size_t>(std::max<std::size_t>(2, (lane_capacity + batch_size - 1) / batch_size), 1024);
+    }
+
+    // Worker thread: a copy of `batch` into an exporter's queue, unless the
+    // queue is full (the exporter is behind: this batch is lost to it).
+    void hand_over(exporter_thread& t, const std::vector<span_data*>& batch) noexcept {
+      const std::size_t n = batch.size();
+      std::unique_lock<std::mutex> lock(t.mutex);
+      const char* why = nullptr;
+      if (t.waiting == t.queue.size()) {
+        why = "' is behind: its queue of batches is full";
+      } else {
+        auto& slot = t.queue[(t.head + t.waiting) % t.queue.size()];
+        try {
+          if (slot.spans.size() < n) slot.spans.resize(n);
+          for (std::size_t i = 0; i < n; ++i) slot.spans[i] = *batch[i];
+          slot.count = n;
+          ++t.waiting;
+          t.changed.notify_all();
+        } catch (...) {
+          why = "' could not be handed a copy of the batch (out of memory)";
         }
       }
+      lock.unlock();
+      if (why == nullptr) return;
+      failed.fetch_add(n, std::memory_order_relaxed);
+      failures.fetch_add(1, std::memory_order_relaxed);
+      try {
+        diag->report("exporter '" + std::string(t.exporter->name()) + why + ": " + std::to_string(n) +
+                     " span(s) not delivered to it");
+      } catch (...) {
+      }
+    }
+
+    // An exporter's thread: exports what hand_over() leaves, until stopped
+    // with nothing waiting.
+    void deliver(exporter_thread& t) noexcept {
+      std::vector<span_data> current;
+      std::vector<const span_data*> spans;
+      std::unique_lock<std::mutex> lock(t.mutex);
+      for (;;) {
+        t.changed.wait(lock, [&] { return t.waiting != 0 || t.stop; });
+        if (t.waiting == 0) break;
+        auto& slot = t.queue[t.head];
+        const std::size_t n = slot.count;
+        current.swap(slot.spans);  // the slot keeps the previous batch's records for reuse
+        t.head = (t.head + 1) % t.queue.size();
+        --t.waiting;
+        t.busy = true;
+        lock.unlock();
+        bool exported_here = false;
+        if (!exporters_shut_down.load(std::memory_order_acquire)) {
+          try {
+            spans.resize(n);
+            for (std::size_t i = 0; i < n; ++i) spans[i] = &current[i];
+            export_to(*t.exporter, spans.data(), n);
+            exported_here = true;
+          } catch (...) {
+          }
+        }
+        if (!exported_here) failed.fetch_add(n, std::memory_order_relaxed);
+        lock.lock();
+        t.busy = false;
+        t.changed.notify_all();
+      }
+      t.finished = true;
+      t.changed.notify_all();
+    }
+
+    // Whether every exporter's thread has exported what it was handed, by `deadline`.
+    bool wait_exporter_threads_idle(std::chrono::steady_clock::time_point deadline) noexcept {
+      bool idle = true;
+      for (auto& t : exporter_threads) {
+        std::unique_lock<std::mutex> lock(t->mutex);
+        idle = t->changed.wait_until(lock, deadline, [&] { return t->waiting == 0 && !t->busy; }) && idle;
+      }
+      return idle;
+    }
+
+    void stop_exporter_threads() noexcept {
+      for (auto& t : exporter_threads) {
+        std::lock_guard<std::mutex> lock(t->mutex);
+        t->stop = true;
+        t->changed.notify_all();
+      }
+    }
+
+    bool wait_exporter_threads(std::chrono::steady_clock::time_point deadline) noexcept {
+      bool all = true;
+      for (auto& t : exporter_threads) {
+        std::unique_lock<std::mutex> lock(t->mutex);
+        all = t->changed.wait_until(lock, deadline, [&] { return t->finished; }) && all;
+      }
+      return all;
     }
 
     // True when everything queued before the call was exported without a
@@ -441,8 +620,9 @@ class basic_batch_processor {
       const std::uint64_t failures_before = failures.load(std::memory_order_relaxed);
       const std::uint64_t target = ++flush_requested;
       wake.notify_one();
-      const bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
+      bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
       lock.unlock();
+      done = done && wait_exporter_threads_idle(deadline);  // their copies exported too
       bool ok = done;
       if (done) {
         for (auto& e : exporters) {
@@ -489,6 +669,7 @@ class basic_batch_processor {
     }
 
     std::vector<std::shared_ptr<span_exporter>> exporters;
+    std::vector<std::unique_ptr<exporter_thread>> exporter_threads;  // one per exporter when there are several
     resource resource_copy;
     instrumentation_scope scope_copy;
     std::shared_ptr<diagnostics> diag;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "../version.hpp"
@@ -26,8 +27,18 @@ class slot_list {
     }
     return *this;
   }
-  slot_list(slot_list&&) noexcept = default;
-  slot_list& operator=(slot_list&&) noexcept = default;
+  // A moved-from list is empty: its count goes with the elements (a
+  // defaulted move left it counting elements it no longer had).
+  slot_list(slot_list&& other) noexcept : slots_(std::move(other.slots_)), size_(other.size_) { other.size_ = 0; }
+  slot_list& operator=(slot_list&& other) noexcept {
+    if (this != &other) {
+      slots_ = std::move(other.slots_);
+      size_ = other.size_;
+      other.slots_.clear();
+      other.size_ = 0;
+    }
+    return *this;
+  }
 
   /// The next live element: a recycled one (holding old contents the caller
   /// overwrites) or a new default-constructed one.
