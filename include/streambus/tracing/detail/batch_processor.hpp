@@ -12,10 +12,13 @@
 //   the deadline is told to abort (exporter shutdown) and, failing that, left
 //   to finish on its own: its state is shared, so nothing dangles.
 // - Several exporters: each has a thread of its own and a queue of copies
-//   of the batches (room for max_queue_size spans, at least two batches), so
-//   one that stalls (a collector that never answers) does not hold back the
-//   others. When its queue is full, it loses the batch (counted as failed,
-//   and said). A single exporter is called on the export thread.
+//   of the batches (max_queue_size spans, at least two batches). The export
+//   thread waits for room in every queue, as a single exporter paces it, so
+//   the traced threads' queues absorb bursts as usual; but an exporter whose
+//   queue stays full for a second (a collector that never answers) is left
+//   behind: it loses batches (counted as failed, said once a second) until
+//   its queue drains, and no longer holds back the others. A single
+//   exporter is called on the export thread.
 #pragma once
 
 #include <algorithm>
@@ -66,6 +69,12 @@ class basic_batch_processor {
     if (c.exporters.size() > 1) {
       try {
         for (auto& e : c.exporters) {
+          // The same object listed twice: one thread, two calls per batch
+          // (export_spans is called from one thread at a time).
+          bool listed = false;
+          for (auto& t : c.exporter_threads)
+            if (t->exporter == e) listed = (++t->calls_per_batch, true);
+          if (listed) continue;
           c.exporter_threads.push_back(std::make_unique<exporter_thread>(e, c.exporter_queue_batches()));
           exporter_thread* t = c.exporter_threads.back().get();
           t->thread = std::thread([keep = core_, t] { keep->deliver(*t); });
@@ -226,7 +235,13 @@ class basic_batch_processor {
     std::vector<queued_batch> queue;  // a ring: `waiting` batches from `head`
     std::size_t head = 0;
     std::size_t waiting = 0;
+    std::uint64_t handed = 0;         // batches queued so far ...
+    std::uint64_t done = 0;           // ... and exported (or failed) so far
     bool busy = false;                // exporting one taken from the queue
+    bool behind = false;              // stayed full too long: not waited for until it drains
+    unsigned calls_per_batch = 1;     // the exporter's object listed that many times
+    std::uint64_t lost = 0;           // worker thread only: spans lost to a full queue ...
+    std::uint64_t lost_reported = 0;  // ... and said so far
     bool stop = false;
     bool finished = false;
   };
@@ -497,7 +512,10 @@ class basic_batch_processor {
         for (auto& exporter : exporters) export_to(*exporter, batch.data(), batch.size());
         return;
       }
-      for (auto& t : exporter_threads) hand_over(*t, batch);
+      // Paced by the slowest exporter that keeps up, as one exporter paces
+      // the export thread; one that stays full for a second is left behind.
+      const auto patience = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      for (auto& t : exporter_threads) hand_over(*t, batch, patience);
     }
 
     // One exporter, one batch, on the calling thread; counted and said.
@@ -521,9 +539,12 @@ class basic_batch_processor {
 
     // Worker thread: a copy of `batch` into an exporter's queue, unless the
     // queue is full (the exporter is behind: this batch is lost to it).
-    void hand_over(exporter_thread& t, const std::vector<span_data*>& batch) noexcept {
+    void hand_over(exporter_thread& t, const std::vector<span_data*>& batch,
+                   std::chrono::steady_clock::time_point patience) noexcept {
       const std::size_t n = batch.size();
       std::unique_lock<std::mutex> lock(t.mutex);
+      const auto has_room = [&] { return t.waiting < t.queue.size() || t.finished; };
+      if (!t.behind && !has_room() && !t.changed.wait_until(lock, patience, has_room)) t.behind = true;
       const char* why = nullptr;
       if (t.waiting == t.queue.size()) {
         why = "' is behind: its queue of batches is full";
@@ -534,6 +555,7 @@ class basic_batch_processor {
           for (std::size_t i = 0; i < n; ++i) slot.spans[i] = *batch[i];
           slot.count = n;
           ++t.waiting;
+          ++t.handed;
           t.changed.notify_all();
         } catch (...) {
           why = "' could not be handed a copy of the batch (out of memory)";
@@ -541,13 +563,9 @@ class basic_batch_processor {
       }
       lock.unlock();
       if (why == nullptr) return;
-      failed.fetch_add(n, std::memory_order_relaxed);
-      failures.fetch_add(1, std::memory_order_relaxed);
-      try {
-        diag->report("exporter '" + std::string(t.exporter->name()) + why + ": " + std::to_string(n) +
-                     " span(s) not delivered to it");
-      } catch (...) {
-      }
+      // Like spans dropped by a full queue: counted, and said by report_drops.
+      failed.fetch_add(n * t.calls_per_batch, std::memory_order_relaxed);
+      t.lost += n;
     }
 
     // An exporter's thread: exports what hand_over() leaves, until stopped
@@ -564,35 +582,45 @@ class basic_batch_processor {
         current.swap(slot.spans);  // the slot keeps the previous batch's records for reuse
         t.head = (t.head + 1) % t.queue.size();
         --t.waiting;
+        if (t.waiting == 0) t.behind = false;  // caught up: paced by it again
         t.busy = true;
+        t.changed.notify_all();  // room in the queue
         lock.unlock();
-        bool exported_here = false;
-        if (!exporters_shut_down.load(std::memory_order_acquire)) {
-          try {
-            spans.resize(n);
-            for (std::size_t i = 0; i < n; ++i) spans[i] = &current[i];
+        unsigned exported_here = 0;
+        try {
+          spans.resize(n);
+          for (std::size_t i = 0; i < n; ++i) spans[i] = &current[i];
+          for (; exported_here < t.calls_per_batch && !exporters_shut_down.load(std::memory_order_acquire);
+               ++exported_here)
             export_to(*t.exporter, spans.data(), n);
-            exported_here = true;
-          } catch (...) {
-          }
+        } catch (...) {
         }
-        if (!exported_here) failed.fetch_add(n, std::memory_order_relaxed);
+        failed.fetch_add(n * (t.calls_per_batch - exported_here), std::memory_order_relaxed);
         lock.lock();
         t.busy = false;
+        ++t.done;
         t.changed.notify_all();
       }
       t.finished = true;
       t.changed.notify_all();
     }
 
-    // Whether every exporter's thread has exported what it was handed, by `deadline`.
-    bool wait_exporter_threads_idle(std::chrono::steady_clock::time_point deadline) noexcept {
-      bool idle = true;
+    // Whether every exporter's thread has exported the batches it had been
+    // handed at the call, by `deadline` (not "is idle": under a steady load
+    // it never is).
+    bool wait_exporter_threads_caught_up(std::chrono::steady_clock::time_point deadline) noexcept {
+      bool all = true;
       for (auto& t : exporter_threads) {
         std::unique_lock<std::mutex> lock(t->mutex);
-        idle = t->changed.wait_until(lock, deadline, [&] { return t->waiting == 0 && !t->busy; }) && idle;
+        const std::uint64_t target = t->handed;
+        all = t->changed.wait_until(lock, deadline, [&] { return t->done >= target; }) && all;
       }
-      return idle;
+      return all;
+    }
+    bool exporter_threads_finished() noexcept {
+      for (auto& t : exporter_threads)
+        if (!t->has_finished()) return false;
+      return true;
     }
 
     void stop_exporter_threads() noexcept {
@@ -616,13 +644,13 @@ class basic_batch_processor {
     // failed export meanwhile, and the exporters flushed, all by `deadline`.
     bool flush(std::chrono::steady_clock::time_point deadline) noexcept {
       std::unique_lock<std::mutex> lock(mutex);
-      if (finished) return totals().waiting == 0;
+      if (finished) return totals().waiting == 0 && exporter_threads_finished();
       const std::uint64_t failures_before = failures.load(std::memory_order_relaxed);
       const std::uint64_t target = ++flush_requested;
       wake.notify_one();
       bool done = flushed.wait_until(lock, deadline, [&] { return flush_done >= target || finished; });
       lock.unlock();
-      done = done && wait_exporter_threads_idle(deadline);  // their copies exported too
+      done = done && wait_exporter_threads_caught_up(deadline);  // their copies exported too
       bool ok = done;
       if (done) {
         for (auto& e : exporters) {
@@ -648,6 +676,18 @@ class basic_batch_processor {
     void report_drops(bool now) noexcept {
       const auto at = std::chrono::steady_clock::now();
       if (!now && at < next_drop_report) return;
+      bool said = false;
+      for (auto& t : exporter_threads) {
+        if (t->lost == t->lost_reported) continue;
+        said = true;
+        try {
+          diag->report("exporter '" + std::string(t->exporter->name()) + "' is behind: its queue of batches was full, " +
+                       std::to_string(t->lost - t->lost_reported) + " span(s) not delivered to it");
+        } catch (...) {
+        }
+        t->lost_reported = t->lost;
+      }
+      if (said) next_drop_report = at + std::chrono::seconds(1);
       // Unlaned first: totals(), read after, counts at least as many of them.
       const std::uint64_t now_unlaned = unlaned_drops.load(std::memory_order_relaxed);
       const std::uint64_t now_dropped = totals().dropped;
