@@ -571,7 +571,7 @@ class basic_batch_processor {
     // An exporter's thread: exports what hand_over() leaves, until stopped
     // with nothing waiting.
     void deliver(exporter_thread& t) noexcept {
-      std::vector<span_data> current;
+      std::vector<span_data> taken;  // the batch being exported
       std::vector<const span_data*> spans;
       std::unique_lock<std::mutex> lock(t.mutex);
       for (;;) {
@@ -579,7 +579,7 @@ class basic_batch_processor {
         if (t.waiting == 0) break;
         auto& slot = t.queue[t.head];
         const std::size_t n = slot.count;
-        current.swap(slot.spans);  // the slot keeps the previous batch's records for reuse
+        taken.swap(slot.spans);  // the slot keeps the previous batch's records for reuse
         t.head = (t.head + 1) % t.queue.size();
         --t.waiting;
         if (t.waiting == 0) t.behind = false;  // caught up: paced by it again
@@ -589,7 +589,7 @@ class basic_batch_processor {
         unsigned exported_here = 0;
         try {
           spans.resize(n);
-          for (std::size_t i = 0; i < n; ++i) spans[i] = &current[i];
+          for (std::size_t i = 0; i < n; ++i) spans[i] = &taken[i];
           for (; exported_here < t.calls_per_batch && !exporters_shut_down.load(std::memory_order_acquire);
                ++exported_here)
             export_to(*t.exporter, spans.data(), n);
