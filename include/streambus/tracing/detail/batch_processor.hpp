@@ -80,17 +80,14 @@ class basic_batch_processor {
           t->thread = std::thread([keep = core_, t] { keep->deliver(*t); });
         }
       } catch (...) {
-        c.stop_exporter_threads();
-        for (auto& t : c.exporter_threads)
-          if (t->thread.joinable()) t->thread.join();
+        c.stop_and_join_exporter_threads();
         throw;
       }
     }
     try {
       worker_ = std::thread([keep = core_] { keep->run(); });
     } catch (...) {
-      c.stop_exporter_threads();
-      for (auto& t : c.exporter_threads) t->thread.join();
+      c.stop_and_join_exporter_threads();
       throw;
     }
   }
@@ -227,7 +224,7 @@ class basic_batch_processor {
     const std::shared_ptr<span_exporter> exporter;
     std::thread thread;
     std::mutex mutex;
-    std::condition_variable changed;  // a batch waits, the thread went idle or finished, stop
+    std::condition_variable changed;  // a batch queued or exported, room in the queue, stop, finished
     struct queued_batch {
       std::vector<span_data> spans;  // a copy; records and their buffers are reused
       std::size_t count = 0;         // the first `count` are the batch
@@ -237,7 +234,6 @@ class basic_batch_processor {
     std::size_t waiting = 0;
     std::uint64_t handed = 0;         // batches queued so far ...
     std::uint64_t done = 0;           // ... and exported (or failed) so far
-    bool busy = false;                // exporting one taken from the queue
     bool behind = false;              // stayed full too long: not waited for until it drains
     unsigned calls_per_batch = 1;     // the exporter's object listed that many times
     std::uint64_t lost = 0;           // worker thread only: spans lost to a full queue ...
@@ -545,10 +541,7 @@ class basic_batch_processor {
       std::unique_lock<std::mutex> lock(t.mutex);
       const auto has_room = [&] { return t.waiting < t.queue.size() || t.finished; };
       if (!t.behind && !has_room() && !t.changed.wait_until(lock, patience, has_room)) t.behind = true;
-      const char* why = nullptr;
-      if (t.waiting == t.queue.size()) {
-        why = "' is behind: its queue of batches is full";
-      } else {
+      if (t.waiting < t.queue.size()) {
         auto& slot = t.queue[(t.head + t.waiting) % t.queue.size()];
         try {
           if (slot.spans.size() < n) slot.spans.resize(n);
@@ -557,12 +550,11 @@ class basic_batch_processor {
           ++t.waiting;
           ++t.handed;
           t.changed.notify_all();
-        } catch (...) {
-          why = "' could not be handed a copy of the batch (out of memory)";
+          return;
+        } catch (...) {  // out of memory for the copy: lost like a batch that found the queue full
         }
       }
       lock.unlock();
-      if (why == nullptr) return;
       // Like spans dropped by a full queue: counted, and said by report_drops.
       failed.fetch_add(n * t.calls_per_batch, std::memory_order_relaxed);
       t.lost += n;
@@ -583,7 +575,6 @@ class basic_batch_processor {
         t.head = (t.head + 1) % t.queue.size();
         --t.waiting;
         if (t.waiting == 0) t.behind = false;  // caught up: paced by it again
-        t.busy = true;
         t.changed.notify_all();  // room in the queue
         lock.unlock();
         unsigned exported_here = 0;
@@ -597,7 +588,6 @@ class basic_batch_processor {
         }
         failed.fetch_add(n * (t.calls_per_batch - exported_here), std::memory_order_relaxed);
         lock.lock();
-        t.busy = false;
         ++t.done;
         t.changed.notify_all();
       }
@@ -629,6 +619,13 @@ class basic_batch_processor {
         t->stop = true;
         t->changed.notify_all();
       }
+    }
+
+    // A constructor that failed part-way: no thread may outlive it.
+    void stop_and_join_exporter_threads() noexcept {
+      stop_exporter_threads();
+      for (auto& t : exporter_threads)
+        if (t->thread.joinable()) t->thread.join();
     }
 
     bool wait_exporter_threads(std::chrono::steady_clock::time_point deadline) noexcept {
