@@ -55,6 +55,19 @@
   }                                     \
   }
 
+// State that must exist once per process, not once per shared library: the
+// current-span stacks, id generators, clock calibration, registries, fork
+// handlers. Each function or variable holding such state is exported with
+// default visibility, so that libraries built with -fvisibility=hidden
+// (CMake's CXX_VISIBILITY_PRESET hidden) still share one copy; without it each
+// library gets its own, and a span started in one library does not see the
+// current span of another (a new trace starts there instead).
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32) && !defined(__CYGWIN__)
+#define STREAMBUS_TRACING_PROCESS_WIDE __attribute__((visibility("default")))
+#else
+#define STREAMBUS_TRACING_PROCESS_WIDE
+#endif
+
 // Rare paths kept out of the hot functions, so that those stay small enough
 // to inline and need few registers.
 #if defined(__GNUC__) || defined(__clang__)
@@ -1874,7 +1887,7 @@ struct propagator_set {
 // thread's initialisation would leave the child waiting on the guard). Out
 // of memory, a set without propagators (nothing injected or extracted) until
 // a later call can make it: its callers are noexcept.
-inline const propagator_set& default_propagator_set() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline const propagator_set& default_propagator_set() noexcept {
   static std::atomic<const propagator_set*> slot{nullptr};  // constant-initialized: no guard
   const propagator_set* set = slot.load(std::memory_order_acquire);
   if (set != nullptr) return *set;
@@ -3737,12 +3750,12 @@ inline std::uint64_t os_seed() noexcept {
 
 // Incremented in every forked child; generators compare it with the value
 // they were seeded under.
-inline std::atomic<std::uint32_t>& fork_generation() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::uint32_t>& fork_generation() noexcept {
   static std::atomic<std::uint32_t> generation{0};
   return generation;
 }
 
-inline void register_fork_handler() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_fork_handler() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
     ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
@@ -3825,7 +3838,7 @@ class id_generator {
   std::uint32_t generation_ = unseeded;
 };
 
-inline id_generator& thread_rng() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline id_generator& thread_rng() noexcept {
   thread_local id_generator rng;
   return rng;
 }
@@ -3937,7 +3950,7 @@ inline std::uint64_t read_tsc() noexcept { return __builtin_ia32_rdtsc(); }
 // if a writer was active (odd sequence) or finished in between.
 class tsc_clock {
  public:
-  static tsc_clock& instance() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static tsc_clock& instance() noexcept {
     static tsc_clock clock;
     return clock;
   }
@@ -4063,7 +4076,7 @@ inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
 inline std::int64_t span_clock_ns() noexcept { return span_clock_ticks_to_ns(span_clock_ticks()); }
 
 // wall = span clock + offset. One atomic word, read relaxed on the hot path.
-inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
   // The span clock first: its first use calibrates (milliseconds), which
   // must not fall between the two reads.
   static std::atomic<std::int64_t> offset{[] {
@@ -6561,8 +6574,8 @@ struct exporter_registry {
 };
 
 // A function-local static in an inline function: one registry per program,
-// also across shared libraries built with default visibility.
-inline exporter_registry& registry() {
+// also across shared libraries built with -fvisibility=hidden.
+STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
   static exporter_registry r;
   return r;
 }
@@ -8434,7 +8447,7 @@ inline bool cpu_has_prefetchw() noexcept {
   if (__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx) == 0) return false;
   return (ecx & (1u << 8)) != 0;
 }
-inline const bool has_prefetchw = cpu_has_prefetchw();
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool has_prefetchw = cpu_has_prefetchw();
 #endif
 
 /// Asks for the line holding `p` in exclusive state, so the write that
@@ -9077,7 +9090,7 @@ class record_pool {
 // thread_locals go first, a static destructor), and of a thread whose own
 // pool could not be allocated. Never destroyed. Built in static storage, not
 // on the heap: the first thread to need it may be out of memory.
-inline record_pool& retired_record_pool() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline record_pool& retired_record_pool() noexcept {
   alignas(record_pool) static unsigned char storage[sizeof(record_pool)];
   static record_pool* const pool = ::new (static_cast<void*>(storage)) record_pool(record_pool::retired_tag{});
   return *pool;
@@ -9091,7 +9104,7 @@ struct record_pool_slot {
   record_pool* pool = nullptr;
 };
 
-inline record_pool_slot& thread_record_pool_slot() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline record_pool_slot& thread_record_pool_slot() noexcept {
   thread_local record_pool_slot slot;
   return slot;
 }
@@ -9104,7 +9117,7 @@ struct record_pool_cleanup {
   }
 };
 
-STREAMBUS_TRACING_COLD inline record_pool& make_thread_record_pool() noexcept {
+STREAMBUS_TRACING_COLD STREAMBUS_TRACING_PROCESS_WIDE inline record_pool& make_thread_record_pool() noexcept {
   record_pool_slot& slot = thread_record_pool_slot();
   try {
     thread_local record_pool_cleanup cleanup;  // registers the exit hook on first use
@@ -9179,7 +9192,7 @@ struct stack_registry {
 // fork() while another thread sits in a static's initialisation would leave
 // the child waiting on its guard for good. Never destroyed: threads may exit
 // after static destruction.
-inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
   static std::atomic<stack_registry*> slot{nullptr};  // constant-initialized: no guard
   return slot;
 }
@@ -9197,7 +9210,7 @@ inline stack_registry* stack_registry_instance() noexcept {
 /// read. A thread_local of its own rather than a member of the stack: so it
 /// is read with one instruction, where a member atomic costs an address
 /// computation on every start.
-inline std::atomic<bool>& thread_has_notices() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<bool>& thread_has_notices() noexcept {
   thread_local std::atomic<bool> flag{false};
   return flag;
 }
@@ -9207,7 +9220,7 @@ inline std::atomic<bool>& thread_has_notices() noexcept {
 /// sampled ones. Created like the registry; never freed (it may be looked at
 /// during static destruction); null if it could not be allocated, and then
 /// such entries stay until an enclosing span ends.
-inline span_data* ended_elsewhere_marker() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline span_data* ended_elsewhere_marker() noexcept {
   static std::atomic<span_data*> slot{nullptr};
   span_data* m = slot.load(std::memory_order_acquire);
   if (m != nullptr) return m;
@@ -9485,7 +9498,7 @@ class context_stack {
   std::size_t notice_capacity_ = 0;
 };
 
-inline context_stack& thread_context_stack() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline context_stack& thread_context_stack() noexcept {
   thread_local context_stack stack;
   return stack;
 }
@@ -9495,7 +9508,7 @@ struct stack_cleanup {
   ~stack_cleanup() { thread_context_stack().release_all(); }
 };
 
-inline bool register_stack_cleanup() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
   try {
     thread_local stack_cleanup cleanup;  // registers the exit hook on first use
     (void)cleanup;
@@ -9536,7 +9549,7 @@ inline bool register_stack_registry_fork_handlers() noexcept {
       });
   return true;
 }
-inline const bool stack_registry_fork_handlers_registered = register_stack_registry_fork_handlers();
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool stack_registry_fork_handlers_registered = register_stack_registry_fork_handlers();
 #endif
 
 inline void enlist_stack(context_stack& stack) noexcept {
@@ -9684,7 +9697,7 @@ namespace detail {
 
 // Names a pipeline for the threads' lane lookup. Never reused, unlike an
 // address: a new tracer cannot inherit a dead one's lanes.
-inline std::uint64_t next_pipeline_id() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::uint64_t next_pipeline_id() noexcept {
   static std::atomic<std::uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }
@@ -10409,6 +10422,18 @@ STREAMBUS_TRACING_END_NAMESPACE
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+// The synchronous deliveries in progress on this thread, innermost first (a
+// list: an exporter of one tracer may end spans of another). Outside the class
+// template: a member of a template cannot be given process-wide visibility.
+struct sync_delivery_frame {
+  const void* owner;
+  sync_delivery_frame* outer;
+};
+STREAMBUS_TRACING_PROCESS_WIDE inline sync_delivery_frame*& innermost_sync_delivery() noexcept {
+  thread_local sync_delivery_frame* top = nullptr;
+  return top;
+}
+
 // A class template only so that its cold members (construction, export
 // thread, shutdown) are compiled only where used (sync_delivery is basic_sync_delivery<>).
 template <class = void>
@@ -10492,23 +10517,18 @@ class basic_sync_delivery {
   }
 
  private:
-  // The deliveries in progress on this thread, innermost first (a list: an
-  // exporter of one tracer may end spans of another).
-  struct frame {
-    explicit frame(const basic_sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
-    ~frame() { innermost() = outer; }
+  // This delivery, on this thread's list while it exports.
+  struct frame : sync_delivery_frame {
+    explicit frame(const basic_sync_delivery* d) noexcept : sync_delivery_frame{d, innermost_sync_delivery()} {
+      innermost_sync_delivery() = this;
+    }
+    ~frame() { innermost_sync_delivery() = outer; }
     frame(const frame&) = delete;
     frame& operator=(const frame&) = delete;
-    static frame*& innermost() noexcept {
-      thread_local frame* top = nullptr;
-      return top;
-    }
-    const basic_sync_delivery* owner;
-    frame* outer;
   };
 
   bool delivering_here() const noexcept {
-    for (const frame* f = frame::innermost(); f != nullptr; f = f->outer)
+    for (const sync_delivery_frame* f = innermost_sync_delivery(); f != nullptr; f = f->outer)
       if (f->owner == this) return true;
     return false;
   }
@@ -10613,12 +10633,12 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     }
   };
 
-  static std::uint64_t next_id() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static std::uint64_t next_id() noexcept {
     static std::atomic<std::uint64_t> n{0};
     return n.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
-  static cache& thread_cache() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static cache& thread_cache() noexcept {
     thread_local cache c;
     return c;
   }
@@ -10636,7 +10656,7 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     ++(start ? retired_started_ : retired_ended_);
   }
 
-  STREAMBUS_TRACING_COLD slot* bind(cache& c) noexcept {
+  STREAMBUS_TRACING_COLD STREAMBUS_TRACING_PROCESS_WIDE slot* bind(cache& c) noexcept {
     try {
       thread_local cache_cleanup cleanup;  // registers the exit hook on first use
       std::shared_ptr<thread_counters> self = shared_from_this();
@@ -10707,7 +10727,7 @@ class tracer_state;
 
 // An invalid context: the parent of a root span, and the current context of a
 // thread without a current span.
-inline const span_context no_context{};
+STREAMBUS_TRACING_PROCESS_WIDE inline const span_context no_context{};
 
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
@@ -10824,12 +10844,12 @@ struct live_tracer_list {
   std::mutex mutex;
   tracer_state* head = nullptr;
 };
-inline live_tracer_list& live_tracers() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline live_tracer_list& live_tracers() noexcept {
   alignas(live_tracer_list) static unsigned char storage[sizeof(live_tracer_list)];
   static live_tracer_list* const list = ::new (static_cast<void*>(storage)) live_tracer_list;
   return *list;
 }
-inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
 
 /// Everything one tracer owns. Spans point at it: tracer::release_state keeps
 /// it alive while sampled spans it started are still open.
@@ -11111,7 +11131,7 @@ class tracer_state {
   void (*copy_record_)(span_data& to, const span_data& from) = nullptr;  // set by the constructor
 };
 
-inline void register_tracer_fork_handlers() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
     // prepare: the list and each tracer's fork-relevant locks are held across
@@ -11290,7 +11310,7 @@ class span {
   }
   // Process-wide, so that a late end() or notice from a thread that has
   // exited cannot match the entry of a new thread whose stack took its place.
-  static std::uint64_t next_passing_token() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static std::uint64_t next_passing_token() noexcept {
     static std::atomic<std::uint32_t> last{0};
     std::uint32_t token = last.fetch_add(1, std::memory_order_relaxed) + 1;
     if (token == 0) token = last.fetch_add(1, std::memory_order_relaxed) + 1;  // 0 is "not a pass-through span"

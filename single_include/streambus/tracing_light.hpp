@@ -53,6 +53,19 @@
   }                                     \
   }
 
+// State that must exist once per process, not once per shared library: the
+// current-span stacks, id generators, clock calibration, registries, fork
+// handlers. Each function or variable holding such state is exported with
+// default visibility, so that libraries built with -fvisibility=hidden
+// (CMake's CXX_VISIBILITY_PRESET hidden) still share one copy; without it each
+// library gets its own, and a span started in one library does not see the
+// current span of another (a new trace starts there instead).
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32) && !defined(__CYGWIN__)
+#define STREAMBUS_TRACING_PROCESS_WIDE __attribute__((visibility("default")))
+#else
+#define STREAMBUS_TRACING_PROCESS_WIDE
+#endif
+
 // Rare paths kept out of the hot functions, so that those stay small enough
 // to inline and need few registers.
 #if defined(__GNUC__) || defined(__clang__)

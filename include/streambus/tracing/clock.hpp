@@ -53,7 +53,7 @@ inline std::uint64_t read_tsc() noexcept { return __builtin_ia32_rdtsc(); }
 // if a writer was active (odd sequence) or finished in between.
 class tsc_clock {
  public:
-  static tsc_clock& instance() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static tsc_clock& instance() noexcept {
     static tsc_clock clock;
     return clock;
   }
@@ -179,7 +179,7 @@ inline std::int64_t span_clock_ticks_to_ns(std::uint64_t ticks) noexcept {
 inline std::int64_t span_clock_ns() noexcept { return span_clock_ticks_to_ns(span_clock_ticks()); }
 
 // wall = span clock + offset. One atomic word, read relaxed on the hot path.
-inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::int64_t>& wall_offset_ns() noexcept {
   // The span clock first: its first use calibrates (milliseconds), which
   // must not fall between the two reads.
   static std::atomic<std::int64_t> offset{[] {

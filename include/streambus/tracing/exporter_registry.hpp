@@ -40,8 +40,8 @@ struct exporter_registry {
 };
 
 // A function-local static in an inline function: one registry per program,
-// also across shared libraries built with default visibility.
-inline exporter_registry& registry() {
+// also across shared libraries built with -fvisibility=hidden.
+STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
   static exporter_registry r;
   return r;
 }

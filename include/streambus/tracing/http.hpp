@@ -245,7 +245,7 @@ struct active_request {
   bool exception_recorded = false;
 };
 
-inline std::vector<active_request>& active_requests() {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::vector<active_request>& active_requests() {
   thread_local std::vector<active_request> list;
   return list;
 }

@@ -494,7 +494,7 @@ struct propagator_set {
 // thread's initialisation would leave the child waiting on the guard). Out
 // of memory, a set without propagators (nothing injected or extracted) until
 // a later call can make it: its callers are noexcept.
-inline const propagator_set& default_propagator_set() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline const propagator_set& default_propagator_set() noexcept {
   static std::atomic<const propagator_set*> slot{nullptr};  // constant-initialized: no guard
   const propagator_set* set = slot.load(std::memory_order_acquire);
   if (set != nullptr) return *set;

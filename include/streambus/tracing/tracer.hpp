@@ -77,7 +77,7 @@ class tracer_state;
 
 // An invalid context: the parent of a root span, and the current context of a
 // thread without a current span.
-inline const span_context no_context{};
+STREAMBUS_TRACING_PROCESS_WIDE inline const span_context no_context{};
 
 inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
@@ -194,12 +194,12 @@ struct live_tracer_list {
   std::mutex mutex;
   tracer_state* head = nullptr;
 };
-inline live_tracer_list& live_tracers() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline live_tracer_list& live_tracers() noexcept {
   alignas(live_tracer_list) static unsigned char storage[sizeof(live_tracer_list)];
   static live_tracer_list* const list = ::new (static_cast<void*>(storage)) live_tracer_list;
   return *list;
 }
-inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept;  // below tracer_state
 
 /// Everything one tracer owns. Spans point at it: tracer::release_state keeps
 /// it alive while sampled spans it started are still open.
@@ -481,7 +481,7 @@ class tracer_state {
   void (*copy_record_)(span_data& to, const span_data& from) = nullptr;  // set by the constructor
 };
 
-inline void register_tracer_fork_handlers() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
     // prepare: the list and each tracer's fork-relevant locks are held across
@@ -660,7 +660,7 @@ class span {
   }
   // Process-wide, so that a late end() or notice from a thread that has
   // exited cannot match the entry of a new thread whose stack took its place.
-  static std::uint64_t next_passing_token() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static std::uint64_t next_passing_token() noexcept {
     static std::atomic<std::uint32_t> last{0};
     std::uint32_t token = last.fetch_add(1, std::memory_order_relaxed) + 1;
     if (token == 0) token = last.fetch_add(1, std::memory_order_relaxed) + 1;  // 0 is "not a pass-through span"

@@ -1185,7 +1185,7 @@ class otlp_http_exporter final : public span_exporter {
 
 namespace detail {
 // Including this header makes "otlp" a known exporter name (see exporter_registry.hpp).
-inline const bool otlp_http_exporter_registered = register_exporter(
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool otlp_http_exporter_registered = register_exporter(
     "otlp", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
       return std::make_shared<otlp_http_exporter>(env);
     });
@@ -1212,14 +1212,14 @@ inline otlp_http_options non_otlp_options(const exporter_environment& env, std::
 
 // "jaeger": Thrift over HTTP to a collector's /api/traces (port 14268), what
 // the seed's JaegerEndpoint points at. Jaeger >= 1.35 also accepts OTLP.
-inline const bool jaeger_http_exporter_registered = register_exporter(
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool jaeger_http_exporter_registered = register_exporter(
     "jaeger", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
       return std::make_shared<otlp_http_exporter>(
           non_otlp_options(env, env.settings.jaeger_endpoint, http_wire_format::jaeger_thrift, "jaeger"));
     });
 
 // "zipkin": Zipkin v2 JSON to /api/v2/spans (Zipkin, Jaeger's Zipkin port, ...).
-inline const bool zipkin_http_exporter_registered = register_exporter(
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool zipkin_http_exporter_registered = register_exporter(
     "zipkin", [](const exporter_environment& env) -> std::shared_ptr<span_exporter> {
       return std::make_shared<otlp_http_exporter>(
           non_otlp_options(env, env.settings.zipkin_endpoint, http_wire_format::zipkin_json, "zipkin"));

@@ -49,7 +49,7 @@ namespace detail {
 
 // Names a pipeline for the threads' lane lookup. Never reused, unlike an
 // address: a new tracer cannot inherit a dead one's lanes.
-inline std::uint64_t next_pipeline_id() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::uint64_t next_pipeline_id() noexcept {
   static std::atomic<std::uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }

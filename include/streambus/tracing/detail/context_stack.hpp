@@ -84,7 +84,7 @@ struct stack_registry {
 // fork() while another thread sits in a static's initialisation would leave
 // the child waiting on its guard for good. Never destroyed: threads may exit
 // after static destruction.
-inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<stack_registry*>& stack_registry_slot() noexcept {
   static std::atomic<stack_registry*> slot{nullptr};  // constant-initialized: no guard
   return slot;
 }
@@ -102,7 +102,7 @@ inline stack_registry* stack_registry_instance() noexcept {
 /// read. A thread_local of its own rather than a member of the stack: so it
 /// is read with one instruction, where a member atomic costs an address
 /// computation on every start.
-inline std::atomic<bool>& thread_has_notices() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<bool>& thread_has_notices() noexcept {
   thread_local std::atomic<bool> flag{false};
   return flag;
 }
@@ -112,7 +112,7 @@ inline std::atomic<bool>& thread_has_notices() noexcept {
 /// sampled ones. Created like the registry; never freed (it may be looked at
 /// during static destruction); null if it could not be allocated, and then
 /// such entries stay until an enclosing span ends.
-inline span_data* ended_elsewhere_marker() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline span_data* ended_elsewhere_marker() noexcept {
   static std::atomic<span_data*> slot{nullptr};
   span_data* m = slot.load(std::memory_order_acquire);
   if (m != nullptr) return m;
@@ -390,7 +390,7 @@ class context_stack {
   std::size_t notice_capacity_ = 0;
 };
 
-inline context_stack& thread_context_stack() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline context_stack& thread_context_stack() noexcept {
   thread_local context_stack stack;
   return stack;
 }
@@ -400,7 +400,7 @@ struct stack_cleanup {
   ~stack_cleanup() { thread_context_stack().release_all(); }
 };
 
-inline bool register_stack_cleanup() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
   try {
     thread_local stack_cleanup cleanup;  // registers the exit hook on first use
     (void)cleanup;
@@ -441,7 +441,7 @@ inline bool register_stack_registry_fork_handlers() noexcept {
       });
   return true;
 }
-inline const bool stack_registry_fork_handlers_registered = register_stack_registry_fork_handlers();
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool stack_registry_fork_handlers_registered = register_stack_registry_fork_handlers();
 #endif
 
 inline void enlist_stack(context_stack& stack) noexcept {

@@ -22,7 +22,7 @@ inline bool cpu_has_prefetchw() noexcept {
   if (__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx) == 0) return false;
   return (ecx & (1u << 8)) != 0;
 }
-inline const bool has_prefetchw = cpu_has_prefetchw();
+STREAMBUS_TRACING_PROCESS_WIDE inline const bool has_prefetchw = cpu_has_prefetchw();
 #endif
 
 /// Asks for the line holding `p` in exclusive state, so the write that

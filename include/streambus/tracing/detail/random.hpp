@@ -59,12 +59,12 @@ inline std::uint64_t os_seed() noexcept {
 
 // Incremented in every forked child; generators compare it with the value
 // they were seeded under.
-inline std::atomic<std::uint32_t>& fork_generation() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::uint32_t>& fork_generation() noexcept {
   static std::atomic<std::uint32_t> generation{0};
   return generation;
 }
 
-inline void register_fork_handler() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline void register_fork_handler() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
     ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
@@ -147,7 +147,7 @@ class id_generator {
   std::uint32_t generation_ = unseeded;
 };
 
-inline id_generator& thread_rng() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline id_generator& thread_rng() noexcept {
   thread_local id_generator rng;
   return rng;
 }

@@ -292,7 +292,7 @@ class record_pool {
 // thread_locals go first, a static destructor), and of a thread whose own
 // pool could not be allocated. Never destroyed. Built in static storage, not
 // on the heap: the first thread to need it may be out of memory.
-inline record_pool& retired_record_pool() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline record_pool& retired_record_pool() noexcept {
   alignas(record_pool) static unsigned char storage[sizeof(record_pool)];
   static record_pool* const pool = ::new (static_cast<void*>(storage)) record_pool(record_pool::retired_tag{});
   return *pool;
@@ -306,7 +306,7 @@ struct record_pool_slot {
   record_pool* pool = nullptr;
 };
 
-inline record_pool_slot& thread_record_pool_slot() noexcept {
+STREAMBUS_TRACING_PROCESS_WIDE inline record_pool_slot& thread_record_pool_slot() noexcept {
   thread_local record_pool_slot slot;
   return slot;
 }
@@ -319,7 +319,7 @@ struct record_pool_cleanup {
   }
 };
 
-STREAMBUS_TRACING_COLD inline record_pool& make_thread_record_pool() noexcept {
+STREAMBUS_TRACING_COLD STREAMBUS_TRACING_PROCESS_WIDE inline record_pool& make_thread_record_pool() noexcept {
   record_pool_slot& slot = thread_record_pool_slot();
   try {
     thread_local record_pool_cleanup cleanup;  // registers the exit hook on first use

@@ -26,6 +26,18 @@
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
+// The synchronous deliveries in progress on this thread, innermost first (a
+// list: an exporter of one tracer may end spans of another). Outside the class
+// template: a member of a template cannot be given process-wide visibility.
+struct sync_delivery_frame {
+  const void* owner;
+  sync_delivery_frame* outer;
+};
+STREAMBUS_TRACING_PROCESS_WIDE inline sync_delivery_frame*& innermost_sync_delivery() noexcept {
+  thread_local sync_delivery_frame* top = nullptr;
+  return top;
+}
+
 // A class template only so that its cold members (construction, export
 // thread, shutdown) are compiled only where used (sync_delivery is basic_sync_delivery<>).
 template <class = void>
@@ -109,23 +121,18 @@ class basic_sync_delivery {
   }
 
  private:
-  // The deliveries in progress on this thread, innermost first (a list: an
-  // exporter of one tracer may end spans of another).
-  struct frame {
-    explicit frame(const basic_sync_delivery* d) noexcept : owner(d), outer(innermost()) { innermost() = this; }
-    ~frame() { innermost() = outer; }
+  // This delivery, on this thread's list while it exports.
+  struct frame : sync_delivery_frame {
+    explicit frame(const basic_sync_delivery* d) noexcept : sync_delivery_frame{d, innermost_sync_delivery()} {
+      innermost_sync_delivery() = this;
+    }
+    ~frame() { innermost_sync_delivery() = outer; }
     frame(const frame&) = delete;
     frame& operator=(const frame&) = delete;
-    static frame*& innermost() noexcept {
-      thread_local frame* top = nullptr;
-      return top;
-    }
-    const basic_sync_delivery* owner;
-    frame* outer;
   };
 
   bool delivering_here() const noexcept {
-    for (const frame* f = frame::innermost(); f != nullptr; f = f->outer)
+    for (const sync_delivery_frame* f = innermost_sync_delivery(); f != nullptr; f = f->outer)
       if (f->owner == this) return true;
     return false;
   }

@@ -85,12 +85,12 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     }
   };
 
-  static std::uint64_t next_id() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static std::uint64_t next_id() noexcept {
     static std::atomic<std::uint64_t> n{0};
     return n.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
-  static cache& thread_cache() noexcept {
+  STREAMBUS_TRACING_PROCESS_WIDE static cache& thread_cache() noexcept {
     thread_local cache c;
     return c;
   }
@@ -108,7 +108,7 @@ class thread_counters : public std::enable_shared_from_this<thread_counters> {
     ++(start ? retired_started_ : retired_ended_);
   }
 
-  STREAMBUS_TRACING_COLD slot* bind(cache& c) noexcept {
+  STREAMBUS_TRACING_COLD STREAMBUS_TRACING_PROCESS_WIDE slot* bind(cache& c) noexcept {
     try {
       thread_local cache_cleanup cleanup;  // registers the exit hook on first use
       std::shared_ptr<thread_counters> self = shared_from_this();

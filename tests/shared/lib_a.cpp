@@ -1,0 +1,28 @@
+// Shared library A of tests/shared. Includes the whole library, the OTLP/HTTP
+// exporter included, so that the symbol check sees every piece of state.
+#include <streambus/tracing.hpp>
+#include <streambus/tracing/otlp_http_exporter.hpp>
+
+#include "shared_api.hpp"
+
+namespace shared_test {
+
+st::span_context a_start_and_end(st::tracer& tracer) {
+  auto span = tracer.start("lib-a");
+  return span.context();
+}
+
+void a_call_under_span(st::tracer& tracer, void (*callback)(void*), void* arg) {
+  auto span = tracer.start("lib-a-outer");
+  callback(arg);
+}
+
+st::span a_start_open(st::tracer& tracer) { return tracer.start("lib-a-open"); }
+
+void a_register_exporter(const std::string& name, std::shared_ptr<st::in_memory_exporter> sink) {
+  st::register_exporter(name, [sink](const st::exporter_environment&) -> std::shared_ptr<st::span_exporter> {
+    return sink;
+  });
+}
+
+}  // namespace shared_test
