@@ -13,16 +13,25 @@
   "." STREAMBUS_TRACING_STRINGIFY(STREAMBUS_TRACING_VERSION_MINOR) \
   "." STREAMBUS_TRACING_STRINGIFY(STREAMBUS_TRACING_VERSION_PATCH)
 
-// A versioned inline namespace keeps two incompatible copies of the library
-// from silently mixing in one program (ODR), while users write
-// streambus::tracing::... as usual. The compiled-out API has its own: a
-// program whose files disagree on STREAMBUS_TRACING_DISABLED fails to link
-// (undefined reference to ...v0_compiled_out::...) instead of losing spans
-// or crashing at run time.
+// A versioned inline namespace (v0_1_0 for 0.1.0) keeps two copies of the
+// library from silently mixing in one program (ODR), while users write
+// streambus::tracing::... as usual. Every release has its own: shared
+// libraries built against different releases keep separate process-wide state
+// (see STREAMBUS_TRACING_PROCESS_WIDE) rather than share one whose layout they
+// disagree on, and a tracing type passed between them fails to link instead of
+// crashing. The compiled-out API has its own too: a program whose files
+// disagree on STREAMBUS_TRACING_DISABLED fails to link (undefined reference to
+// ...v0_1_0_compiled_out::...) instead of losing spans or crashing at run time.
+#define STREAMBUS_TRACING_ABI_NAME_(major, minor, patch, suffix) v##major##_##minor##_##patch##suffix
+#define STREAMBUS_TRACING_ABI_NAME(major, minor, patch, suffix) STREAMBUS_TRACING_ABI_NAME_(major, minor, patch, suffix)
 #if defined(STREAMBUS_TRACING_DISABLED)
-#define STREAMBUS_TRACING_ABI_NAMESPACE v0_compiled_out
+#define STREAMBUS_TRACING_ABI_NAMESPACE                                                            \
+  STREAMBUS_TRACING_ABI_NAME(STREAMBUS_TRACING_VERSION_MAJOR, STREAMBUS_TRACING_VERSION_MINOR, \
+                             STREAMBUS_TRACING_VERSION_PATCH, _compiled_out)
 #else
-#define STREAMBUS_TRACING_ABI_NAMESPACE v0
+#define STREAMBUS_TRACING_ABI_NAMESPACE                                                            \
+  STREAMBUS_TRACING_ABI_NAME(STREAMBUS_TRACING_VERSION_MAJOR, STREAMBUS_TRACING_VERSION_MINOR, \
+                             STREAMBUS_TRACING_VERSION_PATCH, )
 #endif
 #define STREAMBUS_TRACING_BEGIN_NAMESPACE \
   namespace streambus {                   \
