@@ -258,6 +258,20 @@ def main():
             print(f"| {label} | {fmt(it.median) if it else '(bench_span)'} | {fmt(lt.median)} [{fmt(lt.min)}–{fmt(lt.max)}] | "
                   f"{fmt_allocs(a)} |")
 
+    # --- instrumented code in a shared library, beside the executable
+    shared, _ = load(results, "bench_shared_library")
+    if shared:
+        print("\n### Instrumented code in a shared library, one process (bench_shared_library)\n")
+        print("| case | in the executable ns | in a -fPIC library ns [min–max] | same, -mtls-dialect=gnu2 ns [min–max] |")
+        print("|---|---:|---|---|")
+        for label, case in (("1 sampled span", "case1"), ("4 unsampled, ratio 0", "case4")):
+            exe = field(shared, case + "_executable", to_ns)
+            lib = field(shared, case + "_library", to_ns)
+            desc = field(shared, case + "_library_tlsdesc", to_ns)
+            desc_text = f"{fmt(desc.median)} [{fmt(desc.min)}–{fmt(desc.max)}]" if desc.ok else "(compiler lacks the flag)"
+            if exe.ok and lib.ok:
+                print(f"| {label} | {fmt(exe.median)} | {fmt(lib.median)} [{fmt(lib.min)}–{fmt(lib.max)}] | {desc_text} |")
+
     # --- compile time
     ct_path = os.path.join(results, "compile_time.json")
     if os.path.isfile(ct_path):
