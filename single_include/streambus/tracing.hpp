@@ -77,6 +77,22 @@
 #define STREAMBUS_TRACING_PROCESS_WIDE
 #endif
 
+// Exceptions: the full header needs them; the light header's templates are
+// also compiled without (-fno-exceptions), their handlers left out.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 1
+#else
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 0
+#endif
+
+// RTTI (typeid) gives exception.type and error.type their type names. Under
+// -fno-rtti the library still compiles: see detail::op_type_of (op_outcome.hpp).
+#if defined(__cpp_rtti) || defined(__GXX_RTTI) || defined(_CPPRTTI)
+#define STREAMBUS_TRACING_HAS_RTTI 1
+#else
+#define STREAMBUS_TRACING_HAS_RTTI 0
+#endif
+
 // Rare paths kept out of the hot functions, so that those stay small enough
 // to inline and need few registers.
 #if defined(__GNUC__) || defined(__clang__)
@@ -2889,6 +2905,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 // that trace_with_retry still retries and waits: a compiled-out program that
 // calls it still needs the implementation file.
 
+#include <cstdlib>
 #include <exception>
 #include <typeinfo>
 
@@ -2904,7 +2921,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 //
 //   sink.error_code(category, value, message)   error.type "<category>:<value>"
 //   sink.other(message)                         error.type "_OTHER"
-//   sink.error_type(typeid(E), message)         error.type: E's type name
+//   sink.error_type(op_type_of<E>(), message)   error.type: E's type name
 //   sink.exception(exception_ptr)               as the exception would be
 //
 // The rules:
@@ -2924,6 +2941,41 @@ namespace detail {
 
 template <class T>
 using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// A type, for its name in error.type: typeid's where there is RTTI, else the
+// name the compiler writes into __PRETTY_FUNCTION__ (-fno-rtti; "_OTHER" on
+// other compilers).
+struct op_type {
+  const std::type_info* info = nullptr;  // with RTTI
+  std::string_view name;                 // without
+};
+
+template <class T>
+constexpr std::string_view op_static_type_name() noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  // g++: "... op_static_type_name() [with T = ns::error; std::string_view = ...]"
+  // clang++: "... op_static_type_name() [T = ns::error]"
+  constexpr std::string_view f = __PRETTY_FUNCTION__;
+  constexpr std::size_t key = f.find("T = ");
+  if (key == std::string_view::npos) return "_OTHER";
+  constexpr std::size_t start = key + 4;
+  std::size_t end = f.find("; ", start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  if (end == std::string_view::npos || end <= start) return "_OTHER";
+  return f.substr(start, end - start);
+#else
+  return "_OTHER";
+#endif
+}
+
+template <class T>
+op_type op_type_of() noexcept {
+#if STREAMBUS_TRACING_HAS_RTTI
+  return {&typeid(T), {}};
+#else
+  return {nullptr, op_static_type_name<T>()};
+#endif
+}
 
 // e.what(), or "" where a broken exception class returns null (which
 // std::string_view and std::string would read through).
@@ -2990,7 +3042,7 @@ void op_describe_error(const E& e, Sink& sink) {
   } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
     sink.other(std::string_view(e));
   } else {
-    sink.error_type(typeid(D), "operation returned an error");
+    sink.error_type(op_type_of<D>(), "operation returned an error");
   }
 }
 
@@ -3012,6 +3064,19 @@ void op_describe(const R& r, Sink& sink) {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/op_outcome.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
+
+// The templates below run the caller's code and record its exceptions. In a
+// file compiled with -fno-exceptions nothing can reach a handler: the try
+// blocks stay as plain blocks and the handlers are left out.
+#if STREAMBUS_TRACING_HAS_EXCEPTIONS
+#define STREAMBUS_TRACING_LIGHT_TRY try
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL catch (...)
+#define STREAMBUS_TRACING_LIGHT_RETHROW throw
+#else
+#define STREAMBUS_TRACING_LIGHT_TRY if (true)
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL else
+#define STREAMBUS_TRACING_LIGHT_RETHROW std::abort()  // unreachable
+#endif
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -3271,14 +3336,14 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
     const bool last = attempt == max_attempts;
     using result_type = decltype(impl::retry_call(fn, s, attempt));
     if constexpr (std::is_void_v<result_type>) {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         impl::retry_call(fn, s, attempt);
         return;
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     } else {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         result_type result = impl::retry_call(fn, s, attempt);
         if (last || !tracing::detail::op_failed(result)) {
           if constexpr (std::is_reference_v<result_type>)
@@ -3286,8 +3351,8 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
           else
             return result;
         }
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     }
     impl::retry_sleep(backoff, attempt);
@@ -3517,7 +3582,7 @@ namespace impl {
 // instrumentation.hpp's instrumented_operation records it.
 void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept;
 void mark_failed_other(span& s, std::string_view message) noexcept;
-void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept;
+void mark_failed_type(span& s, tracing::detail::op_type type, std::string_view message) noexcept;
 void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
 // In a catch block: records the exception being handled on s. A foreign
 // exception (a thread's forced unwind) is rethrown at once, unrecorded.
@@ -3536,7 +3601,7 @@ struct failure_sink {
     to.describe_other(message);
     described = true;
   }
-  void error_type(const std::type_info& type, std::string_view message) noexcept {
+  void error_type(tracing::detail::op_type type, std::string_view message) noexcept {
     to.describe_type(type, message);
     described = true;
   }
@@ -3550,10 +3615,10 @@ struct failure_sink {
 template <class Target, class R>
 void describe_failure(Target& to, const R& result) noexcept {
   failure_sink<Target> sink{to};
-  try {
+  STREAMBUS_TRACING_LIGHT_TRY {
     tracing::detail::op_describe(result, sink);
-  } catch (...) {
   }
+  STREAMBUS_TRACING_LIGHT_CATCH_ALL {}
   if (!sink.described) to.describe_other({});
 }
 
@@ -3564,7 +3629,7 @@ struct span_failure {
     mark_failed_code(s, category, value, message);
   }
   void describe_other(std::string_view message) noexcept { mark_failed_other(s, message); }
-  void describe_type(const std::type_info& type, std::string_view message) noexcept {
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept {
     mark_failed_type(s, type, message);
   }
   void describe_exception(const std::exception_ptr& e) noexcept { mark_failed_exception(s, e); }
@@ -3609,7 +3674,7 @@ class retry_run {
   // failure_sink's calls, into the kept failure.
   void describe_code(std::string_view category, int value, std::string_view message) noexcept;
   void describe_other(std::string_view message) noexcept;
-  void describe_type(const std::type_info& type, std::string_view message) noexcept;
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept;
   void describe_exception(const std::exception_ptr& e) noexcept;
 
  private:
@@ -3631,23 +3696,23 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
   using result_type = decltype(impl::op_call(std::forward<F>(fn), std::declval<span&>()));
   span s = start(t, name);
   if constexpr (std::is_void_v<result_type>) {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       impl::op_call(std::forward<F>(fn), s);
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   } else {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       result_type result = impl::op_call(std::forward<F>(fn), s);
       if (s.is_recording()) impl::mark_if_failed(s, result);
       if constexpr (std::is_reference_v<result_type>)
         return static_cast<result_type>(result);
       else
         return result;
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   }
 }
@@ -3669,14 +3734,14 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
     {
       span child = run.start_attempt(attempt);
       if constexpr (std::is_void_v<result_type>) {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           impl::retry_call(fn, child, attempt);
           return;
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       } else {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           result_type result = impl::retry_call(fn, child, attempt);
           const bool failed = run.judge(child, result);
           if (!failed || last) {
@@ -3686,7 +3751,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
             else
               return result;
           }
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       }
@@ -3926,7 +3991,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 //
 // wall = span clock + offset; the offset is re-measured by clock_resync() too.
 
-#include <cstdlib>
 #include <mutex>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -10748,6 +10812,27 @@ inline std::string demangle(const char* name) {
   return name;
 }
 
+// exception.type for record_error(e): e's dynamic type (typeid). Without
+// RTTI (-fno-rtti) it cannot be found from e: "std::exception" (the library's
+// own catch blocks name the type being handled instead). Nor for a class
+// compiled with -fno-rtti in a program that mixes the two: its vtable has no
+// type information (a null slot in the Itanium C++ ABI, which typeid would
+// read through). The parameter keeps the two variants apart at link time.
+template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>
+inline std::string dynamic_type_name(const std::exception& e) {
+  static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
+#if STREAMBUS_TRACING_HAS_RTTI
+#if defined(__GXX_ABI_VERSION)
+  const void* const* vtable = *reinterpret_cast<const void* const* const*>(&e);
+  if (vtable[-1] == nullptr) return "std::exception";
+#endif
+  return demangle(typeid(e).name());
+#else
+  static_cast<void>(e);
+  return "std::exception";
+#endif
+}
+
 // Shared implementation of the recording calls, used by span and by the
 // tracer's "current span" calls. All of them are no-ops on a null record.
 struct recorder {
@@ -11251,11 +11336,11 @@ class span {
 
   /// Adds an `exception` event (exception.type, exception.message) and sets
   /// status ERROR with the message.
-  template <int = 0>  // compiled where used (attribute lists)
+  template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>  // compiled where used; one per RTTI setting
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
+        detail::recorder::record_exception(record_, state_->limits(), detail::dynamic_type_name<Rtti>(e), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -11520,11 +11605,11 @@ class tracer {
   void add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::add_event(a->record, a->owner->limits(), name, attrs);
   }
-  template <int = 0>  // compiled where used (attribute lists)
+  template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>  // compiled where used; one per RTTI setting
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
-        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
+        detail::recorder::record_exception(a->record, a->owner->limits(), detail::dynamic_type_name<Rtti>(e), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -11980,6 +12065,10 @@ inline std::string op_type_name(const std::type_info& info) {
   return demangle(info.name());
 #endif
 }
+template <int = 0>
+inline std::string op_type_name(op_type type) {
+  return type.info != nullptr ? op_type_name(*type.info) : std::string(type.name);
+}
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
@@ -11994,6 +12083,29 @@ inline std::string op_current_exception_type() noexcept {
   } catch (...) {
   }
   return "_OTHER";
+}
+
+// The type of the std::exception `e` being handled, for exception.type and
+// error.type. From the exception-handling ABI where there is one: typeid(e)
+// needs RTTI, and crashes on a class compiled with -fno-rtti (no type
+// information in its vtable) where files with and without RTTI are mixed.
+// Call only inside the catch block that caught e.
+template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>
+inline std::string op_handled_exception_type(const std::exception& e) noexcept {
+  static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
+#if defined(__GNUC__)
+  static_cast<void>(e);
+  return op_current_exception_type();
+#elif STREAMBUS_TRACING_HAS_RTTI
+  try {
+    return op_type_name(typeid(e));
+  } catch (...) {
+    return "_OTHER";  // out of memory (a short string: no allocation)
+  }
+#else
+  static_cast<void>(e);
+  return "std::exception";
+#endif
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -12019,7 +12131,7 @@ inline op_failure op_describe_current_exception() noexcept {
       throw;
     } catch (const std::exception& e) {
       f.message = what_of(e);
-      f.type = op_type_name(typeid(e));
+      f.type = op_handled_exception_type(e);
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
@@ -12056,11 +12168,9 @@ inline void op_record_current_exception(span& s) noexcept {
   try {
     throw;
   } catch (const std::exception& e) {
-    s.record_error(e);
-    try {
-      s.set_attribute("error.type", op_type_name(typeid(e)));
-    } catch (...) {
-    }
+    const std::string type = op_handled_exception_type(e);
+    s.record_error(what_of(e), {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   } catch (...) {
     const std::string type = op_current_exception_type();
     s.record_error("unknown exception", {{"exception.type", type}});
@@ -12079,7 +12189,7 @@ struct op_failure_text {
     out.type = "_OTHER";
     out.message = std::string(message);
   }
-  void error_type(const std::type_info& type, std::string_view message) {
+  void error_type(op_type type, std::string_view message) {
     out.type = op_type_name(type);
     out.message = std::string(message);
   }
@@ -12911,7 +13021,7 @@ void mark_failed_other(span& s, std::string_view message) noexcept {
   mark_failed_with(s, [&](auto& text) { text.other(message); });
 }
 
-void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept {
+void mark_failed_type(span& s, tracing::detail::op_type type, std::string_view message) noexcept {
   mark_failed_with(s, [&](auto& text) { text.error_type(type, message); });
 }
 
@@ -12958,7 +13068,7 @@ void retry_run::describe_other(std::string_view message) noexcept {
   describe_into(state_->failure, [&](auto& text) { text.other(message); });
 }
 
-void retry_run::describe_type(const std::type_info& type, std::string_view message) noexcept {
+void retry_run::describe_type(tracing::detail::op_type type, std::string_view message) noexcept {
   describe_into(state_->failure, [&](auto& text) { text.error_type(type, message); });
 }
 
@@ -13077,6 +13187,10 @@ inline std::string op_type_name(const std::type_info& info) {
   return demangle(info.name());
 #endif
 }
+template <int = 0>
+inline std::string op_type_name(op_type type) {
+  return type.info != nullptr ? op_type_name(*type.info) : std::string(type.name);
+}
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
@@ -13091,6 +13205,29 @@ inline std::string op_current_exception_type() noexcept {
   } catch (...) {
   }
   return "_OTHER";
+}
+
+// The type of the std::exception `e` being handled, for exception.type and
+// error.type. From the exception-handling ABI where there is one: typeid(e)
+// needs RTTI, and crashes on a class compiled with -fno-rtti (no type
+// information in its vtable) where files with and without RTTI are mixed.
+// Call only inside the catch block that caught e.
+template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>
+inline std::string op_handled_exception_type(const std::exception& e) noexcept {
+  static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
+#if defined(__GNUC__)
+  static_cast<void>(e);
+  return op_current_exception_type();
+#elif STREAMBUS_TRACING_HAS_RTTI
+  try {
+    return op_type_name(typeid(e));
+  } catch (...) {
+    return "_OTHER";  // out of memory (a short string: no allocation)
+  }
+#else
+  static_cast<void>(e);
+  return "std::exception";
+#endif
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -13116,7 +13253,7 @@ inline op_failure op_describe_current_exception() noexcept {
       throw;
     } catch (const std::exception& e) {
       f.message = what_of(e);
-      f.type = op_type_name(typeid(e));
+      f.type = op_handled_exception_type(e);
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
@@ -13153,11 +13290,9 @@ inline void op_record_current_exception(span& s) noexcept {
   try {
     throw;
   } catch (const std::exception& e) {
-    s.record_error(e);
-    try {
-      s.set_attribute("error.type", op_type_name(typeid(e)));
-    } catch (...) {
-    }
+    const std::string type = op_handled_exception_type(e);
+    s.record_error(what_of(e), {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   } catch (...) {
     const std::string type = op_current_exception_type();
     s.record_error("unknown exception", {{"exception.type", type}});
@@ -13176,7 +13311,7 @@ struct op_failure_text {
     out.type = "_OTHER";
     out.message = std::string(message);
   }
-  void error_type(const std::type_info& type, std::string_view message) {
+  void error_type(op_type type, std::string_view message) {
     out.type = op_type_name(type);
     out.message = std::string(message);
   }

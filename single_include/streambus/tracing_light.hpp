@@ -75,6 +75,22 @@
 #define STREAMBUS_TRACING_PROCESS_WIDE
 #endif
 
+// Exceptions: the full header needs them; the light header's templates are
+// also compiled without (-fno-exceptions), their handlers left out.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 1
+#else
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 0
+#endif
+
+// RTTI (typeid) gives exception.type and error.type their type names. Under
+// -fno-rtti the library still compiles: see detail::op_type_of (op_outcome.hpp).
+#if defined(__cpp_rtti) || defined(__GXX_RTTI) || defined(_CPPRTTI)
+#define STREAMBUS_TRACING_HAS_RTTI 1
+#else
+#define STREAMBUS_TRACING_HAS_RTTI 0
+#endif
+
 // Rare paths kept out of the hot functions, so that those stay small enough
 // to inline and need few registers.
 #if defined(__GNUC__) || defined(__clang__)
@@ -136,6 +152,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <initializer_list>
 #include <string_view>
@@ -155,7 +172,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 //
 //   sink.error_code(category, value, message)   error.type "<category>:<value>"
 //   sink.other(message)                         error.type "_OTHER"
-//   sink.error_type(typeid(E), message)         error.type: E's type name
+//   sink.error_type(op_type_of<E>(), message)   error.type: E's type name
 //   sink.exception(exception_ptr)               as the exception would be
 //
 // The rules:
@@ -175,6 +192,41 @@ namespace detail {
 
 template <class T>
 using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// A type, for its name in error.type: typeid's where there is RTTI, else the
+// name the compiler writes into __PRETTY_FUNCTION__ (-fno-rtti; "_OTHER" on
+// other compilers).
+struct op_type {
+  const std::type_info* info = nullptr;  // with RTTI
+  std::string_view name;                 // without
+};
+
+template <class T>
+constexpr std::string_view op_static_type_name() noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  // g++: "... op_static_type_name() [with T = ns::error; std::string_view = ...]"
+  // clang++: "... op_static_type_name() [T = ns::error]"
+  constexpr std::string_view f = __PRETTY_FUNCTION__;
+  constexpr std::size_t key = f.find("T = ");
+  if (key == std::string_view::npos) return "_OTHER";
+  constexpr std::size_t start = key + 4;
+  std::size_t end = f.find("; ", start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  if (end == std::string_view::npos || end <= start) return "_OTHER";
+  return f.substr(start, end - start);
+#else
+  return "_OTHER";
+#endif
+}
+
+template <class T>
+op_type op_type_of() noexcept {
+#if STREAMBUS_TRACING_HAS_RTTI
+  return {&typeid(T), {}};
+#else
+  return {nullptr, op_static_type_name<T>()};
+#endif
+}
 
 // e.what(), or "" where a broken exception class returns null (which
 // std::string_view and std::string would read through).
@@ -241,7 +293,7 @@ void op_describe_error(const E& e, Sink& sink) {
   } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
     sink.other(std::string_view(e));
   } else {
-    sink.error_type(typeid(D), "operation returned an error");
+    sink.error_type(op_type_of<D>(), "operation returned an error");
   }
 }
 
@@ -325,6 +377,19 @@ inline std::string_view to_string(status_code code) noexcept {
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/span_kind.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_SPAN_KIND_HPP_
+
+// The templates below run the caller's code and record its exceptions. In a
+// file compiled with -fno-exceptions nothing can reach a handler: the try
+// blocks stay as plain blocks and the handlers are left out.
+#if STREAMBUS_TRACING_HAS_EXCEPTIONS
+#define STREAMBUS_TRACING_LIGHT_TRY try
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL catch (...)
+#define STREAMBUS_TRACING_LIGHT_RETHROW throw
+#else
+#define STREAMBUS_TRACING_LIGHT_TRY if (true)
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL else
+#define STREAMBUS_TRACING_LIGHT_RETHROW std::abort()  // unreachable
+#endif
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -584,14 +649,14 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
     const bool last = attempt == max_attempts;
     using result_type = decltype(impl::retry_call(fn, s, attempt));
     if constexpr (std::is_void_v<result_type>) {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         impl::retry_call(fn, s, attempt);
         return;
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     } else {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         result_type result = impl::retry_call(fn, s, attempt);
         if (last || !tracing::detail::op_failed(result)) {
           if constexpr (std::is_reference_v<result_type>)
@@ -599,8 +664,8 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
           else
             return result;
         }
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     }
     impl::retry_sleep(backoff, attempt);
@@ -830,7 +895,7 @@ namespace impl {
 // instrumentation.hpp's instrumented_operation records it.
 void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept;
 void mark_failed_other(span& s, std::string_view message) noexcept;
-void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept;
+void mark_failed_type(span& s, tracing::detail::op_type type, std::string_view message) noexcept;
 void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
 // In a catch block: records the exception being handled on s. A foreign
 // exception (a thread's forced unwind) is rethrown at once, unrecorded.
@@ -849,7 +914,7 @@ struct failure_sink {
     to.describe_other(message);
     described = true;
   }
-  void error_type(const std::type_info& type, std::string_view message) noexcept {
+  void error_type(tracing::detail::op_type type, std::string_view message) noexcept {
     to.describe_type(type, message);
     described = true;
   }
@@ -863,10 +928,10 @@ struct failure_sink {
 template <class Target, class R>
 void describe_failure(Target& to, const R& result) noexcept {
   failure_sink<Target> sink{to};
-  try {
+  STREAMBUS_TRACING_LIGHT_TRY {
     tracing::detail::op_describe(result, sink);
-  } catch (...) {
   }
+  STREAMBUS_TRACING_LIGHT_CATCH_ALL {}
   if (!sink.described) to.describe_other({});
 }
 
@@ -877,7 +942,7 @@ struct span_failure {
     mark_failed_code(s, category, value, message);
   }
   void describe_other(std::string_view message) noexcept { mark_failed_other(s, message); }
-  void describe_type(const std::type_info& type, std::string_view message) noexcept {
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept {
     mark_failed_type(s, type, message);
   }
   void describe_exception(const std::exception_ptr& e) noexcept { mark_failed_exception(s, e); }
@@ -922,7 +987,7 @@ class retry_run {
   // failure_sink's calls, into the kept failure.
   void describe_code(std::string_view category, int value, std::string_view message) noexcept;
   void describe_other(std::string_view message) noexcept;
-  void describe_type(const std::type_info& type, std::string_view message) noexcept;
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept;
   void describe_exception(const std::exception_ptr& e) noexcept;
 
  private:
@@ -944,23 +1009,23 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
   using result_type = decltype(impl::op_call(std::forward<F>(fn), std::declval<span&>()));
   span s = start(t, name);
   if constexpr (std::is_void_v<result_type>) {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       impl::op_call(std::forward<F>(fn), s);
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   } else {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       result_type result = impl::op_call(std::forward<F>(fn), s);
       if (s.is_recording()) impl::mark_if_failed(s, result);
       if constexpr (std::is_reference_v<result_type>)
         return static_cast<result_type>(result);
       else
         return result;
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   }
 }
@@ -982,14 +1047,14 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
     {
       span child = run.start_attempt(attempt);
       if constexpr (std::is_void_v<result_type>) {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           impl::retry_call(fn, child, attempt);
           return;
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       } else {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           result_type result = impl::retry_call(fn, child, attempt);
           const bool failed = run.judge(child, result);
           if (!failed || last) {
@@ -999,7 +1064,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
             else
               return result;
           }
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       }

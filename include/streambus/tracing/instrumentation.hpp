@@ -94,6 +94,10 @@ inline std::string op_type_name(const std::type_info& info) {
   return demangle(info.name());
 #endif
 }
+template <int = 0>
+inline std::string op_type_name(op_type type) {
+  return type.info != nullptr ? op_type_name(*type.info) : std::string(type.name);
+}
 
 // The type of the exception being handled that is not a std::exception
 // (`throw 42` gives "int"), for exception.type and error.type; "_OTHER" where
@@ -108,6 +112,29 @@ inline std::string op_current_exception_type() noexcept {
   } catch (...) {
   }
   return "_OTHER";
+}
+
+// The type of the std::exception `e` being handled, for exception.type and
+// error.type. From the exception-handling ABI where there is one: typeid(e)
+// needs RTTI, and crashes on a class compiled with -fno-rtti (no type
+// information in its vtable) where files with and without RTTI are mixed.
+// Call only inside the catch block that caught e.
+template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>
+inline std::string op_handled_exception_type(const std::exception& e) noexcept {
+  static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
+#if defined(__GNUC__)
+  static_cast<void>(e);
+  return op_current_exception_type();
+#elif STREAMBUS_TRACING_HAS_RTTI
+  try {
+    return op_type_name(typeid(e));
+  } catch (...) {
+    return "_OTHER";  // out of memory (a short string: no allocation)
+  }
+#else
+  static_cast<void>(e);
+  return "std::exception";
+#endif
 }
 
 // Rethrows the exception being handled if it is not a C++ exception: above
@@ -133,7 +160,7 @@ inline op_failure op_describe_current_exception() noexcept {
       throw;
     } catch (const std::exception& e) {
       f.message = what_of(e);
-      f.type = op_type_name(typeid(e));
+      f.type = op_handled_exception_type(e);
     } catch (...) {
       f.message = "unknown exception";
       f.type = op_current_exception_type();
@@ -170,11 +197,9 @@ inline void op_record_current_exception(span& s) noexcept {
   try {
     throw;
   } catch (const std::exception& e) {
-    s.record_error(e);
-    try {
-      s.set_attribute("error.type", op_type_name(typeid(e)));
-    } catch (...) {
-    }
+    const std::string type = op_handled_exception_type(e);
+    s.record_error(what_of(e), {{"exception.type", type}});
+    s.set_attribute("error.type", type);
   } catch (...) {
     const std::string type = op_current_exception_type();
     s.record_error("unknown exception", {{"exception.type", type}});
@@ -193,7 +218,7 @@ struct op_failure_text {
     out.type = "_OTHER";
     out.message = std::string(message);
   }
-  void error_type(const std::type_info& type, std::string_view message) {
+  void error_type(op_type type, std::string_view message) {
     out.type = op_type_name(type);
     out.message = std::string(message);
   }

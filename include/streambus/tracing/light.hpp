@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <initializer_list>
 #include <string_view>
@@ -36,6 +37,19 @@
 #include "header_name.hpp"
 #include "span_kind.hpp"
 #include "version.hpp"
+
+// The templates below run the caller's code and record its exceptions. In a
+// file compiled with -fno-exceptions nothing can reach a handler: the try
+// blocks stay as plain blocks and the handlers are left out.
+#if STREAMBUS_TRACING_HAS_EXCEPTIONS
+#define STREAMBUS_TRACING_LIGHT_TRY try
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL catch (...)
+#define STREAMBUS_TRACING_LIGHT_RETHROW throw
+#else
+#define STREAMBUS_TRACING_LIGHT_TRY if (true)
+#define STREAMBUS_TRACING_LIGHT_CATCH_ALL else
+#define STREAMBUS_TRACING_LIGHT_RETHROW std::abort()  // unreachable
+#endif
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -295,14 +309,14 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
     const bool last = attempt == max_attempts;
     using result_type = decltype(impl::retry_call(fn, s, attempt));
     if constexpr (std::is_void_v<result_type>) {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         impl::retry_call(fn, s, attempt);
         return;
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     } else {
-      try {
+      STREAMBUS_TRACING_LIGHT_TRY {
         result_type result = impl::retry_call(fn, s, attempt);
         if (last || !tracing::detail::op_failed(result)) {
           if constexpr (std::is_reference_v<result_type>)
@@ -310,8 +324,8 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
           else
             return result;
         }
-      } catch (...) {
-        if (last) throw;
+      } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     }
     impl::retry_sleep(backoff, attempt);
@@ -541,7 +555,7 @@ namespace impl {
 // instrumentation.hpp's instrumented_operation records it.
 void mark_failed_code(span& s, std::string_view category, int value, std::string_view message) noexcept;
 void mark_failed_other(span& s, std::string_view message) noexcept;
-void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept;
+void mark_failed_type(span& s, tracing::detail::op_type type, std::string_view message) noexcept;
 void mark_failed_exception(span& s, const std::exception_ptr& e) noexcept;
 // In a catch block: records the exception being handled on s. A foreign
 // exception (a thread's forced unwind) is rethrown at once, unrecorded.
@@ -560,7 +574,7 @@ struct failure_sink {
     to.describe_other(message);
     described = true;
   }
-  void error_type(const std::type_info& type, std::string_view message) noexcept {
+  void error_type(tracing::detail::op_type type, std::string_view message) noexcept {
     to.describe_type(type, message);
     described = true;
   }
@@ -574,10 +588,10 @@ struct failure_sink {
 template <class Target, class R>
 void describe_failure(Target& to, const R& result) noexcept {
   failure_sink<Target> sink{to};
-  try {
+  STREAMBUS_TRACING_LIGHT_TRY {
     tracing::detail::op_describe(result, sink);
-  } catch (...) {
   }
+  STREAMBUS_TRACING_LIGHT_CATCH_ALL {}
   if (!sink.described) to.describe_other({});
 }
 
@@ -588,7 +602,7 @@ struct span_failure {
     mark_failed_code(s, category, value, message);
   }
   void describe_other(std::string_view message) noexcept { mark_failed_other(s, message); }
-  void describe_type(const std::type_info& type, std::string_view message) noexcept {
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept {
     mark_failed_type(s, type, message);
   }
   void describe_exception(const std::exception_ptr& e) noexcept { mark_failed_exception(s, e); }
@@ -633,7 +647,7 @@ class retry_run {
   // failure_sink's calls, into the kept failure.
   void describe_code(std::string_view category, int value, std::string_view message) noexcept;
   void describe_other(std::string_view message) noexcept;
-  void describe_type(const std::type_info& type, std::string_view message) noexcept;
+  void describe_type(tracing::detail::op_type type, std::string_view message) noexcept;
   void describe_exception(const std::exception_ptr& e) noexcept;
 
  private:
@@ -655,23 +669,23 @@ decltype(auto) instrumented_operation(tracer& t, std::string_view name, F&& fn) 
   using result_type = decltype(impl::op_call(std::forward<F>(fn), std::declval<span&>()));
   span s = start(t, name);
   if constexpr (std::is_void_v<result_type>) {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       impl::op_call(std::forward<F>(fn), s);
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   } else {
-    try {
+    STREAMBUS_TRACING_LIGHT_TRY {
       result_type result = impl::op_call(std::forward<F>(fn), s);
       if (s.is_recording()) impl::mark_if_failed(s, result);
       if constexpr (std::is_reference_v<result_type>)
         return static_cast<result_type>(result);
       else
         return result;
-    } catch (...) {
+    } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
       impl::record_current_exception(s);
-      throw;
+      STREAMBUS_TRACING_LIGHT_RETHROW;
     }
   }
 }
@@ -693,14 +707,14 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
     {
       span child = run.start_attempt(attempt);
       if constexpr (std::is_void_v<result_type>) {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           impl::retry_call(fn, child, attempt);
           return;
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       } else {
-        try {
+        STREAMBUS_TRACING_LIGHT_TRY {
           result_type result = impl::retry_call(fn, child, attempt);
           const bool failed = run.judge(child, result);
           if (!failed || last) {
@@ -710,7 +724,7 @@ decltype(auto) trace_with_retry(tracer& t, std::string_view name, int max_attemp
             else
               return result;
           }
-        } catch (...) {
+        } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
           run.attempt_threw(child, last);
         }
       }

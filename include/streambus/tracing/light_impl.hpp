@@ -408,7 +408,7 @@ void mark_failed_other(span& s, std::string_view message) noexcept {
   mark_failed_with(s, [&](auto& text) { text.other(message); });
 }
 
-void mark_failed_type(span& s, const std::type_info& type, std::string_view message) noexcept {
+void mark_failed_type(span& s, tracing::detail::op_type type, std::string_view message) noexcept {
   mark_failed_with(s, [&](auto& text) { text.error_type(type, message); });
 }
 
@@ -455,7 +455,7 @@ void retry_run::describe_other(std::string_view message) noexcept {
   describe_into(state_->failure, [&](auto& text) { text.other(message); });
 }
 
-void retry_run::describe_type(const std::type_info& type, std::string_view message) noexcept {
+void retry_run::describe_type(tracing::detail::op_type type, std::string_view message) noexcept {
   describe_into(state_->failure, [&](auto& text) { text.error_type(type, message); });
 }
 

@@ -89,6 +89,27 @@ inline std::string demangle(const char* name) {
   return name;
 }
 
+// exception.type for record_error(e): e's dynamic type (typeid). Without
+// RTTI (-fno-rtti) it cannot be found from e: "std::exception" (the library's
+// own catch blocks name the type being handled instead). Nor for a class
+// compiled with -fno-rtti in a program that mixes the two: its vtable has no
+// type information (a null slot in the Itanium C++ ABI, which typeid would
+// read through). The parameter keeps the two variants apart at link time.
+template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>
+inline std::string dynamic_type_name(const std::exception& e) {
+  static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
+#if STREAMBUS_TRACING_HAS_RTTI
+#if defined(__GXX_ABI_VERSION)
+  const void* const* vtable = *reinterpret_cast<const void* const* const*>(&e);
+  if (vtable[-1] == nullptr) return "std::exception";
+#endif
+  return demangle(typeid(e).name());
+#else
+  static_cast<void>(e);
+  return "std::exception";
+#endif
+}
+
 // Shared implementation of the recording calls, used by span and by the
 // tracer's "current span" calls. All of them are no-ops on a null record.
 struct recorder {
@@ -592,11 +613,11 @@ class span {
 
   /// Adds an `exception` event (exception.type, exception.message) and sets
   /// status ERROR with the message.
-  template <int = 0>  // compiled where used (attribute lists)
+  template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>  // compiled where used; one per RTTI setting
   span& record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        detail::recorder::record_exception(record_, state_->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
+        detail::recorder::record_exception(record_, state_->limits(), detail::dynamic_type_name<Rtti>(e), detail::what_of(e), attrs);
       } catch (...) {
       }
     }
@@ -861,11 +882,11 @@ class tracer {
   void add_event(std::string_view name, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::add_event(a->record, a->owner->limits(), name, attrs);
   }
-  template <int = 0>  // compiled where used (attribute lists)
+  template <int Rtti = STREAMBUS_TRACING_HAS_RTTI>  // compiled where used; one per RTTI setting
   void record_error(const std::exception& e, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) {
       try {
-        detail::recorder::record_exception(a->record, a->owner->limits(), detail::demangle(typeid(e).name()), detail::what_of(e), attrs);
+        detail::recorder::record_exception(a->record, a->owner->limits(), detail::dynamic_type_name<Rtti>(e), detail::what_of(e), attrs);
       } catch (...) {
       }
     }

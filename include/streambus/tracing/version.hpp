@@ -55,6 +55,22 @@
 #define STREAMBUS_TRACING_PROCESS_WIDE
 #endif
 
+// Exceptions: the full header needs them; the light header's templates are
+// also compiled without (-fno-exceptions), their handlers left out.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 1
+#else
+#define STREAMBUS_TRACING_HAS_EXCEPTIONS 0
+#endif
+
+// RTTI (typeid) gives exception.type and error.type their type names. Under
+// -fno-rtti the library still compiles: see detail::op_type_of (op_outcome.hpp).
+#if defined(__cpp_rtti) || defined(__GXX_RTTI) || defined(_CPPRTTI)
+#define STREAMBUS_TRACING_HAS_RTTI 1
+#else
+#define STREAMBUS_TRACING_HAS_RTTI 0
+#endif
+
 // Rare paths kept out of the hot functions, so that those stay small enough
 // to inline and need few registers.
 #if defined(__GNUC__) || defined(__clang__)

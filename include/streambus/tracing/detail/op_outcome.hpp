@@ -7,7 +7,7 @@
 //
 //   sink.error_code(category, value, message)   error.type "<category>:<value>"
 //   sink.other(message)                         error.type "_OTHER"
-//   sink.error_type(typeid(E), message)         error.type: E's type name
+//   sink.error_type(op_type_of<E>(), message)   error.type: E's type name
 //   sink.exception(exception_ptr)               as the exception would be
 //
 // The rules:
@@ -36,6 +36,41 @@ namespace detail {
 
 template <class T>
 using op_remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// A type, for its name in error.type: typeid's where there is RTTI, else the
+// name the compiler writes into __PRETTY_FUNCTION__ (-fno-rtti; "_OTHER" on
+// other compilers).
+struct op_type {
+  const std::type_info* info = nullptr;  // with RTTI
+  std::string_view name;                 // without
+};
+
+template <class T>
+constexpr std::string_view op_static_type_name() noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  // g++: "... op_static_type_name() [with T = ns::error; std::string_view = ...]"
+  // clang++: "... op_static_type_name() [T = ns::error]"
+  constexpr std::string_view f = __PRETTY_FUNCTION__;
+  constexpr std::size_t key = f.find("T = ");
+  if (key == std::string_view::npos) return "_OTHER";
+  constexpr std::size_t start = key + 4;
+  std::size_t end = f.find("; ", start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  if (end == std::string_view::npos || end <= start) return "_OTHER";
+  return f.substr(start, end - start);
+#else
+  return "_OTHER";
+#endif
+}
+
+template <class T>
+op_type op_type_of() noexcept {
+#if STREAMBUS_TRACING_HAS_RTTI
+  return {&typeid(T), {}};
+#else
+  return {nullptr, op_static_type_name<T>()};
+#endif
+}
 
 // e.what(), or "" where a broken exception class returns null (which
 // std::string_view and std::string would read through).
@@ -102,7 +137,7 @@ void op_describe_error(const E& e, Sink& sink) {
   } else if constexpr (std::is_convertible_v<const D&, std::string_view>) {
     sink.other(std::string_view(e));
   } else {
-    sink.error_type(typeid(D), "operation returned an error");
+    sink.error_type(op_type_of<D>(), "operation returned an error");
   }
 }
 
