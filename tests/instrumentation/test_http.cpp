@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/string_attribute.hpp"
+
 namespace st = streambus::tracing;
 namespace sth = streambus::tracing::http;
 using namespace std::chrono_literals;
@@ -95,14 +97,6 @@ class test_server {
   int port_ = -1;
   std::thread thread_;
 };
-
-std::optional<std::string> str_attr(const st::attribute_list& attrs, std::string_view key) {
-  const auto* v = attrs.find(key);
-  if (v == nullptr) return std::nullopt;
-  const auto* s = v->get_if<std::string>();
-  REQUIRE_MESSAGE(s != nullptr, "attribute " << std::string(key) << " is not a string");
-  return *s;
-}
 
 std::optional<std::int64_t> int_attr(const st::attribute_list& attrs, std::string_view key) {
   const auto* v = attrs.find(key);

@@ -24,6 +24,7 @@
 
 #include "../support/fake_expected.hpp"
 #include "../support/memory_tracer.hpp"
+#include "../support/string_attribute.hpp"
 
 namespace st = streambus::tracing;
 using namespace std::chrono_literals;
@@ -50,14 +51,6 @@ struct fixture : memory_tracer {
 };
 
 const st::attribute_value* attr(const st::attribute_list& attrs, std::string_view key) { return attrs.find(key); }
-
-std::optional<std::string> str_attr(const st::attribute_list& attrs, std::string_view key) {
-  const auto* v = attrs.find(key);
-  if (v == nullptr) return std::nullopt;
-  const auto* s = v->get_if<std::string>();
-  REQUIRE_MESSAGE(s != nullptr, "attribute " << std::string(key) << " is not a string");
-  return *s;
-}
 
 std::optional<std::int64_t> int_attr(const st::attribute_list& attrs, std::string_view key) {
   const auto* v = attrs.find(key);

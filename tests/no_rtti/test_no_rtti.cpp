@@ -11,6 +11,7 @@
 
 #include "../support/fake_expected.hpp"
 #include "../support/memory_tracer.hpp"
+#include "../support/string_attribute.hpp"
 #include "no_rtti_types.hpp"
 
 namespace st = streambus::tracing;
@@ -20,14 +21,6 @@ void light_spans_without_exceptions(st::tracer& t);
 namespace {
 
 static_assert(!STREAMBUS_TRACING_HAS_RTTI, "this file must be compiled with -fno-rtti");
-
-std::optional<std::string> str_attr(const st::attribute_list& attrs, std::string_view key) {
-  const auto* v = attrs.find(key);
-  if (v == nullptr) return std::nullopt;
-  const auto* s = v->get_if<std::string>();
-  REQUIRE_MESSAGE(s != nullptr, "attribute " << std::string(key) << " is not a string");
-  return *s;
-}
 
 const st::span_data& named(const std::vector<st::span_data>& spans, std::string_view name) {
   for (const auto& s : spans)
