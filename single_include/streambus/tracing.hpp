@@ -3280,6 +3280,10 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
+  template <class ErrorCode, std::enable_if_t<tracing::detail::op_is_error_code_like<ErrorCode>::value, int> = 0>
+  span& record_error(const ErrorCode&) noexcept {
+    return *this;
+  }
   span& add_link(const span_context&) noexcept { return *this; }
   span_ids ids() const noexcept { return {}; }
   span_context context() const noexcept { return {}; }
@@ -3451,6 +3455,21 @@ class span {
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
+  /// An error code (std::error_code, or a type with category().name(),
+  /// value() and message()): as tracing::span::record_error(ec), an
+  /// `exception` event of type "std::error_code:<category>:<value>" and status
+  /// ERROR with its message. The error reporting of code built without
+  /// exceptions.
+  template <class ErrorCode, std::enable_if_t<tracing::detail::op_is_error_code_like<ErrorCode>::value, int> = 0>
+  span& record_error(const ErrorCode& ec) noexcept {
+    if (recording_) {
+      STREAMBUS_TRACING_LIGHT_TRY {  // message() allocates
+        record_error_code(std::string_view(ec.category().name()), static_cast<int>(ec.value()), ec.message());
+      }
+      STREAMBUS_TRACING_LIGHT_CATCH_ALL {}
+    }
+    return *this;
+  }
   /// Links this span to another one (e.g. each message of a consumed batch).
   span& add_link(const span_context& linked) noexcept;
   span_ids ids() const noexcept;
@@ -3483,6 +3502,7 @@ class span {
   void set_uint64(std::string_view key, std::uint64_t value) noexcept;
   void set_double(std::string_view key, double value) noexcept;
   void set_string(std::string_view key, std::string_view value) noexcept;
+  void record_error_code(std::string_view category, int value, std::string_view message) noexcept;
 
   // A tracing::span lives here while live_ (tracing/light_impl.hpp checks the size).
   alignas(8) unsigned char storage_[96];
@@ -12789,6 +12809,15 @@ span& span::record_error(const std::exception& e) noexcept {
 span& span::record_error(std::string_view message) noexcept {
   if (recording_) span_access::real(*this).record_error(message);
   return *this;
+}
+
+void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
+  try {
+    // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
+    const std::string type = "std::error_code:" + std::string(category) + ":" + std::to_string(value);
+    span_access::real(*this).record_error(message, {{"exception.type", type}});
+  } catch (...) {  // out of memory: nothing recorded
+  }
 }
 
 span& span::add_link(const span_context& linked) noexcept {

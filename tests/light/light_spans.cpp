@@ -14,6 +14,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -53,6 +54,11 @@ light::span_ids light_error_span(streambus::tracing::tracer& tracer) {
   auto span = light::start(tracer, "light.error");
   span.record_error(std::runtime_error("boom"));
   return span.ids();
+}
+
+void light_error_code_span(streambus::tracing::tracer& tracer) {
+  auto span = light::start(tracer, "light.error_code");
+  span.record_error(std::make_error_code(std::errc::connection_refused));
 }
 
 light::span_ids light_parent_of(streambus::tracing::tracer& tracer, void (*child)(streambus::tracing::tracer&)) {

@@ -10,6 +10,8 @@
 streambus::tracing::light::span_ids light_plain_span(streambus::tracing::tracer& tracer);
 streambus::tracing::light::span_ids light_full_span(streambus::tracing::tracer& tracer);
 streambus::tracing::light::span_ids light_error_span(streambus::tracing::tracer& tracer);
+// A span named "light.error_code" that records std::errc::connection_refused.
+void light_error_code_span(streambus::tracing::tracer& tracer);
 streambus::tracing::light::span_ids light_parent_of(streambus::tracing::tracer& tracer,
                                                     void (*child)(streambus::tracing::tracer&));
 void light_inject(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers);

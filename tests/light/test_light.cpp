@@ -98,6 +98,30 @@ TEST_CASE("light: record_error keeps the exception's dynamic type") {
   CHECK(spans[0].status == st::status_code::error);
 }
 
+TEST_CASE("light: record_error(error_code) records what the inline span's does") {
+  fixture f;
+  light_error_code_span(f.tracer);
+  {
+    auto inline_span = f.tracer.start("inline.error_code");
+    inline_span.record_error(std::make_error_code(std::errc::connection_refused));
+  }
+  const auto spans = f.spans();
+  const auto& light = named(spans, "light.error_code");
+  const auto& full = named(spans, "inline.error_code");
+  REQUIRE(light.events.size() == 1);
+  REQUIRE(full.events.size() == 1);
+  CHECK(light.events[0].name == full.events[0].name);
+  CHECK(light.events[0].attributes.size() == full.events[0].attributes.size());
+  for (const auto& key : {"exception.type", "exception.message"}) {
+    REQUIRE(light.events[0].attributes.find(key) != nullptr);
+    CHECK(*light.events[0].attributes.find(key) == *full.events[0].attributes.find(key));
+  }
+  CHECK(*light.events[0].attributes.find("exception.type") ==
+        st::attribute_value("std::error_code:generic:" + std::to_string(static_cast<int>(std::errc::connection_refused))));
+  CHECK(light.status == st::status_code::error);
+  CHECK(light.status_message == full.status_message);
+}
+
 TEST_CASE("light: light and inline spans share the current-span stack") {
   fixture f;
   {

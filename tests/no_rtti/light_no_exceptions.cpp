@@ -4,6 +4,7 @@
 #include <streambus/tracing_light.hpp>
 
 #include <string>
+#include <system_error>
 
 #include "../support/fake_expected.hpp"
 #include "no_rtti_types.hpp"
@@ -24,6 +25,10 @@ void light_spans_without_exceptions(streambus::tracing::tracer& t) {
     // and record_error(e) runs in the implementation file, which has RTTI.
     auto failing = light::start(t, "light-exception");
     failing.record_error(no_rtti_test::my_error("from a file without RTTI"));
+  }
+  {
+    auto refused = light::start(t, "light-error-code");
+    refused.record_error(std::make_error_code(std::errc::connection_refused));
   }
   int attempts = 0;
   light::trace_with_retry(t, "light-retry", 3, [&](int) { return ++attempts >= 2; });

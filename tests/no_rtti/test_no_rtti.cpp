@@ -94,6 +94,10 @@ TEST_CASE("the light API from a file compiled with -fno-exceptions -fno-rtti") {
   REQUIRE(ev != nullptr);
   CHECK(str_attr(ev->attributes, "exception.type") == "std::exception");
   CHECK(str_attr(ev->attributes, "exception.message") == "from a file without RTTI");
+  const auto& refused = named(spans, "light-error-code");
+  CHECK(refused.status == st::status_code::error);
+  REQUIRE(exception_event(refused) != nullptr);
+  CHECK(str_attr(exception_event(refused)->attributes, "exception.type")->rfind("std::error_code:generic:", 0) == 0);
   int attempts = 0;
   for (const auto& s : spans) attempts += std::string_view(s.name) == "light-retry" ? 1 : 0;
   CHECK(attempts >= 1);

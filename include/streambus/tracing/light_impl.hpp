@@ -178,6 +178,15 @@ span& span::record_error(std::string_view message) noexcept {
   return *this;
 }
 
+void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
+  try {
+    // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
+    const std::string type = "std::error_code:" + std::string(category) + ":" + std::to_string(value);
+    span_access::real(*this).record_error(message, {{"exception.type", type}});
+  } catch (...) {  // out of memory: nothing recorded
+  }
+}
+
 span& span::add_link(const span_context& linked) noexcept {
   if (recording_) span_access::real(*this).add_link(span_access::real(linked));
   return *this;
