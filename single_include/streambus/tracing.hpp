@@ -1477,6 +1477,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 // (default) span_context, never a partly filled one, and never throws.
 // Extracted contexts are remote.
 
+#include <new>
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 // Header names, lowercase (matched case-insensitively on receipt).
@@ -1921,8 +1923,10 @@ STREAMBUS_TRACING_PROCESS_WIDE inline const propagator_set& default_propagator_s
     if (slot.compare_exchange_strong(set, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
     return *set;  // another thread's, made meanwhile
   } catch (...) {
-    static const propagator_set none{std::vector<propagator_kind>{}};  // allocates nothing
-    return none;
+    // Allocates nothing; never destroyed (see detail::registry()).
+    alignas(propagator_set) static unsigned char storage[sizeof(propagator_set)];
+    static const propagator_set* const none = ::new (static_cast<void*>(storage)) propagator_set(std::vector<propagator_kind>{});
+    return *none;
   }
 }
 
@@ -3810,6 +3814,50 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <random>
 #endif
 
+// ---- begin streambus/tracing/detail/keep_loaded.hpp ----
+// Keeps a shared library loaded once its code is part of the process-wide
+// state (STREAMBUS_TRACING_PROCESS_WIDE): fork handlers (glibc drops a
+// library's pthread_atfork handlers when it is unloaded, and the shared
+// "registered" flag would keep any other library from adding them again) and
+// exporter factories (code the shared registry calls later). A plugin that
+// traced and was then dlclose()d would otherwise leave that state pointing
+// into unmapped code.
+
+#if (defined(__unix__) || defined(__APPLE__)) && (defined(__GNUC__) || defined(__clang__))
+#include <dlfcn.h>
+#define STREAMBUS_TRACING_HAS_DLADDR 1
+#endif
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+#if defined(STREAMBUS_TRACING_HAS_DLADDR)
+/// One per shared library (and executable): hidden even in default-visibility
+/// builds, so its address names the library whose code refers to it.
+__attribute__((visibility("hidden"))) inline const char library_anchor = 0;
+#else
+inline const char library_anchor = 0;
+#endif
+
+/// Pins the library holding `anchor` (detail::library_anchor as seen by the
+/// code to keep): RTLD_NOLOAD finds it only if it is loaded, RTLD_NODELETE
+/// keeps it for the rest of the process. The handle is never closed: the
+/// reference it holds is the point. Nothing happens for the executable (its
+/// name is not a loaded library's) or where dladdr is missing.
+inline void keep_library_loaded(const void* anchor) noexcept {
+#if defined(STREAMBUS_TRACING_HAS_DLADDR)
+  Dl_info info{};
+  if (::dladdr(anchor, &info) != 0 && info.dli_fname != nullptr && info.dli_fname[0] != '\0')
+    static_cast<void>(::dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE));
+#else
+  static_cast<void>(anchor);
+#endif
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/keep_loaded.hpp ----
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
@@ -3852,6 +3900,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::uint32_t>& fork_generatio
 STREAMBUS_TRACING_PROCESS_WIDE inline void register_fork_handler() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   static const bool registered = [] {
+    keep_library_loaded(&library_anchor);  // the handler's code: see keep_loaded.hpp
     ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
     return true;
   }();
@@ -6667,18 +6716,25 @@ struct exporter_registry {
 };
 
 // A function-local static in an inline function: one registry per program,
-// also across shared libraries built with -fvisibility=hidden.
+// also across shared libraries built with -fvisibility=hidden. Never
+// destroyed: a destructor would be queued by whichever library made it first,
+// and run when that library is unloaded.
 STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
-  static exporter_registry r;
-  return r;
+  alignas(exporter_registry) static unsigned char storage[sizeof(exporter_registry)];
+  static exporter_registry* const r = ::new (static_cast<void*>(storage)) exporter_registry;
+  return *r;
 }
 
 }  // namespace detail
 
 /// Makes `name` available to config.exporter / OTEL_TRACES_EXPORTER. A later
-/// registration of the same name replaces the earlier one.
+/// registration of the same name replaces the earlier one. The shared library
+/// making the call (`code_owner`: leave the default, which names the caller's)
+/// is kept loaded from then on: the factory's code is in it.
 template <int = 0>
-inline bool register_exporter(std::string name, exporter_factory factory) {
+inline bool register_exporter(std::string name, exporter_factory factory,
+                              const void* code_owner = &detail::library_anchor) {
+  detail::keep_library_loaded(code_owner);
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.factories[std::move(name)] = std::move(factory);
@@ -8445,7 +8501,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // No locks on start; no allocation in steady state unless a span's strings
 // outgrow the recycled buffers.
 
-#include <new>
 #include <system_error>
 
 #if defined(__GNUG__)
@@ -9620,6 +9675,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
 // runs prepare handlers in reverse order): whoever holds a tracer's lock and
 // wants this one gets it first.
 inline bool register_stack_registry_fork_handlers() noexcept {
+  keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
   ::pthread_atfork(
       [] {
         if (stack_registry* registry = stack_registry_instance()) registry->mutex.lock();
@@ -11251,6 +11307,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexc
     // prepare: the list and each tracer's fork-relevant locks are held across
     // the fork; parent: released; child: every inherited tracer is marked,
     // then everything is released for this process.
+    keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
     ::pthread_atfork(
         [] {
           live_tracer_list& live = live_tracers();

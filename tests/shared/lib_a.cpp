@@ -1,7 +1,11 @@
 // Shared library A of tests/shared. Includes the whole library, the OTLP/HTTP
 // exporter included, so that the symbol check sees every piece of state.
 #include <streambus/tracing.hpp>
+#include <streambus/tracing/http.hpp>
 #include <streambus/tracing/otlp_http_exporter.hpp>
+
+#include <map>
+#include <string>
 
 #include "shared_api.hpp"
 
@@ -23,6 +27,18 @@ void a_register_exporter(const std::string& name, std::shared_ptr<st::in_memory_
   st::register_exporter(name, [sink](const st::exporter_environment&) -> std::shared_ptr<st::span_exporter> {
     return sink;
   });
+}
+
+// Not called by the tests: here so that the symbol check sees the state that
+// creating a tracer, injecting, extracting and the HTTP middleware use.
+SHARED_TEST_API void a_instantiate_the_rest(httplib::Server& server) {
+  st::config cfg;
+  cfg.exporter = "none";
+  auto tracer = st::tracer::create(cfg);
+  std::map<std::string, std::string> headers;
+  tracer.inject(headers);
+  auto span = tracer.start("extracted", tracer.extract(headers));
+  st::http::instrument(tracer, server);
 }
 
 }  // namespace shared_test

@@ -11,6 +11,10 @@
 
 #define SHARED_TEST_API __attribute__((visibility("default")))
 
+namespace httplib {
+class Server;
+}
+
 namespace shared_test {
 
 namespace st = streambus::tracing;
@@ -23,6 +27,9 @@ SHARED_TEST_API void a_call_under_span(st::tracer& tracer, void (*callback)(void
 SHARED_TEST_API st::span a_start_open(st::tracer& tracer);
 // lib_a: registers an exporter name that hands spans to `sink`.
 SHARED_TEST_API void a_register_exporter(const std::string& name, std::shared_ptr<st::in_memory_exporter> sink);
+
+// lib_a: not called; makes the library instantiate the rest of its state.
+SHARED_TEST_API void a_instantiate_the_rest(httplib::Server& server);
 
 // lib_b: a span under whatever span is current on the calling thread; its context.
 SHARED_TEST_API st::span_context b_start_and_end(st::tracer& tracer);

@@ -12,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 
 #include "config.hpp"
 #include "exporter.hpp"
+#include "detail/keep_loaded.hpp"
 #include "version.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -40,18 +42,25 @@ struct exporter_registry {
 };
 
 // A function-local static in an inline function: one registry per program,
-// also across shared libraries built with -fvisibility=hidden.
+// also across shared libraries built with -fvisibility=hidden. Never
+// destroyed: a destructor would be queued by whichever library made it first,
+// and run when that library is unloaded.
 STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
-  static exporter_registry r;
-  return r;
+  alignas(exporter_registry) static unsigned char storage[sizeof(exporter_registry)];
+  static exporter_registry* const r = ::new (static_cast<void*>(storage)) exporter_registry;
+  return *r;
 }
 
 }  // namespace detail
 
 /// Makes `name` available to config.exporter / OTEL_TRACES_EXPORTER. A later
-/// registration of the same name replaces the earlier one.
+/// registration of the same name replaces the earlier one. The shared library
+/// making the call (`code_owner`: leave the default, which names the caller's)
+/// is kept loaded from then on: the factory's code is in it.
 template <int = 0>
-inline bool register_exporter(std::string name, exporter_factory factory) {
+inline bool register_exporter(std::string name, exporter_factory factory,
+                              const void* code_owner = &detail::library_anchor) {
+  detail::keep_library_loaded(code_owner);
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.factories[std::move(name)] = std::move(factory);

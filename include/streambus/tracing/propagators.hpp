@@ -47,6 +47,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -503,8 +504,10 @@ STREAMBUS_TRACING_PROCESS_WIDE inline const propagator_set& default_propagator_s
     if (slot.compare_exchange_strong(set, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
     return *set;  // another thread's, made meanwhile
   } catch (...) {
-    static const propagator_set none{std::vector<propagator_kind>{}};  // allocates nothing
-    return none;
+    // Allocates nothing; never destroyed (see detail::registry()).
+    alignas(propagator_set) static unsigned char storage[sizeof(propagator_set)];
+    static const propagator_set* const none = ::new (static_cast<void*>(storage)) propagator_set(std::vector<propagator_kind>{});
+    return *none;
   }
 }
 

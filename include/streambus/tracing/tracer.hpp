@@ -508,6 +508,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexc
     // prepare: the list and each tracer's fork-relevant locks are held across
     // the fork; parent: released; child: every inherited tracer is marked,
     // then everything is released for this process.
+    keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
     ::pthread_atfork(
         [] {
           live_tracer_list& live = live_tracers();

@@ -419,6 +419,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
 // runs prepare handlers in reverse order): whoever holds a tracer's lock and
 // wants this one gets it first.
 inline bool register_stack_registry_fork_handlers() noexcept {
+  keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
   ::pthread_atfork(
       [] {
         if (stack_registry* registry = stack_registry_instance()) registry->mutex.lock();
