@@ -3248,6 +3248,15 @@ void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 }  // namespace impl
 
+namespace impl {
+// What light::span::record_error(ec) takes: an error code (category().name(),
+// value(), message()) that is not a std::exception, which has its own overload
+// (as on tracing::span).
+template <class E>
+inline constexpr bool is_error_code_v =
+    tracing::detail::op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
+}  // namespace impl
+
 #if defined(STREAMBUS_TRACING_DISABLED)
 
 /// Compiled out: a context that is never valid.
@@ -3284,7 +3293,7 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  template <class ErrorCode, std::enable_if_t<tracing::detail::op_is_error_code_like<ErrorCode>::value, int> = 0>
+  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
   }
@@ -3464,7 +3473,7 @@ class span {
   /// `exception` event of type "std::error_code:<category>:<value>" and status
   /// ERROR with its message. The error reporting of code built without
   /// exceptions.
-  template <class ErrorCode, std::enable_if_t<tracing::detail::op_is_error_code_like<ErrorCode>::value, int> = 0>
+  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode& ec) noexcept {
     if (recording_) {
       STREAMBUS_TRACING_LIGHT_TRY {  // message() allocates
@@ -3823,35 +3832,48 @@ STREAMBUS_TRACING_END_NAMESPACE
 // traced and was then dlclose()d would otherwise leave that state pointing
 // into unmapped code.
 
-#if (defined(__unix__) || defined(__APPLE__)) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__))
 #include <dlfcn.h>
-#define STREAMBUS_TRACING_HAS_DLADDR 1
+#include <link.h>
+#define STREAMBUS_TRACING_HAS_DLADDR1 1
 #endif
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
-#if defined(STREAMBUS_TRACING_HAS_DLADDR)
 /// One per shared library (and executable): hidden even in default-visibility
-/// builds, so its address names the library whose code refers to it.
-__attribute__((visibility("hidden"))) inline const char library_anchor = 0;
+/// builds, so its address names the library whose code refers to it, and its
+/// flag says that library was pinned already.
+struct library_pin {
+  std::atomic<bool> done{false};
+};
+#if defined(STREAMBUS_TRACING_HAS_DLADDR1)
+__attribute__((visibility("hidden"))) inline library_pin this_library;
 #else
-inline const char library_anchor = 0;
+inline library_pin this_library;
 #endif
 
-/// Pins the library holding `anchor` (detail::library_anchor as seen by the
-/// code to keep): RTLD_NOLOAD finds it only if it is loaded, RTLD_NODELETE
-/// keeps it for the rest of the process. The handle is never closed: the
-/// reference it holds is the point. Nothing happens for the executable (its
-/// name is not a loaded library's) or where dladdr is missing.
-inline void keep_library_loaded(const void* anchor) noexcept {
-#if defined(STREAMBUS_TRACING_HAS_DLADDR)
+/// Pins the library holding `pin` (detail::this_library as seen by the code
+/// to keep), once: RTLD_NOLOAD finds it only if it is loaded, RTLD_NODELETE
+/// keeps it for the rest of the process; the handle is never closed, the
+/// reference it holds is the point. Nothing for the executable (its link map
+/// has an empty name; dladdr's file name for it is argv[0], not a library) and
+/// outside glibc (dladdr1).
+/// dladdr and dlopen take the dynamic loader's lock, which a thread running a
+/// library's constructors holds while those may wait for a static's
+/// initialization guard: call this outside any guard or lock.
+inline void keep_library_loaded(library_pin& pin) noexcept {
+  if (pin.done.load(std::memory_order_acquire)) return;
+#if defined(STREAMBUS_TRACING_HAS_DLADDR1)
   Dl_info info{};
-  if (::dladdr(anchor, &info) != 0 && info.dli_fname != nullptr && info.dli_fname[0] != '\0')
-    static_cast<void>(::dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE));
-#else
-  static_cast<void>(anchor);
+  void* extra = nullptr;
+  if (::dladdr1(&pin, &info, &extra, RTLD_DL_LINKMAP) != 0 && extra != nullptr) {
+    const auto* map = static_cast<const link_map*>(extra);
+    if (map->l_name != nullptr && map->l_name[0] != '\0')
+      static_cast<void>(::dlopen(map->l_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE));
+  }
 #endif
+  pin.done.store(true, std::memory_order_release);
 }
 
 }  // namespace detail
@@ -3899,8 +3921,8 @@ STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::uint32_t>& fork_generatio
 
 STREAMBUS_TRACING_PROCESS_WIDE inline void register_fork_handler() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  keep_library_loaded(this_library);  // the handler's code; outside the guard below (keep_loaded.hpp)
   static const bool registered = [] {
-    keep_library_loaded(&library_anchor);  // the handler's code: see keep_loaded.hpp
     ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
     return true;
   }();
@@ -6733,7 +6755,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
 /// is kept loaded from then on: the factory's code is in it.
 template <int = 0>
 inline bool register_exporter(std::string name, exporter_factory factory,
-                              const void* code_owner = &detail::library_anchor) {
+                              detail::library_pin& code_owner = detail::this_library) {
   detail::keep_library_loaded(code_owner);
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -9675,7 +9697,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
 // runs prepare handlers in reverse order): whoever holds a tracer's lock and
 // wants this one gets it first.
 inline bool register_stack_registry_fork_handlers() noexcept {
-  keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
+  keep_library_loaded(this_library);  // the handlers' code (an inline variable's initializer: no blocking guard)
   ::pthread_atfork(
       [] {
         if (stack_registry* registry = stack_registry_instance()) registry->mutex.lock();
@@ -11303,11 +11325,11 @@ class tracer_state {
 
 STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  keep_library_loaded(this_library);  // the handlers' code; outside the guard below (keep_loaded.hpp)
   static const bool registered = [] {
     // prepare: the list and each tracer's fork-relevant locks are held across
     // the fork; parent: released; child: every inherited tracer is marked,
     // then everything is released for this process.
-    keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
     ::pthread_atfork(
         [] {
           live_tracer_list& live = live_tracers();

@@ -59,7 +59,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline exporter_registry& registry() {
 /// is kept loaded from then on: the factory's code is in it.
 template <int = 0>
 inline bool register_exporter(std::string name, exporter_factory factory,
-                              const void* code_owner = &detail::library_anchor) {
+                              detail::library_pin& code_owner = detail::this_library) {
   detail::keep_library_loaded(code_owner);
   auto& r = detail::registry();
   std::lock_guard<std::mutex> lock(r.mutex);

@@ -504,11 +504,11 @@ class tracer_state {
 
 STREAMBUS_TRACING_PROCESS_WIDE inline void register_tracer_fork_handlers() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  keep_library_loaded(this_library);  // the handlers' code; outside the guard below (keep_loaded.hpp)
   static const bool registered = [] {
     // prepare: the list and each tracer's fork-relevant locks are held across
     // the fork; parent: released; child: every inherited tracer is marked,
     // then everything is released for this process.
-    keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
     ::pthread_atfork(
         [] {
           live_tracer_list& live = live_tracers();

@@ -419,7 +419,7 @@ STREAMBUS_TRACING_PROCESS_WIDE inline bool register_stack_cleanup() noexcept {
 // runs prepare handlers in reverse order): whoever holds a tracer's lock and
 // wants this one gets it first.
 inline bool register_stack_registry_fork_handlers() noexcept {
-  keep_library_loaded(&library_anchor);  // the handlers' code: see keep_loaded.hpp
+  keep_library_loaded(this_library);  // the handlers' code (an inline variable's initializer: no blocking guard)
   ::pthread_atfork(
       [] {
         if (stack_registry* registry = stack_registry_instance()) registry->mutex.lock();

@@ -67,8 +67,8 @@ STREAMBUS_TRACING_PROCESS_WIDE inline std::atomic<std::uint32_t>& fork_generatio
 
 STREAMBUS_TRACING_PROCESS_WIDE inline void register_fork_handler() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
+  keep_library_loaded(this_library);  // the handler's code; outside the guard below (keep_loaded.hpp)
   static const bool registered = [] {
-    keep_library_loaded(&library_anchor);  // the handler's code: see keep_loaded.hpp
     ::pthread_atfork(nullptr, nullptr, [] { fork_generation().fetch_add(1, std::memory_order_relaxed); });
     return true;
   }();
