@@ -114,6 +114,28 @@ TEST_CASE("attribute_init builds typed values from a braced list") {
   CHECK(list.find("ratio")->type() == attribute_type::float64);
 }
 
+TEST_CASE("character values are integers, as in the light API, not `true`") {
+  // They used to convert to bool. (A pointer other than a string does not
+  // compile: the value would have been `true` too.)
+  CHECK(st::attribute_value('c') == st::attribute_value(99));
+  CHECK(st::attribute_value(u'c') == st::attribute_value(99));
+  CHECK(st::attribute_value(U'c') == st::attribute_value(99));
+  CHECK(st::attribute_value(L'c') == st::attribute_value(99));
+  st::attribute_list list;
+  CHECK(list.set("char", 'A'));  // the in-place path of span::set_attribute
+  CHECK(*list.find("char") == st::attribute_value(65));
+  const st::attribute_init init{{"listed", 'B'}};
+  for (const auto& kv : init) list.set(kv.first, kv.second);  // span::set_attributes
+  CHECK(*list.find("listed") == st::attribute_value(66));
+  CHECK(st::attribute_value(std::vector<char>{'a', 'b'}) == st::attribute_value(std::vector<std::int64_t>{97, 98}));
+  char text[] = "text";  // a char array, and a mutable char pointer, are strings
+  CHECK(list.set("array", text));
+  CHECK(*list.find("array") == st::attribute_value("text"));
+  char* pointer = text;
+  CHECK(list.set("pointer", pointer));
+  CHECK(*list.find("pointer") == st::attribute_value("text"));
+}
+
 TEST_CASE("attribute list: a null const char* is stored as an empty string, new key or update") {
   st::attribute_list list;
   const char* none = nullptr;

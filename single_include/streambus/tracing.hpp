@@ -2180,10 +2180,10 @@ enum class attribute_type : std::uint8_t {
 };
 
 namespace detail {
+// Character types count as integers ('c' is 99), as in the light API and
+// OpenTelemetry's other SDKs; left out, they converted to bool (`true`).
 template <class T>
-inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                      !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> &&
-                                      !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>;
+inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
 // An element of an array value: bool, an integer that fits int64 (an
@@ -2234,6 +2234,9 @@ class attribute_value {
   template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
   attribute_value(T d) noexcept : v_(static_cast<double>(d)) {}
   attribute_value(const char* s) : v_(std::string(s ? s : "")) {}
+  // Any other pointer would convert to bool and be stored as `true`.
+  template <class T, std::enable_if_t<!detail::is_stringish_v<T*>, int> = 0>
+  attribute_value(T*) = delete;
   attribute_value(std::string_view s) : v_(std::string(s)) {}
   attribute_value(std::string s) noexcept : v_(std::move(s)) {}
 
@@ -2457,6 +2460,8 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
+  static_assert(!std::is_pointer_v<T> || is_stringish_v<T>,
+                "an attribute value is a bool, a number, a string or an array of them, not a pointer");
   if constexpr (std::is_same_v<T, attribute_arg>) {
     value.assign_to(dst);
   } else if constexpr (std::is_same_v<T, attribute_value>) {
@@ -10910,6 +10915,14 @@ inline std::string demangle(const char* name) {
   return name;
 }
 
+// The exception.type of an error code passed to record_error, on the inline
+// span and the light one alike: "std::error_code:<category>:<value>".
+inline std::string error_code_exception_type(std::string_view category, int value) {
+  std::string type = "std::error_code:";
+  type.append(category).append(1, ':').append(std::to_string(value));
+  return type;
+}
+
 // exception.type for record_error(e): e's dynamic type (typeid). Without
 // RTTI (-fno-rtti) it cannot be found from e: "std::exception" (the library's
 // own catch blocks name the type being handled instead). Nor for a class
@@ -11449,8 +11462,9 @@ class span {
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        const std::string type = std::string("std::error_code:") + ec.category().name() + ":" + std::to_string(ec.value());
-        detail::recorder::record_exception(record_, state_->limits(), type, ec.message(), attrs);
+        detail::recorder::record_exception(record_, state_->limits(),
+                                           detail::error_code_exception_type(ec.category().name(), ec.value()),
+                                           ec.message(), attrs);
       } catch (...) {
       }
     }
@@ -12893,7 +12907,7 @@ span& span::record_error(std::string_view message) noexcept {
 void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
   try {
     // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
-    const std::string type = "std::error_code:" + std::string(category) + ":" + std::to_string(value);
+    const std::string type = detail::error_code_exception_type(category, value);
     span_access::real(*this).record_error(message, {{"exception.type", type}});
   } catch (...) {  // out of memory: nothing recorded
   }

@@ -278,7 +278,87 @@ TEST_CASE("otlp/http a redirect is reported, not followed") {
   st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
   CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
   CHECK(rx.count() == 1);
-  CHECK(diag.any_contains("HTTP 307"));
+  CHECK(diag.any_contains("HTTP 307 (redirected to \"http://127.0.0.1:1/elsewhere\": set the endpoint"));
+}
+
+TEST_CASE("otlp/http Retry-After: 0, or a date already past, still waits the backoff: no request storm") {
+  // A server that keeps answering so (a fixed maintenance date that has
+  // passed, say) once drew thousands of back-to-back requests per second.
+  for (const char* retry_after : {"0", "Sun, 06 Nov 1994 08:49:37 GMT"}) {
+    CAPTURE(retry_after);
+    receiver rx([retry_after](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.status = 503;
+      res.set_header("Retry-After", retry_after);
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(2);
+    auto o = options_for(rx.endpoint(), diag, &retries);
+    o.otlp.timeout = 1s;  // bounds the whole export: retries and waits included
+    o.initial_backoff = 50ms;
+    o.max_backoff = 200ms;
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    // Backoff waits of at least 25, 50, then 100 ms fit at most ~12 attempts in 1 s.
+    CHECK(rx.count() >= 2);
+    CHECK(rx.count() <= 15);
+    CHECK(retries.load() + 1 == rx.count());
+    CHECK(diag.any_contains("HTTP 503"));
+  }
+}
+
+TEST_CASE("otlp/http answers are asked for uncompressed; a compressed one is reported, not inflated") {
+  SUBCASE("a 200 whose body claims gzip: delivered, the body not read") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      // Not even valid gzip: inflating it would fail the request.
+      res.set_content(std::string("\x1f\x8b\x08\x00garbage", 11), "application/x-protobuf");
+      res.set_header("Content-Encoding", "gzip");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    std::atomic<std::uint64_t> retries{0};
+    batch_fixture f;
+    f.add_many(3);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag, &retries));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    CHECK(rx.count() == 1);
+    CHECK(retries.load() == 0);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].header("Accept-Encoding") == "identity");
+    CHECK(diag.any_contains("HTTP 200 with a body compressed with gzip, which was not asked for and is not read"));
+  }
+  SUBCASE("an error status with a compressed body: the status, not the bytes") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.status = 400;
+      res.set_content(std::string("\x1f\x8b\x08\x00garbage", 11), "text/plain");
+      res.set_header("Content-Encoding", "gzip");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    batch_fixture f;
+    f.add_many(1);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
+    CHECK(diag.any_contains("HTTP 400 (a body compressed with gzip, not read)"));
+  }
+  SUBCASE("a configured Accept-Encoding is refused") {
+    receiver rx;
+    REQUIRE(rx.ok());
+    messages diag;
+    batch_fixture f;
+    f.add_many(1);
+    auto o = options_for(rx.endpoint(), diag);
+    o.otlp.headers = {{"Accept-Encoding", "gzip"}};
+    st::otlp_http_exporter exporter(o);
+    CHECK(exporter.export_spans(f.batch()) == st::export_result::success);
+    const auto reqs = rx.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].header("Accept-Encoding") == "identity");
+    CHECK(diag.any_contains("header \"Accept-Encoding\" is set by the exporter itself"));
+  }
 }
 
 TEST_CASE("otlp/http connection refused, then the receiver starts: delivered by a retry, once") {
@@ -454,6 +534,20 @@ TEST_CASE("otlp/http partial_success is reported, not retried") {
     CHECK(batch.rejected() == 1);
     CHECK(rx.count() == 1);
     CHECK(diag.any_contains("rejected 1 of 3 spans: quota \\xc3\\xa9"));
+  }
+  SUBCASE("a negative rejected count is reported as invalid, nothing counted") {
+    receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
+      res.set_content(partial_success_response(-1, "too old"), "application/x-protobuf");
+    });
+    REQUIRE(rx.ok());
+    messages diag;
+    batch_fixture f;
+    f.add_many(5);
+    st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
+    const st::span_batch batch = f.batch();
+    CHECK(exporter.export_spans(batch) == st::export_result::success);
+    CHECK(batch.rejected() == 0);
+    CHECK(diag.any_contains("an invalid rejected_spans count (-1); the 5 spans count as delivered: too old"));
   }
   SUBCASE("an empty partial_success is full success") {
     receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {

@@ -138,10 +138,15 @@ TEST_CASE("pipeline: retried requests are counted in stats and deliver every spa
   });
   REQUIRE(rx.ok());
   messages diag;
-  auto tracer = st::tracer::create(pipeline_config(rx.endpoint(), diag));
+  // Retry-After: 0 still waits the default backoff (0.5-1.5 s, then 1-3 s):
+  // room for both in the export's time limit.
+  pipeline_settings p;
+  p.export_timeout = 10s;
+  p.request_timeout = 10s;
+  auto tracer = st::tracer::create(pipeline_config(rx.endpoint(), diag, p));
   constexpr int n = 100;
   end_spans(tracer, 1, n);
-  CHECK(tracer.force_flush(10s));
+  CHECK(tracer.force_flush(20s));
 
   const st::tracer_stats s = tracer.stats();
   CHECK(s.export_retries == 2);

@@ -33,10 +33,10 @@ enum class attribute_type : std::uint8_t {
 };
 
 namespace detail {
+// Character types count as integers ('c' is 99), as in the light API and
+// OpenTelemetry's other SDKs; left out, they converted to bool (`true`).
 template <class T>
-inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                      !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> &&
-                                      !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>;
+inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
 // An element of an array value: bool, an integer that fits int64 (an
@@ -87,6 +87,9 @@ class attribute_value {
   template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
   attribute_value(T d) noexcept : v_(static_cast<double>(d)) {}
   attribute_value(const char* s) : v_(std::string(s ? s : "")) {}
+  // Any other pointer would convert to bool and be stored as `true`.
+  template <class T, std::enable_if_t<!detail::is_stringish_v<T*>, int> = 0>
+  attribute_value(T*) = delete;
   attribute_value(std::string_view s) : v_(std::string(s)) {}
   attribute_value(std::string s) noexcept : v_(std::move(s)) {}
 
@@ -310,6 +313,8 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
+  static_assert(!std::is_pointer_v<T> || is_stringish_v<T>,
+                "an attribute value is a bool, a number, a string or an array of them, not a pointer");
   if constexpr (std::is_same_v<T, attribute_arg>) {
     value.assign_to(dst);
   } else if constexpr (std::is_same_v<T, attribute_value>) {

@@ -181,7 +181,7 @@ span& span::record_error(std::string_view message) noexcept {
 void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
   try {
     // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
-    const std::string type = "std::error_code:" + std::string(category) + ":" + std::to_string(value);
+    const std::string type = detail::error_code_exception_type(category, value);
     span_access::real(*this).record_error(message, {{"exception.type", type}});
   } catch (...) {  // out of memory: nothing recorded
   }

@@ -717,6 +717,11 @@ class otlp_http_exporter final : public span_exporter {
     client_->set_tcp_nodelay(true);
     client_->set_follow_location(false);  // a redirect is a misconfiguration: report it
     client_->set_compress(compression == "gzip");
+    // The answer is read whole (cpp-httplib 0.11's client has no size limit),
+    // so it must not be inflated: a small gzip body can expand to gigabytes,
+    // past memory and the export's deadline. "Accept-Encoding: identity"
+    // below asks for it plain; one compressed anyway is not read.
+    client_->set_decompress(false);
     if (!endpoint_.user.empty() || !endpoint_.password.empty())
       client_->set_basic_auth(endpoint_.user, endpoint_.password);
 #if defined(CPPHTTPLIB_OPENSSL_SUPPORT)
@@ -728,8 +733,8 @@ class otlp_http_exporter final : public span_exporter {
 
     bool user_agent = false;
     for (const auto& [header, value] : options_.otlp.headers) {
-      static constexpr std::string_view owned[] = {"content-type",      "content-length", "content-encoding",
-                                                   "transfer-encoding", "host",           "connection"};
+      static constexpr std::string_view owned[] = {"content-type", "content-length", "content-encoding",
+                                                   "transfer-encoding", "host", "connection", "accept-encoding"};
       bool skip = false;
       for (const auto name : owned) skip = skip || cp::iequals(header, name);
       if (skip) {
@@ -739,6 +744,7 @@ class otlp_http_exporter final : public span_exporter {
       user_agent = user_agent || cp::iequals(header, "user-agent");
       headers_.emplace(header, value);
     }
+    headers_.emplace("Accept-Encoding", "identity");
     if (!user_agent)  // OTLP asks exporters to name themselves; a configured one wins
       headers_.emplace("User-Agent", std::string(sdk_name) + "/" + version_string +
                                          " (OTLP/HTTP exporter; C++; cpp-httplib/" CPPHTTPLIB_VERSION ")");
@@ -970,7 +976,10 @@ class otlp_http_exporter final : public span_exporter {
         return false;
       }
 
-      std::chrono::milliseconds wait = retry_after ? *retry_after : backoff(attempt);
+      // Retry-After is a floor: "0", or a date already past (a server that
+      // repeats a fixed maintenance date), must not turn the retries into a
+      // storm of back-to-back requests.
+      std::chrono::milliseconds wait = std::max(retry_after.value_or(std::chrono::milliseconds(0)), backoff(attempt));
       const auto now = clock::now();
       if (now + wait >= deadline) {
         // A last attempt cut off in the little time left says less than the
@@ -1066,6 +1075,8 @@ class otlp_http_exporter final : public span_exporter {
       // A collector refusing the client certificate: under TLS 1.2 a failed
       // handshake; under TLS 1.3 the client's handshake usually ends before the
       // server checks it, so the refusal arrives as a failed write or read.
+      if (e == httplib::Error::SSLConnection && endpoint_.https)
+        problem += "; is the collector serving TLS at this port? (a plain-HTTP endpoint is http://)";
       if ((e == httplib::Error::Read || e == httplib::Error::Write || e == httplib::Error::SSLConnection) &&
           endpoint_.https) {
         if (options_.otlp.client_certificate.empty())
@@ -1094,7 +1105,12 @@ class otlp_http_exporter final : public span_exporter {
       return outcome::delivered;
     }
     problem = "HTTP " + std::to_string(res.status);
-    if (!res.body.empty()) {
+    if (res.status >= 300 && res.status < 400 && res.has_header("Location"))
+      problem += " (redirected to " + detail::config_parse::quote_url(res.get_header_value("Location")) +
+                 ": set the endpoint to the final URL; redirects are not followed)";
+    if (const std::string encoding = compressed_with(res); !encoding.empty()) {
+      problem += " (a body compressed with " + oh::excerpt(encoding, 40) + ", not read)";
+    } else if (!res.body.empty()) {
       std::string message;
       if (oh::icontains(res.get_header_value("Content-Type"), "protobuf"))
         message = oh::protobuf_status_message(res.body);
@@ -1123,6 +1139,12 @@ class otlp_http_exporter final : public span_exporter {
     namespace oh = detail::otlp_http;
     // Only OTLP answers with partial_success; Jaeger and Zipkin bodies carry nothing to act on.
     if (res.body.empty() || !is_otlp()) return;
+    if (const std::string encoding = compressed_with(res); !encoding.empty()) {
+      report("HTTP " + std::to_string(res.status) + " with a body compressed with " + oh::excerpt(encoding, 40) +
+             ", which was not asked for and is not read (a partial success in it goes unseen); the " +
+             std::to_string(span_count) + " spans count as delivered");
+      return;
+    }
     const std::string type = res.get_header_value("Content-Type");
     const bool json = oh::icontains(type, "json") || (!oh::icontains(type, "protobuf") && format_ == http_wire_format::otlp_json);
     oh::partial_success ps;
@@ -1134,12 +1156,26 @@ class otlp_http_exporter final : public span_exporter {
       return;
     }
     if (!ps.any()) return;
+    if (ps.rejected_spans < 0) {
+      report("the collector accepted the request and sent an invalid rejected_spans count (" +
+             std::to_string(ps.rejected_spans) + "); the " + std::to_string(span_count) + " spans count as delivered" +
+             (ps.error_message.empty() ? std::string() : ": " + oh::excerpt(ps.error_message)));
+      return;
+    }
     if (ps.rejected_spans > 0)
       count_rejected(static_cast<std::uint64_t>(ps.rejected_spans) < span_count ? static_cast<std::size_t>(ps.rejected_spans)
                                                                                 : span_count);
     report("the collector accepted the request but rejected " + std::to_string(ps.rejected_spans) + " of " +
            std::to_string(span_count) + " spans" +
            (ps.error_message.empty() ? std::string() : ": " + oh::excerpt(ps.error_message)));
+  }
+
+  // The answer's Content-Encoding when it is not plain ("identity"), else "".
+  static std::string compressed_with(const httplib::Response& res) {
+    std::string encoding = res.get_header_value("Content-Encoding");
+    const std::string_view trimmed = detail::config_parse::trim(encoding);
+    if (trimmed.empty() || detail::config_parse::iequals(trimmed, "identity")) return {};
+    return encoding;
   }
 
   // Exponential, with jitter so that many exporters do not retry in step.

@@ -89,6 +89,14 @@ inline std::string demangle(const char* name) {
   return name;
 }
 
+// The exception.type of an error code passed to record_error, on the inline
+// span and the light one alike: "std::error_code:<category>:<value>".
+inline std::string error_code_exception_type(std::string_view category, int value) {
+  std::string type = "std::error_code:";
+  type.append(category).append(1, ':').append(std::to_string(value));
+  return type;
+}
+
 // exception.type for record_error(e): e's dynamic type (typeid). Without
 // RTTI (-fno-rtti) it cannot be found from e: "std::exception" (the library's
 // own catch blocks name the type being handled instead). Nor for a class
@@ -628,8 +636,9 @@ class span {
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
     if (record_) {
       try {
-        const std::string type = std::string("std::error_code:") + ec.category().name() + ":" + std::to_string(ec.value());
-        detail::recorder::record_exception(record_, state_->limits(), type, ec.message(), attrs);
+        detail::recorder::record_exception(record_, state_->limits(),
+                                           detail::error_code_exception_type(ec.category().name(), ec.value()),
+                                           ec.message(), attrs);
       } catch (...) {
       }
     }
