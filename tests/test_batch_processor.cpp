@@ -1191,3 +1191,119 @@ TEST_CASE("several exporters: after a shutdown that left one behind, force_flush
   stubborn->open();  // let its thread finish before the test ends
   CHECK(eventually([&] { return stubborn->unique_spans() == 3 || stubborn->batch_sizes().size() == 1; }));
 }
+
+namespace {
+
+// Counts its calls: export (spans), force_flush and shutdown.
+struct call_counting_exporter final : st::span_exporter {
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    spans += batch.size();
+    return st::export_result::success;
+  }
+  bool force_flush(std::chrono::milliseconds) noexcept override {
+    ++flushes;
+    return true;
+  }
+  void shutdown(std::chrono::milliseconds) noexcept override { ++shutdowns; }
+  std::string_view name() const noexcept override { return "call-counting"; }
+  std::atomic<std::size_t> spans{0};
+  std::atomic<int> flushes{0}, shutdowns{0};
+};
+
+// A synchronous exporter whose first call waits until released: it holds a
+// span between the tracer's "not shut down" check and the export queue.
+struct holding_sync_exporter final : st::span_exporter {
+  st::export_result export_spans(const st::span_batch&) noexcept override {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (calls++ == 0) {
+      entered = true;
+      changed.notify_all();
+      changed.wait(lock, [&] { return released; });
+    }
+    return st::export_result::success;
+  }
+  bool synchronous() const noexcept override { return true; }
+  std::string_view name() const noexcept override { return "holding"; }
+  bool wait_entered() {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, 10s, [&] { return entered; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    released = true;
+    changed.notify_all();
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  int calls = 0;
+  bool entered = false, released = false;
+};
+
+}  // namespace
+
+TEST_CASE("several exporters: one object listed twice is flushed and shut down once") {
+  auto same = std::make_shared<call_counting_exporter>();
+  auto tracer = make_tracer_with_two(same, same, options(64, 8));
+  for (int i = 0; i < 10; ++i) tracer.start("op");
+  CHECK(tracer.force_flush(10s));
+  CHECK(same->flushes.load() == 1);
+  CHECK(tracer.shutdown(10s));
+  CHECK(same->shutdowns.load() == 1);
+  CHECK(same->spans.load() == 20);  // still every span to each listing
+}
+
+TEST_CASE("a span that was ending while shutdown ran is counted as failed, not left queued") {
+  // Once the tracer's "not shut down" check is passed, the span goes to the
+  // export queue even if shutdown has drained it meanwhile. It used to stay
+  // there, counted as queued and never as exported or failed.
+  auto holding = std::make_shared<holding_sync_exporter>();
+  auto batched = std::make_shared<call_counting_exporter>();
+  auto tracer = make_tracer_with_two(holding, batched, options(64, 8));
+  std::thread ending([&] { auto s = tracer.start("late"); });
+  REQUIRE(holding->wait_entered());  // past the check, held in the synchronous export
+  bool shut_down = false;
+  std::thread shutting([&] { shut_down = tracer.shutdown(10s); });
+  // The batched pipeline has finished (its exporter is shut down) before the span reaches it.
+  CHECK(eventually([&] { return batched->shutdowns.load() == 1; }));
+  holding->release();
+  ending.join();
+  shutting.join();
+  CHECK(shut_down);  // its answer was given before the span arrived
+  CHECK(batched->spans.load() == 0);
+  const st::tracer_stats s = tracer.stats();
+  CHECK(s.spans_ended == 1);
+  CHECK(s.spans_queued == 1);
+  CHECK(s.spans_exported == 1);  // by the synchronous exporter
+  CHECK(s.spans_failed == 1);    // for the batched one: never exported
+  CHECK(s.spans_exported + s.spans_failed == 2 * s.spans_ended);
+}
+
+TEST_CASE("stats never show more spans ended than started while spans start and end") {
+  // stats() read the starts before the ends, so spans that started and ended
+  // between the two reads counted as ended only.
+  for (const bool with_exporter : {true, false}) {
+    CAPTURE(with_exporter);
+    st::config none;
+    none.exporter = "none";
+    none.read_environment = false;
+    st::tracer tracer = with_exporter ? make_tracer(std::make_shared<counting_exporter>(), options(2048, 512))
+                                      : st::tracer::create(none);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t)
+      threads.emplace_back([&] {
+        while (!stop.load(std::memory_order_relaxed)) tracer.start("op");
+      });
+    std::size_t snapshots = 0, inverted = 0;
+    const auto until = std::chrono::steady_clock::now() + 300ms;
+    while (std::chrono::steady_clock::now() < until) {
+      const st::tracer_stats s = tracer.stats();
+      ++snapshots;
+      if (s.spans_ended > s.spans_started) ++inverted;
+    }
+    stop = true;
+    for (auto& t : threads) t.join();
+    CHECK(snapshots > 0);
+    CHECK(inverted == 0);
+  }
+}

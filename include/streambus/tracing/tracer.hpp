@@ -409,15 +409,18 @@ class tracer_state {
 
   tracer_stats stats() const noexcept {
     tracer_stats s;
-    s.spans_started = span_counts_->started();
     if (!batch_ && !sync_) {  // no exporter: the span counts are the only record of the ends
       const std::uint64_t ended = span_counts_->ended(), discarded = discarded_.load(std::memory_order_relaxed);
       s.spans_ended = ended > discarded ? ended - discarded : 0;  // before shutdown, as with exporters
     }
-    if (forked()) return s;  // the pipeline's locks may have been held by a parent thread at the fork
-    if (batch_) batch_->add_stats(s);
-    if (sync_) sync_->add_stats(s, !batch_);
-    s.export_retries = retries_->load(std::memory_order_relaxed);
+    if (!forked()) {  // else the pipeline's locks may have been held by a parent thread at the fork
+      if (batch_) batch_->add_stats(s);
+      if (sync_) sync_->add_stats(s, !batch_);
+      s.export_retries = retries_->load(std::memory_order_relaxed);
+    }
+    // Starts last, as in spans_open(): a span ending meanwhile is then
+    // counted as started, so spans_started - spans_ended never goes negative.
+    s.spans_started = span_counts_->started();
     return s;
   }
 

@@ -108,6 +108,10 @@ class basic_batch_processor {
       }
       lane = c.open_lane(pool);
     }
+    // Once the span is queued it counts as ended, and another thread may
+    // destroy the tracer, and this core with it: nothing of the core is read
+    // after the push (the lane and its signal are this thread's).
+    const std::size_t batch_size = c.batch_size;
     const span_lane::queued how = lane != nullptr ? lane->push(record) : span_lane::queued::no;
     switch (how) {
       case span_lane::queued::no:
@@ -122,9 +126,9 @@ class basic_batch_processor {
       case span_lane::queued::as_record: break;
     }
     const std::size_t pushed = lane->ended.pushed();
-    if (pushed - lane->pushed_at_last_wake >= c.batch_size) {  // once per batch
+    if (pushed - lane->pushed_at_last_wake >= batch_size) {  // once per batch
       lane->pushed_at_last_wake = pushed;
-      c.signal->notify();
+      lane->signal->notify();
     }
   }
 
@@ -160,7 +164,8 @@ class basic_batch_processor {
       // No export may start after an exporter's shutdown (OpenTelemetry):
       // a worker still at it counts the rest as failed instead.
       c.exporters_shut_down.store(true, std::memory_order_release);
-      for (auto& e : c.exporters) e->shutdown(std::chrono::milliseconds(0));
+      for (std::size_t i = 0; i < c.exporters.size(); ++i)
+        if (c.first_listing(i)) c.exporters[i]->shutdown(std::chrono::milliseconds(0));
       aborted = true;
       finished = all_finished(deadline);
     }
@@ -172,7 +177,12 @@ class basic_batch_processor {
     if (worker_finished) {
       worker_.join();
     } else {
-      c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own");
+      try {
+        c.diag->report("export thread did not stop before the shutdown deadline; left to finish on its own, with " +
+                       std::to_string(c.unsettled()) + " span(s) not yet exported or failed (stats() counts them "
+                       "as they settle)");
+      } catch (...) {
+      }
       worker_.detach();
     }
     for (auto& t : c.exporter_threads) {
@@ -187,10 +197,19 @@ class basic_batch_processor {
         t->thread.detach();
       }
     }
-    if (finished && !aborted)  // an exporter is shut down once
-      for (auto& e : c.exporters) e->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::max(deadline - std::chrono::steady_clock::now(),
-                                               std::chrono::steady_clock::duration::zero())));
+    if (finished && !aborted)  // an exporter is shut down once, even if listed twice
+      for (std::size_t i = 0; i < c.exporters.size(); ++i)
+        if (c.first_listing(i))
+          c.exporters[i]->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+    if (finished) {
+      // Nothing drains the lanes any more. A span that was ending while
+      // shutdown began can still land in its lane after the last drain: it
+      // is never exported, so it counts as failed (add_stats), and makes
+      // this shutdown's answer false.
+      c.settled_for_good.store(true, std::memory_order_release);
+      if (c.unsettled() != 0) return false;
+    }
     return flushed && finished;
   }
 
@@ -202,12 +221,16 @@ class basic_batch_processor {
 
   void add_stats(tracer_stats& s) const noexcept {
     const core& c = *core_;
+    // First: once settled for good, the export counts below are final.
+    const bool settled_for_good = c.settled_for_good.load(std::memory_order_acquire);
+    const std::uint64_t exported = c.exported.load(std::memory_order_relaxed);
+    const std::uint64_t failed = c.failed.load(std::memory_order_relaxed);
     const typename core::lane_totals t = c.totals();
     s.spans_ended += t.pushed + t.dropped;
     s.spans_queued += t.pushed;
     s.spans_dropped += t.dropped;
-    s.spans_exported += c.exported.load(std::memory_order_relaxed);
-    s.spans_failed += c.failed.load(std::memory_order_relaxed);
+    s.spans_exported += exported;
+    s.spans_failed += failed + (settled_for_good ? core::unsettled(t.pushed, c.exporters.size(), exported, failed) : 0);
     s.export_failures += c.failures.load(std::memory_order_relaxed);
   }
 
@@ -650,10 +673,11 @@ class basic_batch_processor {
       done = done && wait_exporter_threads_caught_up(deadline);  // their copies exported too
       bool ok = done;
       if (done) {
-        for (auto& e : exporters) {
+        for (std::size_t i = 0; i < exporters.size(); ++i) {
+          if (!first_listing(i)) continue;
           const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
-          ok = e->force_flush(left) && ok;
+          ok = exporters[i]->force_flush(left) && ok;
         }
       }
       // A batch refused while flushing (by the worker's thread, before it
@@ -746,6 +770,27 @@ class basic_batch_processor {
     std::atomic<std::uint64_t> exported{0};
     std::atomic<std::uint64_t> failed{0};
     std::atomic<std::uint64_t> failures{0};
+    // Set by shutdown once every export thread finished: spans queued but
+    // not yet exported or failed never will be.
+    std::atomic<bool> settled_for_good{false};
+
+    // Queued spans times the export calls each gets, less those settled
+    // (exported or failed): what is still on its way.
+    static std::uint64_t unsettled(std::uint64_t pushed, std::size_t calls, std::uint64_t exported,
+                                   std::uint64_t failed) noexcept {
+      const std::uint64_t due = pushed * calls, settled = exported + failed;
+      return due > settled ? due - settled : 0;
+    }
+    std::uint64_t unsettled() const noexcept {
+      const std::uint64_t e = exported.load(std::memory_order_acquire), f = failed.load(std::memory_order_acquire);
+      return unsettled(totals().pushed, exporters.size(), e, f);
+    }
+    // False for the second listing of an exporter object listed twice.
+    bool first_listing(std::size_t i) const noexcept {
+      for (std::size_t j = 0; j < i; ++j)
+        if (exporters[j] == exporters[i]) return false;
+      return true;
+    }
   };
 
   std::shared_ptr<core> core_;

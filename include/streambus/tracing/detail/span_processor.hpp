@@ -65,7 +65,11 @@ class basic_sync_delivery {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     const frame here(this);
-    if (shut_down_) return;
+    if (shut_down_) {  // it was ending while shutdown began: ended, and not exported
+      ++ended_;
+      failed_ += exporters_.size();
+      return;
+    }
     const span_data* one[1] = {&record};
     ++ended_;
     for (auto& exporter : exporters_) {
