@@ -19,6 +19,7 @@
 #include <memory>
 #include <thread>
 
+#include "support/child_process.hpp"
 #include "support/counting_exporter.hpp"
 #include "support/diagnostics_log.hpp"
 
@@ -53,20 +54,6 @@ enum child_failure : int {
   no_diagnostic = 16,
   new_tracer_failed = 32,
 };
-
-// Waits for a child, killing it after `limit`: its wait status, or -1 if it
-// had to be killed (it hung).
-int wait_or_kill(pid_t pid, std::chrono::milliseconds limit) {
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  pid_t done = 0;
-  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(1ms);
-  if (done != 0) return status;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
 
 [[noreturn]] void run_child(st::tracer& inherited, st::span& across, diagnostics_log& diagnostics) {
   int failures = 0;

@@ -9868,6 +9868,50 @@ STREAMBUS_TRACING_END_NAMESPACE
 //   its queue drains, and no longer holds back the others. A single
 //   exporter is called on the export thread.
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BACKGROUND_THREAD_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BACKGROUND_THREAD_HPP_
+// ---- begin streambus/tracing/detail/background_thread.hpp ----
+// The library's own threads (export, exporters', HTTP watchdog) start with
+// asynchronous signals blocked.
+//
+// A process-directed signal goes to any thread that does not block it. A
+// service that blocks SIGTERM in main() and waits for it with sigwait() in a
+// thread of its own (after creating its tracer, say) would otherwise have it
+// delivered to an export thread, whose default action ends the process
+// without a flush. Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS)
+// and SIGABRT stay deliverable: they belong to the thread that raises them.
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#include <signal.h>
+#endif
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+template <class F>
+std::thread start_background_thread(F&& body) {
+#if defined(__unix__) || defined(__APPLE__)
+  sigset_t blocked, previous;
+  sigfillset(&blocked);
+  for (const int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&blocked, fault);
+  // The new thread inherits the calling thread's mask; the caller's is restored at once.
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+  struct restore_mask {
+    const sigset_t* mask;
+    ~restore_mask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+  } restore{&previous};
+  return std::thread(std::forward<F>(body));
+#else
+  return std::thread(std::forward<F>(body));
+#endif
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/background_thread.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_BACKGROUND_THREAD_HPP_
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
 
@@ -9901,7 +9945,7 @@ class basic_batch_processor {
           if (listed) continue;
           c.exporter_threads.push_back(std::make_unique<exporter_thread>(e, c.exporter_queue_batches()));
           exporter_thread* t = c.exporter_threads.back().get();
-          t->thread = std::thread([keep = core_, t] { keep->deliver(*t); });
+          t->thread = start_background_thread([keep = core_, t] { keep->deliver(*t); });
         }
       } catch (...) {
         c.stop_and_join_exporter_threads();
@@ -9909,7 +9953,7 @@ class basic_batch_processor {
       }
     }
     try {
-      worker_ = std::thread([keep = core_] { keep->run(); });
+      worker_ = start_background_thread([keep = core_] { keep->run(); });
     } catch (...) {
       c.stop_and_join_exporter_threads();
       throw;

@@ -1031,7 +1031,7 @@ class otlp_http_exporter final : public span_exporter {
     try {
       detail::register_fork_handler();  // counts forks, for the destructor
       watch_->fork_generation = detail::fork_generation().load();
-      watch_->thread = std::thread([this] { watch(); });
+      watch_->thread = detail::start_background_thread([this] { watch(); });
     } catch (...) {
       watch_->failed = true;
       report("could not start the request watchdog thread: a request is bounded per network step only, "

@@ -38,6 +38,7 @@
 #include "../exporter.hpp"
 #include "../span_data.hpp"
 #include "../stats.hpp"
+#include "background_thread.hpp"
 #include "../version.hpp"
 #include "compact_span.hpp"
 #include "diagnostics.hpp"
@@ -77,7 +78,7 @@ class basic_batch_processor {
           if (listed) continue;
           c.exporter_threads.push_back(std::make_unique<exporter_thread>(e, c.exporter_queue_batches()));
           exporter_thread* t = c.exporter_threads.back().get();
-          t->thread = std::thread([keep = core_, t] { keep->deliver(*t); });
+          t->thread = start_background_thread([keep = core_, t] { keep->deliver(*t); });
         }
       } catch (...) {
         c.stop_and_join_exporter_threads();
@@ -85,7 +86,7 @@ class basic_batch_processor {
       }
     }
     try {
-      worker_ = std::thread([keep = core_] { keep->run(); });
+      worker_ = start_background_thread([keep = core_] { keep->run(); });
     } catch (...) {
       c.stop_and_join_exporter_threads();
       throw;
