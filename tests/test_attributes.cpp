@@ -2,9 +2,11 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace st = streambus::tracing;
@@ -134,6 +136,23 @@ TEST_CASE("character values are integers, as in the light API, not `true`") {
   char* pointer = text;
   CHECK(list.set("pointer", pointer));
   CHECK(*list.find("pointer") == st::attribute_value("text"));
+}
+
+namespace {
+enum unscoped_color { red, green };
+}  // namespace
+
+TEST_CASE("only exact bools, numbers, strings and arrays make attribute values; look-alikes do not compile") {
+  // They converted to bool and were stored as `true`.
+  static_assert(std::is_constructible_v<st::attribute_value, bool>);
+  static_assert(!std::is_constructible_v<st::attribute_value, unscoped_color>);
+  static_assert(!std::is_constructible_v<st::attribute_value, std::atomic<int>&>);
+  static_assert(!std::is_constructible_v<st::attribute_value, std::vector<bool>::reference>);
+  static_assert(!std::is_constructible_v<st::attribute_value, int*>);
+  static_assert(!std::is_constructible_v<st::attribute_value, void (*)()>);
+  static_assert(!std::is_constructible_v<st::attribute_arg, unscoped_color>);
+  static_assert(std::is_constructible_v<st::attribute_arg, char*>);
+  CHECK(st::attribute_value(static_cast<int>(green)) == st::attribute_value(1));
 }
 
 TEST_CASE("attribute list: a null const char* is stored as an empty string, new key or update") {

@@ -1268,7 +1268,9 @@ TEST_CASE("a span that was ending while shutdown ran is counted as failed, not l
   holding->release();
   ending.join();
   shutting.join();
-  CHECK(shut_down);  // its answer was given before the span arrived
+  // shutdown() may answer before the span arrives (true) or after (false):
+  // either way the span is accounted for.
+  static_cast<void>(shut_down);
   CHECK(batched->spans.load() == 0);
   const st::tracer_stats s = tracer.stats();
   CHECK(s.spans_ended == 1);

@@ -39,9 +39,11 @@ namespace {
   sigemptyset(&term);
   sigaddset(&term, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);  // after create(): the export thread did not inherit it
+  // Sent before the waiting thread exists: a library thread that does not
+  // block it is then the only one that can take it.
+  ::kill(::getpid(), SIGUSR1);  // to the process, as `kill <pid>` sends it
   int received = 0;
   std::thread waiter([&] { sigwait(&term, &received); });
-  ::kill(::getpid(), SIGUSR1);  // to the process, as `kill <pid>` sends it
   waiter.join();
   const bool flushed = tracer.shutdown(5s);
   ::_exit(received == SIGUSR1 && flushed && exporter->spans.load() == 1 ? 0 : 1);

@@ -2182,8 +2182,10 @@ enum class attribute_type : std::uint8_t {
 namespace detail {
 // Character types count as integers ('c' is 99), as in the light API and
 // OpenTelemetry's other SDKs; left out, they converted to bool (`true`).
+// (__int128, an integer in GNU modes, is not: it would be cut to 64 bits.)
 template <class T>
-inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+inline constexpr bool is_int_like_v =
+    std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
 // An element of an array value: bool, an integer that fits int64 (an
@@ -2226,7 +2228,10 @@ class attribute_value {
   attribute_value(attribute_value&&) noexcept = default;
   attribute_value& operator=(attribute_value&&) noexcept = default;
   ~attribute_value() = default;
-  attribute_value(bool b) noexcept : v_(b) {}
+  // Exactly bool: an enum, a std::atomic<int> or anything else that merely
+  // converts to bool would be stored as `true`.
+  template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  attribute_value(B b) noexcept : v_(b) {}
   template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
   attribute_value(T i) : v_(std::int64_t{0}) {
     set_integer(i);
@@ -2479,6 +2484,9 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
+    static_assert(std::is_constructible_v<attribute_value, const T&>,
+                  "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
+                  "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
   }
 }
@@ -3105,9 +3113,11 @@ class attribute {
       type_ = type::boolean;
       boolean_ = value;
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+      static_assert(sizeof(T) <= sizeof(std::int64_t), "an integer attribute fits 64 bits");
       type_ = type::signed_integer;
       signed_ = value;
     } else if constexpr (std::is_integral_v<T>) {
+      static_assert(sizeof(T) <= sizeof(std::uint64_t), "an integer attribute fits 64 bits");
       type_ = type::unsigned_integer;  // above INT64_MAX the span stores it as a string, as tracing::span does
       unsigned_ = value;
     } else if constexpr (std::is_floating_point_v<T>) {
@@ -3119,6 +3129,8 @@ class attribute {
       type_ = type::string;
       if constexpr (std::is_pointer_v<T>)
         string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+      else if constexpr (std::is_same_v<T, std::nullptr_t>)
+        string_ = std::string_view();  // a nullptr literal: "", as tracing::span
       else
         string_ = std::string_view(value);
     }
@@ -3443,7 +3455,7 @@ class span {
   }
   span& operator=(span&& other) noexcept {
     if (this != &other) {
-      if (live_) finish();
+      if (live_) destroy();
       if (other.live_) take(other);
     }
     return *this;
@@ -3451,7 +3463,7 @@ class span {
   span(const span&) = delete;
   span& operator=(const span&) = delete;
   ~span() {
-    if (live_) finish();
+    if (live_) destroy();
   }
 
   /// True while the span records (sampled and not yet ended).
@@ -3473,6 +3485,10 @@ class span {
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
+  /// A null message records as "" (std::string_view would read through it).
+  span& record_error(const char* message) noexcept {
+    return record_error(message != nullptr ? std::string_view(message) : std::string_view());
+  }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an
   /// `exception` event of type "std::error_code:<category>:<value>" and status
@@ -3492,7 +3508,7 @@ class span {
   span& add_link(const span_context& linked) noexcept;
   span_ids ids() const noexcept;
   /// This span's context, to hand to another thread or inject; invalid for a
-  /// no-op span.
+  /// no-op span. Kept after end(), as tracing::span's.
   span_context context() const noexcept;
 
   /// Ends the span (idempotent).
@@ -3503,7 +3519,8 @@ class span {
  private:
   friend struct span_access;
   void take(span& other) noexcept;
-  void finish() noexcept;
+  void finish() noexcept;   // ends it; its context stays
+  void destroy() noexcept;  // ends it if need be, and lets go of it
   // One out-of-line call per attribute, typed: the switch is resolved here,
   // where the value's type is known at compile time.
   void set(const attribute& a) noexcept {
@@ -11571,6 +11588,11 @@ class span {
     if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
     return *this;
   }
+  /// A null message records as "" (std::string_view would read through it).
+  template <int = 0>
+  span& record_error(const char* message, attribute_init attrs = {}) noexcept {
+    return record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
@@ -11826,6 +11848,10 @@ class tracer {
   template <int = 0>  // compiled where used (attribute lists)
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
+  }
+  template <int = 0>
+  void record_error(const char* message, attribute_init attrs = {}) noexcept {
+    record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);
@@ -12897,6 +12923,9 @@ struct span_access {
     }
   }
   static bool is_live(const light::span& s) noexcept { return s.live_; }
+  static void record_exception(tracing::span& s, std::string_view type, std::string_view message) noexcept {
+    if (s.record_ != nullptr) detail::recorder::record_exception(s.record_, s.state_->limits(), type, message, {});
+  }
   static const tracing::span_context& context_of(const light::span& s) noexcept {
     return s.live_ ? real(s).context() : detail::no_context;
   }
@@ -12962,7 +12991,12 @@ void span::take(span& other) noexcept {
 }
 
 void span::finish() noexcept {
-  span_access::real(*this).~span();  // ends it
+  span_access::real(*this).end();
+  recording_ = false;
+}
+
+void span::destroy() noexcept {
+  span_access::real(*this).~span();  // ends it, if end() did not
   live_ = false;
   recording_ = false;
 }
@@ -13002,9 +13036,8 @@ span& span::record_error(std::string_view message) noexcept {
 
 void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
   try {
-    // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
-    const std::string type = detail::error_code_exception_type(category, value);
-    span_access::real(*this).record_error(message, {{"exception.type", type}});
+    // tracing::span::record_error(ec)'s event: the same two attributes.
+    span_access::record_exception(span_access::real(*this), detail::error_code_exception_type(category, value), message);
   } catch (...) {  // out of memory: nothing recorded
   }
 }

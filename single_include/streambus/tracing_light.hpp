@@ -409,9 +409,11 @@ class attribute {
       type_ = type::boolean;
       boolean_ = value;
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+      static_assert(sizeof(T) <= sizeof(std::int64_t), "an integer attribute fits 64 bits");
       type_ = type::signed_integer;
       signed_ = value;
     } else if constexpr (std::is_integral_v<T>) {
+      static_assert(sizeof(T) <= sizeof(std::uint64_t), "an integer attribute fits 64 bits");
       type_ = type::unsigned_integer;  // above INT64_MAX the span stores it as a string, as tracing::span does
       unsigned_ = value;
     } else if constexpr (std::is_floating_point_v<T>) {
@@ -423,6 +425,8 @@ class attribute {
       type_ = type::string;
       if constexpr (std::is_pointer_v<T>)
         string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+      else if constexpr (std::is_same_v<T, std::nullptr_t>)
+        string_ = std::string_view();  // a nullptr literal: "", as tracing::span
       else
         string_ = std::string_view(value);
     }
@@ -747,7 +751,7 @@ class span {
   }
   span& operator=(span&& other) noexcept {
     if (this != &other) {
-      if (live_) finish();
+      if (live_) destroy();
       if (other.live_) take(other);
     }
     return *this;
@@ -755,7 +759,7 @@ class span {
   span(const span&) = delete;
   span& operator=(const span&) = delete;
   ~span() {
-    if (live_) finish();
+    if (live_) destroy();
   }
 
   /// True while the span records (sampled and not yet ended).
@@ -777,6 +781,10 @@ class span {
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
+  /// A null message records as "" (std::string_view would read through it).
+  span& record_error(const char* message) noexcept {
+    return record_error(message != nullptr ? std::string_view(message) : std::string_view());
+  }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an
   /// `exception` event of type "std::error_code:<category>:<value>" and status
@@ -796,7 +804,7 @@ class span {
   span& add_link(const span_context& linked) noexcept;
   span_ids ids() const noexcept;
   /// This span's context, to hand to another thread or inject; invalid for a
-  /// no-op span.
+  /// no-op span. Kept after end(), as tracing::span's.
   span_context context() const noexcept;
 
   /// Ends the span (idempotent).
@@ -807,7 +815,8 @@ class span {
  private:
   friend struct span_access;
   void take(span& other) noexcept;
-  void finish() noexcept;
+  void finish() noexcept;   // ends it; its context stays
+  void destroy() noexcept;  // ends it if need be, and lets go of it
   // One out-of-line call per attribute, typed: the switch is resolved here,
   // where the value's type is known at compile time.
   void set(const attribute& a) noexcept {

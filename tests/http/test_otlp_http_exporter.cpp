@@ -269,7 +269,7 @@ TEST_CASE("otlp/http 400 and 413 are final: not retried, reported with the statu
 TEST_CASE("otlp/http a redirect is reported, not followed") {
   receiver rx([](std::size_t, const httplib::Request&, httplib::Response& res) {
     res.status = 307;
-    res.set_header("Location", "http://127.0.0.1:1/elsewhere");
+    res.set_header("Location", "http://user:secret@127.0.0.1:1/elsewhere?token=secret");
   });
   REQUIRE(rx.ok());
   messages diag;
@@ -278,7 +278,8 @@ TEST_CASE("otlp/http a redirect is reported, not followed") {
   st::otlp_http_exporter exporter(options_for(rx.endpoint(), diag));
   CHECK(exporter.export_spans(f.batch()) == st::export_result::failure);
   CHECK(rx.count() == 1);
-  CHECK(diag.any_contains("HTTP 307 (redirected to \"http://127.0.0.1:1/elsewhere\": set the endpoint"));
+  CHECK(diag.any_contains("HTTP 307 (redirected to \"http://***@127.0.0.1:1/elsewhere\": set the endpoint"));
+  CHECK(!diag.any_contains("secret"));
 }
 
 TEST_CASE("otlp/http Retry-After: 0, or a date already past, still waits the backoff: no request storm") {

@@ -76,6 +76,18 @@ light::span_ids light_server_span(streambus::tracing::tracer& tracer, const std:
   return span.ids();
 }
 
+bool light_edges_and_ids_after_end(streambus::tracing::tracer& tracer) {
+  light::span s = light::start(tracer, "light.edges");
+  s.set_attribute("null.literal", nullptr);
+  s.add_event("edges", {{"null.literal", nullptr}});
+  s.record_error(static_cast<const char*>(nullptr));
+  const light::span_ids before = s.ids();
+  s.end();
+  const light::span_ids after = s.ids();
+  return before.valid() && after.valid() && std::string(before.trace_id) == after.trace_id &&
+         std::string(before.span_id) == after.span_id && s.context().valid();
+}
+
 bool light_moves_and_ends(streambus::tracing::tracer& tracer) {
   light::span a = light::start(tracer, "light.moved");
   light::span b = std::move(a);

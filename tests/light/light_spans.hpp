@@ -12,6 +12,9 @@ streambus::tracing::light::span_ids light_full_span(streambus::tracing::tracer& 
 streambus::tracing::light::span_ids light_error_span(streambus::tracing::tracer& tracer);
 // A span named "light.error_code" that records std::errc::connection_refused.
 void light_error_code_span(streambus::tracing::tracer& tracer);
+// "light.edges": a nullptr attribute and event attribute, record_error with a
+// null message; true if its ids stayed the same, and valid, after end().
+bool light_edges_and_ids_after_end(streambus::tracing::tracer& tracer);
 streambus::tracing::light::span_ids light_parent_of(streambus::tracing::tracer& tracer,
                                                     void (*child)(streambus::tracing::tracer&));
 void light_inject(streambus::tracing::tracer& tracer, std::map<std::string, std::string>& headers);

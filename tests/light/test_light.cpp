@@ -122,6 +122,62 @@ TEST_CASE("light: record_error(error_code) records what the inline span's does")
   CHECK(light.status_message == full.status_message);
 }
 
+TEST_CASE("light: record_error(error_code) under an event attribute limit of 0 drops what the inline span drops") {
+  // The light span recorded record_error(message) with the type on top: 3
+  // attributes dropped where the inline span drops 2.
+  st::config cfg;
+  st::span_limits limits;
+  limits.attributes_per_event = 0;
+  cfg.limits = limits;
+  fixture f(cfg);
+  light_error_code_span(f.tracer);
+  {
+    auto inline_span = f.tracer.start("inline.error_code");
+    inline_span.record_error(std::make_error_code(std::errc::connection_refused));
+  }
+  const auto spans = f.spans();
+  const auto& light = named(spans, "light.error_code");
+  const auto& full = named(spans, "inline.error_code");
+  REQUIRE(light.events.size() == 1);
+  REQUIRE(full.events.size() == 1);
+  CHECK(full.events[0].attributes.dropped() == 2);
+  CHECK(light.events[0].attributes.dropped() == full.events[0].attributes.dropped());
+}
+
+TEST_CASE("light: ids and context stay after end(); null strings record as empty, as through tracing::span") {
+  fixture f;
+  CHECK(light_edges_and_ids_after_end(f.tracer));
+  {
+    auto inline_span = f.tracer.start("inline.edges");
+    inline_span.set_attribute("null.literal", nullptr);
+    inline_span.add_event("edges", {{"null.literal", nullptr}});
+    inline_span.record_error(static_cast<const char*>(nullptr));
+    const st::span_context before = inline_span.context();
+    inline_span.end();
+    CHECK(inline_span.context() == before);
+  }
+  const auto spans = f.spans();
+  const auto& light = named(spans, "light.edges");
+  const auto& full = named(spans, "inline.edges");
+  REQUIRE(light.attributes.find("null.literal") != nullptr);
+  CHECK(*light.attributes.find("null.literal") == st::attribute_value(""));
+  CHECK(*light.attributes.find("null.literal") == *full.attributes.find("null.literal"));
+  REQUIRE(light.events.size() == 2);  // "edges", "exception"
+  REQUIRE(full.events.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(light.events[i].name == full.events[i].name);
+    CHECK(light.events[i].attributes.size() == full.events[i].attributes.size());
+    for (const auto* key : {"null.literal", "exception.type", "exception.message"}) {
+      const st::attribute_value* l = light.events[i].attributes.find(key);
+      const st::attribute_value* r = full.events[i].attributes.find(key);
+      CHECK((l == nullptr) == (r == nullptr));
+      if (l != nullptr && r != nullptr) CHECK(*l == *r);
+    }
+  }
+  CHECK(light.status == st::status_code::error);
+  CHECK(light.status_message == full.status_message);
+}
+
 TEST_CASE("light: light and inline spans share the current-span stack") {
   fixture f;
   {

@@ -35,8 +35,10 @@ enum class attribute_type : std::uint8_t {
 namespace detail {
 // Character types count as integers ('c' is 99), as in the light API and
 // OpenTelemetry's other SDKs; left out, they converted to bool (`true`).
+// (__int128, an integer in GNU modes, is not: it would be cut to 64 bits.)
 template <class T>
-inline constexpr bool is_int_like_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+inline constexpr bool is_int_like_v =
+    std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
 // An element of an array value: bool, an integer that fits int64 (an
@@ -79,7 +81,10 @@ class attribute_value {
   attribute_value(attribute_value&&) noexcept = default;
   attribute_value& operator=(attribute_value&&) noexcept = default;
   ~attribute_value() = default;
-  attribute_value(bool b) noexcept : v_(b) {}
+  // Exactly bool: an enum, a std::atomic<int> or anything else that merely
+  // converts to bool would be stored as `true`.
+  template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  attribute_value(B b) noexcept : v_(b) {}
   template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
   attribute_value(T i) : v_(std::int64_t{0}) {
     set_integer(i);
@@ -332,6 +337,9 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
+    static_assert(std::is_constructible_v<attribute_value, const T&>,
+                  "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
+                  "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
   }
 }

@@ -75,6 +75,9 @@ struct span_access {
     }
   }
   static bool is_live(const light::span& s) noexcept { return s.live_; }
+  static void record_exception(tracing::span& s, std::string_view type, std::string_view message) noexcept {
+    if (s.record_ != nullptr) detail::recorder::record_exception(s.record_, s.state_->limits(), type, message, {});
+  }
   static const tracing::span_context& context_of(const light::span& s) noexcept {
     return s.live_ ? real(s).context() : detail::no_context;
   }
@@ -140,7 +143,12 @@ void span::take(span& other) noexcept {
 }
 
 void span::finish() noexcept {
-  span_access::real(*this).~span();  // ends it
+  span_access::real(*this).end();
+  recording_ = false;
+}
+
+void span::destroy() noexcept {
+  span_access::real(*this).~span();  // ends it, if end() did not
   live_ = false;
   recording_ = false;
 }
@@ -180,9 +188,8 @@ span& span::record_error(std::string_view message) noexcept {
 
 void span::record_error_code(std::string_view category, int value, std::string_view message) noexcept {
   try {
-    // tracing::span::record_error(ec)'s type, over record_error(message)'s "error".
-    const std::string type = detail::error_code_exception_type(category, value);
-    span_access::real(*this).record_error(message, {{"exception.type", type}});
+    // tracing::span::record_error(ec)'s event: the same two attributes.
+    span_access::record_exception(span_access::real(*this), detail::error_code_exception_type(category, value), message);
   } catch (...) {  // out of memory: nothing recorded
   }
 }

@@ -1105,9 +1105,13 @@ class otlp_http_exporter final : public span_exporter {
       return outcome::delivered;
     }
     problem = "HTTP " + std::to_string(res.status);
-    if (res.status >= 300 && res.status < 400 && res.has_header("Location"))
-      problem += " (redirected to " + detail::config_parse::quote_url(res.get_header_value("Location")) +
+    if (res.status >= 300 && res.status < 400 && res.has_header("Location")) {
+      // As the endpoint is shown: no credentials, no query string (tokens).
+      std::string location = res.get_header_value("Location");
+      location.erase(std::min(location.find_first_of("?#"), location.size()));
+      problem += " (redirected to " + detail::config_parse::quote_url(location) +
                  ": set the endpoint to the final URL; redirects are not followed)";
+    }
     if (const std::string encoding = compressed_with(res); !encoding.empty()) {
       problem += " (a body compressed with " + oh::excerpt(encoding, 40) + ", not read)";
     } else if (!res.body.empty()) {

@@ -652,6 +652,11 @@ class span {
     if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
     return *this;
   }
+  /// A null message records as "" (std::string_view would read through it).
+  template <int = 0>
+  span& record_error(const char* message, attribute_init attrs = {}) noexcept {
+    return record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
@@ -907,6 +912,10 @@ class tracer {
   template <int = 0>  // compiled where used (attribute lists)
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
+  }
+  template <int = 0>
+  void record_error(const char* message, attribute_init attrs = {}) noexcept {
+    record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);
