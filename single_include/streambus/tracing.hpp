@@ -2461,6 +2461,12 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
   }
 }
 
+// What set_attribute takes (also checked where tracing is compiled out, so
+// that code compiled out still compiles in).
+template <class T>
+inline constexpr bool is_attribute_input_v = std::is_same_v<T, attribute_arg> || is_array_of_items<T>::value ||
+                                             std::is_constructible_v<attribute_value, const T&>;
+
 // Stores `value` into `dst`, reusing dst's string or array buffers so that a
 // recycled slot does not allocate.
 template <class T>
@@ -2484,7 +2490,7 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
-    static_assert(std::is_constructible_v<attribute_value, const T&>,
+    static_assert(is_attribute_input_v<T>,
                   "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
                   "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
@@ -3303,13 +3309,17 @@ class span {
 
   bool is_recording() const noexcept { return false; }
   template <class T>
-  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attribute(std::string_view key, const T& value) noexcept {
+    static_cast<void>(attribute(key, value));  // the types the compiled-in span takes, and no others
+    return *this;
+  }
   span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
   span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
+  span& record_error(const char*) noexcept { return *this; }
   template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
@@ -8444,7 +8454,11 @@ class span {
   span_context context() const noexcept { return {}; }
   bool is_recording() const noexcept { return false; }
   template <class T>
-  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attribute(std::string_view, const T&) noexcept {
+    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
+                                                   "floating-point number, a string or an array of them");
+    return *this;
+  }
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
@@ -8453,6 +8467,7 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& record_error(const char*, attribute_init = {}) noexcept { return *this; }
   void end() noexcept {}
 };
 
@@ -8473,11 +8488,15 @@ class tracer {
 
   span_context current_context() const noexcept { return {}; }
   template <class T>
-  void set_attribute(std::string_view, const T&) noexcept {}
+  void set_attribute(std::string_view, const T&) noexcept {
+    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
+                                                   "floating-point number, a string or an array of them");
+  }
   void set_attributes(attribute_init) noexcept {}
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
+  void record_error(const char*, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 
   template <class Carrier>

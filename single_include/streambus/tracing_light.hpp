@@ -599,13 +599,17 @@ class span {
 
   bool is_recording() const noexcept { return false; }
   template <class T>
-  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attribute(std::string_view key, const T& value) noexcept {
+    static_cast<void>(attribute(key, value));  // the types the compiled-in span takes, and no others
+    return *this;
+  }
   span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
   span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
+  span& record_error(const char*) noexcept { return *this; }
   template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;

@@ -314,6 +314,12 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
   }
 }
 
+// What set_attribute takes (also checked where tracing is compiled out, so
+// that code compiled out still compiles in).
+template <class T>
+inline constexpr bool is_attribute_input_v = std::is_same_v<T, attribute_arg> || is_array_of_items<T>::value ||
+                                             std::is_constructible_v<attribute_value, const T&>;
+
 // Stores `value` into `dst`, reusing dst's string or array buffers so that a
 // recycled slot does not allocate.
 template <class T>
@@ -337,7 +343,7 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
-    static_assert(std::is_constructible_v<attribute_value, const T&>,
+    static_assert(is_attribute_input_v<T>,
                   "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
                   "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string

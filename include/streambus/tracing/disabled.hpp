@@ -45,7 +45,11 @@ class span {
   span_context context() const noexcept { return {}; }
   bool is_recording() const noexcept { return false; }
   template <class T>
-  span& set_attribute(std::string_view, const T&) noexcept { return *this; }
+  span& set_attribute(std::string_view, const T&) noexcept {
+    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
+                                                   "floating-point number, a string or an array of them");
+    return *this;
+  }
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
@@ -54,6 +58,7 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& record_error(const char*, attribute_init = {}) noexcept { return *this; }
   void end() noexcept {}
 };
 
@@ -74,11 +79,15 @@ class tracer {
 
   span_context current_context() const noexcept { return {}; }
   template <class T>
-  void set_attribute(std::string_view, const T&) noexcept {}
+  void set_attribute(std::string_view, const T&) noexcept {
+    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
+                                                   "floating-point number, a string or an array of them");
+  }
   void set_attributes(attribute_init) noexcept {}
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
+  void record_error(const char*, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 
   template <class Carrier>
