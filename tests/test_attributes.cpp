@@ -147,12 +147,23 @@ TEST_CASE("only exact bools, numbers, strings and arrays make attribute values; 
   static_assert(std::is_constructible_v<st::attribute_value, bool>);
   static_assert(!std::is_constructible_v<st::attribute_value, unscoped_color>);
   static_assert(!std::is_constructible_v<st::attribute_value, std::atomic<int>&>);
-  static_assert(!std::is_constructible_v<st::attribute_value, std::vector<bool>::reference>);
   static_assert(!std::is_constructible_v<st::attribute_value, int*>);
   static_assert(!std::is_constructible_v<st::attribute_value, void (*)()>);
   static_assert(!std::is_constructible_v<st::attribute_arg, unscoped_color>);
   static_assert(std::is_constructible_v<st::attribute_arg, char*>);
   CHECK(st::attribute_value(static_cast<int>(green)) == st::attribute_value(1));
+  // The bool proxies are bools.
+  std::vector<bool> bits{true, false};
+  CHECK(st::attribute_value(bits[0]) == st::attribute_value(true));
+  CHECK(st::attribute_value(bits[1]) == st::attribute_value(false));
+  const std::atomic<bool> flag{true};
+  CHECK(st::attribute_value(flag) == st::attribute_value(true));
+  const volatile bool v = false;
+  st::attribute_list list;
+  CHECK(list.set("volatile", v));
+  CHECK(*list.find("volatile") == st::attribute_value(false));
+  CHECK(list.set("element", bits[0]));
+  CHECK(*list.find("element") == st::attribute_value(true));
 }
 
 TEST_CASE("attribute list: a null const char* is stored as an empty string, new key or update") {

@@ -2188,6 +2188,11 @@ inline constexpr bool is_int_like_v =
     std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
+// What record_error(C message) takes beside std::string_view: a char pointer,
+// which may be null (std::string_view would read through it).
+template <class C>
+inline constexpr bool is_message_pointer_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // An element of an array value: bool, an integer that fits int64 (an
 // unsigned 64-bit one may not), a floating-point number or a string.
 template <class T>
@@ -2232,6 +2237,12 @@ class attribute_value {
   // converts to bool would be stored as `true`.
   template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
   attribute_value(B b) noexcept : v_(b) {}
+  // The bool proxies a caller may hold: a std::vector<bool> element, a
+  // std::atomic<bool> (templates, so that nothing converts to them).
+  template <class R, std::enable_if_t<std::is_same_v<R, std::vector<bool>::reference>, int> = 0>
+  attribute_value(const R& b) noexcept : v_(static_cast<bool>(b)) {}
+  template <class A, std::enable_if_t<std::is_same_v<A, std::atomic<bool>>, int> = 0>
+  attribute_value(const A& b) noexcept : v_(b.load(std::memory_order_relaxed)) {}
   template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
   attribute_value(T i) : v_(std::int64_t{0}) {
     set_integer(i);
@@ -3115,7 +3126,7 @@ class attribute {
 
   template <class T>
   attribute(std::string_view key, const T& value) noexcept : key_(key) {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
       type_ = type::boolean;
       boolean_ = value;
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
@@ -3242,6 +3253,12 @@ struct retry_backoff_ms {
 };
 
 namespace impl {
+
+// What record_error(C message) takes beside std::string_view: a char pointer,
+// which may be null (std::string_view would read through it).
+template <class C>
+inline constexpr bool is_message_pointer_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
 decltype(auto) op_call(F&& fn, span& s) {
@@ -3319,7 +3336,10 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  span& record_error(const char*) noexcept { return *this; }
+  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C) noexcept {
+    return *this;
+  }
   template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
@@ -3496,8 +3516,11 @@ class span {
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
   /// A null message records as "" (std::string_view would read through it).
-  span& record_error(const char* message) noexcept {
-    return record_error(message != nullptr ? std::string_view(message) : std::string_view());
+  /// Char pointers only: a type that converts to both is a string_view.
+  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C message) noexcept {
+    const char* text = message;
+    return record_error(text != nullptr ? std::string_view(text) : std::string_view());
   }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an
@@ -8467,7 +8490,10 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
-  span& record_error(const char*, attribute_init = {}) noexcept { return *this; }
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C, attribute_init = {}) noexcept {
+    return *this;
+  }
   void end() noexcept {}
 };
 
@@ -8496,7 +8522,8 @@ class tracer {
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
-  void record_error(const char*, attribute_init = {}) noexcept {}
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  void record_error(C, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 
   template <class Carrier>
@@ -11608,9 +11635,11 @@ class span {
     return *this;
   }
   /// A null message records as "" (std::string_view would read through it).
-  template <int = 0>
-  span& record_error(const char* message, attribute_init attrs = {}) noexcept {
-    return record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  /// Char pointers only: a type that converts to both is a string_view.
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C message, attribute_init attrs = {}) noexcept {
+    const char* text = message;
+    return record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
   }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
@@ -11868,9 +11897,10 @@ class tracer {
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
-  template <int = 0>
-  void record_error(const char* message, attribute_init attrs = {}) noexcept {
-    record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  void record_error(C message, attribute_init attrs = {}) noexcept {
+    const char* text = message;
+    record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);

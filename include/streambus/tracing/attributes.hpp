@@ -2,6 +2,7 @@
 // those, as OpenTelemetry defines them) and the per-span attribute list.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -41,6 +42,11 @@ inline constexpr bool is_int_like_v =
     std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
+// What record_error(C message) takes beside std::string_view: a char pointer,
+// which may be null (std::string_view would read through it).
+template <class C>
+inline constexpr bool is_message_pointer_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // An element of an array value: bool, an integer that fits int64 (an
 // unsigned 64-bit one may not), a floating-point number or a string.
 template <class T>
@@ -85,6 +91,12 @@ class attribute_value {
   // converts to bool would be stored as `true`.
   template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
   attribute_value(B b) noexcept : v_(b) {}
+  // The bool proxies a caller may hold: a std::vector<bool> element, a
+  // std::atomic<bool> (templates, so that nothing converts to them).
+  template <class R, std::enable_if_t<std::is_same_v<R, std::vector<bool>::reference>, int> = 0>
+  attribute_value(const R& b) noexcept : v_(static_cast<bool>(b)) {}
+  template <class A, std::enable_if_t<std::is_same_v<A, std::atomic<bool>>, int> = 0>
+  attribute_value(const A& b) noexcept : v_(b.load(std::memory_order_relaxed)) {}
   template <class T, std::enable_if_t<detail::is_int_like_v<T>, int> = 0>
   attribute_value(T i) : v_(std::int64_t{0}) {
     set_integer(i);

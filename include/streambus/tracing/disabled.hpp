@@ -58,7 +58,10 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
-  span& record_error(const char*, attribute_init = {}) noexcept { return *this; }
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C, attribute_init = {}) noexcept {
+    return *this;
+  }
   void end() noexcept {}
 };
 
@@ -87,7 +90,8 @@ class tracer {
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
-  void record_error(const char*, attribute_init = {}) noexcept {}
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  void record_error(C, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 
   template <class Carrier>

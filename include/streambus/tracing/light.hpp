@@ -65,7 +65,7 @@ class attribute {
 
   template <class T>
   attribute(std::string_view key, const T& value) noexcept : key_(key) {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
       type_ = type::boolean;
       boolean_ = value;
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
@@ -192,6 +192,12 @@ struct retry_backoff_ms {
 };
 
 namespace impl {
+
+// What record_error(C message) takes beside std::string_view: a char pointer,
+// which may be null (std::string_view would read through it).
+template <class C>
+inline constexpr bool is_message_pointer_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
 decltype(auto) op_call(F&& fn, span& s) {
@@ -269,7 +275,10 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  span& record_error(const char*) noexcept { return *this; }
+  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C) noexcept {
+    return *this;
+  }
   template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
@@ -446,8 +455,11 @@ class span {
   span& record_error(const std::exception& e) noexcept;
   span& record_error(std::string_view message) noexcept;
   /// A null message records as "" (std::string_view would read through it).
-  span& record_error(const char* message) noexcept {
-    return record_error(message != nullptr ? std::string_view(message) : std::string_view());
+  /// Char pointers only: a type that converts to both is a string_view.
+  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C message) noexcept {
+    const char* text = message;
+    return record_error(text != nullptr ? std::string_view(text) : std::string_view());
   }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an

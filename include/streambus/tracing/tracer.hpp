@@ -653,9 +653,11 @@ class span {
     return *this;
   }
   /// A null message records as "" (std::string_view would read through it).
-  template <int = 0>
-  span& record_error(const char* message, attribute_init attrs = {}) noexcept {
-    return record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  /// Char pointers only: a type that converts to both is a string_view.
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  span& record_error(C message, attribute_init attrs = {}) noexcept {
+    const char* text = message;
+    return record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
   }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
@@ -913,9 +915,10 @@ class tracer {
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
-  template <int = 0>
-  void record_error(const char* message, attribute_init attrs = {}) noexcept {
-    record_error(message != nullptr ? std::string_view(message) : std::string_view(), attrs);
+  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  void record_error(C message, attribute_init attrs = {}) noexcept {
+    const char* text = message;
+    record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);
