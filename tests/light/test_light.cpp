@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../support/memory_tracer.hpp"
@@ -98,16 +99,25 @@ TEST_CASE("light: record_error keeps the exception's dynamic type") {
   CHECK(spans[0].status == st::status_code::error);
 }
 
-TEST_CASE("light: record_error(error_code) records what the inline span's does") {
-  fixture f;
+namespace {
+
+// record_error(connection_refused) on a light span and on an inline one, as
+// exported: {light, inline}.
+std::pair<st::span_data, st::span_data> error_code_spans(fixture& f) {
   light_error_code_span(f.tracer);
   {
     auto inline_span = f.tracer.start("inline.error_code");
     inline_span.record_error(std::make_error_code(std::errc::connection_refused));
   }
   const auto spans = f.spans();
-  const auto& light = named(spans, "light.error_code");
-  const auto& full = named(spans, "inline.error_code");
+  return {named(spans, "light.error_code"), named(spans, "inline.error_code")};
+}
+
+}  // namespace
+
+TEST_CASE("light: record_error(error_code) records what the inline span's does") {
+  fixture f;
+  const auto [light, full] = error_code_spans(f);
   REQUIRE(light.events.size() == 1);
   REQUIRE(full.events.size() == 1);
   CHECK(light.events[0].name == full.events[0].name);
@@ -130,14 +140,7 @@ TEST_CASE("light: record_error(error_code) under an event attribute limit of 0 d
   limits.attributes_per_event = 0;
   cfg.limits = limits;
   fixture f(cfg);
-  light_error_code_span(f.tracer);
-  {
-    auto inline_span = f.tracer.start("inline.error_code");
-    inline_span.record_error(std::make_error_code(std::errc::connection_refused));
-  }
-  const auto spans = f.spans();
-  const auto& light = named(spans, "light.error_code");
-  const auto& full = named(spans, "inline.error_code");
+  const auto [light, full] = error_code_spans(f);
   REQUIRE(light.events.size() == 1);
   REQUIRE(full.events.size() == 1);
   CHECK(full.events[0].attributes.dropped() == 2);
