@@ -2099,6 +2099,31 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <iterator>
 #include <variant>
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
+// ---- begin streambus/tracing/detail/c_string.hpp ----
+// C strings handed to calls that take std::string_view: a null pointer is ""
+// (std::string_view would read through it). Shared by the full and the light
+// header, so standard headers only.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+constexpr std::string_view view_or_empty(const char* s) noexcept {
+  return s != nullptr ? std::string_view(s) : std::string_view();
+}
+
+// A char pointer (or a nullptr literal): what the record_error(C message)
+// overloads take beside std::string_view. A type that converts to both is a
+// std::string_view.
+template <class C>
+inline constexpr bool is_c_string_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/c_string.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
 // ---- begin streambus/tracing/detail/slot_list.hpp ----
 // A list that keeps its elements' storage when cleared.
 //
@@ -2188,11 +2213,6 @@ inline constexpr bool is_int_like_v =
     std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
-// What record_error(C message) takes beside std::string_view: a char pointer,
-// which may be null (std::string_view would read through it).
-template <class C>
-inline constexpr bool is_message_pointer_v =
-    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // An element of an array value: bool, an integer that fits int64 (an
 // unsigned 64-bit one may not), a floating-point number or a string.
 template <class T>
@@ -2376,7 +2396,7 @@ class attribute_arg {
 
  public:
   attribute_arg(std::string_view s) noexcept : view_(s), is_view_(true) {}
-  attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
+  attribute_arg(const char* s) noexcept : view_(detail::view_or_empty(s)), is_view_(true) {}
   attribute_arg(const std::string& s) noexcept : view_(s), is_view_(true) {}
   attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
   // (An attribute_value lvalue is taken by the forwarding constructor below,
@@ -2472,18 +2492,23 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
   }
 }
 
-// What set_attribute takes (also checked where tracing is compiled out, so
-// that code compiled out still compiles in).
+// What set_attribute takes, checked with one message, also where tracing is
+// compiled out (so that code compiled out still compiles in).
 template <class T>
 inline constexpr bool is_attribute_input_v = std::is_same_v<T, attribute_arg> || is_array_of_items<T>::value ||
                                              std::is_constructible_v<attribute_value, const T&>;
+template <class T>
+constexpr void check_attribute_input() noexcept {
+  static_assert(is_attribute_input_v<T>,
+                "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string or an "
+                "array of them; not a pointer, nor an enum (cast it to its integer)");
+}
 
 // Stores `value` into `dst`, reusing dst's string or array buffers so that a
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
-  static_assert(!std::is_pointer_v<T> || is_stringish_v<T>,
-                "an attribute value is a bool, a number, a string or an array of them, not a pointer");
+  check_attribute_input<T>();
   if constexpr (std::is_same_v<T, attribute_arg>) {
     value.assign_to(dst);
   } else if constexpr (std::is_same_v<T, attribute_value>) {
@@ -2491,7 +2516,7 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_array_of_items<T>::value) {
     dst.assign_array(value.begin(), value.end());
   } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
-    dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
+    dst.assign_string(view_or_empty(value));  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
     dst.assign_string(std::string_view(value));
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -2501,9 +2526,6 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
-    static_assert(is_attribute_input_v<T>,
-                  "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
-                  "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
   }
 }
@@ -3145,7 +3167,7 @@ class attribute {
                     "a light attribute is a bool, an integer, a floating-point number or a string");
       type_ = type::string;
       if constexpr (std::is_pointer_v<T>)
-        string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+        string_ = tracing::detail::view_or_empty(value);  // null: "", as tracing::span
       else if constexpr (std::is_same_v<T, std::nullptr_t>)
         string_ = std::string_view();  // a nullptr literal: "", as tracing::span
       else
@@ -3253,12 +3275,6 @@ struct retry_backoff_ms {
 };
 
 namespace impl {
-
-// What record_error(C message) takes beside std::string_view: a char pointer,
-// which may be null (std::string_view would read through it).
-template <class C>
-inline constexpr bool is_message_pointer_v =
-    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
 decltype(auto) op_call(F&& fn, span& s) {
@@ -3286,9 +3302,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
 void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
-}  // namespace impl
 
-namespace impl {
 // What light::span::record_error(ec) takes: an error code (category().name(),
 // value(), message()) that is not a std::exception, which has its own overload
 // (as on tracing::span).
@@ -3336,7 +3350,7 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C) noexcept {
     return *this;
   }
@@ -3517,10 +3531,9 @@ class span {
   span& record_error(std::string_view message) noexcept;
   /// A null message records as "" (std::string_view would read through it).
   /// Char pointers only: a type that converts to both is a string_view.
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C message) noexcept {
-    const char* text = message;
-    return record_error(text != nullptr ? std::string_view(text) : std::string_view());
+    return record_error(tracing::detail::view_or_empty(message));
   }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an
@@ -8478,8 +8491,7 @@ class span {
   bool is_recording() const noexcept { return false; }
   template <class T>
   span& set_attribute(std::string_view, const T&) noexcept {
-    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
-                                                   "floating-point number, a string or an array of them");
+    detail::check_attribute_input<T>();
     return *this;
   }
   span& set_attributes(attribute_init) noexcept { return *this; }
@@ -8490,7 +8502,7 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C, attribute_init = {}) noexcept {
     return *this;
   }
@@ -8515,14 +8527,13 @@ class tracer {
   span_context current_context() const noexcept { return {}; }
   template <class T>
   void set_attribute(std::string_view, const T&) noexcept {
-    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
-                                                   "floating-point number, a string or an array of them");
+    detail::check_attribute_input<T>();
   }
   void set_attributes(attribute_init) noexcept {}
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   void record_error(C, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 
@@ -9964,10 +9975,8 @@ std::thread start_background_thread(F&& body) {
     const sigset_t* mask;
     ~restore_mask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
   } restore{&previous};
-  return std::thread(std::forward<F>(body));
-#else
-  return std::thread(std::forward<F>(body));
 #endif
+  return std::thread(std::forward<F>(body));
 }
 
 }  // namespace detail
@@ -10095,8 +10104,7 @@ class basic_batch_processor {
       // No export may start after an exporter's shutdown (OpenTelemetry):
       // a worker still at it counts the rest as failed instead.
       c.exporters_shut_down.store(true, std::memory_order_release);
-      for (std::size_t i = 0; i < c.exporters.size(); ++i)
-        if (c.first_listing(i)) c.exporters[i]->shutdown(std::chrono::milliseconds(0));
+      c.for_each_exporter_once([](span_exporter& e) { e.shutdown(std::chrono::milliseconds(0)); });
       aborted = true;
       finished = all_finished(deadline);
     }
@@ -10128,11 +10136,11 @@ class basic_batch_processor {
         t->thread.detach();
       }
     }
-    if (finished && !aborted)  // an exporter is shut down once, even if listed twice
-      for (std::size_t i = 0; i < c.exporters.size(); ++i)
-        if (c.first_listing(i))
-          c.exporters[i]->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+    if (finished && !aborted)  // an exporter is shut down once
+      c.for_each_exporter_once([&](span_exporter& e) {
+        e.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+      });
     if (finished) {
       // Nothing drains the lanes any more. A span that was ending while
       // shutdown began can still land in its lane after the last drain: it
@@ -10604,12 +10612,11 @@ class basic_batch_processor {
       done = done && wait_exporter_threads_caught_up(deadline);  // their copies exported too
       bool ok = done;
       if (done) {
-        for (std::size_t i = 0; i < exporters.size(); ++i) {
-          if (!first_listing(i)) continue;
+        for_each_exporter_once([&](span_exporter& e) {
           const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
-          ok = exporters[i]->force_flush(left) && ok;
-        }
+          ok = e.force_flush(left) && ok;
+        });
       }
       // A batch refused while flushing (by the worker's thread, before it
       // set flush_done: ordered by the mutex) makes the flush a failure.
@@ -10716,11 +10723,14 @@ class basic_batch_processor {
       const std::uint64_t e = exported.load(std::memory_order_acquire), f = failed.load(std::memory_order_acquire);
       return unsettled(totals().pushed, exporters.size(), e, f);
     }
-    // False for the second listing of an exporter object listed twice.
-    bool first_listing(std::size_t i) const noexcept {
-      for (std::size_t j = 0; j < i; ++j)
-        if (exporters[j] == exporters[i]) return false;
-      return true;
+    // f(exporter) once per exporter object, even one listed twice.
+    template <class F>
+    void for_each_exporter_once(F&& f) const {
+      for (std::size_t i = 0; i < exporters.size(); ++i) {
+        bool listed_before = false;
+        for (std::size_t j = 0; j < i; ++j) listed_before = listed_before || exporters[j] == exporters[i];
+        if (!listed_before) f(*exporters[i]);
+      }
     }
   };
 
@@ -11636,10 +11646,9 @@ class span {
   }
   /// A null message records as "" (std::string_view would read through it).
   /// Char pointers only: a type that converts to both is a string_view.
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C message, attribute_init attrs = {}) noexcept {
-    const char* text = message;
-    return record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
+    return record_error(detail::view_or_empty(message), attrs);
   }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
@@ -11897,10 +11906,9 @@ class tracer {
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   void record_error(C message, attribute_init attrs = {}) noexcept {
-    const char* text = message;
-    record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
+    record_error(detail::view_or_empty(message), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);

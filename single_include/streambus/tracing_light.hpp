@@ -160,6 +160,31 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <typeinfo>
 #include <utility>
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
+// ---- begin streambus/tracing/detail/c_string.hpp ----
+// C strings handed to calls that take std::string_view: a null pointer is ""
+// (std::string_view would read through it). Shared by the full and the light
+// header, so standard headers only.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+constexpr std::string_view view_or_empty(const char* s) noexcept {
+  return s != nullptr ? std::string_view(s) : std::string_view();
+}
+
+// A char pointer (or a nullptr literal): what the record_error(C message)
+// overloads take beside std::string_view. A type that converts to both is a
+// std::string_view.
+template <class C>
+inline constexpr bool is_c_string_v =
+    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/c_string.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 // ---- begin streambus/tracing/detail/op_outcome.hpp ----
@@ -424,7 +449,7 @@ class attribute {
                     "a light attribute is a bool, an integer, a floating-point number or a string");
       type_ = type::string;
       if constexpr (std::is_pointer_v<T>)
-        string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+        string_ = tracing::detail::view_or_empty(value);  // null: "", as tracing::span
       else if constexpr (std::is_same_v<T, std::nullptr_t>)
         string_ = std::string_view();  // a nullptr literal: "", as tracing::span
       else
@@ -532,12 +557,6 @@ struct retry_backoff_ms {
 };
 
 namespace impl {
-
-// What record_error(C message) takes beside std::string_view: a char pointer,
-// which may be null (std::string_view would read through it).
-template <class C>
-inline constexpr bool is_message_pointer_v =
-    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
 decltype(auto) op_call(F&& fn, span& s) {
@@ -565,9 +584,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
 void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
-}  // namespace impl
 
-namespace impl {
 // What light::span::record_error(ec) takes: an error code (category().name(),
 // value(), message()) that is not a std::exception, which has its own overload
 // (as on tracing::span).
@@ -615,7 +632,7 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C) noexcept {
     return *this;
   }
@@ -796,10 +813,9 @@ class span {
   span& record_error(std::string_view message) noexcept;
   /// A null message records as "" (std::string_view would read through it).
   /// Char pointers only: a type that converts to both is a string_view.
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C message) noexcept {
-    const char* text = message;
-    return record_error(text != nullptr ? std::string_view(text) : std::string_view());
+    return record_error(tracing::detail::view_or_empty(message));
   }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an

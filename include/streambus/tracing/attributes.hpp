@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "detail/c_string.hpp"
 #include "detail/slot_list.hpp"
 #include "version.hpp"
 
@@ -42,11 +43,6 @@ inline constexpr bool is_int_like_v =
     std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool> && sizeof(T) <= 8;
 template <class T>
 inline constexpr bool is_stringish_v = std::is_convertible_v<const T&, std::string_view>;
-// What record_error(C message) takes beside std::string_view: a char pointer,
-// which may be null (std::string_view would read through it).
-template <class C>
-inline constexpr bool is_message_pointer_v =
-    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // An element of an array value: bool, an integer that fits int64 (an
 // unsigned 64-bit one may not), a floating-point number or a string.
 template <class T>
@@ -230,7 +226,7 @@ class attribute_arg {
 
  public:
   attribute_arg(std::string_view s) noexcept : view_(s), is_view_(true) {}
-  attribute_arg(const char* s) noexcept : view_(s != nullptr ? std::string_view(s) : std::string_view()), is_view_(true) {}
+  attribute_arg(const char* s) noexcept : view_(detail::view_or_empty(s)), is_view_(true) {}
   attribute_arg(const std::string& s) noexcept : view_(s), is_view_(true) {}
   attribute_arg(std::string&& s) noexcept : value_(std::move(s)) {}  // a temporary: owned, not viewed
   // (An attribute_value lvalue is taken by the forwarding constructor below,
@@ -326,18 +322,23 @@ inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
   }
 }
 
-// What set_attribute takes (also checked where tracing is compiled out, so
-// that code compiled out still compiles in).
+// What set_attribute takes, checked with one message, also where tracing is
+// compiled out (so that code compiled out still compiles in).
 template <class T>
 inline constexpr bool is_attribute_input_v = std::is_same_v<T, attribute_arg> || is_array_of_items<T>::value ||
                                              std::is_constructible_v<attribute_value, const T&>;
+template <class T>
+constexpr void check_attribute_input() noexcept {
+  static_assert(is_attribute_input_v<T>,
+                "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string or an "
+                "array of them; not a pointer, nor an enum (cast it to its integer)");
+}
 
 // Stores `value` into `dst`, reusing dst's string or array buffers so that a
 // recycled slot does not allocate.
 template <class T>
 void assign_value(attribute_value& dst, const T& value) {
-  static_assert(!std::is_pointer_v<T> || is_stringish_v<T>,
-                "an attribute value is a bool, a number, a string or an array of them, not a pointer");
+  check_attribute_input<T>();
   if constexpr (std::is_same_v<T, attribute_arg>) {
     value.assign_to(dst);
   } else if constexpr (std::is_same_v<T, attribute_value>) {
@@ -345,7 +346,7 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_array_of_items<T>::value) {
     dst.assign_array(value.begin(), value.end());
   } else if constexpr (detail::is_stringish_v<T> && std::is_pointer_v<T>) {
-    dst.assign_string(value != nullptr ? std::string_view(value) : std::string_view());  // null: "", as attribute_value
+    dst.assign_string(view_or_empty(value));  // null: "", as attribute_value
   } else if constexpr (detail::is_stringish_v<T> && !std::is_same_v<T, std::nullptr_t>) {
     dst.assign_string(std::string_view(value));
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -355,9 +356,6 @@ void assign_value(attribute_value& dst, const T& value) {
   } else if constexpr (is_int_like_v<T> && (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t))) {
     dst.storage() = static_cast<std::int64_t>(value);
   } else {
-    static_assert(is_attribute_input_v<T>,
-                  "an attribute value is a bool, an integer of up to 64 bits, a floating-point number, a string "
-                  "or an array of them (cast an enum to its integer)");
     dst = attribute_value(value);  // an unsigned 64-bit value may become its decimal string
   }
 }

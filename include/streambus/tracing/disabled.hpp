@@ -46,8 +46,7 @@ class span {
   bool is_recording() const noexcept { return false; }
   template <class T>
   span& set_attribute(std::string_view, const T&) noexcept {
-    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
-                                                   "floating-point number, a string or an array of them");
+    detail::check_attribute_input<T>();
     return *this;
   }
   span& set_attributes(attribute_init) noexcept { return *this; }
@@ -58,7 +57,7 @@ class span {
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C, attribute_init = {}) noexcept {
     return *this;
   }
@@ -83,14 +82,13 @@ class tracer {
   span_context current_context() const noexcept { return {}; }
   template <class T>
   void set_attribute(std::string_view, const T&) noexcept {
-    static_assert(detail::is_attribute_input_v<T>, "an attribute value is a bool, an integer of up to 64 bits, a "
-                                                   "floating-point number, a string or an array of them");
+    detail::check_attribute_input<T>();
   }
   void set_attributes(attribute_init) noexcept {}
   void add_event(std::string_view, attribute_init = {}) noexcept {}
   void record_error(const std::exception&, attribute_init = {}) noexcept {}
   void record_error(std::string_view, attribute_init = {}) noexcept {}
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   void record_error(C, attribute_init = {}) noexcept {}
   void set_status(status_code, std::string_view = {}) noexcept {}
 

@@ -33,6 +33,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "detail/c_string.hpp"
 #include "detail/op_outcome.hpp"
 #include "header_name.hpp"
 #include "span_kind.hpp"
@@ -84,7 +85,7 @@ class attribute {
                     "a light attribute is a bool, an integer, a floating-point number or a string");
       type_ = type::string;
       if constexpr (std::is_pointer_v<T>)
-        string_ = value != nullptr ? std::string_view(value) : std::string_view();  // null: "", as tracing::span
+        string_ = tracing::detail::view_or_empty(value);  // null: "", as tracing::span
       else if constexpr (std::is_same_v<T, std::nullptr_t>)
         string_ = std::string_view();  // a nullptr literal: "", as tracing::span
       else
@@ -192,12 +193,6 @@ struct retry_backoff_ms {
 };
 
 namespace impl {
-
-// What record_error(C message) takes beside std::string_view: a char pointer,
-// which may be null (std::string_view would read through it).
-template <class C>
-inline constexpr bool is_message_pointer_v =
-    std::is_same_v<C, const char*> || std::is_same_v<C, char*> || std::is_same_v<C, std::nullptr_t>;
 // fn(span&) when it takes the span, else fn(), as instrumentation.hpp's op_call.
 template <class F>
 decltype(auto) op_call(F&& fn, span& s) {
@@ -225,9 +220,7 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
 void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
-}  // namespace impl
 
-namespace impl {
 // What light::span::record_error(ec) takes: an error code (category().name(),
 // value(), message()) that is not a std::exception, which has its own overload
 // (as on tracing::span).
@@ -275,7 +268,7 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
   span& record_error(std::string_view) noexcept { return *this; }
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C) noexcept {
     return *this;
   }
@@ -456,10 +449,9 @@ class span {
   span& record_error(std::string_view message) noexcept;
   /// A null message records as "" (std::string_view would read through it).
   /// Char pointers only: a type that converts to both is a string_view.
-  template <class C, std::enable_if_t<impl::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<tracing::detail::is_c_string_v<C>, int> = 0>
   span& record_error(C message) noexcept {
-    const char* text = message;
-    return record_error(text != nullptr ? std::string_view(text) : std::string_view());
+    return record_error(tracing::detail::view_or_empty(message));
   }
   /// An error code (std::error_code, or a type with category().name(),
   /// value() and message()): as tracing::span::record_error(ec), an

@@ -654,10 +654,9 @@ class span {
   }
   /// A null message records as "" (std::string_view would read through it).
   /// Char pointers only: a type that converts to both is a string_view.
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C message, attribute_init attrs = {}) noexcept {
-    const char* text = message;
-    return record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
+    return record_error(detail::view_or_empty(message), attrs);
   }
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
@@ -915,10 +914,9 @@ class tracer {
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
   }
-  template <class C, std::enable_if_t<detail::is_message_pointer_v<C>, int> = 0>
+  template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   void record_error(C message, attribute_init attrs = {}) noexcept {
-    const char* text = message;
-    record_error(text != nullptr ? std::string_view(text) : std::string_view(), attrs);
+    record_error(detail::view_or_empty(message), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
     if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);

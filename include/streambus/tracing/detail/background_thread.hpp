@@ -34,10 +34,8 @@ std::thread start_background_thread(F&& body) {
     const sigset_t* mask;
     ~restore_mask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
   } restore{&previous};
-  return std::thread(std::forward<F>(body));
-#else
-  return std::thread(std::forward<F>(body));
 #endif
+  return std::thread(std::forward<F>(body));
 }
 
 }  // namespace detail

@@ -165,8 +165,7 @@ class basic_batch_processor {
       // No export may start after an exporter's shutdown (OpenTelemetry):
       // a worker still at it counts the rest as failed instead.
       c.exporters_shut_down.store(true, std::memory_order_release);
-      for (std::size_t i = 0; i < c.exporters.size(); ++i)
-        if (c.first_listing(i)) c.exporters[i]->shutdown(std::chrono::milliseconds(0));
+      c.for_each_exporter_once([](span_exporter& e) { e.shutdown(std::chrono::milliseconds(0)); });
       aborted = true;
       finished = all_finished(deadline);
     }
@@ -198,11 +197,11 @@ class basic_batch_processor {
         t->thread.detach();
       }
     }
-    if (finished && !aborted)  // an exporter is shut down once, even if listed twice
-      for (std::size_t i = 0; i < c.exporters.size(); ++i)
-        if (c.first_listing(i))
-          c.exporters[i]->shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+    if (finished && !aborted)  // an exporter is shut down once
+      c.for_each_exporter_once([&](span_exporter& e) {
+        e.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+      });
     if (finished) {
       // Nothing drains the lanes any more. A span that was ending while
       // shutdown began can still land in its lane after the last drain: it
@@ -674,12 +673,11 @@ class basic_batch_processor {
       done = done && wait_exporter_threads_caught_up(deadline);  // their copies exported too
       bool ok = done;
       if (done) {
-        for (std::size_t i = 0; i < exporters.size(); ++i) {
-          if (!first_listing(i)) continue;
+        for_each_exporter_once([&](span_exporter& e) {
           const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
-          ok = exporters[i]->force_flush(left) && ok;
-        }
+          ok = e.force_flush(left) && ok;
+        });
       }
       // A batch refused while flushing (by the worker's thread, before it
       // set flush_done: ordered by the mutex) makes the flush a failure.
@@ -786,11 +784,14 @@ class basic_batch_processor {
       const std::uint64_t e = exported.load(std::memory_order_acquire), f = failed.load(std::memory_order_acquire);
       return unsettled(totals().pushed, exporters.size(), e, f);
     }
-    // False for the second listing of an exporter object listed twice.
-    bool first_listing(std::size_t i) const noexcept {
-      for (std::size_t j = 0; j < i; ++j)
-        if (exporters[j] == exporters[i]) return false;
-      return true;
+    // f(exporter) once per exporter object, even one listed twice.
+    template <class F>
+    void for_each_exporter_once(F&& f) const {
+      for (std::size_t i = 0; i < exporters.size(); ++i) {
+        bool listed_before = false;
+        for (std::size_t j = 0; j < i; ++j) listed_before = listed_before || exporters[j] == exporters[i];
+        if (!listed_before) f(*exporters[i]);
+      }
     }
   };
 
