@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <ios>
 #include <map>
 #include <memory>
 #include <optional>
@@ -225,12 +226,18 @@ TEST_CASE("an outer span ending first also pops children left open") {
 TEST_CASE("moving a span transfers it; the moved-from span is inert") {
   fixture f;
   st::span moved;
+  st::span_context original;
   {
     auto span = f.tracer.start("op");
+    original = span.context();
     moved = std::move(span);
+    CHECK_FALSE(span.is_recording());
+    CHECK_FALSE(span.context().valid());  // no ids left behind: it is a default span now
+    span.end();                           // a no-op
   }
   CHECK(f.spans().empty());
   CHECK(moved.is_recording());
+  CHECK(moved.context() == original);
   moved.end();
   CHECK(f.spans().size() == 1);
 }
@@ -589,6 +596,52 @@ TEST_CASE("record_error adds an exception event and sets status ERROR") {
   CHECK(*spans[2].events[0].attributes.find("exception.message")->get_if<std::string>() == "timed out");
   CHECK(*spans[2].events[0].attributes.find("attempt")->get_if<std::int64_t>() == 3);
   CHECK(spans[2].status_message == "timed out");
+}
+
+// A look-alike of boost::system::error_code: category().name(), value(), message(), a bool test.
+struct look_alike_category {
+  const char* name() const noexcept { return "storage"; }
+};
+struct look_alike_error_code {
+  int code = 28;
+  look_alike_category category() const noexcept { return {}; }
+  int value() const noexcept { return code; }
+  std::string message() const { return "no space left on volume"; }
+  explicit operator bool() const noexcept { return code != 0; }
+};
+
+TEST_CASE("record_error takes error-code look-alikes as it takes std::error_code") {
+  fixture f;
+  const auto condition = std::make_error_condition(std::errc::timed_out);
+  {
+    auto span = f.tracer.start("condition");
+    span.record_error(condition, {{"attempt", 2}});
+  }
+  {
+    auto span = f.tracer.start("look-alike");
+    span.record_error(look_alike_error_code{});
+  }
+  {
+    auto span = f.tracer.start("enum");
+    span.record_error(std::io_errc::stream);  // converts to std::error_code, as before
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  REQUIRE(spans[0].events.size() == 1);
+  REQUIRE(spans[1].events.size() == 1);
+  REQUIRE(spans[2].events.size() == 1);
+  const auto& e0 = spans[0].events[0];
+  CHECK(*e0.attributes.find("exception.type")->get_if<std::string>() ==
+        "std::error_code:generic:" + std::to_string(condition.value()));
+  CHECK(*e0.attributes.find("exception.message")->get_if<std::string>() == condition.message());
+  CHECK(*e0.attributes.find("attempt")->get_if<std::int64_t>() == 2);
+  CHECK(spans[0].status == st::status_code::error);
+  CHECK(spans[0].status_message == condition.message());
+  const auto& e1 = spans[1].events[0];
+  CHECK(*e1.attributes.find("exception.type")->get_if<std::string>() == "std::error_code:storage:28");
+  CHECK(spans[1].status_message == "no space left on volume");
+  CHECK(spans[2].events[0].attributes.find("exception.type")->get_if<std::string>()->find("iostream") !=
+        std::string::npos);
 }
 
 TEST_CASE("status follows the OpenTelemetry rules") {

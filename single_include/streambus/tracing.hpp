@@ -3051,6 +3051,12 @@ struct op_is_error_code_like<T, std::void_t<decltype(std::string_view(std::declv
                                             decltype(static_cast<bool>(std::declval<const T&>()))>>
     : std::true_type {};
 
+// What span::record_error(ec) takes as an error code, on every span type:
+// std::error_code and its look-alikes (std::error_condition,
+// boost::system::error_code), not exceptions, which have their own overload.
+template <class E>
+inline constexpr bool is_error_code_v = op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
+
 // An enum for which make_error_code (found by argument-dependent lookup)
 // gives an error code: std::errc and application error enums.
 template <class T, class = void>
@@ -3303,12 +3309,6 @@ void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 
-// What light::span::record_error(ec) takes: an error code (category().name(),
-// value(), message()) that is not a std::exception, which has its own overload
-// (as on tracing::span).
-template <class E>
-inline constexpr bool is_error_code_v =
-    tracing::detail::op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
 }  // namespace impl
 
 #if defined(STREAMBUS_TRACING_DISABLED)
@@ -3354,7 +3354,7 @@ class span {
   span& record_error(C) noexcept {
     return *this;
   }
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
   }
@@ -3540,7 +3540,7 @@ class span {
   /// `exception` event of type "std::error_code:<category>:<value>" and status
   /// ERROR with its message. The error reporting of code built without
   /// exceptions.
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode& ec) noexcept {
     if (recording_) {
       STREAMBUS_TRACING_LIGHT_TRY {  // message() allocates
@@ -8501,6 +8501,11 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
+  template <class ErrorCode, std::enable_if_t<detail::is_error_code_v<ErrorCode> &&
+                                                  !std::is_same_v<ErrorCode, std::error_code>, int> = 0>
+  span& record_error(const ErrorCode&, attribute_init = {}) noexcept {
+    return *this;
+  }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
   template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C, attribute_init = {}) noexcept {
@@ -11562,7 +11567,7 @@ class span {
       end();
       state_ = std::exchange(other.state_, nullptr);
       record_ = std::exchange(other.record_, nullptr);
-      context_ = std::move(other.context_);
+      context_ = std::exchange(other.context_, span_context{});  // the moved-from span has no ids, as a default one
       stack_ = std::exchange(other.stack_, nullptr);
       depth_ = other.depth_;
     }
@@ -11627,17 +11632,18 @@ class span {
     }
     return *this;
   }
+  /// An error code: an `exception` event of type
+  /// "std::error_code:<category>:<value>" and status ERROR with its message.
   template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
-    if (record_) {
-      try {
-        detail::recorder::record_exception(record_, state_->limits(),
-                                           detail::error_code_exception_type(ec.category().name(), ec.value()),
-                                           ec.message(), attrs);
-      } catch (...) {
-      }
-    }
-    return *this;
+    return record_error_code(ec, attrs);
+  }
+  /// The same for error-code look-alikes: std::error_condition,
+  /// boost::system::error_code (category().name(), value(), message()).
+  template <class ErrorCode, std::enable_if_t<detail::is_error_code_v<ErrorCode> &&
+                                                  !std::is_same_v<ErrorCode, std::error_code>, int> = 0>
+  span& record_error(const ErrorCode& ec, attribute_init attrs = {}) noexcept {
+    return record_error_code(ec, attrs);
   }
   template <int = 0>  // compiled where used (attribute lists)
   span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
@@ -11668,6 +11674,21 @@ class span {
 
   span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
       : state_(&state), context_(tid, sid, flags) {}
+
+  // record_error(ec)'s body, for std::error_code and its look-alikes.
+  template <class ErrorCode>
+  span& record_error_code(const ErrorCode& ec, attribute_init attrs) noexcept {
+    if (record_) {
+      try {  // message() and the type's string allocate
+        detail::recorder::record_exception(
+            record_, state_->limits(),
+            detail::error_code_exception_type(ec.category().name(), static_cast<int>(ec.value())), ec.message(),
+            attrs);
+      } catch (...) {
+      }
+    }
+    return *this;
+  }
 
   // A disabled tracer's span: no record and no tracer, only the context it
   // passes on (made current on `stack`, if not null), as OpenTelemetry's

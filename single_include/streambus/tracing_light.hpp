@@ -271,6 +271,12 @@ struct op_is_error_code_like<T, std::void_t<decltype(std::string_view(std::declv
                                             decltype(static_cast<bool>(std::declval<const T&>()))>>
     : std::true_type {};
 
+// What span::record_error(ec) takes as an error code, on every span type:
+// std::error_code and its look-alikes (std::error_condition,
+// boost::system::error_code), not exceptions, which have their own overload.
+template <class E>
+inline constexpr bool is_error_code_v = op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
+
 // An enum for which make_error_code (found by argument-dependent lookup)
 // gives an error code: std::errc and application error enums.
 template <class T, class = void>
@@ -585,12 +591,6 @@ void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 
-// What light::span::record_error(ec) takes: an error code (category().name(),
-// value(), message()) that is not a std::exception, which has its own overload
-// (as on tracing::span).
-template <class E>
-inline constexpr bool is_error_code_v =
-    tracing::detail::op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
 }  // namespace impl
 
 #if defined(STREAMBUS_TRACING_DISABLED)
@@ -636,7 +636,7 @@ class span {
   span& record_error(C) noexcept {
     return *this;
   }
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
   }
@@ -822,7 +822,7 @@ class span {
   /// `exception` event of type "std::error_code:<category>:<value>" and status
   /// ERROR with its message. The error reporting of code built without
   /// exceptions.
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode& ec) noexcept {
     if (recording_) {
       STREAMBUS_TRACING_LIGHT_TRY {  // message() allocates

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ios>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@ TEST_CASE("the compiled-out API accepts every call and records nothing") {
     span.set_attribute("user_id", 123).set_attribute("action", "create").set_attributes({{"a", 1}});
     span.add_event("event", {{"valid", true}}).add_link(ctx);
     span.record_error(std::runtime_error("x")).record_error(std::make_error_code(std::errc::timed_out));
+    span.record_error(std::make_error_condition(std::errc::timed_out)).record_error(std::io_errc::stream);
     span.record_error("message").set_status(st::status_code::error, "bad").set_name("renamed");
     CHECK_FALSE(span.is_recording());
     CHECK_FALSE(span.context().valid());

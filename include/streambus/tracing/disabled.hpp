@@ -21,6 +21,7 @@
 #include "baggage.hpp"
 #include "config.hpp"
 #include "context.hpp"
+#include "detail/op_outcome.hpp"
 #include "exporter.hpp"
 #include "span_kind.hpp"
 #include "span_options.hpp"
@@ -56,6 +57,11 @@ class span {
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&, attribute_init = {}) noexcept { return *this; }
   span& record_error(const std::error_code&, attribute_init = {}) noexcept { return *this; }
+  template <class ErrorCode, std::enable_if_t<detail::is_error_code_v<ErrorCode> &&
+                                                  !std::is_same_v<ErrorCode, std::error_code>, int> = 0>
+  span& record_error(const ErrorCode&, attribute_init = {}) noexcept {
+    return *this;
+  }
   span& record_error(std::string_view, attribute_init = {}) noexcept { return *this; }
   template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   span& record_error(C, attribute_init = {}) noexcept {

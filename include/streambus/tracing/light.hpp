@@ -221,12 +221,6 @@ void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
 
-// What light::span::record_error(ec) takes: an error code (category().name(),
-// value(), message()) that is not a std::exception, which has its own overload
-// (as on tracing::span).
-template <class E>
-inline constexpr bool is_error_code_v =
-    tracing::detail::op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
 }  // namespace impl
 
 #if defined(STREAMBUS_TRACING_DISABLED)
@@ -272,7 +266,7 @@ class span {
   span& record_error(C) noexcept {
     return *this;
   }
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode&) noexcept {
     return *this;
   }
@@ -458,7 +452,7 @@ class span {
   /// `exception` event of type "std::error_code:<category>:<value>" and status
   /// ERROR with its message. The error reporting of code built without
   /// exceptions.
-  template <class ErrorCode, std::enable_if_t<impl::is_error_code_v<ErrorCode>, int> = 0>
+  template <class ErrorCode, std::enable_if_t<tracing::detail::is_error_code_v<ErrorCode>, int> = 0>
   span& record_error(const ErrorCode& ec) noexcept {
     if (recording_) {
       STREAMBUS_TRACING_LIGHT_TRY {  // message() allocates

@@ -570,7 +570,7 @@ class span {
       end();
       state_ = std::exchange(other.state_, nullptr);
       record_ = std::exchange(other.record_, nullptr);
-      context_ = std::move(other.context_);
+      context_ = std::exchange(other.context_, span_context{});  // the moved-from span has no ids, as a default one
       stack_ = std::exchange(other.stack_, nullptr);
       depth_ = other.depth_;
     }
@@ -635,17 +635,18 @@ class span {
     }
     return *this;
   }
+  /// An error code: an `exception` event of type
+  /// "std::error_code:<category>:<value>" and status ERROR with its message.
   template <int = 0>  // compiled where used (attribute lists)
   span& record_error(const std::error_code& ec, attribute_init attrs = {}) noexcept {
-    if (record_) {
-      try {
-        detail::recorder::record_exception(record_, state_->limits(),
-                                           detail::error_code_exception_type(ec.category().name(), ec.value()),
-                                           ec.message(), attrs);
-      } catch (...) {
-      }
-    }
-    return *this;
+    return record_error_code(ec, attrs);
+  }
+  /// The same for error-code look-alikes: std::error_condition,
+  /// boost::system::error_code (category().name(), value(), message()).
+  template <class ErrorCode, std::enable_if_t<detail::is_error_code_v<ErrorCode> &&
+                                                  !std::is_same_v<ErrorCode, std::error_code>, int> = 0>
+  span& record_error(const ErrorCode& ec, attribute_init attrs = {}) noexcept {
+    return record_error_code(ec, attrs);
   }
   template <int = 0>  // compiled where used (attribute lists)
   span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
@@ -676,6 +677,21 @@ class span {
 
   span(detail::tracer_state& state, const trace_id& tid, span_id sid, trace_flags flags) noexcept
       : state_(&state), context_(tid, sid, flags) {}
+
+  // record_error(ec)'s body, for std::error_code and its look-alikes.
+  template <class ErrorCode>
+  span& record_error_code(const ErrorCode& ec, attribute_init attrs) noexcept {
+    if (record_) {
+      try {  // message() and the type's string allocate
+        detail::recorder::record_exception(
+            record_, state_->limits(),
+            detail::error_code_exception_type(ec.category().name(), static_cast<int>(ec.value())), ec.message(),
+            attrs);
+      } catch (...) {
+      }
+    }
+    return *this;
+  }
 
   // A disabled tracer's span: no record and no tracer, only the context it
   // passes on (made current on `stack`, if not null), as OpenTelemetry's

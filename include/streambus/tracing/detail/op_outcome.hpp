@@ -90,6 +90,12 @@ struct op_is_error_code_like<T, std::void_t<decltype(std::string_view(std::declv
                                             decltype(static_cast<bool>(std::declval<const T&>()))>>
     : std::true_type {};
 
+// What span::record_error(ec) takes as an error code, on every span type:
+// std::error_code and its look-alikes (std::error_condition,
+// boost::system::error_code), not exceptions, which have their own overload.
+template <class E>
+inline constexpr bool is_error_code_v = op_is_error_code_like<E>::value && !std::is_base_of_v<std::exception, E>;
+
 // An enum for which make_error_code (found by argument-dependent lookup)
 // gives an error code: std::errc and application error enums.
 template <class T, class = void>
