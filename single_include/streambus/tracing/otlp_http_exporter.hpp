@@ -954,6 +954,8 @@ class otlp_http_exporter final : public span_exporter {
       client_->set_write_timeout(request_timeout);
 
       if (!begin_request(clock::now() + request_timeout)) continue;  // shutting down: reported at the top
+      // Counted here, when sent: a wait may end past the deadline or in shutdown.
+      if (attempt > 0 && options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);
       httplib::Result result = client_->Post(endpoint_.path, headers_, body.data(), body.size(), content_type);
       const bool cut_off = end_request();
 
@@ -992,7 +994,6 @@ class otlp_http_exporter final : public span_exporter {
                oh::ms_text(wait) + ") would pass the export timeout of " + oh::ms_text(export_bound()));
         return false;
       }
-      if (options_.retries) options_.retries->fetch_add(1, std::memory_order_relaxed);
       last_problem = std::move(problem);
       std::unique_lock<std::mutex> lock(watch_->mutex);
       watch_->cv.wait_for(lock, wait, [this] { return stopped_.load(); });
