@@ -1047,7 +1047,8 @@ STREAMBUS_TRACING_END_NAMESPACE
 //   value          = *baggage-octet             ; a percent-encoded UTF-8 string
 //   baggage-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 // Values are percent-decoded on receipt (sequences that are not UTF-8 become
-// U+FFFD) and percent-encoded when sent. Properties ("metadata") have no
+// U+FFFD) and percent-encoded when sent: bytes outside baggage-octet, '%' and
+// '+' (see bg_sent_raw). Properties ("metadata") have no
 // meaning given by the spec: they are kept as received, in canonical form
 // ("k1;k2=v2", optional whitespace removed), and sent back unchanged.
 //
@@ -1112,17 +1113,24 @@ constexpr int bg_hex_value(char c) noexcept {
   return -1;
 }
 
-// RFC 3986 unreserved characters: the only ones sent unescaped.
+// RFC 3986 unreserved characters: the only ones the Jaeger propagator's
+// uberctx- values carry unescaped (its clients decode them as URL queries).
 constexpr bool bg_is_unreserved(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~';
 }
 
-/// Appends `s` percent-encoded: every byte but the unreserved ones as %XX.
-inline void percent_encode(std::string_view s, std::string& out) {
+// What a W3C baggage value carries unescaped: every baggage-octet but '%',
+// which starts an escape, and '+', which form decoders (opentelemetry-python's
+// unquote_plus) read as a space. Escaping no more than that keeps a received
+// header's members, sent on, within the 8192 bytes they arrived in.
+constexpr bool bg_sent_raw(char c) noexcept { return bg_is_baggage_octet(c) && c != '%' && c != '+'; }
+
+/// Appends `s` percent-encoded: every byte for which raw(c) is false as %XX.
+inline void percent_encode(std::string_view s, std::string& out, bool (*raw)(char) noexcept) {
   static constexpr char hex[] = "0123456789ABCDEF";
   for (const char c : s) {
-    if (bg_is_unreserved(c)) {
+    if (raw(c)) {
       out.push_back(c);
     } else {
       const auto u = static_cast<unsigned char>(c);
@@ -1133,9 +1141,9 @@ inline void percent_encode(std::string_view s, std::string& out) {
   }
 }
 
-inline std::size_t percent_encoded_size(std::string_view s) noexcept {
+inline std::size_t percent_encoded_size(std::string_view s, bool (*raw)(char) noexcept) noexcept {
   std::size_t n = 0;
-  for (const char c : s) n += bg_is_unreserved(c) ? std::size_t{1} : std::size_t{3};
+  for (const char c : s) n += raw(c) ? std::size_t{1} : std::size_t{3};
   return n;
 }
 
@@ -1317,7 +1325,7 @@ class baggage {
 
   // Bytes of the member on the wire (without the separating comma).
   static std::size_t wire_size(const entry& e) noexcept {
-    return e.key.size() + 1 + detail::percent_encoded_size(e.value) +
+    return e.key.size() + 1 + detail::percent_encoded_size(e.value, detail::bg_sent_raw) +
            (e.properties.empty() ? 0 : 1 + e.properties.size());
   }
 
@@ -1370,7 +1378,7 @@ inline std::string baggage::header() const {
     if (!out.empty()) out.push_back(',');
     out.append(e.key);
     out.push_back('=');
-    detail::percent_encode(e.value, out);
+    detail::percent_encode(e.value, out, detail::bg_sent_raw);
     if (!e.properties.empty()) {
       out.push_back(';');
       out.append(e.properties);
@@ -1789,7 +1797,7 @@ void inject_jaeger_baggage(const baggage& bag, Carrier& carrier) {
     name.assign(jaeger_baggage_prefix.data(), jaeger_baggage_prefix.size());
     name.append(e.key);
     value.clear();
-    detail::percent_encode(e.value, value);
+    detail::percent_encode(e.value, value, detail::bg_is_unreserved);
     carrier_traits<Carrier>::set(carrier, name, value);
   }
 }

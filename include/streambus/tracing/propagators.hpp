@@ -370,7 +370,7 @@ void inject_jaeger_baggage(const baggage& bag, Carrier& carrier) {
     name.assign(jaeger_baggage_prefix.data(), jaeger_baggage_prefix.size());
     name.append(e.key);
     value.clear();
-    detail::percent_encode(e.value, value);
+    detail::percent_encode(e.value, value, detail::bg_is_unreserved);
     carrier_traits<Carrier>::set(carrier, name, value);
   }
 }
