@@ -14,8 +14,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "support/child_process.hpp"
 
 namespace st = streambus::tracing;
 
@@ -179,6 +183,52 @@ TEST_CASE("file_exporter reports a full device as failure") {
   CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);
   CHECK(exporter.last_error().find("/dev/full") != std::string::npos);
   CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::failure);  // still no crash, still false
+}
+
+TEST_CASE("file_exporter starts a line of its own after a line cut short") {
+  temp_path tmp("cut");
+  fixture f;
+  f.add(1, "after the cut");
+  f.add(2, "big");
+  f.spans.back()->attributes.set("payload", std::string(4000, 'p'));
+
+  SUBCASE("a file another writer left mid-line") {
+    {
+      std::ofstream out(tmp.path, std::ios::binary);
+      out << "{\"resourceSpans\":[{\"resou";  // a writer that crashed
+    }
+    st::file_exporter exporter(tmp.path);
+    CHECK(exporter.export_spans(f.batch(0, 1)) == st::export_result::success);
+    const auto lines = lines_of(read_all(tmp.path));
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "{\"resourceSpans\":[{\"resou");
+    CHECK(lines[1] == f.json(0, 1));
+  }
+  SUBCASE("a write of its own that a file-size limit cut short (the disk-full case)") {
+    // In a child process: RLIMIT_FSIZE is per process.
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of death
+      rlimit limit{};
+      ::getrlimit(RLIMIT_FSIZE, &limit);
+      rlimit small = limit;
+      small.rlim_cur = 1000;
+      ::setrlimit(RLIMIT_FSIZE, &small);
+      st::file_exporter exporter(tmp.path);
+      const bool cut = exporter.export_spans(f.batch(1, 1)) == st::export_result::failure;
+      ::setrlimit(RLIMIT_FSIZE, &limit);  // the disk has room again
+      const bool next = exporter.export_spans(f.batch(0, 1)) == st::export_result::success;
+      ::_exit(cut && next ? 0 : 1);
+    }
+    const int status = wait_or_kill(pid, std::chrono::seconds(30));
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    const auto lines = lines_of(read_all(tmp.path));
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].size() == 1000);  // the part the limit let through, on a line of its own
+    CHECK(lines[1] == f.json(0, 1));
+  }
 }
 
 TEST_CASE("file_exporter fails every export after shutdown and leaves the file alone") {

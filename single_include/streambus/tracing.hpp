@@ -6862,12 +6862,20 @@ STREAMBUS_TRACING_END_NAMESPACE
 // batch. Each line goes out in one unbuffered write, so with O_APPEND several
 // processes may share a file without interleaving lines (on local file systems).
 //
+// A line cut short (a full disk, a file-size limit, a writer that crashed
+// mid-line) is left as it is, but the next line starts on a line of its own:
+// a reader loses the broken line only, not the batch written after it.
+//
 // A write can block for good (a FIFO nobody reads, a pipe to a stalled
 // reader, a hung network file system): force_flush and shutdown then give up
 // at their timeout instead of waiting for it, and the stuck export closes the
 // file when it returns.
 
 #include <cerrno>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
@@ -6950,6 +6958,15 @@ class file_exporter final : public span_exporter {
       }
       // Unbuffered: one fwrite = one write(2) of the whole line.
       std::setvbuf(file_, nullptr, _IONBF, 0);
+      // Reopened after a failed write, or a file another writer left so.
+      if (ends_mid_line()) {
+        try {
+          line_.insert(line_.begin(), '\n');
+        } catch (...) {
+          describe(problem, "out of memory while encoding a batch", false, 0);
+          return false;
+        }
+      }
     }
     errno = 0;
     const std::size_t written = std::fwrite(line_.data(), 1, line_.size(), file_);
@@ -6961,6 +6978,20 @@ class file_exporter final : public span_exporter {
       return false;
     }
     return true;
+  }
+
+  // True if file_ is a regular file whose last byte is not '\n'. Read
+  // through a second descriptor: file_ is write-only (a log file may be too,
+  // then this cannot tell, and says no).
+  bool ends_mid_line() const noexcept {
+    struct stat st {};
+    if (::fstat(::fileno(file_), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char last = '\n';
+    const bool mid = ::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
+    ::close(fd);
+    return mid;
   }
 
   void close_file() noexcept {
@@ -7005,7 +7036,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // (they carry API keys) nor the credentials of a URL.
 
 #if defined(__linux__)
-#include <unistd.h>  // readlink
 #endif
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
