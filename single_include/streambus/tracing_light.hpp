@@ -590,6 +590,10 @@ decltype(auto) retry_call(F& fn, span& s, int attempt) {
 void validate_retry(int max_attempts, const retry_backoff_ms& backoff);
 // Out of line: sleeps for the wait after failed attempt `attempt`.
 void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept;
+// Out of line, inside a handler: rethrows what is not a C++ exception, above
+// all glibc's forced unwind (pthread_cancel, pthread_exit), which a handler
+// that swallows it turns into an abort.
+void rethrow_if_foreign();
 
 }  // namespace impl
 
@@ -700,6 +704,7 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
         impl::retry_call(fn, s, attempt);
         return;
       } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        impl::rethrow_if_foreign();
         if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     } else {
@@ -712,6 +717,7 @@ decltype(auto) trace_with_retry(tracer&, std::string_view, int max_attempts, F&&
             return result;
         }
       } STREAMBUS_TRACING_LIGHT_CATCH_ALL {
+        impl::rethrow_if_foreign();
         if (last) STREAMBUS_TRACING_LIGHT_RETHROW;
       }
     }

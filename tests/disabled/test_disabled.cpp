@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <ios>
 #include <map>
 #include <memory>
@@ -21,6 +22,8 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+
+#include "../support/thread_cancel.hpp"
 
 namespace st = streambus::tracing;
 
@@ -215,3 +218,19 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
   static_assert(std::is_empty_v<light::span>, "a compiled-out light span carries no state");
   static_assert(std::is_empty_v<light::span_context>, "a compiled-out light context carries no state");
 }
+
+#if defined(STREAMBUS_TEST_CAN_CANCEL)
+TEST_CASE("compiled out: a thread cancelled inside an attempt of trace_with_retry unwinds (forced unwind rethrown)") {
+  // An attempt that is not the last once swallowed the forced unwind: abort.
+  st::tracer tracer;
+  CHECK(cancel_support::cancelled_inside([&](const std::function<void()>& wait_for_cancel) {
+    st::light::trace_with_retry(tracer, "retry", 3, wait_for_cancel);
+  }));
+  CHECK(cancel_support::cancelled_inside([&](const std::function<void()>& wait_for_cancel) {
+    st::trace_with_retry(tracer, "retry", 3, wait_for_cancel);
+  }));
+  CHECK(cancel_support::cancelled_inside([&](const std::function<void()>& wait_for_cancel) {
+    st::instrumented_operation(tracer, "op", wait_for_cancel);
+  }));
+}
+#endif

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "../support/fake_expected.hpp"
 #include "../support/memory_tracer.hpp"
 #include "../support/string_attribute.hpp"
+#include "../support/thread_cancel.hpp"
 
 namespace st = streambus::tracing;
 using namespace std::chrono_literals;
@@ -775,61 +777,17 @@ TEST_CASE("messaging: unsampled producers still propagate (sampled flag 0) and t
   CHECK(f.spans().empty());
 }
 
-// pthread_cancel unwinds the cancelled thread with a "forced unwind" exception
-// that must not be swallowed: a catch (...) that does not rethrow it aborts the
-// process ("FATAL: exception not rethrown"). The helpers' catch blocks rethrow
-// it before describing the failure or retrying. (glibc only. Not under TSan or
-// gcc's ASan: both fail on pthread_cancel even in a program without this
-// library, e.g. ASan's "CHECK failed: asan_thread.cpp:371".)
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define STREAMBUS_TEST_SANITIZER_WITHOUT_CANCEL 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define STREAMBUS_TEST_SANITIZER_WITHOUT_CANCEL 1
-#endif
-#endif
-#if defined(__linux__) && defined(__GLIBC__) && !defined(STREAMBUS_TEST_SANITIZER_WITHOUT_CANCEL)
-#include <pthread.h>
-
-#include <atomic>
-#include <thread>
-
-namespace {
-struct cancel_case {
-  st::tracer* tracer;
-  bool retry;
-  std::atomic<bool> started{false};
-};
-
-void* run_until_cancelled(void* arg) {
-  auto* c = static_cast<cancel_case*>(arg);
-  const auto wait_for_cancel = [c] {
-    c->started = true;
-    for (;;) {
-      ::pthread_testcancel();  // a cancellation point: unwinds from here once cancelled
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  };
-  if (c->retry)
-    st::trace_with_retry(*c->tracer, "cancelled.retry", 3, wait_for_cancel);
-  else
-    st::instrumented_operation(*c->tracer, "cancelled.op", wait_for_cancel);
-  return nullptr;
-}
-}  // namespace
-
+#if defined(STREAMBUS_TEST_CAN_CANCEL)
 TEST_CASE("a thread cancelled inside instrumented_operation or trace_with_retry unwinds (forced unwind rethrown)") {
   for (const bool retry : {false, true}) {
     CAPTURE(retry);
     fixture f;
-    cancel_case c{&f.tracer, retry};
-    pthread_t thread;
-    REQUIRE(::pthread_create(&thread, nullptr, &run_until_cancelled, &c) == 0);
-    while (!c.started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    REQUIRE(::pthread_cancel(thread) == 0);
-    void* result = nullptr;
-    REQUIRE(::pthread_join(thread, &result) == 0);  // without the rethrow the process aborts before this
-    CHECK(result == PTHREAD_CANCELED);
+    CHECK(cancel_support::cancelled_inside([&](const std::function<void()>& wait_for_cancel) {
+      if (retry)
+        st::trace_with_retry(f.tracer, "cancelled.retry", 3, wait_for_cancel);
+      else
+        st::instrumented_operation(f.tracer, "cancelled.op", wait_for_cancel);
+    }));
     f.tracer.force_flush();
     // The spans ended while the stack unwound, and were exported.
     CHECK(f.spans().size() == (retry ? 2u : 1u));

@@ -35,6 +35,8 @@ void retry_sleep(const retry_backoff_ms& backoff, int attempt) noexcept {
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
 
+void rethrow_if_foreign() { tracing::detail::rethrow_if_foreign(); }
+
 }  // namespace impl
 }  // namespace light
 STREAMBUS_TRACING_END_NAMESPACE
