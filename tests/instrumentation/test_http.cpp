@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/string_attribute.hpp"
+#include "../support/tls_files.hpp"
 
 namespace st = streambus::tracing;
 namespace sth = streambus::tracing::http;
@@ -603,6 +604,35 @@ TEST_CASE("endpoint::parse reads what httplib::Client takes") {
   const auto v6 = sth::endpoint::parse("[::1]");
   CHECK(v6.host == "::1");
   CHECK(v6.port == 0);
+  CHECK(sth::endpoint::parse("HTTPS://api.example.com").scheme == "https");  // schemes are case-insensitive
+  CHECK_THROWS_AS(sth::endpoint::parse("ftp://files.example.com"), std::invalid_argument);
+}
+
+TEST_CASE("client helpers over HTTPS: url.full and server.port say https, the client tells the scheme") {
+  tls_files tls;
+  REQUIRE(tls.ok);
+  httplib::SSLServer server(tls.cert.c_str(), tls.key.c_str());
+  REQUIRE(server.is_valid());
+  server.Get("/secure", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread listener([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  service front("front");
+  httplib::Client client("https://127.0.0.1:" + std::to_string(port));
+  client.enable_server_certificate_verification(false);  // self-signed
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(5, 0);
+  const auto result = sth::get(front.tracer, client, "/secure?x=1");
+  server.stop();
+  listener.join();
+  REQUIRE(result);
+  CHECK(result->status == 200);
+  const auto c = front.only();
+  // Before: "http://127.0.0.1:<port>/secure?x=1", read back from the Host header.
+  CHECK(str_attr(c.attributes, "url.full") == "https://127.0.0.1:" + std::to_string(port) + "/secure?x=1");
+  CHECK(int_attr(c.attributes, "server.port") == port);
 }
 
 TEST_CASE("endpoint::parse leaves credentials and paths out of the span, and rejects bad ports") {

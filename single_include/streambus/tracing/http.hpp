@@ -412,8 +412,8 @@ struct endpoint {
   std::string host;
   int port = 0;  // 0: the scheme's default
 
-  /// Parses what httplib::Client's constructor takes: "[scheme://]host[:port]".
-  /// Credentials ("user:password@") and a path, query or fragment are left
+  /// Parses what httplib::Client's constructor takes: "[scheme://]host[:port]"
+  /// (http or https, in any case). Credentials ("user:password@") and a path, query or fragment are left
   /// out: telemetry must not carry credentials (the URL conventions), and the
   /// path is the request's. Throws std::invalid_argument for an empty host
   /// or a port that is not a number from 1 to 65535.
@@ -423,6 +423,11 @@ struct endpoint {
     const std::size_t sep = rest.find("://");
     if (sep != std::string_view::npos) {
       e.scheme = std::string(rest.substr(0, sep));
+      for (char& c : e.scheme)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // URL schemes are case-insensitive
+      if (e.scheme != "http" && e.scheme != "https")
+        throw std::invalid_argument("http::endpoint: scheme \"" + std::string(rest.substr(0, sep)) + "\" in \"" +
+                                    std::string(scheme_host_port) + "\" is neither http nor https");
       rest.remove_prefix(sep + 3);
     }
     rest = rest.substr(0, rest.find_first_of("/?#"));  // the authority
@@ -447,6 +452,9 @@ struct endpoint {
 /// may end on any thread) and injects traceparent/tracestate into `headers`,
 /// which must then be sent with the request; finish() records the outcome
 /// and ends it. A client_span destroyed without finish() ends with no status.
+/// Without `to`, the host and port come from the Host header httplib sent and
+/// the scheme is taken to be http: for an HTTPS client pass
+/// `endpoint::parse("https://...")` (http::get and http::post ask the client).
 class client_span {
  public:
   client_span(tracer& t, std::string_view method, std::string_view path, httplib::Headers& headers,
@@ -538,11 +546,25 @@ class client_span {
   std::string path_;
 };
 
+namespace detail {
+// An endpoint left out: the host comes back from the Host header (client_span),
+// the scheme from the client, which the Host header does not tell.
+inline endpoint endpoint_of(const httplib::Client& client, endpoint to) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  // cpp-httplib 0.11's Client has no is_ssl(); only an HTTPS one has a context.
+  if (to.host.empty() && client.ssl_context() != nullptr) to.scheme = "https";
+#else
+  static_cast<void>(client);  // built without TLS: every client is plain HTTP
+#endif
+  return to;
+}
+}  // namespace detail
+
 /// GET `path` through `client` in a CLIENT span, with the trace context in
 /// the request headers.
 inline httplib::Result get(tracer& t, httplib::Client& client, const std::string& path,
                            httplib::Headers headers = {}, endpoint to = {}) {
-  client_span cs(t, "GET", path, headers, std::move(to));
+  client_span cs(t, "GET", path, headers, detail::endpoint_of(client, std::move(to)));
   httplib::Result result = client.Get(path, headers);
   cs.finish(result);
   return result;
@@ -551,7 +573,7 @@ inline httplib::Result get(tracer& t, httplib::Client& client, const std::string
 /// POST `body` as `content_type` to `path` through `client` in a CLIENT span.
 inline httplib::Result post(tracer& t, httplib::Client& client, const std::string& path, const std::string& body,
                             const std::string& content_type, httplib::Headers headers = {}, endpoint to = {}) {
-  client_span cs(t, "POST", path, headers, std::move(to));
+  client_span cs(t, "POST", path, headers, detail::endpoint_of(client, std::move(to)));
   httplib::Result result = client.Post(path, headers, body, content_type);
   cs.finish(result);
   return result;
