@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -148,6 +149,55 @@ TEST_CASE("render_trace_tree draws siblings with branch characters") {
   CHECK(text.find("├─ first") != std::string::npos);
   CHECK(text.find("└─ second") != std::string::npos);
   CHECK(text.find("first") < text.find("second"));
+}
+
+TEST_CASE("render_trace_tree ends on spans that share an id or whose parents form a cycle, and prints them all") {
+  st::resource res;
+  const auto make = [](std::uint64_t id, std::uint64_t parent, const char* name, std::uint64_t start) {
+    st::span_data s;
+    s.context = st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(id), st::trace_flags(1));
+    if (parent != 0) s.parent_span_id = st::span_id::from_u64(parent);
+    s.name = name;
+    s.start_time_unix_nano = start;
+    return s;
+  };
+  // A root and a child with the root's own id: the child was printed under
+  // itself until memory ran out.
+  const st::span_data root = make(7, 0, "root", 1), twin = make(7, 7, "twin", 2);
+  const std::string shared = st::detail::render_trace_tree(res, {&root, &twin});
+  CHECK(shared.find("root") != std::string::npos);
+  CHECK(shared.find("twin") != std::string::npos);
+  CHECK(shared.find("twin", shared.find("twin") + 1) == std::string::npos);  // once
+  // Its own parent, and two spans that are each other's: never printed before.
+  const st::span_data self = make(5, 5, "self", 3), left = make(8, 9, "left", 4), right = make(9, 8, "right", 5);
+  const std::string cycles = st::detail::render_trace_tree(res, {&self, &left, &right});
+  for (const char* name : {"self", "left", "right"}) {
+    CAPTURE(name);
+    CHECK(cycles.find(name) != std::string::npos);
+  }
+}
+
+TEST_CASE("render_trace_tree escapes control characters: a span cannot drive the terminal or forge a line") {
+  st::resource res;
+  res.attributes.set("service.name", "svc\x1b[2J");
+  st::span_data s;
+  s.context = st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(1), st::trace_flags(1));
+  s.name = "title\x1b]0;owned\x07";
+  s.status = st::status_code::error;
+  s.status_message = "bad\r\nfake line";
+  s.attributes.set("k\x7f", "a\nb\tc \xc2\x9b" "2J \xc3\xa9");  // C1 CSI (U+009B) and a real é
+  s.events.next_slot().name = "ev\x1b";
+  const std::string text = st::detail::render_trace_tree(res, {&s});
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\r') == std::string::npos);
+  CHECK(text.find("\xc2\x9b") == std::string::npos);
+  CHECK(text.find("(service svc\\x1b[2J)") != std::string::npos);
+  CHECK(text.find("title\\x1b]0;owned\\x07") != std::string::npos);
+  CHECK(text.find("ERROR: bad\\x0d\\nfake line") != std::string::npos);
+  CHECK(text.find("k\\x7f=\"a\\nb\\tc \\u009b2J \xc3\xa9\"") != std::string::npos);
+  CHECK(text.find("event ev\\x1b") != std::string::npos);
+  // Only the tree's own line breaks: the trace line, the span, its attributes, its event.
+  CHECK(std::count(text.begin(), text.end(), '\n') == 4);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -25,6 +26,36 @@
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
+
+// Appends text from spans to what goes to a terminal, control characters
+// escaped: C0 and DEL as \n, \t, \xHH; C1 (U+0080..U+009F in UTF-8) as
+// \u00HH. Raw, an escape sequence in a span name could retitle or clear the
+// terminal, and a newline in a value could forge a line of the tree.
+template <int = 0>
+void append_printable(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c >= 0x20 && c != 0x7F && !c1) {
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c1) {
+      const auto u = static_cast<unsigned char>(text[++i]);
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 0x0F];
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0x0F];
+    }
+  }
+}
 
 // Writes a value the way a person reads it: strings quoted, arrays bracketed.
 struct value_printer {
@@ -38,7 +69,7 @@ struct value_printer {
   }
   void operator()(const std::string& s) const {
     out += '"';
-    out += s;
+    append_printable(out, s);
     out += '"';
   }
   template <class T>
@@ -62,7 +93,7 @@ std::string format_attributes(const attribute_list& attrs) {
   std::string out;
   for (const auto& a : attrs) {
     if (!out.empty()) out += ' ';
-    out += a.key;
+    append_printable(out, a.key);
     out += '=';
     append_value(out, a.value);
   }
@@ -103,6 +134,9 @@ std::string render_trace_tree(const resource& res, const std::vector<const span_
     std::size_t depth;
   };
   std::vector<pending_line> todo;
+  // Each span is queued once: spans that share an id (a broken id generator,
+  // a hand-made span_data) would otherwise be each other's children forever.
+  std::set<const span_data*> queued;
   const auto print_one = [&](const pending_line& line) {
     const span_data& s = *line.span;
     char head[160];
@@ -111,12 +145,15 @@ std::string render_trace_tree(const resource& res, const std::vector<const span_
                   to_string(s.kind).data(), ms);
     out += line.prefix;
     out += line.last ? "└─ " : "├─ ";
-    out += s.name;
+    append_printable(out, s.name);
     out += head;
     if (s.status == status_code::ok) out += "  OK";
     if (s.status == status_code::error) {
       out += "  ERROR";
-      if (!s.status_message.empty()) out += ": " + s.status_message;
+      if (!s.status_message.empty()) {
+        out += ": ";
+        append_printable(out, s.status_message);
+      }
     }
     out += "  span=" + s.context.span_id().to_hex();
     if (s.parent_is_remote) out += " remote-parent=" + s.parent_span_id.to_hex();
@@ -128,29 +165,43 @@ std::string render_trace_tree(const resource& res, const std::vector<const span_
     const std::string bar = inner + (has_children ? "│ " : "  ");
     if (!s.attributes.empty()) out += bar + format_attributes(s.attributes) + '\n';
     for (const auto& e : s.events) {
-      out += bar + "event " + e.name;
+      out += bar + "event ";
+      append_printable(out, e.name);
       if (!e.attributes.empty()) out += " " + format_attributes(e.attributes);
       out += '\n';
     }
     if (has_children)  // pushed last child first: printed in start order
       for (std::size_t i = it->second.size(); i-- > 0;)
-        todo.push_back(pending_line{it->second[i], inner, i + 1 == it->second.size(), line.depth + 1});
+        if (queued.insert(it->second[i]).second)
+          todo.push_back(pending_line{it->second[i], inner, i + 1 == it->second.size(), line.depth + 1});
   };
 
   trace_id current;
-  for (std::size_t i = 0; i < roots.size(); ++i) {
-    const span_data& root = *roots[i];
-    if (i == 0 || root.context.trace_id() != current) {
+  bool first = true;
+  const auto print_tree = [&](const span_data& root) {
+    if (first || root.context.trace_id() != current) {
       current = root.context.trace_id();
-      out += "trace " + current.to_hex() + " (service " + service + ")\n";
+      out += "trace " + current.to_hex() + " (service ";
+      append_printable(out, service);
+      out += ")\n";
+      first = false;
     }
+    queued.insert(&root);
     todo.push_back(pending_line{&root, std::string(), true, 1});
     while (!todo.empty()) {
       const pending_line line = std::move(todo.back());
       todo.pop_back();
       print_one(line);
     }
-  }
+  };
+  for (const span_data* root : roots) print_tree(*root);
+  // Spans whose parents form a cycle (no root above them): printed as roots.
+  std::vector<const span_data*> left;
+  for (const auto* s : spans)
+    if (queued.count(s) == 0) left.push_back(s);
+  std::sort(left.begin(), left.end(), by_start);
+  for (const span_data* s : left)
+    if (queued.count(s) == 0) print_tree(*s);
   return out;
 }
 
