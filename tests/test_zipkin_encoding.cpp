@@ -282,6 +282,12 @@ TEST_CASE("zipkin v2: remoteEndpoint for client and producer spans, by the spec'
        {{"network.peer.address", "10.1.2.3"}, {"network.peer.port", 70000}},  // not a port
        {{"ipv4", "10.1.2.3"}}},
       {st::span_kind::client, {{"network.peer.address", "300.1.2.3"}}, {{"serviceName", "300.1.2.3"}}},
+      // A host and a port is not an IPv6 address (it was sent as one).
+      {st::span_kind::client, {{"server.address", "cafe:8080"}}, {{"serviceName", "cafe:8080"}}},
+      {st::span_kind::client,
+       {{"network.peer.address", "2001:db8:0:0:0:0:2:1"}},
+       {{"ipv6", "2001:db8:0:0:0:0:2:1"}}},
+      {st::span_kind::client, {{"network.peer.address", "::ffff:10.0.0.1"}}, {{"ipv6", "::ffff:10.0.0.1"}}},
       {st::span_kind::server, {{"peer.service", "caller"}}, {}},  // only client/producer
       {st::span_kind::client, {{"peer.service", 42}}, {}},        // not a string
       {st::span_kind::client, {}, {}},

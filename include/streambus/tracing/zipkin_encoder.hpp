@@ -141,16 +141,22 @@ inline bool is_ipv4(std::string_view s) noexcept {
   return parts == 4;
 }
 
-// Loose on purpose: only decides between "address" and "name".
+// Loose on purpose: only decides between "address" and "name". The shape of
+// an IPv6 address: hex groups with "::", or eight groups (seven colons; six
+// and a dotted IPv4 tail). "cafe:8080" is a host and a port, not an address.
 template <int = 0>
 inline bool is_ipv6(std::string_view s) noexcept {
-  if (s.size() < 2 || s.size() > 45 || s.find(':') == std::string_view::npos) return false;
+  if (s.size() < 2 || s.size() > 45) return false;
+  std::size_t colons = 0;
+  bool dotted = false;
   for (const char c : s) {
     const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
                     c == '.';
     if (!ok) return false;
+    colons += c == ':';
+    dotted = dotted || c == '.';
   }
-  return true;
+  return s.find("::") != std::string_view::npos || colons == 7 || (colons == 6 && dotted);
 }
 
 struct remote_endpoint {
