@@ -476,7 +476,10 @@ TEST_CASE("parse_propagators maps OTEL_PROPAGATORS names, in order, without dupl
   CHECK(tr::default_propagators() == std::vector<K>{K::tracecontext, K::baggage});
   CHECK(tr::parse_propagators({"b3multi", " Jaeger ", "b3", "b3multi"}) ==
         std::vector<K>{K::b3multi, K::jaeger, K::b3});
-  CHECK(tr::parse_propagators({"tracecontext", "none"}).empty());
+  CHECK(tr::parse_propagators({"none"}).empty());
+  // Beside other names "none" is ignored, as OTEL_PROPAGATORS=tracecontext,none is (with a warning).
+  CHECK(tr::parse_propagators({"tracecontext", "none"}) == std::vector<K>{K::tracecontext});
+  CHECK(tr::parse_propagator_list("b3,none") == std::vector<K>{K::b3});
   CHECK(tr::parse_propagators({}).empty());
 
   std::vector<std::string> unknown;

@@ -377,7 +377,11 @@ STREAMBUS_TRACING_END_NAMESPACE
 // ---- begin streambus/tracing/trace_state.hpp ----
 // W3C tracestate: vendor-specific key=value list carried beside traceparent.
 //
-// Grammar (W3C Trace Context Level 1 REC, unchanged in Level 2):
+// Grammar (W3C Trace Context Level 1, the Recommendation, which the W3C test
+// suite checks). Level 2, a Candidate Recommendation, relaxes keys to
+// ( lcalpha / DIGIT ) 0*255( keychar ), '@' a keychar anywhere; a key only it
+// allows ("3vendor") is invalid here, and drops the header as any invalid key.
+// Values are the same in both:
 //   list             = list-member 0*31( OWS "," OWS list-member )
 //   list-member      = ( key "=" value ) / OWS
 //   key              = simple-key / multi-tenant-key
@@ -1847,7 +1851,8 @@ inline std::vector<propagator_kind> default_propagators() {
 
 /// Maps OTEL_PROPAGATORS names to propagators, in order, without duplicates.
 /// Names are trimmed and compared case-insensitively; empty names are
-/// skipped. "none" anywhere gives an empty list. Unknown names (including
+/// skipped, and so is "none" (alone it gives an empty list; beside other
+/// names it is ignored, as the tracer does with OTEL_PROPAGATORS). Unknown names (including
 /// the spec's xray and ottrace, not provided here) are skipped and, when
 /// `unknown` is given, appended to it for the caller to report.
 inline std::vector<propagator_kind> parse_propagators(const std::vector<std::string>& names,
@@ -1858,10 +1863,7 @@ inline std::vector<propagator_kind> parse_propagators(const std::vector<std::str
   for (const std::string& raw : names) {
     const std::string_view name = detail::tc_trim_ows(raw);
     if (name.empty()) continue;
-    if (header_name_equals(name, "none")) {
-      kinds.clear();
-      return kinds;
-    }
+    if (header_name_equals(name, "none")) continue;
     bool known = false;
     for (const propagator_kind k : all) {
       if (!header_name_equals(name, to_string(k))) continue;

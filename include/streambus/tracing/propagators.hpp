@@ -420,7 +420,8 @@ inline std::vector<propagator_kind> default_propagators() {
 
 /// Maps OTEL_PROPAGATORS names to propagators, in order, without duplicates.
 /// Names are trimmed and compared case-insensitively; empty names are
-/// skipped. "none" anywhere gives an empty list. Unknown names (including
+/// skipped, and so is "none" (alone it gives an empty list; beside other
+/// names it is ignored, as the tracer does with OTEL_PROPAGATORS). Unknown names (including
 /// the spec's xray and ottrace, not provided here) are skipped and, when
 /// `unknown` is given, appended to it for the caller to report.
 inline std::vector<propagator_kind> parse_propagators(const std::vector<std::string>& names,
@@ -431,10 +432,7 @@ inline std::vector<propagator_kind> parse_propagators(const std::vector<std::str
   for (const std::string& raw : names) {
     const std::string_view name = detail::tc_trim_ows(raw);
     if (name.empty()) continue;
-    if (header_name_equals(name, "none")) {
-      kinds.clear();
-      return kinds;
-    }
+    if (header_name_equals(name, "none")) continue;
     bool known = false;
     for (const propagator_kind k : all) {
       if (!header_name_equals(name, to_string(k))) continue;

@@ -1,6 +1,10 @@
 // W3C tracestate: vendor-specific key=value list carried beside traceparent.
 //
-// Grammar (W3C Trace Context Level 1 REC, unchanged in Level 2):
+// Grammar (W3C Trace Context Level 1, the Recommendation, which the W3C test
+// suite checks). Level 2, a Candidate Recommendation, relaxes keys to
+// ( lcalpha / DIGIT ) 0*255( keychar ), '@' a keychar anywhere; a key only it
+// allows ("3vendor") is invalid here, and drops the header as any invalid key.
+// Values are the same in both:
 //   list             = list-member 0*31( OWS "," OWS list-member )
 //   list-member      = ( key "=" value ) / OWS
 //   key              = simple-key / multi-tenant-key
