@@ -526,6 +526,63 @@ TEST_CASE("composite: the debug flag travels through b3, b3multi and jaeger, not
   }
 }
 
+// The OpenTelemetry B3 spec: propagators "MUST preserve a debug trace flag,
+// if received, and propagate it with subsequent requests". The tracer once
+// dropped it: a child of a `d` request sent `1`.
+TEST_CASE("tracer: a B3 or Jaeger debug flag received is sent on by children, disabled tracers, and not in traceparent") {
+  const std::string tid = "80f198ee56343ba864fe8b2a57d3eff7";
+  struct format {
+    const char* propagators;
+    const char* header;
+    std::string incoming;
+    std::string debug_suffix;  // how the sent value ends when it carries debug
+  };
+  const format formats[] = {
+      {"b3", "b3", tid + "-e457b5a2e4d86bd1-d", "-d"},
+      {"jaeger", "uber-trace-id", tid + ":e457b5a2e4d86bd1:0:3", ":03"},
+  };
+  for (const format& f : formats) {
+    CAPTURE(f.propagators);
+    for (const bool enabled : {true, false}) {
+      CAPTURE(enabled);
+      tr::config cfg;
+      cfg.read_environment = false;
+      cfg.exporter = "none";
+      cfg.enabled = enabled;
+      cfg.propagators = std::string(f.propagators) + ",tracecontext";
+      auto tracer = tr::tracer::create(cfg);
+      const std::map<std::string, std::string> incoming{{f.header, f.incoming}};
+      const tr::span_context remote = tracer.extract(incoming);
+      REQUIRE(remote.valid());
+      CHECK(remote.flags().debug());
+      CHECK(remote.sampled());  // debug implies sampled
+      auto server = tracer.start("server", remote);
+      auto child = tracer.start("child");
+      std::map<std::string, std::string> outgoing;
+      tracer.inject(outgoing);
+      const std::string sent = outgoing[f.header];
+      CAPTURE(sent);
+      CHECK(sent.size() > f.debug_suffix.size());
+      CHECK(sent.compare(sent.size() - f.debug_suffix.size(), f.debug_suffix.size(), f.debug_suffix) == 0);
+      CHECK(sent.compare(0, tid.size(), tid) == 0);
+      // traceparent has no debug flag: its flags byte stays W3C's.
+      const std::string traceparent = outgoing["traceparent"];
+      REQUIRE(traceparent.size() == 55);
+      CHECK(traceparent.substr(53) == "01");
+    }
+  }
+  // A request without debug does not get one.
+  tr::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.propagators = "b3";
+  auto tracer = tr::tracer::create(cfg);
+  auto server = tracer.start("server", tracer.extract(std::map<std::string, std::string>{{"b3", tid + "-e457b5a2e4d86bd1-1"}}));
+  std::map<std::string, std::string> outgoing;
+  tracer.inject(outgoing);
+  CHECK(outgoing["b3"].substr(outgoing["b3"].size() - 2) == "-1");
+}
+
 TEST_CASE("composite extract: each valid context replaces the earlier ones, so the last listed wins") {
   using K = tr::propagator_kind;
   headers h;

@@ -664,7 +664,11 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
-/// The W3C trace-flags byte. Only the bits defined by Level 2 are kept.
+/// The W3C trace-flags byte. Only the bits defined by Level 2 are kept, and
+/// the B3 / Jaeger debug state beside them (not a W3C flag: bits() leaves it
+/// out). Children copy their parent's flags, so spans under a request that
+/// arrived with debug send it on, as the OpenTelemetry B3 specification
+/// requires ("MUST preserve a debug trace flag, if received").
 class trace_flags {
  public:
   static constexpr std::uint8_t sampled_bit = 0x01;
@@ -676,15 +680,27 @@ class trace_flags {
 
   constexpr bool sampled() const noexcept { return (bits_ & sampled_bit) != 0; }
   constexpr bool random() const noexcept { return (bits_ & random_bit) != 0; }
-  constexpr std::uint8_t bits() const noexcept { return bits_; }
+  /// B3 `d` / x-b3-flags: 1, Jaeger flags 0x02; set by those extractors only.
+  constexpr bool debug() const noexcept { return (bits_ & debug_bit) != 0; }
+  /// The W3C trace-flags byte (without debug).
+  constexpr std::uint8_t bits() const noexcept { return static_cast<std::uint8_t>(bits_ & known_bits); }
   constexpr trace_flags with_sampled(bool on) const noexcept {
-    return trace_flags(static_cast<std::uint8_t>(on ? (bits_ | sampled_bit) : (bits_ & ~sampled_bit)));
+    return with_bit(sampled_bit, on);
   }
+  constexpr trace_flags with_debug(bool on) const noexcept { return with_bit(debug_bit, on); }
 
   friend constexpr bool operator==(trace_flags a, trace_flags b) noexcept { return a.bits_ == b.bits_; }
   friend constexpr bool operator!=(trace_flags a, trace_flags b) noexcept { return a.bits_ != b.bits_; }
 
  private:
+  static constexpr std::uint8_t debug_bit = 0x80;  // outside the W3C byte's defined bits
+
+  constexpr trace_flags with_bit(std::uint8_t bit, bool on) const noexcept {
+    trace_flags f;
+    f.bits_ = static_cast<std::uint8_t>(on ? (bits_ | bit) : (bits_ & ~bit));
+    return f;
+  }
+
   std::uint8_t bits_ = 0;
 };
 
@@ -1481,9 +1497,11 @@ STREAMBUS_TRACING_END_NAMESPACE
 //   `template <class F> static void for_each_entry(const C&, F f)` calling
 //   f(std::string_view key, std::string_view value) for every entry.
 //
-// The debug flag has no bit in the W3C trace flags: the functions here report
-// it through a `bool* debug` out-parameter and take it as a parameter when
-// injecting, for the caller to keep beside the span_context.
+// The debug flag has no bit in the W3C trace flags. It travels in the
+// span_context's trace_flags (debug(), which traceparent never shows), so the
+// tracer's children of a debug request inject it again; the functions here
+// also report it through a `bool* debug` out-parameter and take it as a
+// parameter when injecting.
 //
 // Every extraction is all-or-nothing: a malformed value yields an invalid
 // (default) span_context, never a partly filled one, and never throws.
@@ -1504,6 +1522,11 @@ inline constexpr std::string_view jaeger_trace_header = "uber-trace-id";
 inline constexpr std::string_view jaeger_baggage_prefix = "uberctx-";
 
 namespace detail {
+
+// Flags of an extracted B3 or Jaeger context (debug implies sampled).
+inline trace_flags pg_flags(bool sampled, bool debug) noexcept {
+  return trace_flags(sampled || debug ? trace_flags::sampled_bit : 0).with_debug(debug);
+}
 
 // Lowercase hex of exactly out.size()*2 or (for a trace id) half that many
 // characters, left-padded; B3 allows only lower-hex.
@@ -1631,16 +1654,16 @@ inline bool parse_b3_single(std::string_view value, span_context& out, bool* deb
     span_id::bytes_type parent{};
     if (!detail::pg_b3_id(parts[3], parent, false)) return false;
   }
-  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                     /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }
 
 /// The single-header `b3` value of `ctx` ("{32 hex}-{16 hex}-{1|0|d}"), or an
-/// empty string for an invalid context.
+/// empty string for an invalid context. `d` when `debug` or ctx's flags say so.
 inline std::string format_b3_single(const span_context& ctx, bool debug = false) {
   if (!ctx.valid()) return {};
+  debug = debug || ctx.flags().debug();
   std::string s(32 + 1 + 16 + 2, '-');
   ctx.trace_id().to_hex(s.data());
   ctx.span_id().to_hex(s.data() + 33);
@@ -1686,8 +1709,7 @@ span_context extract_b3(const Carrier& carrier, bool* debug = nullptr) {
   // "Debug is encoded as X-B3-Flags: 1"; any other value is ignored.
   if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") sampled = dbg = true;
   if (debug != nullptr) *debug = dbg;
-  return span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                      /*remote=*/true);
+  return span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
 }
 
 /// Writes the single `b3` header. An invalid context writes nothing.
@@ -1705,6 +1727,7 @@ template <class Carrier>
 void inject_b3_multi(const span_context& ctx, Carrier& carrier, bool debug = false) {
   using traits = carrier_traits<Carrier>;
   if (!ctx.valid()) return;
+  debug = debug || ctx.flags().debug();
   traits::set(carrier, b3_trace_id_header, ctx.trace_id().to_hex());
   traits::set(carrier, b3_span_id_header, ctx.span_id().to_hex());
   if (debug) {
@@ -1755,16 +1778,16 @@ inline bool parse_uber_trace_id(std::string_view value, span_context& out, bool*
   if (!detail::pg_jaeger_id(parts[3], flags)) return false;
   const bool dbg = (flags[0] & 0x02) != 0;
   const bool sampled = (flags[0] & 0x01) != 0 || dbg;  // debug implies sampled
-  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                     /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }
 
-/// "{32 hex}:{16 hex}:0:{flags}" (flags 00, 01, or 03 for debug), or an empty
-/// string for an invalid context.
+/// "{32 hex}:{16 hex}:0:{flags}" (flags 00, 01, or 03 for debug, given or in
+/// ctx's flags), or an empty string for an invalid context.
 inline std::string format_uber_trace_id(const span_context& ctx, bool debug = false) {
   if (!ctx.valid()) return {};
+  debug = debug || ctx.flags().debug();
   std::string s(32 + 1 + 16 + 1 + 1 + 1 + 2, ':');
   ctx.trace_id().to_hex(s.data());
   ctx.span_id().to_hex(s.data() + 33);

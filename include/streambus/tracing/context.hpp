@@ -10,7 +10,11 @@
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
-/// The W3C trace-flags byte. Only the bits defined by Level 2 are kept.
+/// The W3C trace-flags byte. Only the bits defined by Level 2 are kept, and
+/// the B3 / Jaeger debug state beside them (not a W3C flag: bits() leaves it
+/// out). Children copy their parent's flags, so spans under a request that
+/// arrived with debug send it on, as the OpenTelemetry B3 specification
+/// requires ("MUST preserve a debug trace flag, if received").
 class trace_flags {
  public:
   static constexpr std::uint8_t sampled_bit = 0x01;
@@ -22,15 +26,27 @@ class trace_flags {
 
   constexpr bool sampled() const noexcept { return (bits_ & sampled_bit) != 0; }
   constexpr bool random() const noexcept { return (bits_ & random_bit) != 0; }
-  constexpr std::uint8_t bits() const noexcept { return bits_; }
+  /// B3 `d` / x-b3-flags: 1, Jaeger flags 0x02; set by those extractors only.
+  constexpr bool debug() const noexcept { return (bits_ & debug_bit) != 0; }
+  /// The W3C trace-flags byte (without debug).
+  constexpr std::uint8_t bits() const noexcept { return static_cast<std::uint8_t>(bits_ & known_bits); }
   constexpr trace_flags with_sampled(bool on) const noexcept {
-    return trace_flags(static_cast<std::uint8_t>(on ? (bits_ | sampled_bit) : (bits_ & ~sampled_bit)));
+    return with_bit(sampled_bit, on);
   }
+  constexpr trace_flags with_debug(bool on) const noexcept { return with_bit(debug_bit, on); }
 
   friend constexpr bool operator==(trace_flags a, trace_flags b) noexcept { return a.bits_ == b.bits_; }
   friend constexpr bool operator!=(trace_flags a, trace_flags b) noexcept { return a.bits_ != b.bits_; }
 
  private:
+  static constexpr std::uint8_t debug_bit = 0x80;  // outside the W3C byte's defined bits
+
+  constexpr trace_flags with_bit(std::uint8_t bit, bool on) const noexcept {
+    trace_flags f;
+    f.bits_ = static_cast<std::uint8_t>(on ? (bits_ | bit) : (bits_ & ~bit));
+    return f;
+  }
+
   std::uint8_t bits_ = 0;
 };
 

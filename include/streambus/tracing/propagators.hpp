@@ -33,9 +33,11 @@
 //   `template <class F> static void for_each_entry(const C&, F f)` calling
 //   f(std::string_view key, std::string_view value) for every entry.
 //
-// The debug flag has no bit in the W3C trace flags: the functions here report
-// it through a `bool* debug` out-parameter and take it as a parameter when
-// injecting, for the caller to keep beside the span_context.
+// The debug flag has no bit in the W3C trace flags. It travels in the
+// span_context's trace_flags (debug(), which traceparent never shows), so the
+// tracer's children of a debug request inject it again; the functions here
+// also report it through a `bool* debug` out-parameter and take it as a
+// parameter when injecting.
 //
 // Every extraction is all-or-nothing: a malformed value yields an invalid
 // (default) span_context, never a partly filled one, and never throws.
@@ -73,6 +75,11 @@ inline constexpr std::string_view jaeger_trace_header = "uber-trace-id";
 inline constexpr std::string_view jaeger_baggage_prefix = "uberctx-";
 
 namespace detail {
+
+// Flags of an extracted B3 or Jaeger context (debug implies sampled).
+inline trace_flags pg_flags(bool sampled, bool debug) noexcept {
+  return trace_flags(sampled || debug ? trace_flags::sampled_bit : 0).with_debug(debug);
+}
 
 // Lowercase hex of exactly out.size()*2 or (for a trace id) half that many
 // characters, left-padded; B3 allows only lower-hex.
@@ -200,16 +207,16 @@ inline bool parse_b3_single(std::string_view value, span_context& out, bool* deb
     span_id::bytes_type parent{};
     if (!detail::pg_b3_id(parts[3], parent, false)) return false;
   }
-  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                     /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }
 
 /// The single-header `b3` value of `ctx` ("{32 hex}-{16 hex}-{1|0|d}"), or an
-/// empty string for an invalid context.
+/// empty string for an invalid context. `d` when `debug` or ctx's flags say so.
 inline std::string format_b3_single(const span_context& ctx, bool debug = false) {
   if (!ctx.valid()) return {};
+  debug = debug || ctx.flags().debug();
   std::string s(32 + 1 + 16 + 2, '-');
   ctx.trace_id().to_hex(s.data());
   ctx.span_id().to_hex(s.data() + 33);
@@ -255,8 +262,7 @@ span_context extract_b3(const Carrier& carrier, bool* debug = nullptr) {
   // "Debug is encoded as X-B3-Flags: 1"; any other value is ignored.
   if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") sampled = dbg = true;
   if (debug != nullptr) *debug = dbg;
-  return span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                      /*remote=*/true);
+  return span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
 }
 
 /// Writes the single `b3` header. An invalid context writes nothing.
@@ -274,6 +280,7 @@ template <class Carrier>
 void inject_b3_multi(const span_context& ctx, Carrier& carrier, bool debug = false) {
   using traits = carrier_traits<Carrier>;
   if (!ctx.valid()) return;
+  debug = debug || ctx.flags().debug();
   traits::set(carrier, b3_trace_id_header, ctx.trace_id().to_hex());
   traits::set(carrier, b3_span_id_header, ctx.span_id().to_hex());
   if (debug) {
@@ -324,16 +331,16 @@ inline bool parse_uber_trace_id(std::string_view value, span_context& out, bool*
   if (!detail::pg_jaeger_id(parts[3], flags)) return false;
   const bool dbg = (flags[0] & 0x02) != 0;
   const bool sampled = (flags[0] & 0x01) != 0 || dbg;  // debug implies sampled
-  out = span_context(trace_id(tid), span_id(sid), trace_flags(sampled ? trace_flags::sampled_bit : 0),
-                     /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }
 
-/// "{32 hex}:{16 hex}:0:{flags}" (flags 00, 01, or 03 for debug), or an empty
-/// string for an invalid context.
+/// "{32 hex}:{16 hex}:0:{flags}" (flags 00, 01, or 03 for debug, given or in
+/// ctx's flags), or an empty string for an invalid context.
 inline std::string format_uber_trace_id(const span_context& ctx, bool debug = false) {
   if (!ctx.valid()) return {};
+  debug = debug || ctx.flags().debug();
   std::string s(32 + 1 + 16 + 1 + 1 + 1 + 2, ':');
   ctx.trace_id().to_hex(s.data());
   ctx.span_id().to_hex(s.data() + 33);
