@@ -95,6 +95,28 @@ TEST_CASE("attribute list: the length limit bounds strings that are not UTF-8, a
   CHECK(*list.find("valid")->get_if<std::string>() == "\xe6\x97\xa5\xe6\x9c\xac");
 }
 
+TEST_CASE("attribute list: the length limit counts characters as the encoders write them (U+FFFD per maximal subpart)") {
+  // An overlong 4-byte form, a surrogate and an overlong NUL: every byte is
+  // ill-formed on its own and becomes one U+FFFD when encoded. Counted as one
+  // character per lead byte, 5 of them let 16, 12 and 8 characters through a
+  // limit of 4.
+  st::attribute_list list;
+  std::string overlong, surrogate, nul;
+  for (int i = 0; i < 5; ++i) {
+    overlong += "\xf0\x80\x80\x80";
+    surrogate += "\xed\xa0\x80";
+    nul += "\xc0\x80";
+  }
+  list.set("overlong", overlong, 128, 4);
+  list.set("surrogate", surrogate, 128, 4);
+  list.set("nul", nul, 128, 4);
+  list.set("mixed", "\xc3\xa9\xe6\x97x\xe6\x97\xa5yz", 128, 4);  // é, a cut 3-byte lead, x, 日: 4 characters
+  CHECK(*list.find("overlong")->get_if<std::string>() == "\xf0\x80\x80\x80");
+  CHECK(*list.find("surrogate")->get_if<std::string>() == "\xed\xa0\x80\xed");
+  CHECK(*list.find("nul")->get_if<std::string>() == "\xc0\x80\xc0\x80");
+  CHECK(*list.find("mixed")->get_if<std::string>() == "\xc3\xa9\xe6\x97x\xe6\x97\xa5");
+}
+
 TEST_CASE("attribute list: clear keeps storage so slots are reused") {
   st::attribute_list list;
   list.set("a.long.attribute.key.that.does.not.fit.sso", "a long string value that does not fit sso");

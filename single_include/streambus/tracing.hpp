@@ -1083,6 +1083,63 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <vector>
 
+// ---- begin streambus/tracing/detail/utf8.hpp ----
+// UTF-8 well-formedness, shared by the attribute length limit (which counts
+// characters as the encoders will write them), the encoders (which replace
+// what is ill-formed by U+FFFD) and baggage decoding.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+// At p[0..n), n >= 1: the length (1..4) of the well-formed UTF-8 sequence
+// starting there, or 0 when it is ill-formed, with *bad set to the length of
+// its maximal subpart (the bytes one U+FFFD replaces). Ranges from the Unicode
+// Standard's table "Well-Formed UTF-8 Byte Sequences": no overlong forms, no
+// surrogates, nothing above U+10FFFF.
+inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::size_t* bad) noexcept {
+  const unsigned char b0 = p[0];
+  if (b0 < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 == 0xE0) {
+    len = 3;
+    lo = 0xA0;
+  } else if (b0 == 0xED) {
+    len = 3;
+    hi = 0x9F;
+  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
+    len = 3;
+  } else if (b0 == 0xF0) {
+    len = 4;
+    lo = 0x90;
+  } else if (b0 == 0xF4) {
+    len = 4;
+    hi = 0x8F;
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
+    len = 4;
+  } else {  // a continuation byte, C0, C1 or F5..FF: never valid as a lead
+    *bad = 1;
+    return 0;
+  }
+  if (n < 2 || p[1] < lo || p[1] > hi) {
+    *bad = 1;
+    return 0;
+  }
+  for (std::size_t i = 2; i < len; ++i) {
+    if (i >= n || (p[i] & 0xC0) != 0x80) {
+      *bad = i;
+      return 0;
+    }
+  }
+  return len;
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/utf8.hpp ----
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 inline constexpr std::string_view baggage_header = "baggage";
@@ -1167,34 +1224,10 @@ inline std::size_t percent_encoded_size(std::string_view s, bool (*raw)(char) no
   return n;
 }
 
-// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0 (the
-// Unicode Standard's "Well-Formed UTF-8 Byte Sequences" table).
+// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0.
 inline std::size_t bg_utf8_length(const unsigned char* p, std::size_t n) noexcept {
-  const unsigned char b0 = p[0];
-  if (b0 < 0x80) return 1;
-  std::size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 == 0xE0) {
-    len = 3, lo = 0xA0;
-  } else if (b0 == 0xED) {
-    len = 3, hi = 0x9F;
-  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
-    len = 3;
-  } else if (b0 == 0xF0) {
-    len = 4, lo = 0x90;
-  } else if (b0 == 0xF4) {
-    len = 4, hi = 0x8F;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    len = 4;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return len;
+  std::size_t bad = 0;
+  return utf8_sequence(p, n, &bad);
 }
 
 /// Replaces every ill-formed UTF-8 sequence in `s` by U+FFFD (one per byte
@@ -2498,20 +2531,19 @@ namespace detail {
 
 // Truncates to at most max_chars Unicode characters without splitting a
 // UTF-8 sequence (the OpenTelemetry limit counts characters, not bytes).
-// Out of line and cold: only a configured length limit calls it, and inlined
-// it cost every attribute set 4 instructions (callgrind, bench case 2).
+// Characters as the encoders write them: a well-formed sequence, or the
+// maximal subpart of an ill-formed one, which becomes one U+FFFD (counting an
+// ill-formed lead byte and its continuation bytes as one once let 4 times the
+// limit through). Out of line and cold: only a configured length limit calls
+// it, and inlined it cost every attribute set 4 instructions (callgrind, bench case 2).
 STREAMBUS_TRACING_COLD inline void truncate_utf8(std::string& s, std::size_t max_chars) {
   if (s.size() <= max_chars) return;
-  // A character is a lead byte and the continuation bytes it announces; any
-  // other byte (a stray continuation, 0xF8..0xFF) counts as one character,
-  // so whatever the input, at most 4 bytes per character are kept.
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   std::size_t i = 0;
   for (std::size_t chars = 0; chars < max_chars && i < s.size(); ++chars) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    const std::size_t length = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : lead < 0xF8 ? 4 : 1;
-    const std::size_t end = std::min(s.size(), i + length);
-    ++i;
-    while (i < end && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    std::size_t bad = 0;
+    const std::size_t length = utf8_sequence(p + i, s.size() - i, &bad);
+    i += length != 0 ? length : bad;
   }
   if (i < s.size()) s.resize(i);
 }
@@ -5041,51 +5073,7 @@ using tracing::detail::protobuf_writer;
 
 // ---------------------------------------------------------------- UTF-8
 
-// At p[0..n), n >= 1: the length (1..4) of the well-formed UTF-8 sequence
-// starting there, or 0 when it is ill-formed, with *bad set to the length of
-// its maximal subpart (the bytes one U+FFFD replaces). Ranges from the Unicode
-// Standard's table "Well-Formed UTF-8 Byte Sequences": no overlong forms, no
-// surrogates, nothing above U+10FFFF.
-template <int = 0>
-inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::size_t* bad) noexcept {
-  const unsigned char b0 = p[0];
-  if (b0 < 0x80) return 1;
-  std::size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 == 0xE0) {
-    len = 3;
-    lo = 0xA0;
-  } else if (b0 == 0xED) {
-    len = 3;
-    hi = 0x9F;
-  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
-    len = 3;
-  } else if (b0 == 0xF0) {
-    len = 4;
-    lo = 0x90;
-  } else if (b0 == 0xF4) {
-    len = 4;
-    hi = 0x8F;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    len = 4;
-  } else {  // a continuation byte, C0, C1 or F5..FF: never valid as a lead
-    *bad = 1;
-    return 0;
-  }
-  if (n < 2 || p[1] < lo || p[1] > hi) {
-    *bad = 1;
-    return 0;
-  }
-  for (std::size_t i = 2; i < len; ++i) {
-    if (i >= n || (p[i] & 0xC0) != 0x80) {
-      *bad = i;
-      return 0;
-    }
-  }
-  return len;
-}
+using tracing::detail::utf8_sequence;
 
 template <int = 0>
 inline bool utf8_valid(std::string_view s) noexcept {

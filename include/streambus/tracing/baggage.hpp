@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/utf8.hpp"
 #include "propagation.hpp"
 #include "version.hpp"
 
@@ -119,34 +120,10 @@ inline std::size_t percent_encoded_size(std::string_view s, bool (*raw)(char) no
   return n;
 }
 
-// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0 (the
-// Unicode Standard's "Well-Formed UTF-8 Byte Sequences" table).
+// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0.
 inline std::size_t bg_utf8_length(const unsigned char* p, std::size_t n) noexcept {
-  const unsigned char b0 = p[0];
-  if (b0 < 0x80) return 1;
-  std::size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 == 0xE0) {
-    len = 3, lo = 0xA0;
-  } else if (b0 == 0xED) {
-    len = 3, hi = 0x9F;
-  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
-    len = 3;
-  } else if (b0 == 0xF0) {
-    len = 4, lo = 0x90;
-  } else if (b0 == 0xF4) {
-    len = 4, hi = 0x8F;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    len = 4;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return len;
+  std::size_t bad = 0;
+  return utf8_sequence(p, n, &bad);
 }
 
 /// Replaces every ill-formed UTF-8 sequence in `s` by U+FFFD (one per byte
