@@ -5833,7 +5833,13 @@ class thrift_writer {
     std::memcpy(&bits, &v, sizeof bits);
     write_be(bits, 8);
   }
+  /// A string's length is a signed 32-bit number: a longer string (2 GiB,
+  /// far past what a collector takes) is cut there rather than given a
+  /// negative length that corrupts the whole message.
+  static constexpr std::size_t max_string_size = 0x7fffffff;
+
   void write_string(std::string_view s) {
+    if (s.size() > max_string_size) s = s.substr(0, max_string_size);
     write_i32(static_cast<std::int32_t>(s.size()));
     buf_.append(s);
   }
@@ -5845,7 +5851,14 @@ class thrift_writer {
     write_i32(0);
     return m;
   }
-  void end_string(mark m) { patch_i32(m.at, static_cast<std::int32_t>(buf_.size() - m.at - 4)); }
+  void end_string(mark m) {
+    std::size_t size = buf_.size() - m.at - 4;
+    if (size > max_string_size) {
+      size = max_string_size;
+      buf_.truncate(m.at + 4 + size);
+    }
+    patch_i32(m.at, static_cast<std::int32_t>(size));
+  }
 
   // ---- structure
 
