@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "support/memory_tracer.hpp"
+
 namespace st = streambus::tracing;
 
 TEST_CASE("the span clock never goes backwards, also across recalibration") {
@@ -39,4 +41,54 @@ TEST_CASE("wall time from the span clock matches the system clock") {
   const std::uint64_t wall = st::detail::unix_now_ns();
   const std::int64_t system = st::detail::system_now_ns();
   CHECK(std::llabs(static_cast<std::int64_t>(wall) - system) < 50'000'000);  // 50 ms
+}
+
+namespace {
+// Moves the wall-clock offset as a stepped system clock would look to the
+// next resync; returns the offset it replaced.
+std::int64_t step_wall_offset(std::int64_t by_ns) {
+  return st::detail::wall_offset_ns().fetch_add(by_ns, std::memory_order_relaxed);
+}
+}  // namespace
+
+TEST_CASE("events lie within their span when the clock mapping changes between the event and the span's end") {
+  memory_tracer m;
+  {
+    auto span = m.tracer.start("stepped");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    span.add_event("before the step");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // The system clock steps back 1000 s (as a resync would then measure):
+    // the event was once converted with the old offset, the span with the new
+    // one, and landed 1000 s after its span's end.
+    step_wall_offset(-1'000'000'000'000);
+    span.add_event("after the step");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  st::detail::clock_resync();  // put the offset back for the tests that follow
+  const auto spans = m.spans();
+  REQUIRE(spans.size() == 1);
+  const st::span_data& s = spans[0];
+  REQUIRE(s.events.size() == 2);
+  for (const auto& e : s.events) {
+    CAPTURE(e.name);
+    CHECK(e.time_unix_nano >= s.start_time_unix_nano);
+    CHECK(e.time_unix_nano <= s.end_time_unix_nano);
+  }
+  // Their places in the span are the measured ones: ~2 ms and ~4 ms after its start, in order.
+  CHECK(s.events[0].time_unix_nano - s.start_time_unix_nano >= 2'000'000);
+  CHECK(s.events[1].time_unix_nano - s.events[0].time_unix_nano >= 2'000'000);
+  CHECK(s.end_time_unix_nano - s.events[1].time_unix_nano >= 2'000'000);
+}
+
+TEST_CASE("a tracer with only synchronous exporters picks up a stepped system clock (resync at most once a second)") {
+  memory_tracer m;
+  const std::int64_t before = step_wall_offset(3'600'000'000'000);  // an hour off, as after a step
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));     // a resync is due again
+  { auto span = m.tracer.start("after the step"); }
+  const auto spans = m.spans();
+  REQUIRE(spans.size() == 1);
+  const std::int64_t system = st::detail::system_now_ns();
+  CHECK(std::llabs(static_cast<std::int64_t>(spans[0].start_time_unix_nano) - system) < 50'000'000);
+  CHECK(std::llabs(st::detail::wall_offset_ns().load() - before) < 50'000'000);
 }

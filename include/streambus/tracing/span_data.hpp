@@ -195,8 +195,9 @@ struct alignas(64) span_data {
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
   bool parent_is_remote = false;
-  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
-  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
+  /// Internal: start, end and the events' times still hold raw span-clock readings
+  /// (detail::span_clock_ticks); the pipeline converts them (detail::settle_times)
+  /// before any exporter sees the span.
   bool times_are_ticks = false;
 
   alignas(64) status_code status = status_code::unset;
@@ -231,10 +232,26 @@ struct alignas(64) span_data {
 
 namespace detail {
 
-/// Converts a record's raw clock readings to epoch nanoseconds (once).
+/// Converts a record's raw clock readings (start, end and its events') to
+/// epoch nanoseconds, once, all with one mapping: the duration is the measured
+/// one and never negative, and every event lies within its span. (Events
+/// converted when recorded, with the mapping of that moment, once fell
+/// microseconds outside the span, or 1000 s after it when the system clock
+/// was stepped back meanwhile.)
 inline void settle_times(span_data& r) noexcept {
   if (!r.times_are_ticks) return;
-  span_clock_to_unix_nano(r.start_time_unix_nano, r.end_time_unix_nano, r.start_time_unix_nano, r.end_time_unix_nano);
+  const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
+  std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
+  if (end_ns < start_ns) end_ns = start_ns;
+  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
+  const std::uint64_t start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  r.start_time_unix_nano = start_unix;
+  r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
+  for (span_event& e : r.events) {
+    std::int64_t ns = span_clock_ticks_to_ns(e.time_unix_nano);
+    ns = ns < start_ns ? start_ns : ns > end_ns ? end_ns : ns;
+    e.time_unix_nano = start_unix + static_cast<std::uint64_t>(ns - start_ns);
+  }
   r.times_are_ticks = false;
 }
 

@@ -157,7 +157,8 @@ struct recorder {
     try {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
-      e.time_unix_nano = unix_now_ns();
+      // Raw, as the span's start: settle_times converts both with one mapping.
+      e.time_unix_nano = r->times_are_ticks ? span_clock_ticks() : unix_now_ns();
       e.attributes.clear();
       fill(e.attributes);
     } catch (...) {
@@ -334,6 +335,7 @@ class tracer_state {
       return;
     }
     if (sync_) {
+      detail::clock_resync_if_due();  // no export thread does it for synchronous exporters
       detail::settle_times(*record);
       sync_->deliver(*record);
     }

@@ -14,7 +14,9 @@
 #include <thread>
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 #endif
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -36,12 +38,23 @@ inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   return z ^ (z >> 31);
 }
 
-// Entropy from the OS, mixed with time and the thread's identity so that a
-// failing source still yields distinct seeds per thread and per process.
+// Entropy from the OS, mixed with time, the process and the thread's identity
+// so that a failing source still yields distinct seeds per thread and per
+// process. (Without the pid, children forked from one thread at the same
+// nanosecond, where getrandom is refused (seccomp: ENOSYS, or EAGAIN early in
+// boot), drew identical ids: 2 pairs in 3000.)
 inline std::uint64_t os_seed() noexcept {
   std::uint64_t seed = 0;
 #if defined(__linux__)
-  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) {
+    seed = 0;
+    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (::read(fd, &seed, sizeof seed) != static_cast<long>(sizeof seed)) seed = 0;
+      ::close(fd);
+    }
+  }
+  seed ^= static_cast<std::uint64_t>(::getpid()) * 0xd6e8feb86659fd93ULL;
 #elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   try {
     std::random_device rd;
