@@ -2671,6 +2671,37 @@ STREAMBUS_TRACING_END_NAMESPACE
 
 #include <cmath>
 
+// ---- begin streambus/tracing/detail/float_class.hpp ----
+// NaN and infinity tests on a double's bits. These headers compile with the
+// user's flags, and -ffast-math (-ffinite-math-only) lets the compiler assume
+// that neither exists: std::isnan and std::isfinite fold to constants and
+// comparisons with NaN may go either way. (With it, the JSON encoders wrote
+// bare `nan`, which is not JSON, and a NaN sampling rate passed validation.)
+// Integer tests on the bits are not subject to those assumptions.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+inline std::uint64_t double_bits(double v) noexcept {
+  static_assert(sizeof(double) == sizeof(std::uint64_t), "IEEE 754 binary64 expected");
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
+}
+
+inline constexpr std::uint64_t double_exponent_mask = 0x7ff0000000000000ULL;
+
+/// Not NaN and not infinite (exponent not all ones).
+inline bool is_finite_double(double v) noexcept { return (double_bits(v) & double_exponent_mask) != double_exponent_mask; }
+/// NaN (exponent all ones, fraction not zero).
+inline bool is_nan_double(double v) noexcept { return (double_bits(v) & ~(std::uint64_t{1} << 63)) > double_exponent_mask; }
+/// The sign bit: true for -0.0, -Infinity and negative numbers.
+inline bool is_negative_double(double v) noexcept { return (double_bits(v) >> 63) != 0; }
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/float_class.hpp ----
+
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 
 enum class sampler_kind : std::uint8_t {
@@ -2747,7 +2778,7 @@ class sampler {
 
  private:
   void set_ratio(double ratio) noexcept {
-    if (!(ratio > 0.0)) ratio = 0.0;  // also NaN
+    if (detail::is_nan_double(ratio) || !(ratio > 0.0)) ratio = 0.0;  // bits, not a comparison, for NaN: -ffast-math
     if (ratio > 1.0) ratio = 1.0;
     ratio_ = ratio;
     threshold_ = static_cast<std::uint64_t>(std::llround((1.0 - ratio) * static_cast<double>(max_threshold)));
@@ -3953,7 +3984,9 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <thread>
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 #endif
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -4029,12 +4062,23 @@ inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   return z ^ (z >> 31);
 }
 
-// Entropy from the OS, mixed with time and the thread's identity so that a
-// failing source still yields distinct seeds per thread and per process.
+// Entropy from the OS, mixed with time, the process and the thread's identity
+// so that a failing source still yields distinct seeds per thread and per
+// process. (Without the pid, children forked from one thread at the same
+// nanosecond, where getrandom is refused (seccomp: ENOSYS, or EAGAIN early in
+// boot), drew identical ids: 2 pairs in 3000.)
 inline std::uint64_t os_seed() noexcept {
   std::uint64_t seed = 0;
 #if defined(__linux__)
-  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) seed = 0;
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<long>(sizeof seed)) {
+    seed = 0;
+    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (::read(fd, &seed, sizeof seed) != static_cast<long>(sizeof seed)) seed = 0;
+      ::close(fd);
+    }
+  }
+  seed ^= static_cast<std::uint64_t>(::getpid()) * 0xd6e8feb86659fd93ULL;
 #elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   try {
     std::random_device rd;
@@ -4357,7 +4401,7 @@ class tsc_clock {
 
 /// The span clock's raw reading, as spans record it: TSC ticks where the TSC
 /// is usable, steady nanoseconds otherwise. Converting to epoch time is left
-/// to the export side (span_clock_to_unix_nano), off the traced thread.
+/// to the export side (settle_times), off the traced thread.
 inline std::uint64_t span_clock_ticks() noexcept {
 #if defined(STREAMBUS_TRACING_HAS_TSC)
   const tsc_clock& tsc = tsc_clock::instance();
@@ -4399,18 +4443,19 @@ inline void clock_resync() noexcept {
   wall_offset_ns().store(system_now_ns() - span, std::memory_order_relaxed);
 }
 
-/// Epoch times of a span recorded as two span-clock readings. Both ends use
-/// the same mapping, so the duration is the measured one and never negative.
-inline void span_clock_to_unix_nano(std::uint64_t start_ticks, std::uint64_t end_ticks, std::uint64_t& start_unix,
-                                    std::uint64_t& end_unix) noexcept {
-  const std::int64_t start_ns = span_clock_ticks_to_ns(start_ticks);
-  const std::int64_t end_ns = span_clock_ticks_to_ns(end_ticks);
-  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
-  start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
-  end_unix = start_unix + static_cast<std::uint64_t>(end_ns > start_ns ? end_ns - start_ns : 0);
+/// clock_resync(), at most once a second: for threads that convert times
+/// themselves (synchronous exporters), where no export thread resyncs, so
+/// that a stepped system clock is picked up and the TSC ratio keeps being
+/// refined there too (without it, ~1 ppm of drift accumulated for good).
+STREAMBUS_TRACING_PROCESS_WIDE inline void clock_resync_if_due() noexcept {
+  static std::atomic<std::int64_t> next_ns{0};
+  const std::int64_t now = steady_now_ns();
+  std::int64_t due = next_ns.load(std::memory_order_relaxed);
+  if (now < due || !next_ns.compare_exchange_strong(due, now + 1'000'000'000, std::memory_order_relaxed)) return;
+  clock_resync();
 }
 
-/// Epoch nanoseconds now, on the span clock (event times).
+/// Epoch nanoseconds now, on the span clock.
 inline std::uint64_t unix_now_ns() noexcept {
   const std::int64_t wall = span_clock_ns() + wall_offset_ns().load(std::memory_order_relaxed);
   return wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
@@ -4600,8 +4645,9 @@ struct alignas(64) span_data {
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
   bool parent_is_remote = false;
-  /// Internal: start/end still hold raw span-clock readings (detail::span_clock_ticks);
-  /// the pipeline converts them (detail::settle_times) before any exporter sees the span.
+  /// Internal: start, end and the events' times still hold raw span-clock readings
+  /// (detail::span_clock_ticks); the pipeline converts them (detail::settle_times)
+  /// before any exporter sees the span.
   bool times_are_ticks = false;
 
   alignas(64) status_code status = status_code::unset;
@@ -4636,10 +4682,26 @@ struct alignas(64) span_data {
 
 namespace detail {
 
-/// Converts a record's raw clock readings to epoch nanoseconds (once).
+/// Converts a record's raw clock readings (start, end and its events') to
+/// epoch nanoseconds, once, all with one mapping: the duration is the measured
+/// one and never negative, and every event lies within its span. (Events
+/// converted when recorded, with the mapping of that moment, once fell
+/// microseconds outside the span, or 1000 s after it when the system clock
+/// was stepped back meanwhile.)
 inline void settle_times(span_data& r) noexcept {
   if (!r.times_are_ticks) return;
-  span_clock_to_unix_nano(r.start_time_unix_nano, r.end_time_unix_nano, r.start_time_unix_nano, r.end_time_unix_nano);
+  const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
+  std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
+  if (end_ns < start_ns) end_ns = start_ns;
+  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
+  const std::uint64_t start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  r.start_time_unix_nano = start_unix;
+  r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
+  for (span_event& e : r.events) {
+    std::int64_t ns = span_clock_ticks_to_ns(e.time_unix_nano);
+    ns = ns < start_ns ? start_ns : ns > end_ns ? end_ns : ns;
+    e.time_unix_nano = start_unix + static_cast<std::uint64_t>(ns - start_ns);
+  }
   r.times_are_ticks = false;
 }
 
@@ -5419,12 +5481,10 @@ void json_quoted_integer(append_buffer& out, Int v) {
 // "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
 template <int = 0>
 inline void json_double(append_buffer& out, double v) {
-  if (std::isnan(v)) {
-    out.append("\"NaN\"");
-    return;
-  }
-  if (std::isinf(v)) {
-    out.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  if (!tracing::detail::is_finite_double(v)) {  // not std::isnan: see detail/float_class.hpp
+    out.append(tracing::detail::is_nan_double(v)        ? "\"NaN\""
+               : tracing::detail::is_negative_double(v) ? "\"-Infinity\""
+                                                        : "\"Infinity\"");
     return;
   }
   char buf[64];
@@ -5961,10 +6021,10 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 /// (unquoted) otherwise: the text a string-typed tag carries.
 template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
-  if (std::isnan(v)) {
+  if (is_nan_double(v)) {  // not std::isnan: see detail/float_class.hpp
     out.append("NaN");
-  } else if (std::isinf(v)) {
-    out.append(v > 0 ? "Infinity" : "-Infinity");
+  } else if (!is_finite_double(v)) {
+    out.append(is_negative_double(v) ? "-Infinity" : "Infinity");
   } else {
     otlp::detail::json_double(out, v);
   }
@@ -6338,7 +6398,7 @@ inline void json_tag(append_buffer& out, std::string_view key, const nonotlp_tag
       otlp::detail::json_integer(out, t.i);
       break;
     case nonotlp_tag::kind::float64:
-      if (std::isfinite(t.d)) {
+      if (tracing::detail::is_finite_double(t.d)) {
         out.append(",\"type\":\"float64\",\"value\":");
         otlp::detail::json_double(out, t.d);
       } else {
@@ -7293,7 +7353,7 @@ inline bool parse_decimal(std::string_view text, double& out) noexcept {
   } else {
     out = m * std::pow(10.0, static_cast<double>(exponent));
   }
-  return std::isfinite(out);
+  return is_finite_double(out);
 }
 
 /// The specification's boolean: "true" or "false", case-insensitive; nothing else.
@@ -7825,7 +7885,7 @@ class basic_config_resolver {
     bool rate_valid = false;
     if (cfg_.sampling_rate) {
       const double r = *cfg_.sampling_rate;
-      if (std::isnan(r) || r < 0.0 || r > 1.0)
+      if (is_nan_double(r) || r < 0.0 || r > 1.0)
         error("sampling_rate = " + format_number(r) +
               " is outside [0, 1] (1.0 samples every trace, 0.1 one trace in ten)");
       else
@@ -11280,7 +11340,8 @@ struct recorder {
     try {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
-      e.time_unix_nano = unix_now_ns();
+      // Raw, as the span's start: settle_times converts both with one mapping.
+      e.time_unix_nano = r->times_are_ticks ? span_clock_ticks() : unix_now_ns();
       e.attributes.clear();
       fill(e.attributes);
     } catch (...) {
@@ -11457,6 +11518,7 @@ class tracer_state {
       return;
     }
     if (sync_) {
+      detail::clock_resync_if_due();  // no export thread does it for synchronous exporters
       detail::settle_times(*record);
       sync_->deliver(*record);
     }
@@ -12689,7 +12751,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
                                 std::to_string(max_attempts) + ")");
   if (b.initial.count() < 0 || b.max.count() < 0)
     throw std::invalid_argument("trace_with_retry: retry_backoff durations must not be negative");
-  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
+  if (!is_finite_double(b.multiplier) || b.multiplier < 1.0)  // not std::isfinite: -ffast-math folds it
     throw std::invalid_argument("trace_with_retry: retry_backoff::multiplier must be finite and >= 1 (got " +
                                 std::to_string(b.multiplier) + ")");
 }
@@ -12703,7 +12765,7 @@ inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_
   const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
-  if (!(wait <= cap)) wait = cap;
+  if (is_nan_double(wait) || !(wait <= cap)) wait = cap;
   if (b.jitter) {
     const double unit = static_cast<double>(random_nonzero_u64() >> 11) * 0x1.0p-53;  // [0, 1)
     wait = wait / 2 + wait / 2 * unit;
@@ -13829,7 +13891,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
                                 std::to_string(max_attempts) + ")");
   if (b.initial.count() < 0 || b.max.count() < 0)
     throw std::invalid_argument("trace_with_retry: retry_backoff durations must not be negative");
-  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
+  if (!is_finite_double(b.multiplier) || b.multiplier < 1.0)  // not std::isfinite: -ffast-math folds it
     throw std::invalid_argument("trace_with_retry: retry_backoff::multiplier must be finite and >= 1 (got " +
                                 std::to_string(b.multiplier) + ")");
 }
@@ -13843,7 +13905,7 @@ inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_
   const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
-  if (!(wait <= cap)) wait = cap;
+  if (is_nan_double(wait) || !(wait <= cap)) wait = cap;
   if (b.jitter) {
     const double unit = static_cast<double>(random_nonzero_u64() >> 11) * 0x1.0p-53;  // [0, 1)
     wait = wait / 2 + wait / 2 * unit;

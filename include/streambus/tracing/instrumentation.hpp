@@ -58,6 +58,7 @@
 // the whole tracer tree.
 #include "../tracing.hpp"
 #include "detail/op_outcome.hpp"
+#include "detail/float_class.hpp"
 #include "detail/random.hpp"
 
 #if defined(__GNUC__)
@@ -279,7 +280,7 @@ inline void validate_retry(int max_attempts, const retry_backoff& b) {
                                 std::to_string(max_attempts) + ")");
   if (b.initial.count() < 0 || b.max.count() < 0)
     throw std::invalid_argument("trace_with_retry: retry_backoff durations must not be negative");
-  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
+  if (!is_finite_double(b.multiplier) || b.multiplier < 1.0)  // not std::isfinite: -ffast-math folds it
     throw std::invalid_argument("trace_with_retry: retry_backoff::multiplier must be finite and >= 1 (got " +
                                 std::to_string(b.multiplier) + ")");
 }
@@ -293,7 +294,7 @@ inline std::chrono::milliseconds retry_delay(const retry_backoff& b, int failed_
   const double cap = std::min(static_cast<double>(b.max.count()), 9.0e18);
   // pow may overflow to infinity; the cap takes care of it.
   double wait = static_cast<double>(b.initial.count()) * std::pow(b.multiplier, failed_attempt - 1);
-  if (!(wait <= cap)) wait = cap;
+  if (is_nan_double(wait) || !(wait <= cap)) wait = cap;
   if (b.jitter) {
     const double unit = static_cast<double>(random_nonzero_u64() >> 11) * 0x1.0p-53;  // [0, 1)
     wait = wait / 2 + wait / 2 * unit;

@@ -52,6 +52,7 @@
 
 #include "attributes.hpp"
 #include "context.hpp"
+#include "detail/float_class.hpp"
 #include "detail/protobuf_writer.hpp"
 #include "detail/thrift_writer.hpp"
 #include "exporter.hpp"
@@ -88,10 +89,10 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 /// (unquoted) otherwise: the text a string-typed tag carries.
 template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
-  if (std::isnan(v)) {
+  if (is_nan_double(v)) {  // not std::isnan: see detail/float_class.hpp
     out.append("NaN");
-  } else if (std::isinf(v)) {
-    out.append(v > 0 ? "Infinity" : "-Infinity");
+  } else if (!is_finite_double(v)) {
+    out.append(is_negative_double(v) ? "-Infinity" : "Infinity");
   } else {
     otlp::detail::json_double(out, v);
   }
@@ -465,7 +466,7 @@ inline void json_tag(append_buffer& out, std::string_view key, const nonotlp_tag
       otlp::detail::json_integer(out, t.i);
       break;
     case nonotlp_tag::kind::float64:
-      if (std::isfinite(t.d)) {
+      if (tracing::detail::is_finite_double(t.d)) {
         out.append(",\"type\":\"float64\",\"value\":");
         otlp::detail::json_double(out, t.d);
       } else {

@@ -34,6 +34,7 @@
 #include "attributes.hpp"
 #include "context.hpp"
 #include "detail/protobuf_writer.hpp"
+#include "detail/float_class.hpp"
 #include "detail/utf8.hpp"
 #include "exporter.hpp"
 #include "ids.hpp"
@@ -423,12 +424,10 @@ void json_quoted_integer(append_buffer& out, Int v) {
 // "NaN"/"Infinity"/"-Infinity" strings (JSON has no such numbers).
 template <int = 0>
 inline void json_double(append_buffer& out, double v) {
-  if (std::isnan(v)) {
-    out.append("\"NaN\"");
-    return;
-  }
-  if (std::isinf(v)) {
-    out.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  if (!tracing::detail::is_finite_double(v)) {  // not std::isnan: see detail/float_class.hpp
+    out.append(tracing::detail::is_nan_double(v)        ? "\"NaN\""
+               : tracing::detail::is_negative_double(v) ? "\"-Infinity\""
+                                                        : "\"Infinity\"");
     return;
   }
   char buf[64];

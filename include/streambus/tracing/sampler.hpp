@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "detail/float_class.hpp"
 #include "ids.hpp"
 #include "version.hpp"
 
@@ -93,7 +94,7 @@ class sampler {
 
  private:
   void set_ratio(double ratio) noexcept {
-    if (!(ratio > 0.0)) ratio = 0.0;  // also NaN
+    if (detail::is_nan_double(ratio) || !(ratio > 0.0)) ratio = 0.0;  // bits, not a comparison, for NaN: -ffast-math
     if (ratio > 1.0) ratio = 1.0;
     ratio_ = ratio;
     threshold_ = static_cast<std::uint64_t>(std::llround((1.0 - ratio) * static_cast<double>(max_threshold)));

@@ -30,6 +30,7 @@
 
 #include "../config.hpp"
 #include "../exporter_registry.hpp"
+#include "float_class.hpp"
 #include "../limits.hpp"
 #include "../sampler.hpp"
 #include "../version.hpp"
@@ -251,7 +252,7 @@ inline bool parse_decimal(std::string_view text, double& out) noexcept {
   } else {
     out = m * std::pow(10.0, static_cast<double>(exponent));
   }
-  return std::isfinite(out);
+  return is_finite_double(out);
 }
 
 /// The specification's boolean: "true" or "false", case-insensitive; nothing else.
@@ -783,7 +784,7 @@ class basic_config_resolver {
     bool rate_valid = false;
     if (cfg_.sampling_rate) {
       const double r = *cfg_.sampling_rate;
-      if (std::isnan(r) || r < 0.0 || r > 1.0)
+      if (is_nan_double(r) || r < 0.0 || r > 1.0)
         error("sampling_rate = " + format_number(r) +
               " is outside [0, 1] (1.0 samples every trace, 0.1 one trace in ten)");
       else
