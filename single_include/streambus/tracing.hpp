@@ -6366,13 +6366,13 @@ inline void thrift_span(thrift_writer& w, const span_data& span, const instrumen
   w.field_i64(th::span_start_time, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(span.start_time_unix_nano)));
   w.field_i64(th::span_duration, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(span.duration_ns())));
   const nonotlp_extras extras = span_extras(span, scope);
-  thrift_tag_list(w, th::span_tags, [&](auto&& emit) { for_each_span_tag(span, extras, scratch, emit); });
+  thrift_tag_list(w, th::span_tags, [&](auto&& visit_tag) { for_each_span_tag(span, extras, scratch, visit_tag); });
   if (!span.events.empty()) {
     w.field_begin(thrift_writer::type::list, th::span_logs);
     w.list_begin(thrift_writer::type::struct_, static_cast<std::int32_t>(span.events.size()));
     for (const span_event& e : span.events) {
       w.field_i64(th::log_timestamp, static_cast<std::int64_t>(tracing::detail::nonotlp_micros(e.time_unix_nano)));
-      thrift_tag_list(w, th::log_fields, [&](auto&& emit) { for_each_event_field(e, scratch, emit); });
+      thrift_tag_list(w, th::log_fields, [&](auto&& visit_tag) { for_each_event_field(e, scratch, visit_tag); });
       w.field_stop();
     }
   }
@@ -6465,7 +6465,7 @@ inline void json_span(append_buffer& out, const span_data& span, const instrumen
   out.append(",\"duration\":");
   otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(span.duration_ns()));
   const nonotlp_extras extras = span_extras(span, scope);
-  json_tag_array(out, ",\"tags\":", [&](auto&& emit) { for_each_span_tag(span, extras, scratch, emit); });
+  json_tag_array(out, ",\"tags\":", [&](auto&& visit_tag) { for_each_span_tag(span, extras, scratch, visit_tag); });
   out.append(",\"logs\":[");
   first = true;
   for (const span_event& e : span.events) {
@@ -6473,7 +6473,7 @@ inline void json_span(append_buffer& out, const span_data& span, const instrumen
     first = false;
     out.append("{\"timestamp\":");
     otlp::detail::json_integer(out, tracing::detail::nonotlp_micros(e.time_unix_nano));
-    json_tag_array(out, ",\"fields\":", [&](auto&& emit) { for_each_event_field(e, scratch, emit); });
+    json_tag_array(out, ",\"fields\":", [&](auto&& visit_tag) { for_each_event_field(e, scratch, visit_tag); });
     out.push_back('}');
   }
   out.append("],\"processID\":\"p1\",\"warnings\":null}");
@@ -6514,7 +6514,7 @@ inline void encode_thrift_batch(const span_batch& batch, std::string& out) {
   w.field_begin(detail::thrift_writer::type::struct_, th::batch_process);
   detail::thrift_string_field(w, th::process_service_name, tracing::detail::nonotlp_service_name(batch.resource()));
   detail::thrift_tag_list(w, th::process_tags,
-                          [&](auto&& emit) { detail::for_each_process_tag(batch.resource(), scratch, emit); });
+                          [&](auto&& visit_tag) { detail::for_each_process_tag(batch.resource(), scratch, visit_tag); });
   w.field_stop();
   w.field_begin(detail::thrift_writer::type::list, th::batch_spans);
   w.list_begin(detail::thrift_writer::type::struct_, static_cast<std::int32_t>(batch.size()));
@@ -6545,7 +6545,7 @@ inline void encode_ui_json(const span_batch& batch, std::string& str) {
     out.append("],\"processes\":{\"p1\":{\"serviceName\":");
     otlp::detail::json_string(out, tracing::detail::nonotlp_service_name(batch.resource()));
     detail::json_tag_array(out, ",\"tags\":",
-                           [&](auto&& emit) { detail::for_each_process_tag(batch.resource(), scratch, emit); });
+                           [&](auto&& visit_tag) { detail::for_each_process_tag(batch.resource(), scratch, visit_tag); });
     out.append("}},\"warnings\":null}");
   }
   out.append("],\"total\":0,\"limit\":0,\"offset\":0,\"errors\":null}");
