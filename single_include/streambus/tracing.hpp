@@ -9283,7 +9283,10 @@ struct pipeline_signal {
   std::atomic<std::uint64_t> lanes_closed{0};  // by threads that exited
   // A fork()ed child's threads must not notify: the parent's export thread
   // (absent there) may have held the mutex at the fork.
-  const std::uint32_t fork_generation = (register_fork_handler(), detail::fork_generation().load());
+  const std::uint32_t fork_generation = [] {
+    register_fork_handler();
+    return detail::fork_generation().load();
+  }();
   bool in_forked_child() const noexcept { return fork_generation != detail::fork_generation().load(); }
 
   /// Wakes the export thread, once per wait however many ask.
@@ -11291,7 +11294,8 @@ inline std::string dynamic_type_name(const std::exception& e) {
   static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
 #if STREAMBUS_TRACING_HAS_RTTI
 #if defined(__GXX_ABI_VERSION)
-  const void* const* vtable = *reinterpret_cast<const void* const* const*>(&e);
+  const void* const* vtable;  // the object's first word (memcpy: no type-punned read)
+  std::memcpy(&vtable, static_cast<const void*>(&e), sizeof vtable);
   if (vtable[-1] == nullptr) return "std::exception";
 #endif
   return demangle(typeid(e).name());
@@ -13111,7 +13115,7 @@ STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace light {
 namespace impl {
 
-retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {
+static retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {  // this file's own helper
   retry_backoff out;
   out.initial = std::chrono::milliseconds(b.initial_ms);
   out.multiplier = b.multiplier;
@@ -14252,7 +14256,7 @@ STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace light {
 namespace impl {
 
-retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {
+static retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {  // this file's own helper
   retry_backoff out;
   out.initial = std::chrono::milliseconds(b.initial_ms);
   out.multiplier = b.multiplier;

@@ -17,7 +17,7 @@ STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace light {
 namespace impl {
 
-retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {
+static retry_backoff to_retry_backoff(const retry_backoff_ms& b) noexcept {  // this file's own helper
   retry_backoff out;
   out.initial = std::chrono::milliseconds(b.initial_ms);
   out.multiplier = b.multiplier;

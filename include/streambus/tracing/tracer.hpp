@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <memory>
@@ -108,7 +109,8 @@ inline std::string dynamic_type_name(const std::exception& e) {
   static_assert(Rtti == STREAMBUS_TRACING_HAS_RTTI, "use the default argument");
 #if STREAMBUS_TRACING_HAS_RTTI
 #if defined(__GXX_ABI_VERSION)
-  const void* const* vtable = *reinterpret_cast<const void* const* const*>(&e);
+  const void* const* vtable;  // the object's first word (memcpy: no type-punned read)
+  std::memcpy(&vtable, static_cast<const void*>(&e), sizeof vtable);
   if (vtable[-1] == nullptr) return "std::exception";
 #endif
   return demangle(typeid(e).name());

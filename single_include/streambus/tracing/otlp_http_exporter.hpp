@@ -138,7 +138,7 @@ inline bool pem_key_is_encrypted(const std::string& path) {
 }
 
 /// At most `max` bytes of a response body, printable ASCII kept, the rest
-/// as \xNN: a log line must stay one line and readable whatever arrived.
+/// as \\xNN: a log line must stay one line and readable whatever arrived.
 inline std::string excerpt(std::string_view body, std::size_t max = 200) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

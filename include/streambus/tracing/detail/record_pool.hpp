@@ -45,7 +45,10 @@ struct pipeline_signal {
   std::atomic<std::uint64_t> lanes_closed{0};  // by threads that exited
   // A fork()ed child's threads must not notify: the parent's export thread
   // (absent there) may have held the mutex at the fork.
-  const std::uint32_t fork_generation = (register_fork_handler(), detail::fork_generation().load());
+  const std::uint32_t fork_generation = [] {
+    register_fork_handler();
+    return detail::fork_generation().load();
+  }();
   bool in_forked_child() const noexcept { return fork_generation != detail::fork_generation().load(); }
 
   /// Wakes the export thread, once per wait however many ask.
