@@ -168,7 +168,14 @@ def generate(root, entry, shared):
     amalgamator.inline(os.path.join(include_root, entry))
     body = "".join(amalgamator.out)
     body = re.sub(r"\n{3,}", "\n\n", body)  # joined files leave runs of blank lines
-    return BANNER + "#pragma once\n\n" + body
+    return BANNER + "#pragma once\n" + AMALGAMATING_BEGIN + body + AMALGAMATING_END
+
+
+# Marks the copied text, so that version.hpp can refuse a file that includes
+# both a single header and the headers under include/ (two copies of every
+# name) with one clear message.
+AMALGAMATING_BEGIN = "#define STREAMBUS_TRACING_AMALGAMATING 1  // see version.hpp\n\n"
+AMALGAMATING_END = "\n#undef STREAMBUS_TRACING_AMALGAMATING\n#define STREAMBUS_TRACING_SINGLE_HEADER_INCLUDED 1\n"
 
 
 # Opt-in headers (they need a third-party library, so the single header does

@@ -4,6 +4,7 @@
 // Change the headers under include/streambus/ and run:
 //     python3 tools/amalgamate.py
 #pragma once
+#define STREAMBUS_TRACING_AMALGAMATING 1  // see version.hpp
 
 // ---- begin streambus/tracing.hpp ----
 // streambus tracing — one include for the whole library.
@@ -23,6 +24,21 @@
 // ---- begin streambus/tracing/version.hpp ----
 // streambus tracing — version and namespace macros.
 // The version is written once, here; CMake and meson parse these three lines.
+
+// One copy of the library per file: the single headers (single_include/,
+// generated from these, with STREAMBUS_TRACING_AMALGAMATING defined around
+// their text) declare the same names, so a file that includes both got
+// hundreds of redefinition errors. One message instead:
+#if defined(STREAMBUS_TRACING_AMALGAMATING)
+#if defined(STREAMBUS_TRACING_TREE_HEADERS_INCLUDED)
+#error "streambus tracing: this file includes a single header (single_include/) and the headers under include/; use one of the two"
+#endif
+#else
+#if defined(STREAMBUS_TRACING_SINGLE_HEADER_INCLUDED)
+#error "streambus tracing: this file includes the headers under include/ and a single header (single_include/); use one of the two"
+#endif
+#define STREAMBUS_TRACING_TREE_HEADERS_INCLUDED 1
+#endif
 
 #define STREAMBUS_TRACING_VERSION_MAJOR 0
 #define STREAMBUS_TRACING_VERSION_MINOR 1
@@ -14283,3 +14299,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_LIGHT_IMPL_RETRY_HPP_
 #endif
 // ---- end streambus/tracing.hpp ----
+
+#undef STREAMBUS_TRACING_AMALGAMATING
+#define STREAMBUS_TRACING_SINGLE_HEADER_INCLUDED 1

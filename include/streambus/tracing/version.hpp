@@ -2,6 +2,21 @@
 // The version is written once, here; CMake and meson parse these three lines.
 #pragma once
 
+// One copy of the library per file: the single headers (single_include/,
+// generated from these, with STREAMBUS_TRACING_AMALGAMATING defined around
+// their text) declare the same names, so a file that includes both got
+// hundreds of redefinition errors. One message instead:
+#if defined(STREAMBUS_TRACING_AMALGAMATING)
+#if defined(STREAMBUS_TRACING_TREE_HEADERS_INCLUDED)
+#error "streambus tracing: this file includes a single header (single_include/) and the headers under include/; use one of the two"
+#endif
+#else
+#if defined(STREAMBUS_TRACING_SINGLE_HEADER_INCLUDED)
+#error "streambus tracing: this file includes the headers under include/ and a single header (single_include/); use one of the two"
+#endif
+#define STREAMBUS_TRACING_TREE_HEADERS_INCLUDED 1
+#endif
+
 #define STREAMBUS_TRACING_VERSION_MAJOR 0
 #define STREAMBUS_TRACING_VERSION_MINOR 1
 #define STREAMBUS_TRACING_VERSION_PATCH 0
