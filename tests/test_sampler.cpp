@@ -40,6 +40,20 @@ TEST_CASE("ratio threshold is (1 - ratio) * 2^56") {
   CHECK(st::sampler::trace_id_ratio(7).ratio() == 1.0);
 }
 
+TEST_CASE("description() is OpenTelemetry's GetDescription: TraceIdRatioBased{RATIO} and the others") {
+  using st::sampler;
+  using st::sampler_kind;
+  CHECK(sampler::always_on().description() == "AlwaysOnSampler");
+  CHECK(sampler::always_off().description() == "AlwaysOffSampler");
+  CHECK(sampler::trace_id_ratio(0.25).description() == "TraceIdRatioBased{0.25}");
+  CHECK(sampler::trace_id_ratio(0.1).description() == "TraceIdRatioBased{0.1}");  // shortest, not 0.1000000000000000055
+  CHECK(sampler::trace_id_ratio(1).description() == "TraceIdRatioBased{1}");
+  CHECK(sampler::trace_id_ratio(0).description() == "TraceIdRatioBased{0}");
+  CHECK(sampler::parent_based(0.5).description() == "ParentBased{root:TraceIdRatioBased{0.5}}");
+  CHECK(sampler(sampler_kind::parent_based_always_on).description() == "ParentBased{root:AlwaysOnSampler}");
+  CHECK(sampler(sampler_kind::parent_based_always_off).description() == "ParentBased{root:AlwaysOffSampler}");
+}
+
 TEST_CASE("ratio decision compares the low 56 bits with the threshold") {
   const auto half = st::sampler::trace_id_ratio(0.5);
   const st::span_context none;

@@ -9,8 +9,11 @@
 // higher ratio samples a superset of what a lower one samples.
 #pragma once
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "context.hpp"
@@ -92,7 +95,38 @@ class sampler {
     return "unknown";
   }
 
+  /// The OpenTelemetry Sampler's GetDescription: "AlwaysOnSampler",
+  /// "AlwaysOffSampler", "TraceIdRatioBased{RATIO}" (RATIO the shortest
+  /// decimal that reads back as the ratio, as the specification asks), and
+  /// for the parent-based kinds "ParentBased{root:<root's>}".
+  std::string description() const {
+    switch (kind_) {
+      case sampler_kind::always_on: return "AlwaysOnSampler";
+      case sampler_kind::always_off: return "AlwaysOffSampler";
+      case sampler_kind::trace_id_ratio: return ratio_description();
+      case sampler_kind::parent_based_always_on: return "ParentBased{root:AlwaysOnSampler}";
+      case sampler_kind::parent_based_always_off: return "ParentBased{root:AlwaysOffSampler}";
+      case sampler_kind::parent_based_trace_id_ratio: return "ParentBased{root:" + ratio_description() + "}";
+    }
+    return "unknown";
+  }
+
  private:
+  std::string ratio_description() const {
+    char buf[64];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+    const auto result = std::to_chars(buf, buf + sizeof buf, ratio_);
+    const std::string_view text(buf, static_cast<std::size_t>(result.ptr - buf));
+#else
+    const int n = std::snprintf(buf, sizeof buf, "%.17g", ratio_);  // round-trips; the locale may use ','
+    const std::size_t size = n > 0 ? static_cast<std::size_t>(n) : 0;
+    for (std::size_t i = 0; i < size; ++i)
+      if (buf[i] == ',') buf[i] = '.';
+    const std::string_view text(buf, size);
+#endif
+    return "TraceIdRatioBased{" + std::string(text) + "}";
+  }
+
   void set_ratio(double ratio) noexcept {
     if (detail::is_nan_double(ratio) || !(ratio > 0.0)) ratio = 0.0;  // bits, not a comparison, for NaN: -ffast-math
     if (ratio > 1.0) ratio = 1.0;
