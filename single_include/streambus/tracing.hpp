@@ -1240,27 +1240,21 @@ inline std::size_t percent_encoded_size(std::string_view s, bool (*raw)(char) no
   return n;
 }
 
-// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0.
-inline std::size_t bg_utf8_length(const unsigned char* p, std::size_t n) noexcept {
-  std::size_t bad = 0;
-  return utf8_sequence(p, n, &bad);
-}
-
 /// Replaces every ill-formed UTF-8 sequence in `s` by U+FFFD (one per byte
 /// that cannot start or continue a valid sequence).
 inline void bg_sanitize_utf8(std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::size_t i = 0;
+  std::size_t i = 0, bad = 0;  // (bad: the maximal subpart, unused: one U+FFFD per byte here)
   while (i < n) {
-    const std::size_t len = bg_utf8_length(p + i, n - i);
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len == 0) break;
     i += len;
   }
   if (i == n) return;  // the common case: valid, untouched
   std::string fixed(s.data(), i);
   while (i < n) {
-    const std::size_t len = bg_utf8_length(p + i, n - i);
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len == 0) {
       fixed.append("\xEF\xBF\xBD");
       ++i;
@@ -1572,7 +1566,8 @@ inline constexpr std::string_view jaeger_baggage_prefix = "uberctx-";
 
 namespace detail {
 
-// Flags of an extracted B3 or Jaeger context (debug implies sampled).
+// Flags of an extracted B3 or Jaeger context; debug implies sampled (OpenTelemetry
+// MUST), here rather than in each parser.
 inline trace_flags pg_flags(bool sampled, bool debug) noexcept {
   return trace_flags(sampled || debug ? trace_flags::sampled_bit : 0).with_debug(debug);
 }
@@ -1694,7 +1689,7 @@ inline bool parse_b3_single(std::string_view value, span_context& out, bool* deb
     if (parts[2] == "1") {
       sampled = true;
     } else if (parts[2] == "d") {
-      sampled = dbg = true;
+      dbg = true;
     } else if (parts[2] != "0") {
       return false;
     }
@@ -1756,7 +1751,7 @@ span_context extract_b3(const Carrier& carrier, bool* debug = nullptr) {
     }
   }
   // "Debug is encoded as X-B3-Flags: 1"; any other value is ignored.
-  if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") sampled = dbg = true;
+  if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") dbg = true;
   if (debug != nullptr) *debug = dbg;
   return span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
 }
@@ -1826,8 +1821,7 @@ inline bool parse_uber_trace_id(std::string_view value, span_context& out, bool*
   std::array<std::uint8_t, 1> flags{};
   if (!detail::pg_jaeger_id(parts[3], flags)) return false;
   const bool dbg = (flags[0] & 0x02) != 0;
-  const bool sampled = (flags[0] & 0x01) != 0 || dbg;  // debug implies sampled
-  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags((flags[0] & 0x01) != 0, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }
@@ -2685,9 +2679,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 // Every service with the same ratio takes the same decision for a trace, and a
 // higher ratio samples a superset of what a lower one samples.
 
-#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 // ---- begin streambus/tracing/detail/float_class.hpp ----
 // NaN and infinity tests on a double's bits. These headers compile with the
@@ -2695,7 +2687,11 @@ STREAMBUS_TRACING_END_NAMESPACE
 // that neither exists: std::isnan and std::isfinite fold to constants and
 // comparisons with NaN may go either way. (With it, the JSON encoders wrote
 // bare `nan`, which is not JSON, and a NaN sampling rate passed validation.)
-// Integer tests on the bits are not subject to those assumptions.
+// Integer tests on the bits are not subject to those assumptions. Also the
+// text of a double, shared by the JSON encoders and the sampler.
+
+#include <charconv>
+#include <cstdio>
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
 namespace detail {
@@ -2715,6 +2711,38 @@ inline bool is_finite_double(double v) noexcept { return (double_bits(v) & doubl
 inline bool is_nan_double(double v) noexcept { return (double_bits(v) & ~(std::uint64_t{1} << 63)) > double_exponent_mask; }
 /// The sign bit: true for -0.0, -Infinity and negative numbers.
 inline bool is_negative_double(double v) noexcept { return (double_bits(v) >> 63) != 0; }
+
+/// The name of a double that is not finite: "NaN", "Infinity" or
+/// "-Infinity", as proto3 JSON and the Jaeger and Zipkin tags spell them.
+inline std::string_view non_finite_name(double v) noexcept {
+  return is_nan_double(v) ? "NaN" : is_negative_double(v) ? "-Infinity" : "Infinity";
+}
+
+/// Writes a finite double as the shortest decimal that reads back to it, with
+/// '.' as the decimal point whatever the locale; returns its length.
+inline std::size_t write_double_text(double v, char (&out)[32]) noexcept {
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+  return static_cast<std::size_t>(std::to_chars(out, out + sizeof out, v).ptr - out);
+#else
+  // %.17g round-trips; the locale may change the decimal point, so anything
+  // that is not a digit, sign or exponent is the decimal point.
+  char buf[64];
+  const int len = std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::size_t n = 0;
+  bool in_point = false;
+  for (int k = 0; k < len && k < static_cast<int>(sizeof buf) && n < sizeof out; ++k) {
+    const char c = buf[k];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+      out[n++] = c;
+      in_point = false;
+    } else if (!in_point) {
+      out[n++] = '.';
+      in_point = true;
+    }
+  }
+  return n;
+#endif
+}
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
@@ -2812,18 +2840,8 @@ class sampler {
 
  private:
   std::string ratio_description() const {
-    char buf[64];
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-    const auto result = std::to_chars(buf, buf + sizeof buf, ratio_);
-    const std::string_view text(buf, static_cast<std::size_t>(result.ptr - buf));
-#else
-    const int n = std::snprintf(buf, sizeof buf, "%.17g", ratio_);  // round-trips; the locale may use ','
-    const std::size_t size = n > 0 ? static_cast<std::size_t>(n) : 0;
-    for (std::size_t i = 0; i < size; ++i)
-      if (buf[i] == ',') buf[i] = '.';
-    const std::string_view text(buf, size);
-#endif
-    return "TraceIdRatioBased{" + std::string(text) + "}";
+    char buf[32];
+    return "TraceIdRatioBased{" + std::string(buf, detail::write_double_text(ratio_, buf)) + "}";
   }
 
   void set_ratio(double ratio) noexcept {
@@ -4504,11 +4522,14 @@ STREAMBUS_TRACING_PROCESS_WIDE inline void clock_resync_if_due() noexcept {
   clock_resync();
 }
 
-/// Epoch nanoseconds now, on the span clock.
-inline std::uint64_t unix_now_ns() noexcept {
-  const std::int64_t wall = span_clock_ns() + wall_offset_ns().load(std::memory_order_relaxed);
+/// Epoch nanoseconds of a span-clock time in nanoseconds (0 before the epoch).
+inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
+  const std::int64_t wall = span_ns + wall_offset_ns().load(std::memory_order_relaxed);
   return wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
 }
+
+/// Epoch nanoseconds now, on the span clock.
+inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
@@ -4742,8 +4763,7 @@ inline void settle_times(span_data& r) noexcept {
   const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
   std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
   if (end_ns < start_ns) end_ns = start_ns;
-  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
-  const std::uint64_t start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  const std::uint64_t start_unix = span_clock_ns_to_unix_nano(start_ns);
   r.start_time_unix_nano = start_unix;
   r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
   for (span_event& e : r.events) {
@@ -5528,32 +5548,13 @@ void json_quoted_integer(append_buffer& out, Int v) {
 template <int = 0>
 inline void json_double(append_buffer& out, double v) {
   if (!tracing::detail::is_finite_double(v)) {  // not std::isnan: see detail/float_class.hpp
-    out.append(tracing::detail::is_nan_double(v)        ? "\"NaN\""
-               : tracing::detail::is_negative_double(v) ? "\"-Infinity\""
-                                                        : "\"Infinity\"");
+    out.push_back('"');
+    out.append(tracing::detail::non_finite_name(v));
+    out.push_back('"');
     return;
   }
-  char buf[64];
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-  // Shortest representation that reads back to the same double.
-  const auto result = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(result.ptr - buf));
-#else
-  // %.17g round-trips; the locale may change the decimal point, so anything
-  // that is not a digit, sign or exponent is the decimal point.
-  const int len = std::snprintf(buf, sizeof buf, "%.17g", v);
-  bool in_point = false;
-  for (int k = 0; k < len && k < static_cast<int>(sizeof buf); ++k) {
-    const char c = buf[k];
-    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      out.push_back(c);
-      in_point = false;
-    } else if (!in_point) {
-      out.push_back('.');
-      in_point = true;
-    }
-  }
-#endif
+  char buf[32];
+  out.append(buf, tracing::detail::write_double_text(v, buf));
 }
 
 template <std::size_t N>
@@ -6067,10 +6068,8 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 /// (unquoted) otherwise: the text a string-typed tag carries.
 template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
-  if (is_nan_double(v)) {  // not std::isnan: see detail/float_class.hpp
-    out.append("NaN");
-  } else if (!is_finite_double(v)) {
-    out.append(is_negative_double(v) ? "-Infinity" : "Infinity");
+  if (!is_finite_double(v)) {  // not std::isfinite: see detail/float_class.hpp
+    out.append(non_finite_name(v));
   } else {
     otlp::detail::json_double(out, v);
   }

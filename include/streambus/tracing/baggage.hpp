@@ -120,27 +120,21 @@ inline std::size_t percent_encoded_size(std::string_view s, bool (*raw)(char) no
   return n;
 }
 
-// Length (1..4) of the well-formed UTF-8 sequence at p[0..n), or 0.
-inline std::size_t bg_utf8_length(const unsigned char* p, std::size_t n) noexcept {
-  std::size_t bad = 0;
-  return utf8_sequence(p, n, &bad);
-}
-
 /// Replaces every ill-formed UTF-8 sequence in `s` by U+FFFD (one per byte
 /// that cannot start or continue a valid sequence).
 inline void bg_sanitize_utf8(std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::size_t i = 0;
+  std::size_t i = 0, bad = 0;  // (bad: the maximal subpart, unused: one U+FFFD per byte here)
   while (i < n) {
-    const std::size_t len = bg_utf8_length(p + i, n - i);
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len == 0) break;
     i += len;
   }
   if (i == n) return;  // the common case: valid, untouched
   std::string fixed(s.data(), i);
   while (i < n) {
-    const std::size_t len = bg_utf8_length(p + i, n - i);
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len == 0) {
       fixed.append("\xEF\xBF\xBD");
       ++i;

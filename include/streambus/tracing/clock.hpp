@@ -211,11 +211,14 @@ STREAMBUS_TRACING_PROCESS_WIDE inline void clock_resync_if_due() noexcept {
   clock_resync();
 }
 
-/// Epoch nanoseconds now, on the span clock.
-inline std::uint64_t unix_now_ns() noexcept {
-  const std::int64_t wall = span_clock_ns() + wall_offset_ns().load(std::memory_order_relaxed);
+/// Epoch nanoseconds of a span-clock time in nanoseconds (0 before the epoch).
+inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
+  const std::int64_t wall = span_ns + wall_offset_ns().load(std::memory_order_relaxed);
   return wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
 }
+
+/// Epoch nanoseconds now, on the span clock.
+inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE

@@ -89,10 +89,8 @@ constexpr std::uint64_t nonotlp_micros(std::uint64_t ns) noexcept { return ns / 
 /// (unquoted) otherwise: the text a string-typed tag carries.
 template <int = 0>
 inline void nonotlp_double_text(append_buffer& out, double v) {
-  if (is_nan_double(v)) {  // not std::isnan: see detail/float_class.hpp
-    out.append("NaN");
-  } else if (!is_finite_double(v)) {
-    out.append(is_negative_double(v) ? "-Infinity" : "Infinity");
+  if (!is_finite_double(v)) {  // not std::isfinite: see detail/float_class.hpp
+    out.append(non_finite_name(v));
   } else {
     otlp::detail::json_double(out, v);
   }

@@ -425,32 +425,13 @@ void json_quoted_integer(append_buffer& out, Int v) {
 template <int = 0>
 inline void json_double(append_buffer& out, double v) {
   if (!tracing::detail::is_finite_double(v)) {  // not std::isnan: see detail/float_class.hpp
-    out.append(tracing::detail::is_nan_double(v)        ? "\"NaN\""
-               : tracing::detail::is_negative_double(v) ? "\"-Infinity\""
-                                                        : "\"Infinity\"");
+    out.push_back('"');
+    out.append(tracing::detail::non_finite_name(v));
+    out.push_back('"');
     return;
   }
-  char buf[64];
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-  // Shortest representation that reads back to the same double.
-  const auto result = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(result.ptr - buf));
-#else
-  // %.17g round-trips; the locale may change the decimal point, so anything
-  // that is not a digit, sign or exponent is the decimal point.
-  const int len = std::snprintf(buf, sizeof buf, "%.17g", v);
-  bool in_point = false;
-  for (int k = 0; k < len && k < static_cast<int>(sizeof buf); ++k) {
-    const char c = buf[k];
-    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      out.push_back(c);
-      in_point = false;
-    } else if (!in_point) {
-      out.push_back('.');
-      in_point = true;
-    }
-  }
-#endif
+  char buf[32];
+  out.append(buf, tracing::detail::write_double_text(v, buf));
 }
 
 template <std::size_t N>

@@ -76,7 +76,8 @@ inline constexpr std::string_view jaeger_baggage_prefix = "uberctx-";
 
 namespace detail {
 
-// Flags of an extracted B3 or Jaeger context (debug implies sampled).
+// Flags of an extracted B3 or Jaeger context; debug implies sampled (OpenTelemetry
+// MUST), here rather than in each parser.
 inline trace_flags pg_flags(bool sampled, bool debug) noexcept {
   return trace_flags(sampled || debug ? trace_flags::sampled_bit : 0).with_debug(debug);
 }
@@ -198,7 +199,7 @@ inline bool parse_b3_single(std::string_view value, span_context& out, bool* deb
     if (parts[2] == "1") {
       sampled = true;
     } else if (parts[2] == "d") {
-      sampled = dbg = true;
+      dbg = true;
     } else if (parts[2] != "0") {
       return false;
     }
@@ -260,7 +261,7 @@ span_context extract_b3(const Carrier& carrier, bool* debug = nullptr) {
     }
   }
   // "Debug is encoded as X-B3-Flags: 1"; any other value is ignored.
-  if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") sampled = dbg = true;
+  if (detail::pg_first(carrier, b3_flags_header, value) && detail::tc_trim_ows(value) == "1") dbg = true;
   if (debug != nullptr) *debug = dbg;
   return span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
 }
@@ -330,8 +331,7 @@ inline bool parse_uber_trace_id(std::string_view value, span_context& out, bool*
   std::array<std::uint8_t, 1> flags{};
   if (!detail::pg_jaeger_id(parts[3], flags)) return false;
   const bool dbg = (flags[0] & 0x02) != 0;
-  const bool sampled = (flags[0] & 0x01) != 0 || dbg;  // debug implies sampled
-  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags(sampled, dbg), /*remote=*/true);
+  out = span_context(trace_id(tid), span_id(sid), detail::pg_flags((flags[0] & 0x01) != 0, dbg), /*remote=*/true);
   if (debug != nullptr) *debug = dbg;
   return true;
 }

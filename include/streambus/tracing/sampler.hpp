@@ -9,9 +9,7 @@
 // higher ratio samples a superset of what a lower one samples.
 #pragma once
 
-#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -113,18 +111,8 @@ class sampler {
 
  private:
   std::string ratio_description() const {
-    char buf[64];
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-    const auto result = std::to_chars(buf, buf + sizeof buf, ratio_);
-    const std::string_view text(buf, static_cast<std::size_t>(result.ptr - buf));
-#else
-    const int n = std::snprintf(buf, sizeof buf, "%.17g", ratio_);  // round-trips; the locale may use ','
-    const std::size_t size = n > 0 ? static_cast<std::size_t>(n) : 0;
-    for (std::size_t i = 0; i < size; ++i)
-      if (buf[i] == ',') buf[i] = '.';
-    const std::string_view text(buf, size);
-#endif
-    return "TraceIdRatioBased{" + std::string(text) + "}";
+    char buf[32];
+    return "TraceIdRatioBased{" + std::string(buf, detail::write_double_text(ratio_, buf)) + "}";
   }
 
   void set_ratio(double ratio) noexcept {

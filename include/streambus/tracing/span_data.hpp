@@ -243,8 +243,7 @@ inline void settle_times(span_data& r) noexcept {
   const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
   std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
   if (end_ns < start_ns) end_ns = start_ns;
-  const std::int64_t wall = start_ns + wall_offset_ns().load(std::memory_order_relaxed);
-  const std::uint64_t start_unix = wall > 0 ? static_cast<std::uint64_t>(wall) : 0;
+  const std::uint64_t start_unix = span_clock_ns_to_unix_nano(start_ns);
   r.start_time_unix_nano = start_unix;
   r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
   for (span_event& e : r.events) {
