@@ -347,7 +347,7 @@ st::span_data plain_span(std::size_t name_size) {
   r.status = st::status_code::error;
   r.start_time_unix_nano = 123456789;
   r.end_time_unix_nano = 987654321;
-  r.times_are_ticks = true;
+  r.time_form = st::span_data::ticks;
   return r;
 }
 
@@ -368,7 +368,7 @@ TEST_CASE("compact spans carry every field of a plain span, for every name lengt
     CHECK(back.status == st::status_code::error);
     CHECK(back.start_time_unix_nano == 123456789);
     CHECK(back.end_time_unix_nano == 987654321);
-    CHECK(back.times_are_ticks);
+    CHECK(back.time_form == st::span_data::ticks);
     CHECK(back.attributes.empty());
     CHECK(back.attributes.dropped() == 0);
     CHECK(back.events.empty());
@@ -393,7 +393,8 @@ TEST_CASE("spans that recorded anything optional travel as their record") {
   CHECK(measured([](st::span_data& s) { s.dropped_links = 1; }) == 0);
   CHECK(measured([](st::span_data& s) { s.status_message = "why"; }) == 0);
   CHECK(measured([](st::span_data& s) { s.context.set_trace_state(st::trace_state::from_header("k=v")); }) == 0);
-  CHECK(measured([](st::span_data& s) { s.times_are_ticks = false; }) == 0);
+  CHECK(measured([](st::span_data& s) { s.time_form = 0; }) == 0);
+  CHECK(measured([](st::span_data& s) { s.time_form = st::span_data::ticks | st::span_data::start_given; }) == 0);
 }
 
 namespace {

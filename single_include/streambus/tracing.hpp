@@ -3072,6 +3072,10 @@ struct span_options {
   bool make_current = true;
   /// Links to other spans (e.g. the messages of a batch).
   std::vector<span_context> links;
+  /// When the span started, if not now: e.g. when a consumed message was
+  /// sent, or work timed before the span could be created. Kept as given (the
+  /// span's duration is then measured from it). Default (the epoch): now.
+  std::chrono::system_clock::time_point start_time{};
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -3364,6 +3368,52 @@ class attribute {
   std::string_view string_;
 };
 
+/// A time given to a span instead of now (start_options::start_time,
+/// span::end(time), span::add_event(name, time)): nanoseconds since the Unix
+/// epoch. Made implicitly from a std::chrono::system_clock::time_point, so
+/// calls read as tracing::span's (`span.end(std::chrono::system_clock::now())`)
+/// while this header does without <chrono>. Default, and for times at or
+/// before the epoch: not given (now).
+class unix_time {
+ public:
+  constexpr unix_time() noexcept = default;
+  /// From a system_clock time point (the one standard clock with to_time_t,
+  /// which is how it is told from clocks with other epochs). Past 2262 (the
+  /// int64 nanosecond range): the range's end.
+  template <class TimePoint, class Clock = typename TimePoint::clock,
+            class = decltype(Clock::to_time_t(std::declval<typename Clock::time_point>()))>
+  constexpr unix_time(const TimePoint& t) noexcept  // NOLINT(google-explicit-constructor): reads as tracing::span's calls
+      : ns_(nanoseconds_of<typename TimePoint::period>(t.time_since_epoch().count())) {}
+  static constexpr unix_time from_nanoseconds(std::uint64_t since_epoch) noexcept {
+    unix_time t;
+    t.ns_ = since_epoch > max_ns ? max_ns : since_epoch;
+    return t;
+  }
+  /// Nanoseconds since the epoch; 0: not given.
+  constexpr std::uint64_t nanoseconds() const noexcept { return ns_; }
+
+ private:
+  static constexpr std::uint64_t max_ns = 0x7fffffffffffffffULL;
+  // A count of Period units as nanoseconds, saturating (integer counts stay
+  // exact; floating ones go through double).
+  template <class Period, class Rep>
+  static constexpr std::uint64_t nanoseconds_of(Rep count) noexcept {
+    if (!(count > Rep(0))) return 0;  // also NaN
+    if constexpr (!std::is_integral_v<Rep>) {
+      const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
+      return ns >= 9.2233720368547758e18 ? max_ns : static_cast<std::uint64_t>(ns);
+    } else if constexpr (Period::num * 1000000000 % Period::den == 0) {  // whole nanoseconds per unit
+      constexpr std::uint64_t per_unit = static_cast<std::uint64_t>(Period::num * 1000000000 / Period::den);
+      const auto n = static_cast<std::uint64_t>(count);
+      return n > max_ns / per_unit ? max_ns : n * per_unit;
+    } else {  // units finer than a nanosecond, a whole number of them per nanosecond
+      static_assert(Period::den % (Period::num * 1000000000) == 0, "a clock period that is neither whole nor a divisor of a nanosecond");
+      return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * 1000000000));
+    }
+  }
+  std::uint64_t ns_ = 0;
+};
+
 /// A span's ids as lowercase hex (NUL-terminated), e.g. for log correlation.
 /// Empty strings for a no-op span.
 struct span_ids {
@@ -3493,6 +3543,7 @@ struct start_options {
   const span_context* parent = nullptr;
   bool new_root = false;
   bool make_current = true;
+  unix_time start_time;
 };
 
 /// Compiled out: a span that records nothing.
@@ -3513,6 +3564,9 @@ class span {
   }
   span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
   span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
+  span& add_event(std::string_view, unix_time, std::initializer_list<attribute> = {}) noexcept {
+    return *this;
+  }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
@@ -3529,6 +3583,7 @@ class span {
   span_ids ids() const noexcept { return {}; }
   span_context context() const noexcept { return {}; }
   void end() noexcept {}
+  void end(unix_time) noexcept {}
 };
 
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
@@ -3655,6 +3710,9 @@ struct start_options {
   /// Make the span current on this thread until it ends (children nest under
   /// it). Set to false for a span that will end on another thread.
   bool make_current = true;
+  /// When the span started, if not now (as tracing::span_options::start_time).
+  /// Default (the epoch): now.
+  unix_time start_time;
 };
 
 /// A tracing::span behind out-of-line calls: records while alive, ends when
@@ -3693,6 +3751,9 @@ class span {
     return *this;
   }
   span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
+  /// An event that happened at `time`, kept as given (as tracing::span's).
+  span& add_event(std::string_view name, unix_time time,
+                  std::initializer_list<attribute> attrs = {}) noexcept;
   span& set_status(status_code code, std::string_view description = {}) noexcept;
   span& set_name(std::string_view name) noexcept;
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
@@ -3730,11 +3791,16 @@ class span {
   void end() noexcept {
     if (live_) finish();
   }
+  /// Ends the span at `time` instead of now (as tracing::span::end(time)).
+  void end(unix_time time) noexcept {
+    if (live_) finish_at(time);
+  }
 
  private:
   friend struct span_access;
   void take(span& other) noexcept;
   void finish() noexcept;   // ends it; its context stays
+  void finish_at(unix_time time) noexcept;
   void destroy() noexcept;  // ends it if need be, and lets go of it
   // One out-of-line call per attribute, typed: the switch is resolved here,
   // where the value's type is known at compile time.
@@ -4531,6 +4597,18 @@ inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
 /// Epoch nanoseconds now, on the span clock.
 inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
+/// Epoch nanoseconds of a time the caller gives (span_options::start_time,
+/// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
+/// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
+/// range) become its end rather than overflowing.
+inline std::uint64_t unix_nano_of(std::chrono::system_clock::time_point t) noexcept {
+  using since_epoch = std::chrono::system_clock::duration;
+  const since_epoch d = t.time_since_epoch();
+  if (d <= since_epoch::zero()) return 0;
+  if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/clock.hpp ----
@@ -4547,6 +4625,9 @@ struct span_event {
   std::string name;
   std::uint64_t time_unix_nano = 0;
   attribute_list attributes;
+  /// Internal: the time was given by the caller (add_event(name, time)), as
+  /// epoch nanoseconds, rather than read from the span clock.
+  bool time_given = false;
 };
 
 struct span_link {
@@ -4715,10 +4796,16 @@ struct alignas(64) span_data {
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
   bool parent_is_remote = false;
-  /// Internal: start, end and the events' times still hold raw span-clock readings
-  /// (detail::span_clock_ticks); the pipeline converts them (detail::settle_times)
-  /// before any exporter sees the span.
-  bool times_are_ticks = false;
+  /// Internal: 0 when every time is in epoch nanoseconds; else `ticks`: the
+  /// times still hold raw span-clock readings (detail::span_clock_ticks),
+  /// which the pipeline converts (detail::settle_times) before any exporter
+  /// sees the span, except a start or end the caller gave (`start_given`,
+  /// `end_given`: already epoch nanoseconds). One byte, so that starting a
+  /// span writes it once and the common case is one test.
+  std::uint8_t time_form = 0;
+  static constexpr std::uint8_t ticks = 1;
+  static constexpr std::uint8_t start_given = 2;
+  static constexpr std::uint8_t end_given = 4;
 
   alignas(64) status_code status = status_code::unset;
   /// Internal: cross-thread end bookkeeping.
@@ -4752,14 +4839,42 @@ struct alignas(64) span_data {
 
 namespace detail {
 
+/// Epoch nanoseconds of a raw span-clock reading, with the mapping of now.
+inline std::uint64_t ticks_to_unix_nano(std::uint64_t ticks) noexcept {
+  return span_clock_ns_to_unix_nano(span_clock_ticks_to_ns(ticks));
+}
+
+/// settle_times for a span with a start or end its caller gave: those are
+/// kept, the measured ones are mapped as they are, the end is not before the
+/// start and the measured events lie between the two.
+inline void settle_given_times(span_data& r) noexcept {
+  const std::uint64_t start = (r.time_form & span_data::start_given) != 0 ? r.start_time_unix_nano
+                                                                          : ticks_to_unix_nano(r.start_time_unix_nano);
+  std::uint64_t end = (r.time_form & span_data::end_given) != 0 ? r.end_time_unix_nano
+                                                                : ticks_to_unix_nano(r.end_time_unix_nano);
+  if (end < start) end = start;
+  r.start_time_unix_nano = start;
+  r.end_time_unix_nano = end;
+  for (span_event& e : r.events) {
+    if (e.time_given) continue;
+    const std::uint64_t t = ticks_to_unix_nano(e.time_unix_nano);
+    e.time_unix_nano = t < start ? start : t > end ? end : t;
+  }
+  r.time_form = 0;
+}
+
 /// Converts a record's raw clock readings (start, end and its events') to
 /// epoch nanoseconds, once, all with one mapping: the duration is the measured
 /// one and never negative, and every event lies within its span. (Events
 /// converted when recorded, with the mapping of that moment, once fell
 /// microseconds outside the span, or 1000 s after it when the system clock
-/// was stepped back meanwhile.)
+/// was stepped back meanwhile.) Times the caller gave are kept as given.
 inline void settle_times(span_data& r) noexcept {
-  if (!r.times_are_ticks) return;
+  if (r.time_form == 0) return;
+  if (r.time_form != span_data::ticks) {
+    settle_given_times(r);
+    return;
+  }
   const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
   std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
   if (end_ns < start_ns) end_ns = start_ns;
@@ -4767,11 +4882,12 @@ inline void settle_times(span_data& r) noexcept {
   r.start_time_unix_nano = start_unix;
   r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
   for (span_event& e : r.events) {
+    if (e.time_given) continue;
     std::int64_t ns = span_clock_ticks_to_ns(e.time_unix_nano);
     ns = ns < start_ns ? start_ns : ns > end_ns ? end_ns : ns;
     e.time_unix_nano = start_unix + static_cast<std::uint64_t>(ns - start_ns);
   }
-  r.times_are_ticks = false;
+  r.time_form = 0;
 }
 
 }  // namespace detail
@@ -8727,6 +8843,7 @@ class span {
   }
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& add_event(std::string_view, std::chrono::system_clock::time_point, attribute_init = {}) noexcept { return *this; }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
@@ -8743,6 +8860,7 @@ class span {
     return *this;
   }
   void end() noexcept {}
+  void end(std::chrono::system_clock::time_point) noexcept {}
 };
 
 class tracer {
@@ -9253,7 +9371,9 @@ inline std::size_t measure(const span_data& r) noexcept {
   // One test for everything optional: this runs for every span.
   const std::size_t extras = r.attributes.size() | r.attributes.dropped() | r.events.size() | r.dropped_events |
                              r.status_message.size() | r.links.size() | r.dropped_links;
-  if (extras != 0 || r.name.size() > max_name || !r.context.trace_state().empty() || !r.times_are_ticks) return 0;
+  if (extras != 0 || r.name.size() > max_name || !r.context.trace_state().empty() ||
+      r.time_form != span_data::ticks)
+    return 0;
   return fixed_size + padded(r.name.size());
 }
 
@@ -9306,7 +9426,7 @@ inline void read(const unsigned char* in, span_data& out) {
   out.context = span_context(tid, sid, trace_flags(in[51]));
   out.status = static_cast<status_code>(in[52]);
   out.parent_is_remote = in[53] != 0;
-  out.times_are_ticks = true;
+  out.time_form = span_data::ticks;
 }
 
 }  // namespace compact_span
@@ -11371,16 +11491,21 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   template <int = 0>  // compiled where used (attribute lists)
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
-                        attribute_init extra = {}) noexcept {
-    add_event_with(r, l, name, [&](attribute_list& out) {
-      for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
-      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
-    });
+                        attribute_init extra = {}, std::uint64_t given_time = 0) noexcept {
+    add_event_with(
+        r, l, name,
+        [&](attribute_list& out) {
+          for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+          for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+        },
+        given_time);
   }
   // The same with the attributes written by fill(attribute_list&) (the light
-  // API's events, which are not an attribute_init).
+  // API's events, which are not an attribute_init). `given_time`: epoch
+  // nanoseconds the caller gave (detail::unix_nano_of); 0: now.
   template <class Fill>
-  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill) noexcept {
+  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill,
+                             std::uint64_t given_time = 0) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -11390,7 +11515,8 @@ struct recorder {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
       // Raw, as the span's start: settle_times converts both with one mapping.
-      e.time_unix_nano = r->times_are_ticks ? span_clock_ticks() : unix_now_ns();
+      e.time_given = given_time != 0;
+      e.time_unix_nano = e.time_given ? given_time : r->time_form != 0 ? span_clock_ticks() : unix_now_ns();
       e.attributes.clear();
       fill(e.attributes);
     } catch (...) {
@@ -11838,6 +11964,13 @@ class span {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs);
     return *this;
   }
+  /// An event that happened at `time` (e.g. a timestamp carried by a message),
+  /// kept as given; at or before the epoch: now.
+  template <int = 0>  // compiled where used (attribute lists)
+  span& add_event(std::string_view name, std::chrono::system_clock::time_point time, attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
+    return *this;
+  }
   template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
@@ -11896,14 +12029,11 @@ class span {
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
-  void end() noexcept {
-    if (stack_ != nullptr && !leave_stack()) {
-      end_elsewhere();
-      return;
-    }
-    if (record_ != nullptr) finish_record();
-    state_ = nullptr;
-  }
+  void end() noexcept { end_at<false>(0); }
+  /// Ends the span with the end time `time` instead of now (a span recorded
+  /// after the fact, or ended by a timestamp the work reported). An end before
+  /// the span's start is exported as its start; at or before the epoch: now.
+  void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
 
  private:
   friend class tracer;
@@ -12006,20 +12136,64 @@ class span {
     return token != 0 ? passing_owner(token) : state_;
   }
 
+  // span_options::start_time, as epoch nanoseconds (0: not given).
+  void give_start(std::uint64_t given) noexcept {
+    if (record_ == nullptr || given == 0) return;
+    record_->start_time_unix_nano = given;
+    record_->time_form = static_cast<std::uint8_t>(record_->time_form | span_data::start_given);
+  }
+  // end(time), with epoch nanoseconds (0: now).
+  void end_given(std::uint64_t given) noexcept {
+    if (given != 0)
+      end_at<true>(given);
+    else
+      end_at<false>(0);
+  }
+  // end() (Given: end(time), with `given` epoch nanoseconds, not 0).
+  template <bool Given>
+  STREAMBUS_TRACING_ALWAYS_INLINE void end_at(std::uint64_t given) noexcept {
+    if (stack_ != nullptr && !leave_stack()) {
+      end_elsewhere(given);
+      return;
+    }
+    if (record_ != nullptr) {
+      if constexpr (Given) {
+        finish_record_at(given);
+      } else {
+        finish_record();
+      }
+    }
+    state_ = nullptr;
+  }
+
   // Ends a sampled span's record and hands it to the export pipeline.
   STREAMBUS_TRACING_NOINLINE void finish_record() noexcept {
     record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
     state_->finish(std::exchange(record_, nullptr));
   }
+  // The same with the end time the caller gave.
+  STREAMBUS_TRACING_COLD void finish_record_at(std::uint64_t given) noexcept {
+    set_given_end(*record_, given);
+    state_->finish(std::exchange(record_, nullptr));
+  }
+  // `given`: epoch nanoseconds; 0: now.
+  static void set_given_end(span_data& r, std::uint64_t given) noexcept {
+    if (given == 0) {
+      r.end_time_unix_nano = detail::span_clock_ticks();
+      return;
+    }
+    r.end_time_unix_nano = given;
+    r.time_form = static_cast<std::uint8_t>(r.time_form | span_data::end_given);
+  }
 
   // end() on another thread than the one the span is current on. A sampled
   // span's record tells that thread; otherwise a notice does (see
-  // detail/context_stack.hpp).
-  STREAMBUS_TRACING_COLD void end_elsewhere() noexcept {
+  // detail/context_stack.hpp). `given`: as set_given_end's.
+  STREAMBUS_TRACING_COLD void end_elsewhere(std::uint64_t given) noexcept {
     const detail::context_stack* origin = std::exchange(stack_, nullptr);
     report_ended_elsewhere();
     if (record_ != nullptr) {
-      record_->end_time_unix_nano = detail::span_clock_ticks();
+      set_given_end(*record_, given);
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
       detail::post_ended_elsewhere(origin, {entry_depth(), context_.span_id(), entry_owner()});
@@ -12131,8 +12305,10 @@ class tracer {
     }
     span s = start_span(name, *parent, parent->valid(), options.kind,
                         options.make_current ? &detail::thread_context_stack() : nullptr);
-    if (s.record_ != nullptr)
+    if (s.record_ != nullptr) {
       for (const auto& l : options.links) detail::recorder::add_link(s.record_, state_->limits(), l, {});
+      s.give_start(detail::unix_nano_of(options.start_time));
+    }
     return s;
   }
 
@@ -12502,7 +12678,7 @@ class tracer {
       r->name.assign(name);
       r->kind = kind;
       r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
-      r->times_are_ticks = true;
+      r->time_form = span_data::ticks;
     } catch (...) {
       if (r != nullptr) detail::thread_record_pool().release(r);
       s.state_ = nullptr;
@@ -13284,16 +13460,23 @@ struct span_access {
       case attribute::type::string: fn(a.key(), a.as_string()); return;
     }
   }
-  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+  static void give_start(tracing::span& s, std::uint64_t given) noexcept { s.give_start(given); }
+  static void end_given(light::span& s, std::uint64_t given) noexcept { real(s).end_given(given); }
+  // `given_time`: as recorder::add_event_with's.
+  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs,
+                        std::uint64_t given_time) noexcept {
     tracing::span& real = span_access::real(s);
     if (real.record_ == nullptr) return;
     const span_limits& limits = real.state_->limits();
-    detail::recorder::add_event_with(real.record_, limits, name, [&](attribute_list& out) {
-      for (const attribute& a : attrs)
-        visit(a, [&](std::string_view key, const auto& value) {
-          out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
-        });
-    });
+    detail::recorder::add_event_with(
+        real.record_, limits, name,
+        [&](attribute_list& out) {
+          for (const attribute& a : attrs)
+            visit(a, [&](std::string_view key, const auto& value) {
+              out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
+            });
+        },
+        given_time);
   }
 };
 
@@ -13312,6 +13495,11 @@ void span::finish() noexcept {
   recording_ = false;
 }
 
+void span::finish_at(unix_time time) noexcept {
+  span_access::end_given(*this, time.nanoseconds());
+  recording_ = false;
+}
+
 void span::destroy() noexcept {
   span_access::real(*this).~span();  // ends it, if end() did not
   live_ = false;
@@ -13327,7 +13515,12 @@ void span::set_string(std::string_view key, std::string_view value) noexcept {
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) span_access::add_event(*this, name, attrs);
+  if (recording_) span_access::add_event(*this, name, attrs, 0);
+  return *this;
+}
+
+span& span::add_event(std::string_view name, unix_time time, std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) span_access::add_event(*this, name, attrs, time.nanoseconds());
   return *this;
 }
 
@@ -13396,7 +13589,11 @@ span start(tracer& t, std::string_view name, const start_options& options) noexc
   if (options.parent != nullptr) o.parent.emplace(span_access::real(*options.parent));  // not operator=: g++ 12 -O1 with sanitizers warned (maybe-uninitialized) in its never-taken assign path
   o.new_root = options.new_root;
   o.make_current = options.make_current;
-  return span_access::wrap([&] { return t.start(name, o); });
+  return span_access::wrap([&] {
+    tracing::span s = t.start(name, o);
+    span_access::give_start(s, options.start_time.nanoseconds());  // nanoseconds: exact whatever system_clock's period
+    return s;
+  });
 }
 
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {

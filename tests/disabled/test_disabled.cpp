@@ -50,7 +50,10 @@ TEST_CASE("the compiled-out API accepts every call and records nothing") {
     st::span_options opts;
     opts.kind = st::span_kind::consumer;
     opts.make_current = false;
+    opts.start_time = std::chrono::system_clock::now() - std::chrono::seconds(1);
     auto detached = tracer.start("detached", opts);
+    detached.add_event("sent", opts.start_time, {{"k", 1}}).add_event("bare", std::chrono::system_clock::now());
+    detached.end(std::chrono::system_clock::now());
     detached.end();
   }
   tracer.set_attribute("k", 1);
@@ -176,7 +179,10 @@ TEST_CASE("the compiled-out light API accepts every call and records nothing") {
     light::start_options options;
     options.parent = &ctx;
     options.make_current = false;
+    options.start_time = std::chrono::system_clock::now();
     auto child = light::start(tracer, "child", options);
+    child.add_event("sent", std::chrono::system_clock::now(), {{"k", 1}}).add_event("bare", light::unix_time());
+    child.end(std::chrono::system_clock::now());
     child.add_link(light::extract(tracer, headers));
     light::inject(tracer, light::current_context(tracer), headers);
     CHECK_FALSE(child.context().valid());

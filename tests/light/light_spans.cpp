@@ -231,3 +231,13 @@ std::string light_forward_baggage(streambus::tracing::tracer& tracer, const std:
   if (emptied.count("baggage") != 0) return "empty baggage left a stale header";
   return "ok";
 }
+
+void light_given_times(streambus::tracing::tracer& tracer, std::chrono::system_clock::time_point start,
+                       std::chrono::system_clock::time_point sent, std::chrono::system_clock::time_point end) {
+  light::start_options options;
+  options.start_time = start;
+  auto span = light::start(tracer, "light.given_times", options);
+  span.add_event("sent", sent, {{"k", 1}});
+  span.add_event("measured");
+  span.end(end);
+}

@@ -1,6 +1,7 @@
 // What light_spans.cpp (light header only) offers test_light.cpp.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,3 +52,7 @@ std::string light_retries(streambus::tracing::tracer& tracer);
 // and built say of itself ("ok" or what went wrong).
 std::string light_forward_baggage(streambus::tracing::tracer& tracer, const std::map<std::string, std::string>& incoming,
                                   std::map<std::string, std::string>& outgoing);
+// "light.given_times": started at `start` with an event "sent" at `sent`
+// ({"k": 1}), a measured event "measured", ended at `end`.
+void light_given_times(streambus::tracing::tracer& tracer, std::chrono::system_clock::time_point start,
+                       std::chrono::system_clock::time_point sent, std::chrono::system_clock::time_point end);

@@ -10,11 +10,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -546,4 +549,50 @@ TEST_CASE("light: baggage is read from incoming headers and passed on, with entr
   const auto spans = f.spans();
   const auto& server = named(spans, "light.forward");
   CHECK(outgoing.at("traceparent").find(server.context.span_id().to_hex()) != std::string::npos);
+}
+
+TEST_CASE("light: given start, end and event times are kept as given, as the full API's") {
+  using sys = std::chrono::system_clock;
+  fixture f;
+  const sys::time_point start = sys::now() - std::chrono::hours(1);
+  const sys::time_point sent = start - std::chrono::seconds(2);
+  const sys::time_point end = start + std::chrono::milliseconds(1500);
+  light_given_times(f.tracer, start, sent, end);
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 1);
+  const st::span_data& s = spans[0];
+  const auto ns = [](sys::time_point t) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  };
+  CHECK(s.start_time_unix_nano == ns(start));
+  CHECK(s.end_time_unix_nano == ns(end));
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].time_unix_nano == ns(sent));
+  REQUIRE(s.events[0].attributes.size() == 1);
+  CHECK(s.events[1].time_unix_nano == ns(end));  // measured now, after the given end: within the span, at its end
+}
+
+TEST_CASE("light: unix_time is made from system_clock time points of any period, and from no other clock") {
+  using st::light::unix_time;
+  using namespace std::chrono;
+  const auto at = [](auto d) { return time_point<system_clock, decltype(d)>(d); };
+  CHECK(unix_time(at(seconds(1700000000))).nanoseconds() == 1700000000000000000ULL);
+  CHECK(unix_time(at(milliseconds(1700000000123))).nanoseconds() == 1700000000123000000ULL);
+  CHECK(unix_time(at(microseconds(1700000000123456))).nanoseconds() == 1700000000123456000ULL);
+  CHECK(unix_time(at(nanoseconds(1700000000123456789))).nanoseconds() == 1700000000123456789ULL);
+  CHECK(unix_time(at(duration<double>(1.5))).nanoseconds() == 1500000000ULL);
+  CHECK(unix_time(at(duration<long long, std::pico>(2500))).nanoseconds() == 2);  // finer than a nanosecond: cut
+  CHECK(unix_time(system_clock::time_point{}).nanoseconds() == 0);             // the epoch: not given
+  CHECK(unix_time(at(seconds(-5))).nanoseconds() == 0);                         // before it: not given
+  CHECK(unix_time(at(duration<double>(std::numeric_limits<double>::quiet_NaN()))).nanoseconds() == 0);
+  CHECK(unix_time(at(hours(1000000000))).nanoseconds() == static_cast<std::uint64_t>(INT64_MAX));  // past 2262
+  CHECK(unix_time(at(duration<double>(1e300))).nanoseconds() == static_cast<std::uint64_t>(INT64_MAX));
+  CHECK(unix_time(system_clock::time_point::max()).nanoseconds() == static_cast<std::uint64_t>(INT64_MAX));
+  CHECK(unix_time::from_nanoseconds(42).nanoseconds() == 42);
+  CHECK(unix_time::from_nanoseconds(UINT64_MAX).nanoseconds() == static_cast<std::uint64_t>(INT64_MAX));
+  const auto now = system_clock::now();
+  CHECK(unix_time(now).nanoseconds() == st::detail::unix_nano_of(now));
+  static_assert(!std::is_convertible_v<steady_clock::time_point, unix_time>, "another epoch: not a unix_time");
+  static_assert(!std::is_convertible_v<int, unix_time>, "a bare count says no unit");
+  static_assert(std::is_convertible_v<system_clock::time_point, unix_time>);
 }

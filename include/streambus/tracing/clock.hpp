@@ -220,5 +220,17 @@ inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
 /// Epoch nanoseconds now, on the span clock.
 inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
+/// Epoch nanoseconds of a time the caller gives (span_options::start_time,
+/// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
+/// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
+/// range) become its end rather than overflowing.
+inline std::uint64_t unix_nano_of(std::chrono::system_clock::time_point t) noexcept {
+  using since_epoch = std::chrono::system_clock::duration;
+  const since_epoch d = t.time_since_epoch();
+  if (d <= since_epoch::zero()) return 0;
+  if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE

@@ -52,6 +52,7 @@ class span {
   }
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
+  span& add_event(std::string_view, std::chrono::system_clock::time_point, attribute_init = {}) noexcept { return *this; }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
@@ -68,6 +69,7 @@ class span {
     return *this;
   }
   void end() noexcept {}
+  void end(std::chrono::system_clock::time_point) noexcept {}
 };
 
 class tracer {

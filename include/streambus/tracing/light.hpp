@@ -113,6 +113,52 @@ class attribute {
   std::string_view string_;
 };
 
+/// A time given to a span instead of now (start_options::start_time,
+/// span::end(time), span::add_event(name, time)): nanoseconds since the Unix
+/// epoch. Made implicitly from a std::chrono::system_clock::time_point, so
+/// calls read as tracing::span's (`span.end(std::chrono::system_clock::now())`)
+/// while this header does without <chrono>. Default, and for times at or
+/// before the epoch: not given (now).
+class unix_time {
+ public:
+  constexpr unix_time() noexcept = default;
+  /// From a system_clock time point (the one standard clock with to_time_t,
+  /// which is how it is told from clocks with other epochs). Past 2262 (the
+  /// int64 nanosecond range): the range's end.
+  template <class TimePoint, class Clock = typename TimePoint::clock,
+            class = decltype(Clock::to_time_t(std::declval<typename Clock::time_point>()))>
+  constexpr unix_time(const TimePoint& t) noexcept  // NOLINT(google-explicit-constructor): reads as tracing::span's calls
+      : ns_(nanoseconds_of<typename TimePoint::period>(t.time_since_epoch().count())) {}
+  static constexpr unix_time from_nanoseconds(std::uint64_t since_epoch) noexcept {
+    unix_time t;
+    t.ns_ = since_epoch > max_ns ? max_ns : since_epoch;
+    return t;
+  }
+  /// Nanoseconds since the epoch; 0: not given.
+  constexpr std::uint64_t nanoseconds() const noexcept { return ns_; }
+
+ private:
+  static constexpr std::uint64_t max_ns = 0x7fffffffffffffffULL;
+  // A count of Period units as nanoseconds, saturating (integer counts stay
+  // exact; floating ones go through double).
+  template <class Period, class Rep>
+  static constexpr std::uint64_t nanoseconds_of(Rep count) noexcept {
+    if (!(count > Rep(0))) return 0;  // also NaN
+    if constexpr (!std::is_integral_v<Rep>) {
+      const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
+      return ns >= 9.2233720368547758e18 ? max_ns : static_cast<std::uint64_t>(ns);
+    } else if constexpr (Period::num * 1000000000 % Period::den == 0) {  // whole nanoseconds per unit
+      constexpr std::uint64_t per_unit = static_cast<std::uint64_t>(Period::num * 1000000000 / Period::den);
+      const auto n = static_cast<std::uint64_t>(count);
+      return n > max_ns / per_unit ? max_ns : n * per_unit;
+    } else {  // units finer than a nanosecond, a whole number of them per nanosecond
+      static_assert(Period::den % (Period::num * 1000000000) == 0, "a clock period that is neither whole nor a divisor of a nanosecond");
+      return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * 1000000000));
+    }
+  }
+  std::uint64_t ns_ = 0;
+};
+
 /// A span's ids as lowercase hex (NUL-terminated), e.g. for log correlation.
 /// Empty strings for a no-op span.
 struct span_ids {
@@ -242,6 +288,7 @@ struct start_options {
   const span_context* parent = nullptr;
   bool new_root = false;
   bool make_current = true;
+  unix_time start_time;
 };
 
 /// Compiled out: a span that records nothing.
@@ -262,6 +309,9 @@ class span {
   }
   span& set_attributes(std::initializer_list<attribute>) noexcept { return *this; }
   span& add_event(std::string_view, std::initializer_list<attribute> = {}) noexcept { return *this; }
+  span& add_event(std::string_view, unix_time, std::initializer_list<attribute> = {}) noexcept {
+    return *this;
+  }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
   span& record_error(const std::exception&) noexcept { return *this; }
@@ -278,6 +328,7 @@ class span {
   span_ids ids() const noexcept { return {}; }
   span_context context() const noexcept { return {}; }
   void end() noexcept {}
+  void end(unix_time) noexcept {}
 };
 
 inline span start(tracer&, std::string_view, span_kind = span_kind::internal) noexcept { return {}; }
@@ -404,6 +455,9 @@ struct start_options {
   /// Make the span current on this thread until it ends (children nest under
   /// it). Set to false for a span that will end on another thread.
   bool make_current = true;
+  /// When the span started, if not now (as tracing::span_options::start_time).
+  /// Default (the epoch): now.
+  unix_time start_time;
 };
 
 /// A tracing::span behind out-of-line calls: records while alive, ends when
@@ -442,6 +496,9 @@ class span {
     return *this;
   }
   span& add_event(std::string_view name, std::initializer_list<attribute> attrs = {}) noexcept;
+  /// An event that happened at `time`, kept as given (as tracing::span's).
+  span& add_event(std::string_view name, unix_time time,
+                  std::initializer_list<attribute> attrs = {}) noexcept;
   span& set_status(status_code code, std::string_view description = {}) noexcept;
   span& set_name(std::string_view name) noexcept;
   /// An `exception` event (type, message) and status ERROR, as tracing::span::record_error.
@@ -479,11 +536,16 @@ class span {
   void end() noexcept {
     if (live_) finish();
   }
+  /// Ends the span at `time` instead of now (as tracing::span::end(time)).
+  void end(unix_time time) noexcept {
+    if (live_) finish_at(time);
+  }
 
  private:
   friend struct span_access;
   void take(span& other) noexcept;
   void finish() noexcept;   // ends it; its context stays
+  void finish_at(unix_time time) noexcept;
   void destroy() noexcept;  // ends it if need be, and lets go of it
   // One out-of-line call per attribute, typed: the switch is resolved here,
   // where the value's type is known at compile time.

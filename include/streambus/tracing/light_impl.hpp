@@ -119,16 +119,23 @@ struct span_access {
       case attribute::type::string: fn(a.key(), a.as_string()); return;
     }
   }
-  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs) noexcept {
+  static void give_start(tracing::span& s, std::uint64_t given) noexcept { s.give_start(given); }
+  static void end_given(light::span& s, std::uint64_t given) noexcept { real(s).end_given(given); }
+  // `given_time`: as recorder::add_event_with's.
+  static void add_event(light::span& s, std::string_view name, std::initializer_list<attribute> attrs,
+                        std::uint64_t given_time) noexcept {
     tracing::span& real = span_access::real(s);
     if (real.record_ == nullptr) return;
     const span_limits& limits = real.state_->limits();
-    detail::recorder::add_event_with(real.record_, limits, name, [&](attribute_list& out) {
-      for (const attribute& a : attrs)
-        visit(a, [&](std::string_view key, const auto& value) {
-          out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
-        });
-    });
+    detail::recorder::add_event_with(
+        real.record_, limits, name,
+        [&](attribute_list& out) {
+          for (const attribute& a : attrs)
+            visit(a, [&](std::string_view key, const auto& value) {
+              out.set(key, value, limits.attributes_per_event, limits.attribute_value_length);
+            });
+        },
+        given_time);
   }
 };
 
@@ -147,6 +154,11 @@ void span::finish() noexcept {
   recording_ = false;
 }
 
+void span::finish_at(unix_time time) noexcept {
+  span_access::end_given(*this, time.nanoseconds());
+  recording_ = false;
+}
+
 void span::destroy() noexcept {
   span_access::real(*this).~span();  // ends it, if end() did not
   live_ = false;
@@ -162,7 +174,12 @@ void span::set_string(std::string_view key, std::string_view value) noexcept {
 }
 
 span& span::add_event(std::string_view name, std::initializer_list<attribute> attrs) noexcept {
-  if (recording_) span_access::add_event(*this, name, attrs);
+  if (recording_) span_access::add_event(*this, name, attrs, 0);
+  return *this;
+}
+
+span& span::add_event(std::string_view name, unix_time time, std::initializer_list<attribute> attrs) noexcept {
+  if (recording_) span_access::add_event(*this, name, attrs, time.nanoseconds());
   return *this;
 }
 
@@ -231,7 +248,11 @@ span start(tracer& t, std::string_view name, const start_options& options) noexc
   if (options.parent != nullptr) o.parent.emplace(span_access::real(*options.parent));  // not operator=: g++ 12 -O1 with sanitizers warned (maybe-uninitialized) in its never-taken assign path
   o.new_root = options.new_root;
   o.make_current = options.make_current;
-  return span_access::wrap([&] { return t.start(name, o); });
+  return span_access::wrap([&] {
+    tracing::span s = t.start(name, o);
+    span_access::give_start(s, options.start_time.nanoseconds());  // nanoseconds: exact whatever system_clock's period
+    return s;
+  });
 }
 
 span start(tracer& t, std::string_view name, const headers_ref& incoming, span_kind kind) noexcept {

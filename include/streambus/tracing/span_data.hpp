@@ -27,6 +27,9 @@ struct span_event {
   std::string name;
   std::uint64_t time_unix_nano = 0;
   attribute_list attributes;
+  /// Internal: the time was given by the caller (add_event(name, time)), as
+  /// epoch nanoseconds, rather than read from the span clock.
+  bool time_given = false;
 };
 
 struct span_link {
@@ -195,10 +198,16 @@ struct alignas(64) span_data {
   std::uint64_t end_time_unix_nano = 0;
   span_kind kind = span_kind::internal;
   bool parent_is_remote = false;
-  /// Internal: start, end and the events' times still hold raw span-clock readings
-  /// (detail::span_clock_ticks); the pipeline converts them (detail::settle_times)
-  /// before any exporter sees the span.
-  bool times_are_ticks = false;
+  /// Internal: 0 when every time is in epoch nanoseconds; else `ticks`: the
+  /// times still hold raw span-clock readings (detail::span_clock_ticks),
+  /// which the pipeline converts (detail::settle_times) before any exporter
+  /// sees the span, except a start or end the caller gave (`start_given`,
+  /// `end_given`: already epoch nanoseconds). One byte, so that starting a
+  /// span writes it once and the common case is one test.
+  std::uint8_t time_form = 0;
+  static constexpr std::uint8_t ticks = 1;
+  static constexpr std::uint8_t start_given = 2;
+  static constexpr std::uint8_t end_given = 4;
 
   alignas(64) status_code status = status_code::unset;
   /// Internal: cross-thread end bookkeeping.
@@ -232,14 +241,42 @@ struct alignas(64) span_data {
 
 namespace detail {
 
+/// Epoch nanoseconds of a raw span-clock reading, with the mapping of now.
+inline std::uint64_t ticks_to_unix_nano(std::uint64_t ticks) noexcept {
+  return span_clock_ns_to_unix_nano(span_clock_ticks_to_ns(ticks));
+}
+
+/// settle_times for a span with a start or end its caller gave: those are
+/// kept, the measured ones are mapped as they are, the end is not before the
+/// start and the measured events lie between the two.
+inline void settle_given_times(span_data& r) noexcept {
+  const std::uint64_t start = (r.time_form & span_data::start_given) != 0 ? r.start_time_unix_nano
+                                                                          : ticks_to_unix_nano(r.start_time_unix_nano);
+  std::uint64_t end = (r.time_form & span_data::end_given) != 0 ? r.end_time_unix_nano
+                                                                : ticks_to_unix_nano(r.end_time_unix_nano);
+  if (end < start) end = start;
+  r.start_time_unix_nano = start;
+  r.end_time_unix_nano = end;
+  for (span_event& e : r.events) {
+    if (e.time_given) continue;
+    const std::uint64_t t = ticks_to_unix_nano(e.time_unix_nano);
+    e.time_unix_nano = t < start ? start : t > end ? end : t;
+  }
+  r.time_form = 0;
+}
+
 /// Converts a record's raw clock readings (start, end and its events') to
 /// epoch nanoseconds, once, all with one mapping: the duration is the measured
 /// one and never negative, and every event lies within its span. (Events
 /// converted when recorded, with the mapping of that moment, once fell
 /// microseconds outside the span, or 1000 s after it when the system clock
-/// was stepped back meanwhile.)
+/// was stepped back meanwhile.) Times the caller gave are kept as given.
 inline void settle_times(span_data& r) noexcept {
-  if (!r.times_are_ticks) return;
+  if (r.time_form == 0) return;
+  if (r.time_form != span_data::ticks) {
+    settle_given_times(r);
+    return;
+  }
   const std::int64_t start_ns = span_clock_ticks_to_ns(r.start_time_unix_nano);
   std::int64_t end_ns = span_clock_ticks_to_ns(r.end_time_unix_nano);
   if (end_ns < start_ns) end_ns = start_ns;
@@ -247,11 +284,12 @@ inline void settle_times(span_data& r) noexcept {
   r.start_time_unix_nano = start_unix;
   r.end_time_unix_nano = start_unix + static_cast<std::uint64_t>(end_ns - start_ns);
   for (span_event& e : r.events) {
+    if (e.time_given) continue;
     std::int64_t ns = span_clock_ticks_to_ns(e.time_unix_nano);
     ns = ns < start_ns ? start_ns : ns > end_ns ? end_ns : ns;
     e.time_unix_nano = start_unix + static_cast<std::uint64_t>(ns - start_ns);
   }
-  r.times_are_ticks = false;
+  r.time_form = 0;
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 // Options for starting a span.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct span_options {
   bool make_current = true;
   /// Links to other spans (e.g. the messages of a batch).
   std::vector<span_context> links;
+  /// When the span started, if not now: e.g. when a consumed message was
+  /// sent, or work timed before the span could be created. Kept as given (the
+  /// span's duration is then measured from it). Default (the epoch): now.
+  std::chrono::system_clock::time_point start_time{};
 };
 
 STREAMBUS_TRACING_END_NAMESPACE

@@ -141,16 +141,21 @@ struct recorder {
   // `extra` follows `attrs` in the same event (record_exception's caller attributes).
   template <int = 0>  // compiled where used (attribute lists)
   static void add_event(span_data* r, const span_limits& l, std::string_view name, attribute_init attrs,
-                        attribute_init extra = {}) noexcept {
-    add_event_with(r, l, name, [&](attribute_list& out) {
-      for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
-      for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
-    });
+                        attribute_init extra = {}, std::uint64_t given_time = 0) noexcept {
+    add_event_with(
+        r, l, name,
+        [&](attribute_list& out) {
+          for (const auto& kv : attrs) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+          for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
+        },
+        given_time);
   }
   // The same with the attributes written by fill(attribute_list&) (the light
-  // API's events, which are not an attribute_init).
+  // API's events, which are not an attribute_init). `given_time`: epoch
+  // nanoseconds the caller gave (detail::unix_nano_of); 0: now.
   template <class Fill>
-  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill) noexcept {
+  static void add_event_with(span_data* r, const span_limits& l, std::string_view name, Fill&& fill,
+                             std::uint64_t given_time = 0) noexcept {
     if (r == nullptr) return;
     if (r->events.size() >= l.event_count) {
       ++r->dropped_events;
@@ -160,7 +165,8 @@ struct recorder {
       span_event& e = r->events.next_slot();
       e.name.assign(name.data(), name.size());
       // Raw, as the span's start: settle_times converts both with one mapping.
-      e.time_unix_nano = r->times_are_ticks ? span_clock_ticks() : unix_now_ns();
+      e.time_given = given_time != 0;
+      e.time_unix_nano = e.time_given ? given_time : r->time_form != 0 ? span_clock_ticks() : unix_now_ns();
       e.attributes.clear();
       fill(e.attributes);
     } catch (...) {
@@ -608,6 +614,13 @@ class span {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs);
     return *this;
   }
+  /// An event that happened at `time` (e.g. a timestamp carried by a message),
+  /// kept as given; at or before the epoch: now.
+  template <int = 0>  // compiled where used (attribute lists)
+  span& add_event(std::string_view name, std::chrono::system_clock::time_point time, attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
+    return *this;
+  }
   template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
@@ -666,14 +679,11 @@ class span {
 
   /// Ends the span (idempotent). Afterwards the span is no longer current and
   /// records nothing.
-  void end() noexcept {
-    if (stack_ != nullptr && !leave_stack()) {
-      end_elsewhere();
-      return;
-    }
-    if (record_ != nullptr) finish_record();
-    state_ = nullptr;
-  }
+  void end() noexcept { end_at<false>(0); }
+  /// Ends the span with the end time `time` instead of now (a span recorded
+  /// after the fact, or ended by a timestamp the work reported). An end before
+  /// the span's start is exported as its start; at or before the epoch: now.
+  void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
 
  private:
   friend class tracer;
@@ -776,20 +786,64 @@ class span {
     return token != 0 ? passing_owner(token) : state_;
   }
 
+  // span_options::start_time, as epoch nanoseconds (0: not given).
+  void give_start(std::uint64_t given) noexcept {
+    if (record_ == nullptr || given == 0) return;
+    record_->start_time_unix_nano = given;
+    record_->time_form = static_cast<std::uint8_t>(record_->time_form | span_data::start_given);
+  }
+  // end(time), with epoch nanoseconds (0: now).
+  void end_given(std::uint64_t given) noexcept {
+    if (given != 0)
+      end_at<true>(given);
+    else
+      end_at<false>(0);
+  }
+  // end() (Given: end(time), with `given` epoch nanoseconds, not 0).
+  template <bool Given>
+  STREAMBUS_TRACING_ALWAYS_INLINE void end_at(std::uint64_t given) noexcept {
+    if (stack_ != nullptr && !leave_stack()) {
+      end_elsewhere(given);
+      return;
+    }
+    if (record_ != nullptr) {
+      if constexpr (Given) {
+        finish_record_at(given);
+      } else {
+        finish_record();
+      }
+    }
+    state_ = nullptr;
+  }
+
   // Ends a sampled span's record and hands it to the export pipeline.
   STREAMBUS_TRACING_NOINLINE void finish_record() noexcept {
     record_->end_time_unix_nano = detail::span_clock_ticks();  // converted off this thread
     state_->finish(std::exchange(record_, nullptr));
   }
+  // The same with the end time the caller gave.
+  STREAMBUS_TRACING_COLD void finish_record_at(std::uint64_t given) noexcept {
+    set_given_end(*record_, given);
+    state_->finish(std::exchange(record_, nullptr));
+  }
+  // `given`: epoch nanoseconds; 0: now.
+  static void set_given_end(span_data& r, std::uint64_t given) noexcept {
+    if (given == 0) {
+      r.end_time_unix_nano = detail::span_clock_ticks();
+      return;
+    }
+    r.end_time_unix_nano = given;
+    r.time_form = static_cast<std::uint8_t>(r.time_form | span_data::end_given);
+  }
 
   // end() on another thread than the one the span is current on. A sampled
   // span's record tells that thread; otherwise a notice does (see
-  // detail/context_stack.hpp).
-  STREAMBUS_TRACING_COLD void end_elsewhere() noexcept {
+  // detail/context_stack.hpp). `given`: as set_given_end's.
+  STREAMBUS_TRACING_COLD void end_elsewhere(std::uint64_t given) noexcept {
     const detail::context_stack* origin = std::exchange(stack_, nullptr);
     report_ended_elsewhere();
     if (record_ != nullptr) {
-      record_->end_time_unix_nano = detail::span_clock_ticks();
+      set_given_end(*record_, given);
       finish_ended_elsewhere(std::exchange(record_, nullptr));
     } else {
       detail::post_ended_elsewhere(origin, {entry_depth(), context_.span_id(), entry_owner()});
@@ -901,8 +955,10 @@ class tracer {
     }
     span s = start_span(name, *parent, parent->valid(), options.kind,
                         options.make_current ? &detail::thread_context_stack() : nullptr);
-    if (s.record_ != nullptr)
+    if (s.record_ != nullptr) {
       for (const auto& l : options.links) detail::recorder::add_link(s.record_, state_->limits(), l, {});
+      s.give_start(detail::unix_nano_of(options.start_time));
+    }
     return s;
   }
 
@@ -1273,7 +1329,7 @@ class tracer {
       r->name.assign(name);
       r->kind = kind;
       r->start_time_unix_nano = detail::span_clock_ticks();  // raw: see settle_times
-      r->times_are_ticks = true;
+      r->time_form = span_data::ticks;
     } catch (...) {
       if (r != nullptr) detail::thread_record_pool().release(r);
       s.state_ = nullptr;

@@ -44,7 +44,9 @@ inline std::size_t measure(const span_data& r) noexcept {
   // One test for everything optional: this runs for every span.
   const std::size_t extras = r.attributes.size() | r.attributes.dropped() | r.events.size() | r.dropped_events |
                              r.status_message.size() | r.links.size() | r.dropped_links;
-  if (extras != 0 || r.name.size() > max_name || !r.context.trace_state().empty() || !r.times_are_ticks) return 0;
+  if (extras != 0 || r.name.size() > max_name || !r.context.trace_state().empty() ||
+      r.time_form != span_data::ticks)
+    return 0;
   return fixed_size + padded(r.name.size());
 }
 
@@ -97,7 +99,7 @@ inline void read(const unsigned char* in, span_data& out) {
   out.context = span_context(tid, sid, trace_flags(in[51]));
   out.status = static_cast<status_code>(in[52]);
   out.parent_is_remote = in[53] != 0;
-  out.times_are_ticks = true;
+  out.time_form = span_data::ticks;
 }
 
 }  // namespace compact_span
