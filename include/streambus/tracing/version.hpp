@@ -2,6 +2,12 @@
 // The version is written once, here; CMake and meson parse these three lines.
 #pragma once
 
+// C++17 or later: said once, rather than as the hundreds of errors an older
+// standard gives (clang 14 and older g++ default to C++14).
+#if (defined(_MSVC_LANG) ? _MSVC_LANG : __cplusplus) < 201703L
+#error "streambus tracing needs C++17 or later (-std=c++17; MSVC: /std:c++17 /Zc:__cplusplus)"
+#endif
+
 // One copy of the library per file: the single headers (single_include/,
 // generated from these, with STREAMBUS_TRACING_AMALGAMATING defined around
 // their text) declare the same names, so a file that includes both got

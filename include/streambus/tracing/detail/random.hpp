@@ -54,7 +54,7 @@ inline std::uint64_t os_seed() noexcept {
       ::close(fd);
     }
   }
-  seed ^= static_cast<std::uint64_t>(::getpid()) * 0xd6e8feb86659fd93ULL;
+  seed ^= static_cast<std::uint64_t>(::getpid()) * std::uint64_t{0xd6e8feb86659fd93ULL};
 #elif !defined(STREAMBUS_TRACING_HAS_PTHREAD_ATFORK)
   try {
     std::random_device rd;
