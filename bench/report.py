@@ -106,9 +106,14 @@ def main():
         otel = OTEL.get(key)
         ratio = f"{otel[0] / t.median:.1f}×" if otel and t.ok else "—"
         note = f"dropped {dropped.median:.0%}" if dropped.ok and dropped.median > 0 else ""
+        # A dropped span skips the hand-over to the export thread, so it is
+        # cheaper for the caller: a run that dropped 1 % or more (median) gets
+        # no verdict, as case 10's.
+        drops_ok = not dropped.ok or dropped.median < 0.01
         met = t.ok and target_ns is not None and t.median <= target_ns
+        judged = verdict(met) if drops_ok else "no verdict (spans dropped)"
         rows.append([label, fmt(t.median), fmt(t.min), fmt(t.max), fmt(cpu.median), fmt_allocs(allocs),
-                     f"{target_text} {verdict(met) if target_ns is not None and t.ok else ''}".strip(),
+                     f"{target_text} {judged if target_ns is not None and t.ok else ''}".strip(),
                      otel[1] if otel else "—", DD.get(key, "—"), ratio, note])
 
     time_row("1 sampled span start+end", "case1_sampled_span", span, 40, "case1", "≤ 40 ns")
@@ -123,10 +128,12 @@ def main():
     same = empty.ok and out.ok and abs(out.median - empty.median) <= max(0.1, 0.1 * empty.median)
     time_row("6 compiled out (STREAMBUS_TRACING_DISABLED)", "case6_compiled_out", disabled, None, "",
              "= empty loop " + verdict(same) if out.ok else "= empty loop")
-    time_row("8 W3C inject + extract (tracer, default propagators)", "case8_w3c_inject_extract_tracer", span, 40,
+    time_row("8 W3C inject + extract (tracer, default propagators), one header map reused", "case8_w3c_inject_extract_tracer", span, 40,
              "case8", "≤ 40 ns")
-    time_row("8 W3C inject + extract (functions, traceparent only)", "case8_w3c_inject_extract_functions", span, 40,
+    time_row("8 W3C inject + extract (functions, traceparent only), one header map reused", "case8_w3c_inject_extract_functions", span, 40,
              "case8", "≤ 40 ns")
+    time_row("8 … tracer, a fresh header map per round trip (the map's allocations)",
+             "case8_w3c_inject_extract_fresh_carrier", span, None, "case8", "— (the carrier's cost)")
     time_row("reference: 2 × rdtsc + 64 B thread-local record", "reference_floor_2_rdtsc_64B_record", span, None,
              "", "(the issue's floor: 18 ns)")
     time_row("reference: case 4's floor (3 ids, push + pop of a thread-local stack entry)",
