@@ -2,12 +2,18 @@
 #include <doctest/doctest.h>
 #include <streambus/tracing.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "support/memory_tracer.hpp"
 
 namespace st = streambus::tracing;
 using st::attribute_type;
@@ -233,4 +239,93 @@ TEST_CASE("a moved-from attribute list is empty and usable; copies and moves kee
   x = st::attribute_value(true);
   y = x;
   CHECK(*y.get_if<bool>());
+}
+
+TEST_CASE("keys that are ill-formed UTF-8 are repaired before export, and keys that then coincide are merged") {
+  st::attribute_list list;
+  list.set("user\xff", "first");
+  list.set("ok", 1);
+  list.set("user\x80", "second");  // another key as given, the same once repaired
+  list.set("user\xEF\xBF\xBD", "third");  // U+FFFD written out: the same key again
+  list.set("caf\xC3\xA9", true);        // well-formed: untouched
+  REQUIRE(list.size() == 5);
+  list.repair_keys();
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].key == "user\xEF\xBF\xBD");
+  CHECK(std::get<std::string>(list[0].value.storage()) == "third");  // the last write wins, at the first place
+  CHECK(list[1].key == "ok");
+  CHECK(list[2].key == "caf\xC3\xA9");
+  list.repair_keys();  // nothing left to do
+  CHECK(list.size() == 3);
+  // The slots past the end keep their buffers for reuse; new keys still go in.
+  list.set("next", 2);
+  CHECK(list.size() == 4);
+  CHECK(list.find("next") != nullptr);
+  // One U+FFFD per maximal subpart, as the encoders write it.
+  CHECK(st::detail::utf8_repaired("a\xE2\x82z\xF0\x9F\x98") == "a\xEF\xBF\xBDz\xEF\xBF\xBD");
+}
+
+namespace {
+// Remembers the resource's keys of the batches it is given.
+class resource_key_exporter final : public st::span_exporter {
+ public:
+  st::export_result export_spans(const st::span_batch& batch) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    keys_.clear();
+    for (const auto& a : batch.resource().attributes) keys_.push_back(a.key);
+    return st::export_result::success;
+  }
+  std::string_view name() const noexcept override { return "resource-keys"; }
+  std::vector<std::string> keys() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return keys_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> keys_;
+};
+}  // namespace
+
+TEST_CASE("the pipeline hands exporters unique keys: the span's, its events' and links', synchronous and batched") {
+  const auto record = [](st::tracer& tracer) {
+    auto span = tracer.start("keys");
+    span.set_attribute("k\xff", 1).set_attribute("k\x80", 2);
+    span.add_event("e", {{"a\xC0", "x"}, {"a\xC1", "y"}});
+    span.add_link(st::span_context(st::trace_id::from_u64(1, 2), st::span_id::from_u64(3), st::trace_flags(1)),
+                  {{"l\xfe", true}, {"l\xfd", false}});
+  };
+  const auto check = [](const std::vector<st::span_data>& spans) {
+    REQUIRE(spans.size() == 1);
+    const st::span_data& s = spans[0];
+    REQUIRE(s.attributes.size() == 1);
+    CHECK(s.attributes[0].key == "k\xEF\xBF\xBD");
+    CHECK(std::get<std::int64_t>(s.attributes[0].value.storage()) == 2);
+    REQUIRE(s.events.size() == 1);
+    REQUIRE(s.events[0].attributes.size() == 1);
+    CHECK(std::get<std::string>(s.events[0].attributes[0].value.storage()) == "y");
+    REQUIRE(s.links.size() == 1);
+    REQUIRE(s.links[0].attributes.size() == 1);
+    CHECK(std::get<bool>(s.links[0].attributes[0].value.storage()) == false);
+  };
+  {
+    memory_tracer m;
+    record(m.tracer);
+    check(m.spans());
+  }
+  auto batched = std::make_shared<st::in_memory_exporter>(false);
+  st::config cfg;
+  cfg.exporter = "none";
+  cfg.read_environment = false;
+  cfg.exporters = {batched};
+  cfg.attributes = {{"r\xff", "1"}, {"r\x80", "2"}};  // resource attributes
+  auto resource_keys = std::make_shared<resource_key_exporter>();
+  cfg.exporters.push_back(resource_keys);
+  auto tracer = st::tracer::create(cfg);
+  record(tracer);
+  REQUIRE(tracer.force_flush(std::chrono::seconds(10)));
+  check(batched->spans());
+  const std::vector<std::string> keys = resource_keys->keys();
+  CHECK(std::count(keys.begin(), keys.end(), "r\xEF\xBF\xBD") == 1);
+  CHECK(std::count(keys.begin(), keys.end(), "r\xff") == 0);
 }

@@ -207,3 +207,32 @@ TEST_CASE("given times on an unsampled or a disabled tracer's span are accepted 
   b.end(an_hour_ago);
   CHECK(m.spans().empty());
 }
+
+TEST_CASE("time points of another precision: range-checked in their own units, not wrapped") {
+  using namespace std::chrono;
+  using sys_seconds = time_point<system_clock, seconds>;
+  memory_tracer m;
+  st::span_options o;
+  o.start_time = sys_seconds(seconds(1'600'000'000));
+  {
+    auto span = m.tracer.start("coarse", o);
+    span.add_event("year 1653", sys_seconds(seconds(-10'000'000'000LL)));  // before the epoch: now
+    span.add_event("in seconds", sys_seconds(seconds(1'600'000'001)));
+    span.add_event("in microseconds", time_point<system_clock, microseconds>(microseconds(1'600'000'002'000'003LL)));
+    span.end(sys_seconds(seconds(20'000'000'000LL)));  // the year 2603: past the range, its end (it once wrapped to 2019)
+  }
+  const auto spans = m.spans();
+  REQUIRE(spans.size() == 1);
+  const st::span_data& s = spans[0];
+  CHECK(s.start_time_unix_nano == 1'600'000'000'000'000'000ULL);
+  CHECK(s.end_time_unix_nano == static_cast<std::uint64_t>(INT64_MAX));
+  REQUIRE(s.events.size() == 3);
+  CHECK(near_now(s.events[0].time_unix_nano));
+  CHECK(s.events[1].time_unix_nano == 1'600'000'001'000'000'000ULL);
+  CHECK(s.events[2].time_unix_nano == 1'600'000'002'000'003'000ULL);
+  CHECK(st::detail::unix_nano_of(time_point<system_clock, hours>(hours(1'000'000'000))) ==
+        static_cast<std::uint64_t>(INT64_MAX));
+  CHECK(st::detail::unix_nano_of(time_point<system_clock, duration<double>>(duration<double>(1.5))) == 1'500'000'000ULL);
+  CHECK(st::detail::unix_nano_of(time_point<system_clock, duration<long long, std::pico>>(
+            duration<long long, std::pico>(2'500))) == 2);
+}

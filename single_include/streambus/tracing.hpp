@@ -1158,6 +1158,78 @@ inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::siz
   return len;
 }
 
+// True when p[0..n) is all ASCII: whole words, the last one overlapping the
+// one before (keys and names are short; a byte loop would cost more).
+inline bool is_ascii(const unsigned char* p, std::size_t n) noexcept {
+  if (n >= 8) {
+    std::uint64_t acc = 0, w = 0;
+    for (std::size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    return ((acc | w) & 0x8080808080808080ull) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t a = 0, b = 0;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return ((a | b) & 0x80808080u) == 0;
+  }
+  unsigned acc = 0;
+  for (std::size_t i = 0; i < n; ++i) acc |= p[i];
+  return (acc & 0x80u) == 0;
+}
+
+// True when `s` is well-formed UTF-8 (ASCII runs checked eight bytes at a time).
+inline bool utf8_valid(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  if (is_ascii(p, n)) return true;
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII runs, eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t chunk;
+      std::memcpy(&chunk, p + i, 8);
+      if (chunk & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+// `s` with every ill-formed sequence replaced by U+FFFD, one per maximal
+// subpart, as the encoders write it.
+inline std::string utf8_repaired(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::string out;
+  out.reserve(n + 8);
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len != 0) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += bad;
+    }
+  }
+  return out;
+}
+
 }  // namespace detail
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/utf8.hpp ----
@@ -2667,6 +2739,50 @@ class attribute_list {
     dropped_ = 0;
   }
 
+  /// Keys are compared as given, so two keys that are ill-formed UTF-8 in
+  /// different ways (`user\xff`, `user\x80`) are two attributes, which the
+  /// encoders' U+FFFD repair would write under one key (OTLP: keys MUST be
+  /// unique). This repairs such keys and merges what then shares a key: the
+  /// later value, at the earlier place. The pipeline runs it before exporters
+  /// see a record (detail::settle_for_export), off the traced thread. Throws
+  /// only std::bad_alloc (the keys are then left as they were).
+  void repair_keys() {
+    for (attribute& a : slots_) {  // ASCII keys, the usual ones, need nothing more
+      if (!detail::is_ascii(reinterpret_cast<const unsigned char*>(a.key.data()), a.key.size())) {
+        repair_keys_from(&a);
+        return;
+      }
+    }
+  }
+
+ private:
+  // repair_keys past its fast path: `from` is the first key that is not ASCII.
+  STREAMBUS_TRACING_COLD void repair_keys_from(attribute* from) {
+    bool repaired = false;
+    for (attribute* a = from; a != slots_.end(); ++a) {
+      if (detail::utf8_valid(a->key)) continue;
+      std::string fixed = detail::utf8_repaired(a->key);
+      a->key.swap(fixed);
+      repaired = true;
+    }
+    if (!repaired) return;
+    attribute* const first = slots_.begin();
+    std::size_t kept = 0;
+    for (attribute* a = first; a != slots_.end(); ++a) {
+      attribute* same = first;
+      while (same != first + kept && same->key != a->key) ++same;
+      if (same != first + kept) {
+        std::swap(same->value, a->value);  // a later set() of the "same" key wins
+        continue;
+      }
+      if (a != first + kept) std::swap(first[kept], *a);
+      ++kept;
+    }
+    while (slots_.size() > kept) slots_.pop_back();
+  }
+
+ public:
+
  private:
   detail::slot_list<attribute> slots_;
   std::uint32_t dropped_ = 0;
@@ -3081,6 +3197,9 @@ struct span_options {
   /// When the span started, if not now: e.g. when a consumed message was
   /// sent, or work timed before the span could be created. Kept as given (the
   /// span's duration is then measured from it). Default (the epoch): now.
+  /// A coarser time point assigned here is converted to system_clock's own
+  /// precision by the standard library, so it must lie within that range
+  /// (libstdc++: 1677-2262); end() and add_event() take any precision.
   std::chrono::system_clock::time_point start_time{};
 };
 
@@ -4405,6 +4524,7 @@ STREAMBUS_TRACING_END_NAMESPACE
 // wall = span clock + offset; the offset is re-measured by clock_resync() too.
 
 #include <mutex>
+#include <ratio>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -4607,11 +4727,18 @@ inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(
 /// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
 /// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
 /// range) become its end rather than overflowing.
-inline std::uint64_t unix_nano_of(std::chrono::system_clock::time_point t) noexcept {
-  using since_epoch = std::chrono::system_clock::duration;
+/// Any system_clock time point: the range is checked in its own units, before
+/// a conversion that could overflow (a time point in seconds of the year 2603
+/// would wrap to 2019 in system_clock's nanoseconds).
+template <class Rep, class Period>
+std::uint64_t unix_nano_of(
+    std::chrono::time_point<std::chrono::system_clock, std::chrono::duration<Rep, Period>> t) noexcept {
+  using since_epoch = std::chrono::duration<Rep, Period>;
   const since_epoch d = t.time_since_epoch();
-  if (d <= since_epoch::zero()) return 0;
-  if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  if (!(d > since_epoch::zero())) return 0;  // also NaN
+  if constexpr (!std::ratio_less_v<Period, std::nano>) {  // nanoseconds or coarser: the range can be exceeded
+    if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  }
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
 
@@ -4894,6 +5021,20 @@ inline void settle_times(span_data& r) noexcept {
     e.time_unix_nano = start_unix + static_cast<std::uint64_t>(ns - start_ns);
   }
   r.time_form = 0;
+}
+
+/// What the pipeline does to a record before any exporter sees it: its times
+/// settled, and its attribute keys (the span's, its events' and links')
+/// repaired where ill-formed, which may merge keys (attribute_list::repair_keys).
+inline void settle_for_export(span_data& r) noexcept {
+  settle_times(r);
+  if ((r.attributes.size() | r.events.size() | r.links.size()) == 0) return;  // plain spans: one test
+  try {
+    r.attributes.repair_keys();
+    for (span_event& e : r.events) e.attributes.repair_keys();
+    for (span_link& l : r.links) l.attributes.repair_keys();
+  } catch (...) {  // out of memory: the keys stay as they were (the encoders still repair their bytes)
+  }
 }
 
 }  // namespace detail
@@ -5325,31 +5466,7 @@ using tracing::detail::protobuf_writer;
 
 using tracing::detail::utf8_sequence;
 
-template <int = 0>
-inline bool utf8_valid(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII runs, eight bytes at a time.
-    while (i + 8 <= n) {
-      std::uint64_t chunk;
-      std::memcpy(&chunk, p + i, 8);
-      if (chunk & 0x8080808080808080ull) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
+using tracing::detail::utf8_valid;
 
 inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -8850,6 +8967,10 @@ class span {
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
   span& add_event(std::string_view, std::chrono::system_clock::time_point, attribute_init = {}) noexcept { return *this; }
+  template <class Duration>
+  span& add_event(std::string_view, std::chrono::time_point<std::chrono::system_clock, Duration>, attribute_init = {}) noexcept {
+    return *this;
+  }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
@@ -8867,6 +8988,8 @@ class span {
   }
   void end() noexcept {}
   void end(std::chrono::system_clock::time_point) noexcept {}
+  template <class Duration>
+  void end(std::chrono::time_point<std::chrono::system_clock, Duration>) noexcept {}
 };
 
 class tracer {
@@ -10748,7 +10871,7 @@ class basic_batch_processor {
               batch_lanes.push_back(lane);
             }
             lane->ended.pop();
-            settle_times(*r);
+            settle_for_export(*r);
             batch.push_back(r);
           }
         }
@@ -11700,7 +11823,7 @@ class tracer_state {
     }
     if (sync_) {
       detail::clock_resync_if_due();  // no export thread does it for synchronous exporters
-      detail::settle_times(*record);
+      detail::settle_for_export(*record);
       sync_->deliver(*record);
     }
     if (batch_) {
@@ -11852,6 +11975,7 @@ class tracer_state {
     attrs.set("telemetry.sdk.language", "cpp", no_limit);
     attrs.set("telemetry.sdk.version", version_string, no_limit);
     for (const auto& kv : settings_.resource_attributes) attrs.set(kv.first, kv.second, no_limit);
+    attrs.repair_keys();  // keys from the environment may be ill-formed UTF-8 (as spans', see settle_for_export)
   }
 
   resolved_config settings_;
@@ -11977,6 +12101,15 @@ class span {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
     return *this;
   }
+  /// The same for a system_clock time point of another precision (seconds,
+  /// C++20's sys_days, ...), range-checked in its own units: past 2262, the
+  /// end of OTLP's range; at or before the epoch, now.
+  template <class Duration>
+  span& add_event(std::string_view name, std::chrono::time_point<std::chrono::system_clock, Duration> time,
+                  attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
+    return *this;
+  }
   template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
@@ -12040,6 +12173,11 @@ class span {
   /// after the fact, or ended by a timestamp the work reported). An end before
   /// the span's start is exported as its start; at or before the epoch: now.
   void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
+  /// The same for a system_clock time point of another precision (as add_event's).
+  template <class Duration>
+  void end(std::chrono::time_point<std::chrono::system_clock, Duration> time) noexcept {
+    end_given(detail::unix_nano_of(time));
+  }
 
  private:
   friend class tracer;

@@ -416,6 +416,50 @@ class attribute_list {
     dropped_ = 0;
   }
 
+  /// Keys are compared as given, so two keys that are ill-formed UTF-8 in
+  /// different ways (`user\xff`, `user\x80`) are two attributes, which the
+  /// encoders' U+FFFD repair would write under one key (OTLP: keys MUST be
+  /// unique). This repairs such keys and merges what then shares a key: the
+  /// later value, at the earlier place. The pipeline runs it before exporters
+  /// see a record (detail::settle_for_export), off the traced thread. Throws
+  /// only std::bad_alloc (the keys are then left as they were).
+  void repair_keys() {
+    for (attribute& a : slots_) {  // ASCII keys, the usual ones, need nothing more
+      if (!detail::is_ascii(reinterpret_cast<const unsigned char*>(a.key.data()), a.key.size())) {
+        repair_keys_from(&a);
+        return;
+      }
+    }
+  }
+
+ private:
+  // repair_keys past its fast path: `from` is the first key that is not ASCII.
+  STREAMBUS_TRACING_COLD void repair_keys_from(attribute* from) {
+    bool repaired = false;
+    for (attribute* a = from; a != slots_.end(); ++a) {
+      if (detail::utf8_valid(a->key)) continue;
+      std::string fixed = detail::utf8_repaired(a->key);
+      a->key.swap(fixed);
+      repaired = true;
+    }
+    if (!repaired) return;
+    attribute* const first = slots_.begin();
+    std::size_t kept = 0;
+    for (attribute* a = first; a != slots_.end(); ++a) {
+      attribute* same = first;
+      while (same != first + kept && same->key != a->key) ++same;
+      if (same != first + kept) {
+        std::swap(same->value, a->value);  // a later set() of the "same" key wins
+        continue;
+      }
+      if (a != first + kept) std::swap(first[kept], *a);
+      ++kept;
+    }
+    while (slots_.size() > kept) slots_.pop_back();
+  }
+
+ public:
+
  private:
   detail::slot_list<attribute> slots_;
   std::uint32_t dropped_ = 0;

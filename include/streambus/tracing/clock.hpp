@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <ratio>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -224,11 +225,18 @@ inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(
 /// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
 /// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
 /// range) become its end rather than overflowing.
-inline std::uint64_t unix_nano_of(std::chrono::system_clock::time_point t) noexcept {
-  using since_epoch = std::chrono::system_clock::duration;
+/// Any system_clock time point: the range is checked in its own units, before
+/// a conversion that could overflow (a time point in seconds of the year 2603
+/// would wrap to 2019 in system_clock's nanoseconds).
+template <class Rep, class Period>
+std::uint64_t unix_nano_of(
+    std::chrono::time_point<std::chrono::system_clock, std::chrono::duration<Rep, Period>> t) noexcept {
+  using since_epoch = std::chrono::duration<Rep, Period>;
   const since_epoch d = t.time_since_epoch();
-  if (d <= since_epoch::zero()) return 0;
-  if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  if (!(d > since_epoch::zero())) return 0;  // also NaN
+  if constexpr (!std::ratio_less_v<Period, std::nano>) {  // nanoseconds or coarser: the range can be exceeded
+    if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
+  }
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
 

@@ -53,6 +53,10 @@ class span {
   span& set_attributes(attribute_init) noexcept { return *this; }
   span& add_event(std::string_view, attribute_init = {}) noexcept { return *this; }
   span& add_event(std::string_view, std::chrono::system_clock::time_point, attribute_init = {}) noexcept { return *this; }
+  template <class Duration>
+  span& add_event(std::string_view, std::chrono::time_point<std::chrono::system_clock, Duration>, attribute_init = {}) noexcept {
+    return *this;
+  }
   span& add_link(const span_context&, attribute_init = {}) noexcept { return *this; }
   span& set_status(status_code, std::string_view = {}) noexcept { return *this; }
   span& set_name(std::string_view) noexcept { return *this; }
@@ -70,6 +74,8 @@ class span {
   }
   void end() noexcept {}
   void end(std::chrono::system_clock::time_point) noexcept {}
+  template <class Duration>
+  void end(std::chrono::time_point<std::chrono::system_clock, Duration>) noexcept {}
 };
 
 class tracer {

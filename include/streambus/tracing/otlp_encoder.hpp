@@ -80,31 +80,7 @@ using tracing::detail::protobuf_writer;
 
 using tracing::detail::utf8_sequence;
 
-template <int = 0>
-inline bool utf8_valid(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII runs, eight bytes at a time.
-    while (i + 8 <= n) {
-      std::uint64_t chunk;
-      std::memcpy(&chunk, p + i, 8);
-      if (chunk & 0x8080808080808080ull) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
+using tracing::detail::utf8_valid;
 
 inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
 

@@ -292,6 +292,20 @@ inline void settle_times(span_data& r) noexcept {
   r.time_form = 0;
 }
 
+/// What the pipeline does to a record before any exporter sees it: its times
+/// settled, and its attribute keys (the span's, its events' and links')
+/// repaired where ill-formed, which may merge keys (attribute_list::repair_keys).
+inline void settle_for_export(span_data& r) noexcept {
+  settle_times(r);
+  if ((r.attributes.size() | r.events.size() | r.links.size()) == 0) return;  // plain spans: one test
+  try {
+    r.attributes.repair_keys();
+    for (span_event& e : r.events) e.attributes.repair_keys();
+    for (span_link& l : r.links) l.attributes.repair_keys();
+  } catch (...) {  // out of memory: the keys stay as they were (the encoders still repair their bytes)
+  }
+}
+
 }  // namespace detail
 
 STREAMBUS_TRACING_END_NAMESPACE

@@ -28,6 +28,9 @@ struct span_options {
   /// When the span started, if not now: e.g. when a consumed message was
   /// sent, or work timed before the span could be created. Kept as given (the
   /// span's duration is then measured from it). Default (the epoch): now.
+  /// A coarser time point assigned here is converted to system_clock's own
+  /// precision by the standard library, so it must lie within that range
+  /// (libstdc++: 1677-2262); end() and add_event() take any precision.
   std::chrono::system_clock::time_point start_time{};
 };
 

@@ -344,7 +344,7 @@ class tracer_state {
     }
     if (sync_) {
       detail::clock_resync_if_due();  // no export thread does it for synchronous exporters
-      detail::settle_times(*record);
+      detail::settle_for_export(*record);
       sync_->deliver(*record);
     }
     if (batch_) {
@@ -496,6 +496,7 @@ class tracer_state {
     attrs.set("telemetry.sdk.language", "cpp", no_limit);
     attrs.set("telemetry.sdk.version", version_string, no_limit);
     for (const auto& kv : settings_.resource_attributes) attrs.set(kv.first, kv.second, no_limit);
+    attrs.repair_keys();  // keys from the environment may be ill-formed UTF-8 (as spans', see settle_for_export)
   }
 
   resolved_config settings_;
@@ -621,6 +622,15 @@ class span {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
     return *this;
   }
+  /// The same for a system_clock time point of another precision (seconds,
+  /// C++20's sys_days, ...), range-checked in its own units: past 2262, the
+  /// end of OTLP's range; at or before the epoch, now.
+  template <class Duration>
+  span& add_event(std::string_view name, std::chrono::time_point<std::chrono::system_clock, Duration> time,
+                  attribute_init attrs = {}) noexcept {
+    if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
+    return *this;
+  }
   template <int = 0>  // compiled where used (attribute lists)
   span& add_link(const span_context& linked, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_link(record_, state_->limits(), linked, attrs);
@@ -684,6 +694,11 @@ class span {
   /// after the fact, or ended by a timestamp the work reported). An end before
   /// the span's start is exported as its start; at or before the epoch: now.
   void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
+  /// The same for a system_clock time point of another precision (as add_event's).
+  template <class Duration>
+  void end(std::chrono::time_point<std::chrono::system_clock, Duration> time) noexcept {
+    end_given(detail::unix_nano_of(time));
+  }
 
  private:
   friend class tracer;

@@ -444,7 +444,7 @@ class basic_batch_processor {
               batch_lanes.push_back(lane);
             }
             lane->ended.pop();
-            settle_times(*r);
+            settle_for_export(*r);
             batch.push_back(r);
           }
         }

@@ -4,6 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
 
 #include "../version.hpp"
 
@@ -53,6 +57,78 @@ inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n, std::siz
     }
   }
   return len;
+}
+
+// True when p[0..n) is all ASCII: whole words, the last one overlapping the
+// one before (keys and names are short; a byte loop would cost more).
+inline bool is_ascii(const unsigned char* p, std::size_t n) noexcept {
+  if (n >= 8) {
+    std::uint64_t acc = 0, w = 0;
+    for (std::size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    return ((acc | w) & 0x8080808080808080ull) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t a = 0, b = 0;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return ((a | b) & 0x80808080u) == 0;
+  }
+  unsigned acc = 0;
+  for (std::size_t i = 0; i < n; ++i) acc |= p[i];
+  return (acc & 0x80u) == 0;
+}
+
+// True when `s` is well-formed UTF-8 (ASCII runs checked eight bytes at a time).
+inline bool utf8_valid(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  if (is_ascii(p, n)) return true;
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII runs, eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t chunk;
+      std::memcpy(&chunk, p + i, 8);
+      if (chunk & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+// `s` with every ill-formed sequence replaced by U+FFFD, one per maximal
+// subpart, as the encoders write it.
+inline std::string utf8_repaired(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::string out;
+  out.reserve(n + 8);
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
+    if (len != 0) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += bad;
+    }
+  }
+  return out;
 }
 
 }  // namespace detail
