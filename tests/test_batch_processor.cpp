@@ -412,7 +412,10 @@ st::tracer batched_memory_tracer(const std::shared_ptr<st::in_memory_exporter>& 
 
 TEST_CASE("spans of threads that exit are all exported and their lanes' records freed") {
   auto exporter = std::make_shared<st::in_memory_exporter>(false);
-  auto tracer = batched_memory_tracer(exporter);
+  // A queue larger than all the spans: threads that come one after another
+  // share one lane (adopt_closed_lane), so nothing may be dropped even if the
+  // export thread falls behind (sanitizer builds).
+  auto tracer = make_tracer(exporter, options(8192, 512));
   constexpr int rounds = 20;
   constexpr int per_thread = 300;
   for (int round = 0; round < rounds; ++round) {
@@ -545,6 +548,69 @@ TEST_CASE("a full queue drops spans and counts them exactly: exported + dropped 
   bool reported = false;
   for (const auto& d : diagnostics) reported = reported || d.find("span(s) dropped") != std::string::npos;
   CHECK(reported);
+}
+
+TEST_CASE("threads that come and go while the exporter is stuck share the queue's bound: the rest is dropped and counted") {
+  // Each exited thread's lane once kept its spans until exported, and a new
+  // thread got a new lane: with a collector down, threads per request piled
+  // up lanes without limit and dropped nothing (a soak: 514 MB after 60 s).
+  // Now at most 8 exited threads' lanes keep a backlog; new threads take
+  // them over beyond that.
+  auto exporter = std::make_shared<gated_exporter>();
+  exporter->close();  // the export thread blocks in its first export
+  auto tracer = make_tracer(exporter, options(64, 16));
+  constexpr std::uint64_t threads = 200, spans_each = 10, ended = threads * spans_each;
+  for (std::uint64_t t = 0; t < threads; ++t) {
+    std::thread([&] {
+      for (std::uint64_t i = 0; i < spans_each; ++i) tracer.start("request").end();
+    }).join();
+  }
+  const auto held = tracer.stats();
+  CHECK(held.spans_ended == ended);
+  // Nine lanes of 64 (the one in use and eight with a backlog), what the
+  // stuck export call holds (a batch of 16) and what the export thread had
+  // drained besides: far below the 2000 spans ended.
+  constexpr std::uint64_t bound = 9 * 64 + 2 * 16;
+  CHECK(held.spans_queued <= bound);
+  CHECK(held.spans_dropped >= ended - bound);
+  CHECK(held.spans_queued + held.spans_dropped == ended);
+  exporter->open();
+  CHECK(tracer.force_flush(10s));
+  const auto stats = tracer.stats();
+  CHECK(stats.spans_exported == stats.spans_queued);
+  CHECK(stats.spans_exported + stats.spans_dropped == ended);
+  CHECK(exporter->unique_spans() == stats.spans_exported);
+}
+
+TEST_CASE("threads alive at the same time each keep their own lane") {
+  auto exporter = std::make_shared<gated_exporter>();
+  exporter->close();
+  auto tracer = make_tracer(exporter, options(64, 16));
+  // Both threads are alive while both record: neither may take the other's
+  // lane, so each has room for its own 40 spans (80 in all, over one lane's 64).
+  std::mutex m;
+  std::condition_variable cv;
+  int ready = 0;
+  const auto worker = [&] {
+    {
+      std::unique_lock<std::mutex> lock(m);
+      ++ready;
+      cv.notify_all();
+      cv.wait(lock, [&] { return ready >= 2; });
+      tracer.start("opens the lane").end();
+      ++ready;
+      cv.notify_all();
+      cv.wait(lock, [&] { return ready == 4; });  // both lanes open before either thread goes on
+    }
+    for (int i = 0; i < 39; ++i) tracer.start("request").end();
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  CHECK(tracer.stats().spans_dropped == 0);
+  exporter->open();
+  CHECK(tracer.force_flush(10s));
+  CHECK(tracer.stats().spans_exported == 80);
 }
 
 TEST_CASE("spans are exported after the schedule delay without a flush") {

@@ -3257,6 +3257,45 @@ STREAMBUS_TRACING_END_NAMESPACE
 #include <exception>
 #include <typeinfo>
 
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
+// ---- begin streambus/tracing/detail/epoch_nanos.hpp ----
+// A time given by the caller, as a count of some period since the Unix epoch,
+// in epoch nanoseconds, saturating: shared by detail::unix_nano_of (clock.hpp,
+// std::chrono time points) and light::unix_time (light.hpp, which does without
+// <chrono>). Needs no standard header beyond <cstdint> and <type_traits>.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+/// The largest epoch-nanosecond time (int64's: the year 2262, OTLP's range).
+constexpr std::uint64_t max_epoch_nanos = 0x7fffffffffffffffULL;
+
+/// `count` units of Period (a std::ratio of seconds) since the epoch, as epoch
+/// nanoseconds: 0 ("not given") at or before the epoch and for NaN,
+/// max_epoch_nanos past the range. The range is checked in Period's own units
+/// before anything could overflow. Integer counts of whole nanoseconds or of
+/// whole divisors of one stay exact; others go through double.
+template <class Period, class Rep>
+constexpr std::uint64_t epoch_nanos(Rep count) noexcept {
+  if (!(count > Rep(0))) return 0;  // also NaN
+  constexpr std::intmax_t giga = 1000000000;
+  if constexpr (std::is_integral_v<Rep> && Period::num * giga % Period::den == 0) {  // whole nanoseconds per unit
+    constexpr auto per_unit = static_cast<std::uint64_t>(Period::num * giga / Period::den);
+    const auto n = static_cast<std::uint64_t>(count);
+    return n > max_epoch_nanos / per_unit ? max_epoch_nanos : n * per_unit;
+  } else if constexpr (std::is_integral_v<Rep> && Period::den % (Period::num * giga) == 0) {  // finer units
+    return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * giga));
+  } else {
+    const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
+    return ns >= 9.2233720368547758e18 ? max_epoch_nanos : static_cast<std::uint64_t>(ns);
+  }
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/epoch_nanos.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 // ---- begin streambus/tracing/detail/op_outcome.hpp ----
@@ -3508,34 +3547,16 @@ class unix_time {
   template <class TimePoint, class Clock = typename TimePoint::clock,
             class = decltype(Clock::to_time_t(std::declval<typename Clock::time_point>()))>
   constexpr unix_time(const TimePoint& t) noexcept  // NOLINT(google-explicit-constructor): reads as tracing::span's calls
-      : ns_(nanoseconds_of<typename TimePoint::period>(t.time_since_epoch().count())) {}
+      : ns_(tracing::detail::epoch_nanos<typename TimePoint::period>(t.time_since_epoch().count())) {}
   static constexpr unix_time from_nanoseconds(std::uint64_t since_epoch) noexcept {
     unix_time t;
-    t.ns_ = since_epoch > max_ns ? max_ns : since_epoch;
+    t.ns_ = since_epoch > tracing::detail::max_epoch_nanos ? tracing::detail::max_epoch_nanos : since_epoch;
     return t;
   }
   /// Nanoseconds since the epoch; 0: not given.
   constexpr std::uint64_t nanoseconds() const noexcept { return ns_; }
 
  private:
-  static constexpr std::uint64_t max_ns = 0x7fffffffffffffffULL;
-  // A count of Period units as nanoseconds, saturating (integer counts stay
-  // exact; floating ones go through double).
-  template <class Period, class Rep>
-  static constexpr std::uint64_t nanoseconds_of(Rep count) noexcept {
-    if (!(count > Rep(0))) return 0;  // also NaN
-    if constexpr (!std::is_integral_v<Rep>) {
-      const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
-      return ns >= 9.2233720368547758e18 ? max_ns : static_cast<std::uint64_t>(ns);
-    } else if constexpr (Period::num * 1000000000 % Period::den == 0) {  // whole nanoseconds per unit
-      constexpr std::uint64_t per_unit = static_cast<std::uint64_t>(Period::num * 1000000000 / Period::den);
-      const auto n = static_cast<std::uint64_t>(count);
-      return n > max_ns / per_unit ? max_ns : n * per_unit;
-    } else {  // units finer than a nanosecond, a whole number of them per nanosecond
-      static_assert(Period::den % (Period::num * 1000000000) == 0, "a clock period that is neither whole nor a divisor of a nanosecond");
-      return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * 1000000000));
-    }
-  }
   std::uint64_t ns_ = 0;
 };
 
@@ -4524,7 +4545,6 @@ STREAMBUS_TRACING_END_NAMESPACE
 // wall = span clock + offset; the offset is re-measured by clock_resync() too.
 
 #include <mutex>
-#include <ratio>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -4724,22 +4744,16 @@ inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
 inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
 /// Epoch nanoseconds of a time the caller gives (span_options::start_time,
-/// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
-/// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
-/// range) become its end rather than overflowing.
-/// Any system_clock time point: the range is checked in its own units, before
-/// a conversion that could overflow (a time point in seconds of the year 2603
-/// would wrap to 2019 in system_clock's nanoseconds).
+/// span::end(time), add_event(name, time)), a system_clock time point of any
+/// precision: 0, "not given", for the epoch and before, which OTLP cannot
+/// carry; past 2262 (the int64 nanosecond range), its end. The range is
+/// checked in the time point's own units (epoch_nanos), before a conversion
+/// that could overflow: a time point in seconds of the year 2603 once wrapped
+/// to 2019.
 template <class Rep, class Period>
-std::uint64_t unix_nano_of(
+constexpr std::uint64_t unix_nano_of(
     std::chrono::time_point<std::chrono::system_clock, std::chrono::duration<Rep, Period>> t) noexcept {
-  using since_epoch = std::chrono::duration<Rep, Period>;
-  const since_epoch d = t.time_since_epoch();
-  if (!(d > since_epoch::zero())) return 0;  // also NaN
-  if constexpr (!std::ratio_less_v<Period, std::nano>) {  // nanoseconds or coarser: the range can be exceeded
-    if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
-  }
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  return epoch_nanos<Period>(t.time_since_epoch().count());
 }
 
 }  // namespace detail
@@ -9608,7 +9622,7 @@ struct span_lane {
 
   /// `capacity`: spans (at most batch_options::max_queue_size_limit).
   explicit span_lane(std::size_t capacity)
-      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity) {}
+      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity), capacity(capacity) {}
   span_lane(const span_lane&) = delete;
   span_lane& operator=(const span_lane&) = delete;
   ~span_lane() {
@@ -9653,6 +9667,7 @@ struct span_lane {
   std::atomic<bool> producer_gone{false};  // the traced thread exited
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
   std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
+  const std::size_t capacity;              // spans, as constructed
 
   /// The traced thread is done with the lane: the export thread frees it
   /// once drained. Told now, not at its next schedule, or threads that come
@@ -10740,10 +10755,48 @@ class basic_batch_processor {
       return lane;
     }
 
+    /// Lanes of exited threads that may keep a backlog of their own while the
+    /// exporter catches up; past that, new threads take them over.
+    static constexpr std::size_t closed_lanes_with_backlog = 8;
+
+    /// A lane whose thread exited, for a new thread to take over (null: open a
+    /// new one). An empty one is reused whenever there is one (threads that
+    /// come and go then allocate no lane each). One still holding spans is
+    /// taken over only when closed_lanes_with_backlog of them wait already:
+    /// a short-lived thread's burst is absorbed by its own lane, as a
+    /// long-lived thread's, yet the spans held stay bounded by max_queue_size
+    /// per thread alive at once, plus that many lanes. Without the bound,
+    /// threads per request or per job piled up lanes without limit while an
+    /// exporter could not keep up (a collector down, or slow) and dropped
+    /// nothing: a soak reached 514 MB after 60 s. The emptiest is taken: the
+    /// fewer spans queued ahead of the newcomer's, the fewer it drops. Only
+    /// lanes of the normal size (not deliver_alone's).
+    std::shared_ptr<span_lane> adopt_closed_lane() noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      std::shared_ptr<span_lane>* best = nullptr;
+      std::size_t best_size = 0, with_backlog = 0;
+      for (auto& lane : lanes) {
+        if (lane->capacity != lane_capacity || !lane->producer_gone.load(std::memory_order_acquire)) continue;
+        const std::size_t size = lane->ended.size_approx();
+        if (size != 0) ++with_backlog;
+        if (best == nullptr || size < best_size) {
+          best = &lane;
+          best_size = size;
+        }
+      }
+      if (best == nullptr || (best_size != 0 && with_backlog < closed_lanes_with_backlog)) return nullptr;
+      // Under lanes_mutex, so the worker cannot retire it meanwhile
+      // (snapshot_lanes). The acquire above saw everything the exited thread
+      // wrote as its producer and consumer; the new thread takes both roles.
+      (*best)->producer_gone.store(false, std::memory_order_release);
+      return *best;
+    }
+
     /// Registers a lane for the calling thread; null when memory is exhausted.
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
-        std::shared_ptr<span_lane> lane = new_lane(lane_capacity);
+        std::shared_ptr<span_lane> lane = adopt_closed_lane();
+        if (lane == nullptr) lane = new_lane(lane_capacity);
         span_lane* raw = lane.get();
         try {
           pool.add_lane(id, std::move(lane));

@@ -207,6 +207,45 @@ inline constexpr bool is_c_string_v =
 STREAMBUS_TRACING_END_NAMESPACE
 // ---- end streambus/tracing/detail/c_string.hpp ----
 #endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_C_STRING_HPP_
+#ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
+#define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
+// ---- begin streambus/tracing/detail/epoch_nanos.hpp ----
+// A time given by the caller, as a count of some period since the Unix epoch,
+// in epoch nanoseconds, saturating: shared by detail::unix_nano_of (clock.hpp,
+// std::chrono time points) and light::unix_time (light.hpp, which does without
+// <chrono>). Needs no standard header beyond <cstdint> and <type_traits>.
+
+STREAMBUS_TRACING_BEGIN_NAMESPACE
+namespace detail {
+
+/// The largest epoch-nanosecond time (int64's: the year 2262, OTLP's range).
+constexpr std::uint64_t max_epoch_nanos = 0x7fffffffffffffffULL;
+
+/// `count` units of Period (a std::ratio of seconds) since the epoch, as epoch
+/// nanoseconds: 0 ("not given") at or before the epoch and for NaN,
+/// max_epoch_nanos past the range. The range is checked in Period's own units
+/// before anything could overflow. Integer counts of whole nanoseconds or of
+/// whole divisors of one stay exact; others go through double.
+template <class Period, class Rep>
+constexpr std::uint64_t epoch_nanos(Rep count) noexcept {
+  if (!(count > Rep(0))) return 0;  // also NaN
+  constexpr std::intmax_t giga = 1000000000;
+  if constexpr (std::is_integral_v<Rep> && Period::num * giga % Period::den == 0) {  // whole nanoseconds per unit
+    constexpr auto per_unit = static_cast<std::uint64_t>(Period::num * giga / Period::den);
+    const auto n = static_cast<std::uint64_t>(count);
+    return n > max_epoch_nanos / per_unit ? max_epoch_nanos : n * per_unit;
+  } else if constexpr (std::is_integral_v<Rep> && Period::den % (Period::num * giga) == 0) {  // finer units
+    return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * giga));
+  } else {
+    const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
+    return ns >= 9.2233720368547758e18 ? max_epoch_nanos : static_cast<std::uint64_t>(ns);
+  }
+}
+
+}  // namespace detail
+STREAMBUS_TRACING_END_NAMESPACE
+// ---- end streambus/tracing/detail/epoch_nanos.hpp ----
+#endif  // STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_EPOCH_NANOS_HPP_
 #ifndef STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 #define STREAMBUS_TRACING_SINGLE_STREAMBUS_TRACING_DETAIL_OP_OUTCOME_HPP_
 // ---- begin streambus/tracing/detail/op_outcome.hpp ----
@@ -520,34 +559,16 @@ class unix_time {
   template <class TimePoint, class Clock = typename TimePoint::clock,
             class = decltype(Clock::to_time_t(std::declval<typename Clock::time_point>()))>
   constexpr unix_time(const TimePoint& t) noexcept  // NOLINT(google-explicit-constructor): reads as tracing::span's calls
-      : ns_(nanoseconds_of<typename TimePoint::period>(t.time_since_epoch().count())) {}
+      : ns_(tracing::detail::epoch_nanos<typename TimePoint::period>(t.time_since_epoch().count())) {}
   static constexpr unix_time from_nanoseconds(std::uint64_t since_epoch) noexcept {
     unix_time t;
-    t.ns_ = since_epoch > max_ns ? max_ns : since_epoch;
+    t.ns_ = since_epoch > tracing::detail::max_epoch_nanos ? tracing::detail::max_epoch_nanos : since_epoch;
     return t;
   }
   /// Nanoseconds since the epoch; 0: not given.
   constexpr std::uint64_t nanoseconds() const noexcept { return ns_; }
 
  private:
-  static constexpr std::uint64_t max_ns = 0x7fffffffffffffffULL;
-  // A count of Period units as nanoseconds, saturating (integer counts stay
-  // exact; floating ones go through double).
-  template <class Period, class Rep>
-  static constexpr std::uint64_t nanoseconds_of(Rep count) noexcept {
-    if (!(count > Rep(0))) return 0;  // also NaN
-    if constexpr (!std::is_integral_v<Rep>) {
-      const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
-      return ns >= 9.2233720368547758e18 ? max_ns : static_cast<std::uint64_t>(ns);
-    } else if constexpr (Period::num * 1000000000 % Period::den == 0) {  // whole nanoseconds per unit
-      constexpr std::uint64_t per_unit = static_cast<std::uint64_t>(Period::num * 1000000000 / Period::den);
-      const auto n = static_cast<std::uint64_t>(count);
-      return n > max_ns / per_unit ? max_ns : n * per_unit;
-    } else {  // units finer than a nanosecond, a whole number of them per nanosecond
-      static_assert(Period::den % (Period::num * 1000000000) == 0, "a clock period that is neither whole nor a divisor of a nanosecond");
-      return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * 1000000000));
-    }
-  }
   std::uint64_t ns_ = 0;
 };
 

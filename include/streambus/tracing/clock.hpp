@@ -20,13 +20,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <ratio>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #define STREAMBUS_TRACING_HAS_TSC 1
 #endif
 
+#include "detail/epoch_nanos.hpp"
 #include "version.hpp"
 
 STREAMBUS_TRACING_BEGIN_NAMESPACE
@@ -222,22 +222,16 @@ inline std::uint64_t span_clock_ns_to_unix_nano(std::int64_t span_ns) noexcept {
 inline std::uint64_t unix_now_ns() noexcept { return span_clock_ns_to_unix_nano(span_clock_ns()); }
 
 /// Epoch nanoseconds of a time the caller gives (span_options::start_time,
-/// span::end(time), add_event(name, time)); 0, "not given", for the epoch and
-/// before, which OTLP cannot carry. Times past 2262 (the int64 nanosecond
-/// range) become its end rather than overflowing.
-/// Any system_clock time point: the range is checked in its own units, before
-/// a conversion that could overflow (a time point in seconds of the year 2603
-/// would wrap to 2019 in system_clock's nanoseconds).
+/// span::end(time), add_event(name, time)), a system_clock time point of any
+/// precision: 0, "not given", for the epoch and before, which OTLP cannot
+/// carry; past 2262 (the int64 nanosecond range), its end. The range is
+/// checked in the time point's own units (epoch_nanos), before a conversion
+/// that could overflow: a time point in seconds of the year 2603 once wrapped
+/// to 2019.
 template <class Rep, class Period>
-std::uint64_t unix_nano_of(
+constexpr std::uint64_t unix_nano_of(
     std::chrono::time_point<std::chrono::system_clock, std::chrono::duration<Rep, Period>> t) noexcept {
-  using since_epoch = std::chrono::duration<Rep, Period>;
-  const since_epoch d = t.time_since_epoch();
-  if (!(d > since_epoch::zero())) return 0;  // also NaN
-  if constexpr (!std::ratio_less_v<Period, std::nano>) {  // nanoseconds or coarser: the range can be exceeded
-    if (d >= std::chrono::duration_cast<since_epoch>(std::chrono::nanoseconds::max())) return INT64_MAX;
-  }
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  return epoch_nanos<Period>(t.time_since_epoch().count());
 }
 
 }  // namespace detail

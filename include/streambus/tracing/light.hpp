@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "detail/c_string.hpp"
+#include "detail/epoch_nanos.hpp"
 #include "detail/op_outcome.hpp"
 #include "header_name.hpp"
 #include "span_kind.hpp"
@@ -128,34 +129,16 @@ class unix_time {
   template <class TimePoint, class Clock = typename TimePoint::clock,
             class = decltype(Clock::to_time_t(std::declval<typename Clock::time_point>()))>
   constexpr unix_time(const TimePoint& t) noexcept  // NOLINT(google-explicit-constructor): reads as tracing::span's calls
-      : ns_(nanoseconds_of<typename TimePoint::period>(t.time_since_epoch().count())) {}
+      : ns_(tracing::detail::epoch_nanos<typename TimePoint::period>(t.time_since_epoch().count())) {}
   static constexpr unix_time from_nanoseconds(std::uint64_t since_epoch) noexcept {
     unix_time t;
-    t.ns_ = since_epoch > max_ns ? max_ns : since_epoch;
+    t.ns_ = since_epoch > tracing::detail::max_epoch_nanos ? tracing::detail::max_epoch_nanos : since_epoch;
     return t;
   }
   /// Nanoseconds since the epoch; 0: not given.
   constexpr std::uint64_t nanoseconds() const noexcept { return ns_; }
 
  private:
-  static constexpr std::uint64_t max_ns = 0x7fffffffffffffffULL;
-  // A count of Period units as nanoseconds, saturating (integer counts stay
-  // exact; floating ones go through double).
-  template <class Period, class Rep>
-  static constexpr std::uint64_t nanoseconds_of(Rep count) noexcept {
-    if (!(count > Rep(0))) return 0;  // also NaN
-    if constexpr (!std::is_integral_v<Rep>) {
-      const double ns = static_cast<double>(count) * static_cast<double>(Period::num) * 1e9 / static_cast<double>(Period::den);
-      return ns >= 9.2233720368547758e18 ? max_ns : static_cast<std::uint64_t>(ns);
-    } else if constexpr (Period::num * 1000000000 % Period::den == 0) {  // whole nanoseconds per unit
-      constexpr std::uint64_t per_unit = static_cast<std::uint64_t>(Period::num * 1000000000 / Period::den);
-      const auto n = static_cast<std::uint64_t>(count);
-      return n > max_ns / per_unit ? max_ns : n * per_unit;
-    } else {  // units finer than a nanosecond, a whole number of them per nanosecond
-      static_assert(Period::den % (Period::num * 1000000000) == 0, "a clock period that is neither whole nor a divisor of a nanosecond");
-      return static_cast<std::uint64_t>(count) / static_cast<std::uint64_t>(Period::den / (Period::num * 1000000000));
-    }
-  }
   std::uint64_t ns_ = 0;
 };
 

@@ -313,10 +313,48 @@ class basic_batch_processor {
       return lane;
     }
 
+    /// Lanes of exited threads that may keep a backlog of their own while the
+    /// exporter catches up; past that, new threads take them over.
+    static constexpr std::size_t closed_lanes_with_backlog = 8;
+
+    /// A lane whose thread exited, for a new thread to take over (null: open a
+    /// new one). An empty one is reused whenever there is one (threads that
+    /// come and go then allocate no lane each). One still holding spans is
+    /// taken over only when closed_lanes_with_backlog of them wait already:
+    /// a short-lived thread's burst is absorbed by its own lane, as a
+    /// long-lived thread's, yet the spans held stay bounded by max_queue_size
+    /// per thread alive at once, plus that many lanes. Without the bound,
+    /// threads per request or per job piled up lanes without limit while an
+    /// exporter could not keep up (a collector down, or slow) and dropped
+    /// nothing: a soak reached 514 MB after 60 s. The emptiest is taken: the
+    /// fewer spans queued ahead of the newcomer's, the fewer it drops. Only
+    /// lanes of the normal size (not deliver_alone's).
+    std::shared_ptr<span_lane> adopt_closed_lane() noexcept {
+      std::lock_guard<std::mutex> lock(lanes_mutex);
+      std::shared_ptr<span_lane>* best = nullptr;
+      std::size_t best_size = 0, with_backlog = 0;
+      for (auto& lane : lanes) {
+        if (lane->capacity != lane_capacity || !lane->producer_gone.load(std::memory_order_acquire)) continue;
+        const std::size_t size = lane->ended.size_approx();
+        if (size != 0) ++with_backlog;
+        if (best == nullptr || size < best_size) {
+          best = &lane;
+          best_size = size;
+        }
+      }
+      if (best == nullptr || (best_size != 0 && with_backlog < closed_lanes_with_backlog)) return nullptr;
+      // Under lanes_mutex, so the worker cannot retire it meanwhile
+      // (snapshot_lanes). The acquire above saw everything the exited thread
+      // wrote as its producer and consumer; the new thread takes both roles.
+      (*best)->producer_gone.store(false, std::memory_order_release);
+      return *best;
+    }
+
     /// Registers a lane for the calling thread; null when memory is exhausted.
     span_lane* open_lane(record_pool& pool) noexcept {
       try {
-        std::shared_ptr<span_lane> lane = new_lane(lane_capacity);
+        std::shared_ptr<span_lane> lane = adopt_closed_lane();
+        if (lane == nullptr) lane = new_lane(lane_capacity);
         span_lane* raw = lane.get();
         try {
           pool.add_lane(id, std::move(lane));
