@@ -334,7 +334,7 @@ class basic_batch_processor {
       std::shared_ptr<span_lane>* best = nullptr;
       std::size_t best_size = 0, with_backlog = 0;
       for (auto& lane : lanes) {
-        if (lane->capacity != lane_capacity || !lane->producer_gone.load(std::memory_order_acquire)) continue;
+        if (lane->span_capacity != lane_capacity || !lane->producer_gone.load(std::memory_order_acquire)) continue;
         const std::size_t size = lane->ended.size_approx();
         if (size != 0) ++with_backlog;
         if (best == nullptr || size < best_size) {

@@ -76,7 +76,7 @@ struct span_lane {
 
   /// `capacity`: spans (at most batch_options::max_queue_size_limit).
   explicit span_lane(std::size_t capacity)
-      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity), capacity(capacity) {}
+      : ended(std::max(capacity * bytes_per_span, min_ring_bytes), capacity), returned(capacity), span_capacity(capacity) {}
   span_lane(const span_lane&) = delete;
   span_lane& operator=(const span_lane&) = delete;
   ~span_lane() {
@@ -121,7 +121,7 @@ struct span_lane {
   std::atomic<bool> producer_gone{false};  // the traced thread exited
   std::atomic<bool> consumer_gone{false};  // the tracer's export pipeline is gone
   std::shared_ptr<pipeline_signal> signal;  // told when the traced thread exits
-  const std::size_t capacity;              // spans, as constructed
+  const std::size_t span_capacity;         // spans, as constructed
 
   /// The traced thread is done with the lane: the export thread frees it
   /// once drained. Told now, not at its next schedule, or threads that come
