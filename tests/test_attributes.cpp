@@ -265,6 +265,30 @@ TEST_CASE("keys that are ill-formed UTF-8 are repaired before export, and keys t
   CHECK(st::detail::utf8_repaired("a\xE2\x82z\xF0\x9F\x98") == "a\xEF\xBF\xBDz\xEF\xBF\xBD");
 }
 
+TEST_CASE("an attribute list remembers that its keys were repaired until a new key or a clear") {
+  st::attribute_list list;
+  list.set("a", 1);
+  CHECK_FALSE(list.keys_repaired());
+  list.repair_keys();
+  CHECK(list.keys_repaired());
+  list.set("a", 2);  // an update keeps the keys as they were
+  CHECK(list.keys_repaired());
+  list.set("b\xff", 3);  // a new key has not been checked
+  CHECK_FALSE(list.keys_repaired());
+  list.repair_keys();
+  CHECK(list.keys_repaired());
+  CHECK(list[1].key == "b\xEF\xBF\xBD");
+  list.clear();
+  CHECK_FALSE(list.keys_repaired());
+  st::attribute_list copy = [] {
+    st::attribute_list l;
+    l.set("k", true);
+    l.repair_keys();
+    return l;
+  }();
+  CHECK(copy.keys_repaired());
+}
+
 namespace {
 // Remembers the resource's keys of the batches it is given.
 class resource_key_exporter final : public st::span_exporter {

@@ -1208,25 +1208,40 @@ inline bool utf8_valid(std::string_view s) noexcept {
   return true;
 }
 
-// `s` with every ill-formed sequence replaced by U+FFFD, one per maximal
-// subpart, as the encoders write it.
-inline std::string utf8_repaired(std::string_view s) {
+inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Appends `s` to `out` (anything with append(const char*, size_t)) with every
+// ill-formed sequence replaced by U+FFFD, one per maximal subpart: how the
+// encoders write strings, and how keys are repaired before export.
+template <class Out>
+void append_utf8_repaired(Out& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::string out;
-  out.reserve(n + 8);
-  std::size_t i = 0;
+  std::size_t i = 0, run = 0;  // s[run..i) is well-formed and not yet appended
   while (i < n) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
     std::size_t bad = 0;
     const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len != 0) {
-      out.append(s.data() + i, len);
       i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      i += bad;
+      continue;
     }
+    out.append(s.data() + run, i - run);
+    out.append(utf8_replacement.data(), utf8_replacement.size());
+    i += bad;
+    run = i;
   }
+  out.append(s.data() + run, n - run);
+}
+
+// `s` with every ill-formed sequence replaced by U+FFFD, as the encoders write it.
+inline std::string utf8_repaired(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  append_utf8_repaired(out, s);
   return out;
 }
 
@@ -2712,6 +2727,7 @@ class attribute_list {
     }
     attribute& slot = slots_.next_slot();
     slot.key.assign(key.data(), key.size());
+    keys_repaired_ = false;
     detail::assign_value(slot.value, value);
     detail::apply_length_limit(slot.value, length_limit);
     return true;
@@ -2737,6 +2753,7 @@ class attribute_list {
   void clear() noexcept {
     slots_.clear();
     dropped_ = 0;
+    keys_repaired_ = false;
   }
 
   /// Keys are compared as given, so two keys that are ill-formed UTF-8 in
@@ -2747,13 +2764,19 @@ class attribute_list {
   /// see a record (detail::settle_for_export), off the traced thread. Throws
   /// only std::bad_alloc (the keys are then left as they were).
   void repair_keys() {
+    if (keys_repaired_) return;
     for (attribute& a : slots_) {  // ASCII keys, the usual ones, need nothing more
       if (!detail::is_ascii(reinterpret_cast<const unsigned char*>(a.key.data()), a.key.size())) {
         repair_keys_from(&a);
-        return;
+        break;
       }
     }
+    keys_repaired_ = true;
   }
+
+  /// True when every key is well-formed UTF-8 because repair_keys ran after
+  /// the last new key: encoders then write keys without checking them again.
+  bool keys_repaired() const noexcept { return keys_repaired_; }
 
  private:
   // repair_keys past its fast path: `from` is the first key that is not ASCII.
@@ -2786,6 +2809,7 @@ class attribute_list {
  private:
   detail::slot_list<attribute> slots_;
   std::uint32_t dropped_ = 0;
+  bool keys_repaired_ = false;  // see keys_repaired()
 };
 
 STREAMBUS_TRACING_END_NAMESPACE
@@ -5482,32 +5506,9 @@ using tracing::detail::utf8_sequence;
 
 using tracing::detail::utf8_valid;
 
-inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
+using tracing::detail::utf8_replacement;
 
-// Appends s with every ill-formed sequence replaced by U+FFFD.
-template <int = 0>
-inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0, run = 0;
-  while (i < n) {
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
-    if (len != 0) {
-      i += len;
-      continue;
-    }
-    out.append(s.data() + run, i - run);
-    out.append(utf8_replacement);
-    i += bad;
-    run = i;
-  }
-  out.append(s.data() + run, n - run);
-}
+using tracing::detail::append_utf8_repaired;
 
 // ---------------------------------------------------------------- flags
 
@@ -5599,7 +5600,7 @@ inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view 
     return;
   }
   const auto mark = w.begin_message(field, protobuf_writer::varint_size(s.size()));
-  append_utf8_sanitized(w.buffer(), s);
+  append_utf8_repaired(w.buffer(), s);
   w.end_message(mark);
 }
 
@@ -5657,9 +5658,13 @@ inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribut
 
 template <int = 0>
 inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribute_list& attributes) {
+  const bool keys_valid = attributes.keys_repaired();  // checked once already, before export
   for (const attribute& a : attributes) {
     const auto mark = w.begin_message(field);
-    pb_string(w, pb::key_value_key, a.key);
+    if (keys_valid)
+      w.field_string(pb::key_value_key, a.key);  // never empty: attribute_list refuses empty keys
+    else
+      pb_string(w, pb::key_value_key, a.key);
     pb_any_value(w, pb::key_value_value, a.value);
     w.end_message(mark);
   }
@@ -6591,7 +6596,7 @@ inline void thrift_string_value(thrift_writer& w, std::string_view s) {
     return;
   }
   const auto m = w.begin_string();
-  otlp::detail::append_utf8_sanitized(w.buffer(), s);
+  tracing::detail::append_utf8_repaired(w.buffer(), s);
   w.end_string(m);
 }
 
@@ -12149,6 +12154,8 @@ class span {
   }
   /// An event that happened at `time` (e.g. a timestamp carried by a message),
   /// kept as given; at or before the epoch: now.
+  // The template below covers every precision; this overload is kept so that
+  // braced arguments (`add_event("x", {})`, `{}` as a time) still resolve.
   template <int = 0>  // compiled where used (attribute lists)
   span& add_event(std::string_view name, std::chrono::system_clock::time_point time, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
@@ -12225,6 +12232,7 @@ class span {
   /// Ends the span with the end time `time` instead of now (a span recorded
   /// after the fact, or ended by a timestamp the work reported). An end before
   /// the span's start is exported as its start; at or before the epoch: now.
+  // (Kept beside the template below so that `end({})` still resolves.)
   void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
   /// The same for a system_clock time point of another precision (as add_event's).
   template <class Duration>

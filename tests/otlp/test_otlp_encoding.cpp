@@ -991,6 +991,31 @@ TEST_CASE("protobuf: ill-formed UTF-8 in any string field becomes U+FFFD") {
   CHECK(got.events[0].name == std::string(fffd));
 }
 
+TEST_CASE("protobuf: keys repaired before export are written unchecked, to the very same bytes") {
+  // The pipeline repairs keys (detail::settle_for_export) and the encoder then
+  // skips its own check of them: the output must not change.
+  batch_fixture checked, repaired;
+  fill_rich_span(checked.add());
+  fill_rich_span(repaired.add());
+  checked.spans[0]->attributes.set("caf\xC3\xA9", 1);
+  repaired.spans[0]->attributes.set("caf\xC3\xA9", 1);
+  repaired.spans[0]->attributes.set("bad\xFF", 2);
+  checked.spans[0]->attributes.set("bad\xEF\xBF\xBD", 2);  // what the repair makes of it
+  st::detail::settle_for_export(*repaired.spans[0]);
+  REQUIRE(repaired.spans[0]->attributes.keys_repaired());
+  REQUIRE_FALSE(checked.spans[0]->attributes.keys_repaired());
+  std::string want, got;
+  otlp::encode_protobuf(checked.batch(), want);
+  otlp::encode_protobuf(repaired.batch(), got);
+  CHECK(got == want);
+  request_d request;
+  const scope_spans_d& ss = decode_single(repaired, request, got);
+  const auto& attrs = ss.spans[0].attributes;
+  REQUIRE(attrs.size() >= 2);
+  CHECK(attrs[attrs.size() - 2].key == "caf\xC3\xA9");
+  CHECK(attrs.back().key == "bad" + std::string(fffd));
+}
+
 TEST_CASE("protobuf: an empty batch is an empty request and the buffer is replaced, not appended to") {
   batch_fixture f;
   std::string out = "stale contents";

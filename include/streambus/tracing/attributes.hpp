@@ -389,6 +389,7 @@ class attribute_list {
     }
     attribute& slot = slots_.next_slot();
     slot.key.assign(key.data(), key.size());
+    keys_repaired_ = false;
     detail::assign_value(slot.value, value);
     detail::apply_length_limit(slot.value, length_limit);
     return true;
@@ -414,6 +415,7 @@ class attribute_list {
   void clear() noexcept {
     slots_.clear();
     dropped_ = 0;
+    keys_repaired_ = false;
   }
 
   /// Keys are compared as given, so two keys that are ill-formed UTF-8 in
@@ -424,13 +426,19 @@ class attribute_list {
   /// see a record (detail::settle_for_export), off the traced thread. Throws
   /// only std::bad_alloc (the keys are then left as they were).
   void repair_keys() {
+    if (keys_repaired_) return;
     for (attribute& a : slots_) {  // ASCII keys, the usual ones, need nothing more
       if (!detail::is_ascii(reinterpret_cast<const unsigned char*>(a.key.data()), a.key.size())) {
         repair_keys_from(&a);
-        return;
+        break;
       }
     }
+    keys_repaired_ = true;
   }
+
+  /// True when every key is well-formed UTF-8 because repair_keys ran after
+  /// the last new key: encoders then write keys without checking them again.
+  bool keys_repaired() const noexcept { return keys_repaired_; }
 
  private:
   // repair_keys past its fast path: `from` is the first key that is not ASCII.
@@ -463,6 +471,7 @@ class attribute_list {
  private:
   detail::slot_list<attribute> slots_;
   std::uint32_t dropped_ = 0;
+  bool keys_repaired_ = false;  // see keys_repaired()
 };
 
 STREAMBUS_TRACING_END_NAMESPACE

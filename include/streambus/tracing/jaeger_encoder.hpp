@@ -359,7 +359,7 @@ inline void thrift_string_value(thrift_writer& w, std::string_view s) {
     return;
   }
   const auto m = w.begin_string();
-  otlp::detail::append_utf8_sanitized(w.buffer(), s);
+  tracing::detail::append_utf8_repaired(w.buffer(), s);
   w.end_string(m);
 }
 

@@ -82,32 +82,9 @@ using tracing::detail::utf8_sequence;
 
 using tracing::detail::utf8_valid;
 
-inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
+using tracing::detail::utf8_replacement;
 
-// Appends s with every ill-formed sequence replaced by U+FFFD.
-template <int = 0>
-inline void append_utf8_sanitized(append_buffer& out, std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0, run = 0;
-  while (i < n) {
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(p + i, n - i, &bad);
-    if (len != 0) {
-      i += len;
-      continue;
-    }
-    out.append(s.data() + run, i - run);
-    out.append(utf8_replacement);
-    i += bad;
-    run = i;
-  }
-  out.append(s.data() + run, n - run);
-}
+using tracing::detail::append_utf8_repaired;
 
 // ---------------------------------------------------------------- flags
 
@@ -199,7 +176,7 @@ inline void pb_string(protobuf_writer& w, std::uint32_t field, std::string_view 
     return;
   }
   const auto mark = w.begin_message(field, protobuf_writer::varint_size(s.size()));
-  append_utf8_sanitized(w.buffer(), s);
+  append_utf8_repaired(w.buffer(), s);
   w.end_message(mark);
 }
 
@@ -257,9 +234,13 @@ inline void pb_any_value(protobuf_writer& w, std::uint32_t field, const attribut
 
 template <int = 0>
 inline void pb_attributes(protobuf_writer& w, std::uint32_t field, const attribute_list& attributes) {
+  const bool keys_valid = attributes.keys_repaired();  // checked once already, before export
   for (const attribute& a : attributes) {
     const auto mark = w.begin_message(field);
-    pb_string(w, pb::key_value_key, a.key);
+    if (keys_valid)
+      w.field_string(pb::key_value_key, a.key);  // never empty: attribute_list refuses empty keys
+    else
+      pb_string(w, pb::key_value_key, a.key);
     pb_any_value(w, pb::key_value_value, a.value);
     w.end_message(mark);
   }

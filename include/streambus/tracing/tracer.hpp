@@ -617,6 +617,8 @@ class span {
   }
   /// An event that happened at `time` (e.g. a timestamp carried by a message),
   /// kept as given; at or before the epoch: now.
+  // The template below covers every precision; this overload is kept so that
+  // braced arguments (`add_event("x", {})`, `{}` as a time) still resolve.
   template <int = 0>  // compiled where used (attribute lists)
   span& add_event(std::string_view name, std::chrono::system_clock::time_point time, attribute_init attrs = {}) noexcept {
     if (record_) detail::recorder::add_event(record_, state_->limits(), name, attrs, {}, detail::unix_nano_of(time));
@@ -693,6 +695,7 @@ class span {
   /// Ends the span with the end time `time` instead of now (a span recorded
   /// after the fact, or ended by a timestamp the work reported). An end before
   /// the span's start is exported as its start; at or before the epoch: now.
+  // (Kept beside the template below so that `end({})` still resolves.)
   void end(std::chrono::system_clock::time_point time) noexcept { end_given(detail::unix_nano_of(time)); }
   /// The same for a system_clock time point of another precision (as add_event's).
   template <class Duration>

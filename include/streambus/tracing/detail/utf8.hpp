@@ -109,25 +109,40 @@ inline bool utf8_valid(std::string_view s) noexcept {
   return true;
 }
 
-// `s` with every ill-formed sequence replaced by U+FFFD, one per maximal
-// subpart, as the encoders write it.
-inline std::string utf8_repaired(std::string_view s) {
+inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Appends `s` to `out` (anything with append(const char*, size_t)) with every
+// ill-formed sequence replaced by U+FFFD, one per maximal subpart: how the
+// encoders write strings, and how keys are repaired before export.
+template <class Out>
+void append_utf8_repaired(Out& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::string out;
-  out.reserve(n + 8);
-  std::size_t i = 0;
+  std::size_t i = 0, run = 0;  // s[run..i) is well-formed and not yet appended
   while (i < n) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
     std::size_t bad = 0;
     const std::size_t len = utf8_sequence(p + i, n - i, &bad);
     if (len != 0) {
-      out.append(s.data() + i, len);
       i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      i += bad;
+      continue;
     }
+    out.append(s.data() + run, i - run);
+    out.append(utf8_replacement.data(), utf8_replacement.size());
+    i += bad;
+    run = i;
   }
+  out.append(s.data() + run, n - run);
+}
+
+// `s` with every ill-formed sequence replaced by U+FFFD, as the encoders write it.
+inline std::string utf8_repaired(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  append_utf8_repaired(out, s);
   return out;
 }
 
