@@ -699,6 +699,29 @@ TEST_CASE("span limits drop and count attributes, events and links") {
   CHECK(s.dropped_links == 1);
 }
 
+TEST_CASE("the value length limit bounds the status description too, in characters") {
+  st::config cfg;
+  st::span_limits limits;
+  limits.attribute_value_length = 4;
+  cfg.limits = limits;
+  fixture f(cfg);
+  { f.tracer.start("set").set_status(st::status_code::error, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"); }  // 5 x U+00E9
+  {
+    auto span = f.tracer.start("recorded");
+    span.record_error("timeout after 30 s");
+  }
+  {
+    auto span = f.tracer.start("through the tracer");
+    f.tracer.set_status(st::status_code::error, "abcdef");
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0].status_message == "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+  CHECK(spans[1].status_message == "time");
+  CHECK(*spans[1].events[0].attributes.find("exception.message")->get_if<std::string>() == "time");
+  CHECK(spans[2].status_message == "abcd");
+}
+
 TEST_CASE("the resource carries service, sdk and user attributes") {
   st::config cfg;
   cfg.service_name = "streambus-broker";

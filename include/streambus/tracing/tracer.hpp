@@ -194,15 +194,19 @@ struct recorder {
   }
 
   // OpenTelemetry status rules: Ok is final, Unset never overrides, a
-  // description is kept only with Error.
-  static void set_status(span_data* r, status_code code, std::string_view description) noexcept {
+  // description is kept only with Error. The description is bounded by the
+  // attribute value length limit, as the exception.message it often repeats.
+  static void set_status(span_data* r, status_code code, std::string_view description,
+                         std::size_t length_limit) noexcept {
     if (r == nullptr || code == status_code::unset || r->status == status_code::ok) return;
     r->status = code;
     try {
-      if (code == status_code::error)
+      if (code == status_code::error) {
         r->status_message.assign(description.data(), description.size());
-      else
+        if (r->status_message.size() > length_limit) detail::truncate_utf8(r->status_message, length_limit);
+      } else {
         r->status_message.clear();
+      }
     } catch (...) {
     }
   }
@@ -218,7 +222,7 @@ struct recorder {
       out.set("exception.message", message, l.attributes_per_event, l.attribute_value_length);
       for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
     });
-    set_status(r, status_code::error, message);
+    set_status(r, status_code::error, message, l.attribute_value_length);
   }
 };
 
@@ -639,7 +643,7 @@ class span {
     return *this;
   }
   span& set_status(status_code code, std::string_view description = {}) noexcept {
-    detail::recorder::set_status(record_, code, description);
+    if (record_) detail::recorder::set_status(record_, code, description, state_->limits().attribute_value_length);
     return *this;
   }
   span& set_name(std::string_view name) noexcept {
@@ -1013,7 +1017,8 @@ class tracer {
     record_error(detail::view_or_empty(message), attrs);
   }
   void set_status(status_code code, std::string_view description = {}) noexcept {
-    if (auto* a = current_recording()) detail::recorder::set_status(a->record, code, description);
+    if (auto* a = current_recording())
+      detail::recorder::set_status(a->record, code, description, a->owner->limits().attribute_value_length);
   }
 
   // --- propagation -----------------------------------------------------------
