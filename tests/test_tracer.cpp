@@ -596,6 +596,27 @@ TEST_CASE("record_error adds an exception event and sets status ERROR") {
   CHECK(*spans[2].events[0].attributes.find("exception.message")->get_if<std::string>() == "timed out");
   CHECK(*spans[2].events[0].attributes.find("attempt")->get_if<std::int64_t>() == 3);
   CHECK(spans[2].status_message == "timed out");
+  // A bare message has no type to report (the conventions want a class name there, not "error").
+  CHECK(spans[2].events[0].attributes.find("exception.type") == nullptr);
+  CHECK(spans[2].events[0].attributes.size() == 2);
+}
+
+TEST_CASE("record_error(message) takes the exception type given with it, through the span and the tracer") {
+  fixture f;
+  {
+    auto span = f.tracer.start("span");
+    span.record_error("card declined", {{"exception.type", "payments::declined"}});
+  }
+  {
+    auto span = f.tracer.start("tracer");
+    f.tracer.record_error("late");
+  }
+  const auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  CHECK(*spans[0].events[0].attributes.find("exception.type")->get_if<std::string>() == "payments::declined");
+  CHECK(*spans[0].events[0].attributes.find("exception.message")->get_if<std::string>() == "card declined");
+  CHECK(spans[1].events[0].attributes.find("exception.type") == nullptr);
+  CHECK(*spans[1].events[0].attributes.find("exception.message")->get_if<std::string>() == "late");
 }
 
 // A look-alike of boost::system::error_code: category().name(), value(), message(), a bool test.

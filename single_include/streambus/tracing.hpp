@@ -11755,7 +11755,9 @@ struct recorder {
     // Written in place: an attribute_init would copy type and message into
     // attribute_values first, which may throw bad_alloc out of this noexcept.
     add_event_with(r, l, "exception", [&](attribute_list& out) {
-      out.set("exception.type", type, l.attributes_per_event, l.attribute_value_length);
+      // No type for a bare message: the conventions want the exception's
+      // class name there, and exception.message alone is enough.
+      if (!type.empty()) out.set("exception.type", type, l.attributes_per_event, l.attribute_value_length);
       out.set("exception.message", message, l.attributes_per_event, l.attribute_value_length);
       for (const auto& kv : extra) out.set(kv.first, kv.second, l.attributes_per_event, l.attribute_value_length);
     });
@@ -12220,7 +12222,7 @@ class span {
   }
   template <int = 0>  // compiled where used (attribute lists)
   span& record_error(std::string_view message, attribute_init attrs = {}) noexcept {
-    if (record_) detail::recorder::record_exception(record_, state_->limits(), "error", message, attrs);
+    if (record_) detail::recorder::record_exception(record_, state_->limits(), {}, message, attrs);
     return *this;
   }
   /// A null message records as "" (std::string_view would read through it).
@@ -12547,7 +12549,7 @@ class tracer {
   }
   template <int = 0>  // compiled where used (attribute lists)
   void record_error(std::string_view message, attribute_init attrs = {}) noexcept {
-    if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), "error", message, attrs);
+    if (auto* a = current_recording()) detail::recorder::record_exception(a->record, a->owner->limits(), {}, message, attrs);
   }
   template <class C, std::enable_if_t<detail::is_c_string_v<C>, int> = 0>
   void record_error(C message, attribute_init attrs = {}) noexcept {
