@@ -462,6 +462,38 @@ TEST_CASE("instrument: every request gets a SERVER span, named by the route only
   CHECK(client_gets[1].status == st::status_code::error);
 }
 
+TEST_CASE("instrument: url.path is the path as sent (percent-encoded); an absolute-form target names the server") {
+  service back("back");
+  test_server srv([&](httplib::Server& s) {
+    sth::instrument(back.tracer, s);
+    s.Get(R"(/p.*)", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  });
+  auto client = srv.client();
+  client->set_url_encode(false);  // the targets below go on the wire exactly as written
+  const auto encoded = client->Get("/p%61th%20x/a?q=1");
+  REQUIRE(encoded);
+  CHECK(encoded->status == 200);
+  const auto absolute = client->Get("http://shop.example:8443/orders/5?id=7");  // as a proxy receives it
+  REQUIRE(absolute);
+  const auto absolute_default_port = client->Get("http://shop.example");
+  REQUIRE(absolute_default_port);
+  const auto spans = back.spans();
+  REQUIRE(spans.size() == 3);
+  // RFC 3986 path, not httplib's decoded "/path x/a"; the query stays in url.query.
+  CHECK(str_attr(spans[0].attributes, "url.path") == "/p%61th%20x/a");
+  CHECK(str_attr(spans[0].attributes, "url.query") == "q=1");
+  CHECK(str_attr(spans[0].attributes, "server.address") == "127.0.0.1");
+  CHECK(int_attr(spans[0].attributes, "server.port") == srv.port());
+  // Absolute-form: the target's host and path, not the Host header's and not the whole URL.
+  CHECK(str_attr(spans[1].attributes, "url.path") == "/orders/5");
+  CHECK(str_attr(spans[1].attributes, "url.query") == "id=7");
+  CHECK(str_attr(spans[1].attributes, "server.address") == "shop.example");
+  CHECK(int_attr(spans[1].attributes, "server.port") == 8443);
+  CHECK(str_attr(spans[2].attributes, "url.path") == "/");
+  CHECK(str_attr(spans[2].attributes, "server.address") == "shop.example");
+  CHECK(int_attr(spans[2].attributes, "server.port") == 80);
+}
+
 TEST_CASE("instrument: exceptions show as 500 + ERROR, with the message httplib passes on") {
   service back("back");
   test_server srv([&](httplib::Server& s) {

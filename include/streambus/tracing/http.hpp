@@ -171,12 +171,43 @@ inline void set_method(span& s, std::string_view method) {
   }
 }
 
+// A request target's parts as sent: origin-form ("/a%20b?q") or absolute-form
+// ("http://host:8080/a?q", which proxies receive). url.path is a URI
+// component, percent-encoded as on the wire (httplib's req.path is decoded).
+struct request_target {
+  std::string_view scheme;     // absolute-form only: "http"
+  std::string_view authority;  // absolute-form only: "host:8080"
+  std::string_view path;       // empty when the target has none (e.g. "*")
+};
+
+inline request_target split_request_target(std::string_view target) noexcept {
+  request_target t;
+  target = target.substr(0, target.find_first_of("?#"));
+  const std::size_t scheme_end = target.find("://");
+  if (!target.empty() && target.front() != '/' && scheme_end != std::string_view::npos) {
+    t.scheme = target.substr(0, scheme_end);
+    const std::string_view rest = target.substr(scheme_end + 3);
+    const std::size_t slash = rest.find('/');
+    t.authority = rest.substr(0, slash);
+    const std::size_t at = t.authority.rfind('@');  // never report credentials
+    if (at != std::string_view::npos) t.authority.remove_prefix(at + 1);
+    t.path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  } else if (!target.empty() && target.front() == '/') {
+    t.path = target;
+  }
+  return t;
+}
+
 // What is known when a request arrives.
 inline void set_request_attributes(span& s, const httplib::Request& req, std::string_view route) {
   set_method(s, req.method);
   const std::string_view scheme = request_scheme(req);
   s.set_attribute("url.scheme", scheme);
-  if (!req.path.empty()) s.set_attribute("url.path", req.path);
+  const request_target target = split_request_target(req.target);
+  if (!target.path.empty())
+    s.set_attribute("url.path", target.path);
+  else if (!req.path.empty())
+    s.set_attribute("url.path", req.path);
   const std::size_t q = req.target.find('?');
   if (q != std::string::npos && q + 1 < req.target.size()) {
     const std::string_view query = std::string_view(req.target).substr(q + 1);
@@ -187,14 +218,15 @@ inline void set_request_attributes(span& s, const httplib::Request& req, std::st
   }
   if (!route.empty()) s.set_attribute("http.route", route);
 
-  // server.*: the Host header as the client wrote it; else the local socket.
+  // server.*: an absolute-form target's host (RFC 9112: it wins over Host);
+  // else the Host header as the client wrote it; else the local socket.
   const auto host_header = req.headers.find("Host");
-  if (host_header != req.headers.end() && !host_header->second.empty()) {
+  if (!target.authority.empty() || (host_header != req.headers.end() && !host_header->second.empty())) {
     std::string_view host;
     int port = 0;
-    split_host_port(host_header->second, host, port);
+    split_host_port(!target.authority.empty() ? target.authority : std::string_view(host_header->second), host, port);
     s.set_attribute("server.address", host);
-    s.set_attribute("server.port", port != 0 ? port : default_port(scheme));
+    s.set_attribute("server.port", port != 0 ? port : default_port(target.authority.empty() ? scheme : target.scheme));
   } else if (!req.local_addr.empty()) {
     s.set_attribute("server.address", req.local_addr);
     if (req.local_port > 0) s.set_attribute("server.port", req.local_port);
