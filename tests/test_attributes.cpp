@@ -353,3 +353,23 @@ TEST_CASE("the pipeline hands exporters unique keys: the span's, its events' and
   CHECK(std::count(keys.begin(), keys.end(), "r\xEF\xBF\xBD") == 1);
   CHECK(std::count(keys.begin(), keys.end(), "r\xff") == 0);
 }
+
+TEST_CASE("assign_chars: every length up to 40, shorter, longer, and overlapping its own buffer") {
+  const std::string source = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+  for (std::size_t held = 0; held <= 40; ++held) {
+    for (std::size_t n = 0; n <= 40; ++n) {
+      std::string s = source.substr(5, held);
+      st::detail::assign_chars(s, std::string_view(source).substr(0, n));
+      CHECK(s == source.substr(0, n));
+    }
+  }
+  // A part of the string itself, shifted either way (std::string::assign allows it).
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::string forward = source.substr(0, 41);
+    st::detail::assign_chars(forward, std::string_view(forward).substr(1, n));
+    CHECK(forward == source.substr(1, n));
+    std::string same = source.substr(0, n);
+    st::detail::assign_chars(same, same);
+    CHECK(same == source.substr(0, n));
+  }
+}

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "detail/c_string.hpp"
+#include "detail/copy_chars.hpp"
 #include "detail/slot_list.hpp"
 #include "detail/utf8.hpp"
 #include "version.hpp"
@@ -138,7 +139,7 @@ class attribute_value {
   /// Assigns a string, reusing this value's string buffer when it already holds one.
   void assign_string(std::string_view s) {
     if (auto* str = std::get_if<std::string>(&v_))
-      str->assign(s.data(), s.size());
+      detail::assign_chars(*str, s);
     else
       v_.emplace<std::string>(s);
   }
@@ -162,7 +163,7 @@ class attribute_value {
       for (; first != last; ++first, ++n) {
         const std::string_view s = as_view(*first);
         if (n < out.size())
-          out[n].assign(s.data(), s.size());
+          detail::assign_chars(out[n], s);
         else
           out.emplace_back(s);
       }
@@ -388,7 +389,7 @@ class attribute_list {
       return false;
     }
     attribute& slot = slots_.next_slot();
-    slot.key.assign(key.data(), key.size());
+    detail::assign_chars(slot.key, key);
     keys_repaired_ = false;
     detail::assign_value(slot.value, value);
     detail::apply_length_limit(slot.value, length_limit);

@@ -16,6 +16,7 @@
 #include "attributes.hpp"
 #include "clock.hpp"
 #include "context.hpp"
+#include "detail/copy_chars.hpp"
 #include "detail/slot_list.hpp"
 #include "ids.hpp"
 #include "span_kind.hpp"
@@ -110,7 +111,7 @@ class span_name {
   void assign(std::string_view s) {
     const std::size_t n = s.size();
     if (n > capacity_) grow(n);
-    copy_bytes(buffer(), s.data(), n);
+    detail::copy_chars(buffer(), s.data(), n);
     size_ = static_cast<std::uint32_t>(n);
   }
   void assign(const char* s, std::size_t n) { assign(std::string_view(s, n)); }
@@ -144,30 +145,6 @@ class span_name {
 
  private:
   char* buffer() noexcept { return heap_ ? heap_.get() : inline_; }
-
-  // n bytes from in to out. Up to 32 in two overlapping fixed-size copies,
-  // which compile to a few moves: a libc memcpy call for a span's usual
-  // short name cost as much as the rest of copying it.
-  static void copy_bytes(char* out, const char* in, std::size_t n) noexcept {
-    if (n >= 8) {
-      if (n <= 16) {
-        std::memcpy(out, in, 8);
-        std::memcpy(out + n - 8, in + n - 8, 8);
-      } else if (n <= 32) {
-        std::memcpy(out, in, 16);
-        std::memcpy(out + n - 16, in + n - 16, 16);
-      } else {
-        std::memcpy(out, in, n);
-      }
-    } else if (n >= 4) {
-      std::memcpy(out, in, 4);
-      std::memcpy(out + n - 4, in + n - 4, 4);
-    } else if (n != 0) {
-      out[0] = in[0];
-      out[n / 2] = in[n / 2];
-      out[n - 1] = in[n - 1];
-    }
-  }
 
   void grow(std::size_t n) {
     if (n > UINT32_MAX) throw std::length_error("span name too long");

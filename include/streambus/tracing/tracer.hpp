@@ -163,7 +163,7 @@ struct recorder {
     }
     try {
       span_event& e = r->events.next_slot();
-      e.name.assign(name.data(), name.size());
+      detail::assign_chars(e.name, name);
       // Raw, as the span's start: settle_times converts both with one mapping.
       e.time_given = given_time != 0;
       e.time_unix_nano = e.time_given ? given_time : r->time_form != 0 ? span_clock_ticks() : unix_now_ns();
@@ -202,7 +202,7 @@ struct recorder {
     r->status = code;
     try {
       if (code == status_code::error) {
-        r->status_message.assign(description.data(), description.size());
+        detail::assign_chars(r->status_message, description);
         if (r->status_message.size() > length_limit) detail::truncate_utf8(r->status_message, length_limit);
       } else {
         r->status_message.clear();
