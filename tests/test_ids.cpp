@@ -97,6 +97,48 @@ TEST_CASE("the eight-characters-at-a-time hex decoder agrees with the per-charac
   CHECK_FALSE(st::span_id::from_hex(nul).valid());
 }
 
+#if defined(__SSE2__)
+TEST_CASE("the sixteen-characters-at-a-time hex decoder and encoder agree with the per-character rule") {
+  // Decoder: every byte value in every position of a valid span id.
+  const char base[] = "0123a5f9bcde4768";
+  std::size_t mismatches = 0;
+  for (int pos = 0; pos < 16; ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      char in[16];
+      std::memcpy(in, base, 16);
+      in[pos] = static_cast<char>(c);
+      std::uint8_t want[8] = {}, got[8] = {};
+      bool ok_want = true;
+      for (int i = 0; i < 16; ++i) {
+        const int v = st::detail::hex_value(in[i]);
+        if (v < 0) ok_want = false;
+        else want[i / 2] = static_cast<std::uint8_t>(i % 2 == 0 ? v << 4 : want[i / 2] | v);
+      }
+      const bool ok_got = st::detail::hex16_to_bytes(in, got);
+      if (ok_want != ok_got || (ok_want && std::memcmp(want, got, 8) != 0)) ++mismatches;
+    }
+  }
+  CHECK(mismatches == 0);
+  // Encoder, and back: every byte value in every position.
+  std::size_t wrong = 0;
+  for (int v = 0; v < 256; ++v) {
+    for (int pos = 0; pos < 8; ++pos) {
+      std::uint8_t bytes[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+      bytes[pos] = static_cast<std::uint8_t>(v);
+      char hex[16];
+      st::detail::bytes8_to_hex(bytes, hex);
+      for (int i = 0; i < 8; ++i)
+        wrong += (hex[2 * i] != st::detail::hex_digits[bytes[i] >> 4] ||
+                  hex[2 * i + 1] != st::detail::hex_digits[bytes[i] & 0x0f]) ? 1 : 0;
+      std::uint8_t back[8] = {};
+      REQUIRE(st::detail::hex16_to_bytes(hex, back));
+      wrong += std::memcmp(back, bytes, 8) != 0 ? 1 : 0;
+    }
+  }
+  CHECK(wrong == 0);
+}
+#endif
+
 TEST_CASE("generated ids are non-zero and unique over one million draws") {
   std::unordered_set<std::uint64_t> seen;
   seen.reserve(1'000'000);
