@@ -314,13 +314,17 @@ STREAMBUS_TRACING_COLD inline void truncate_utf8(std::string& s, std::size_t max
   if (i < s.size()) s.resize(i);
 }
 
-inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
-  if (max_chars == std::numeric_limits<std::size_t>::max()) return;
+STREAMBUS_TRACING_COLD inline void apply_configured_length_limit(attribute_value& v, std::size_t max_chars) {
   if (auto* s = std::get_if<std::string>(&v.storage())) {
     truncate_utf8(*s, max_chars);
   } else if (auto* arr = std::get_if<std::vector<std::string>>(&v.storage())) {
     for (auto& item : *arr) truncate_utf8(item, max_chars);
   }
+}
+
+// Inline, the usual case (no limit configured) is one test and no call.
+inline void apply_length_limit(attribute_value& v, std::size_t max_chars) {
+  if (max_chars != std::numeric_limits<std::size_t>::max()) apply_configured_length_limit(v, max_chars);
 }
 
 // What set_attribute takes, checked with one message, also where tracing is
