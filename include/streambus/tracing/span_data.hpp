@@ -108,7 +108,7 @@ class span_name {
   span_name& operator=(const std::string& s) { return *this = std::string_view(s); }
 
   /// Copies s, growing only when it does not fit (may throw std::bad_alloc).
-  void assign(std::string_view s) {
+  STREAMBUS_TRACING_ALWAYS_INLINE void assign(std::string_view s) {
     const std::size_t n = s.size();
     if (n > capacity_) grow(n);
     detail::copy_chars(buffer(), s.data(), n);
