@@ -77,7 +77,9 @@ inline constexpr std::size_t traceparent_size = 55;
 /// sampled (0x01) and random (0x02, Level 2) are accepted and dropped, so they
 /// are never forwarded ("vendors MUST set those to zero").
 inline bool parse_traceparent(std::string_view value, span_context& out) noexcept {
-  value = detail::tc_trim_ows(value);
+  // Trimmed only when an end is OWS (rare): the general trim was a call.
+  if (!value.empty() && (detail::tc_is_ows(value.front()) || detail::tc_is_ows(value.back())))
+    value = detail::tc_trim_ows(value);
   if (value.size() < traceparent_size) return false;
   const auto hex = [&value](std::size_t i) { return detail::hex_decode.value[static_cast<unsigned char>(value[i])]; };
   const int version_hi = hex(0);
@@ -91,8 +93,9 @@ inline bool parse_traceparent(std::string_view value, span_context& out) noexcep
 
   streambus::tracing::trace_id tid;
   streambus::tracing::span_id sid;
-  if (!streambus::tracing::trace_id::from_hex(value.substr(3, 32), tid) || !tid.valid()) return false;
-  if (!streambus::tracing::span_id::from_hex(value.substr(36, 16), sid) || !sid.valid()) return false;
+  // Views, not substr(): the size is checked above, and substr's range check was a call.
+  if (!streambus::tracing::trace_id::from_hex(std::string_view(value.data() + 3, 32), tid) || !tid.valid()) return false;
+  if (!streambus::tracing::span_id::from_hex(std::string_view(value.data() + 36, 16), sid) || !sid.valid()) return false;
   const int flags_hi = hex(53);
   const int flags_lo = hex(54);
   if ((flags_hi | flags_lo) > 0x0f) return false;
