@@ -469,6 +469,28 @@ TEST_CASE("propagators: code > OTEL_PROPAGATORS > tracecontext,baggage, with non
   CHECK_FALSE(warning_with(r, "default tracecontext,baggage").empty());
 }
 
+TEST_CASE("http_known_methods: code > OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS > RFC 9110 and PATCH, a full override") {
+  const std::vector<std::string> defaults{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  CHECK(resolve_env({}).http_known_methods == defaults);
+  // The variable replaces the list (it does not add to it); case-sensitive, blanks ignored.
+  auto r = resolve_env({{"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", " GET, PROPFIND ,get"}});
+  CHECK(r.http_known_methods == std::vector<std::string>{"GET", "PROPFIND", "get"});
+  CHECK(r.warnings.empty());
+  r = resolve_env({{"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "GET,BAD METHOD,(x)"}});
+  CHECK(r.http_known_methods == std::vector<std::string>{"GET"});
+  CHECK(contains(warning_with(r, "OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS"), "\"BAD METHOD\""));
+  r = resolve_env({{"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", " , "}});
+  CHECK(r.http_known_methods == defaults);
+  CHECK(contains(warning_with(r, "OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS"), "default list"));
+  st::config cfg;
+  cfg.http_known_methods = "GET,POST,PURGE";
+  r = resolve(cfg, {{"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "GET"}});
+  CHECK(r.http_known_methods == std::vector<std::string>{"GET", "POST", "PURGE"});
+  CHECK(contains(warning_with(r, "ignored"), "OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS"));
+  cfg.http_known_methods = "GET,not a token";
+  CHECK(contains(error_of(cfg), "\"not a token\" is not an HTTP method token"));
+}
+
 TEST_CASE("otlp_endpoint from code: the seed's localhost:4317 becomes http://localhost:4318/v1/traces with a warning") {
   st::config cfg;
   cfg.otlp_endpoint = "localhost:4317";

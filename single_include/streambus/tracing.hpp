@@ -3235,6 +3235,11 @@ struct config {
   std::string zipkin_endpoint;
   /// Batch export settings; when set, the OTEL_BSP_* variables are ignored.
   std::optional<batch_options> batch;
+  /// The HTTP methods the HTTP helpers report as they are, a comma list
+  /// replacing the default (GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS,
+  /// TRACE, PATCH); any other is reported as _OTHER
+  /// (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS). Case-sensitive.
+  std::string http_known_methods;
 
   // --- OTLP/HTTP exporter (OTEL_EXPORTER_OTLP_[TRACES_]*) ---------------------
   std::string otlp_protocol;                        // http/protobuf (default) | http/json; grpc is an error
@@ -3288,6 +3293,8 @@ struct resolved_config {
   std::vector<std::string> propagators{"tracecontext", "baggage"};
   span_limits limits;
   batch_options batch;
+  std::vector<std::string> http_known_methods{"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                              "CONNECT", "OPTIONS", "TRACE", "PATCH"};
   /// Problems found in environment variables (each already says what was ignored).
   std::vector<std::string> warnings;
 };
@@ -8043,6 +8050,7 @@ class basic_config_resolver {
     resolve_otlp();
     resolve_jaeger_and_zipkin();
     resolve_propagators();
+    resolve_http_known_methods();
     resolve_limits();
     resolve_batch();
     if (!cfg_.file_path.empty()) out_.file_path = cfg_.file_path;
@@ -8125,6 +8133,8 @@ class basic_config_resolver {
           {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY"}, cfg_.otlp_client_key);
     check(!cfg_.jaeger_endpoint.empty(), "jaeger_endpoint", {"OTEL_EXPORTER_JAEGER_ENDPOINT"}, cfg_.jaeger_endpoint);
     check(!cfg_.zipkin_endpoint.empty(), "zipkin_endpoint", {"OTEL_EXPORTER_ZIPKIN_ENDPOINT"}, cfg_.zipkin_endpoint);
+    check(!cfg_.http_known_methods.empty(), "http_known_methods", {"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS"},
+          cfg_.http_known_methods);
     check(cfg_.limits.has_value(), "limits",
           {"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_SPAN_EVENT_COUNT_LIMIT", "OTEL_SPAN_LINK_COUNT_LIMIT",
@@ -8645,6 +8655,51 @@ class basic_config_resolver {
       out_.propagators = l.names;
     else
       warn(var_value("OTEL_PROPAGATORS", *v) + " names no known propagator; using the default tracecontext,baggage");
+  }
+
+  // A comma list of HTTP method tokens (RFC 9110: letters, digits and
+  // !#$%&'*+-.^_`|~), blanks around them ignored. Calls bad(method) for each
+  // one that is not a token; empty when none is left.
+  template <class Bad>
+  static std::vector<std::string> parse_methods(std::string_view list, Bad&& bad) {
+    std::vector<std::string> out;
+    while (true) {
+      const std::size_t comma = list.find(',');
+      const std::string_view item = config_parse::trim(list.substr(0, comma));
+      bool token = !item.empty();
+      for (char c : item)
+        token = token && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
+      if (token)
+        out.emplace_back(item);
+      else if (!item.empty())
+        bad(item);
+      if (comma == std::string_view::npos) return out;
+      list.remove_prefix(comma + 1);
+    }
+  }
+
+  void resolve_http_known_methods() {
+    using namespace config_parse;
+    if (!cfg_.http_known_methods.empty()) {
+      std::vector<std::string> methods = parse_methods(
+          cfg_.http_known_methods, [&](std::string_view m) { error("http_known_methods: " + quote(m) + " is not an HTTP method token"); });
+      if (methods.empty())
+        error("http_known_methods = " + quote(cfg_.http_known_methods) + " names no HTTP method");
+      out_.http_known_methods = std::move(methods);
+      return;
+    }
+    const auto v = env("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS");
+    if (!v) return;
+    std::vector<std::string> methods = parse_methods(*v, [&](std::string_view m) {
+      warn(var_value("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", *v) + ": " + quote(m) +
+           " is not an HTTP method token; ignored");
+    });
+    if (methods.empty())
+      warn(var_value("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", *v) +
+           " names no HTTP method; using the default list");
+    else
+      out_.http_known_methods = std::move(methods);
   }
 
   void resolve_limits() {

@@ -569,6 +569,43 @@ TEST_CASE("instrument: a request rejected before routing (unknown method) still 
   CHECK(s.status == st::status_code::unset);
 }
 
+TEST_CASE("http_known_methods replaces the list of methods reported as they are, server and client side") {
+  auto memory = std::make_shared<st::in_memory_exporter>();
+  st::config cfg;
+  cfg.read_environment = false;
+  cfg.exporter = "none";
+  cfg.exporters.push_back(memory);
+  cfg.http_known_methods = "GET,PURGE";  // a full override: POST is no longer known
+  st::tracer tracer = st::tracer::create(cfg);
+  {
+    test_server srv([&](httplib::Server& s) {
+      sth::instrument(tracer, s);
+      s.Get("/", [](const httplib::Request&, httplib::Response&) {});
+    });
+    auto client = srv.client();
+    httplib::Request req;
+    req.method = "PURGE";  // cpp-httplib 0.11 answers 400 to methods it does not route
+    req.path = "/";
+    REQUIRE(client->send(req));
+  }
+  for (const char* method : {"PURGE", "POST"}) {
+    httplib::Headers headers;
+    sth::client_span cs(tracer, method, "/x", headers, sth::endpoint::parse("http://example.com"));
+    cs.finish(httplib::Result(nullptr, httplib::Error::Read));
+  }
+  const auto spans = memory->spans();
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0].kind == st::span_kind::server);
+  CHECK(spans[0].name == "PURGE");
+  CHECK(str_attr(spans[0].attributes, "http.request.method") == "PURGE");
+  CHECK_FALSE(has_attr(spans[0].attributes, "http.request.method_original"));
+  CHECK(spans[1].name == "PURGE");
+  CHECK(str_attr(spans[1].attributes, "http.request.method") == "PURGE");
+  CHECK(spans[2].name == "HTTP");
+  CHECK(str_attr(spans[2].attributes, "http.request.method") == "_OTHER");
+  CHECK(str_attr(spans[2].attributes, "http.request.method_original") == "POST");
+}
+
 TEST_CASE("client helpers: a connection failure is an ERROR CLIENT span named after httplib's error") {
   service front("front");
   int dead_port = 0;

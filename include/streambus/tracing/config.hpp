@@ -104,6 +104,11 @@ struct config {
   std::string zipkin_endpoint;
   /// Batch export settings; when set, the OTEL_BSP_* variables are ignored.
   std::optional<batch_options> batch;
+  /// The HTTP methods the HTTP helpers report as they are, a comma list
+  /// replacing the default (GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS,
+  /// TRACE, PATCH); any other is reported as _OTHER
+  /// (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS). Case-sensitive.
+  std::string http_known_methods;
 
   // --- OTLP/HTTP exporter (OTEL_EXPORTER_OTLP_[TRACES_]*) ---------------------
   std::string otlp_protocol;                        // http/protobuf (default) | http/json; grpc is an error
@@ -157,6 +162,8 @@ struct resolved_config {
   std::vector<std::string> propagators{"tracecontext", "baggage"};
   span_limits limits;
   batch_options batch;
+  std::vector<std::string> http_known_methods{"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                              "CONNECT", "OPTIONS", "TRACE", "PATCH"};
   /// Problems found in environment variables (each already says what was ignored).
   std::vector<std::string> warnings;
 };

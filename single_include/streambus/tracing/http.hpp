@@ -53,18 +53,32 @@ namespace http {
 
 namespace detail {
 
-// RFC 9110 methods and PATCH: the set the conventions call "known".
-inline bool is_known_method(std::string_view m) noexcept {
-  static constexpr std::string_view known[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
-                                               "OPTIONS", "PATCH", "CONNECT", "TRACE"};
-  for (std::string_view k : known)
+// The methods reported as they are: the tracer's http_known_methods
+// (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS; the conventions say the list MUST
+// be replaceable), by default RFC 9110's and PATCH. Null: the default.
+using known_methods = const std::vector<std::string>*;
+
+inline known_methods known_methods_of(const tracer& t) noexcept {
+  const resolved_config* settings = t.settings();
+  return settings != nullptr ? &settings->http_known_methods : nullptr;
+}
+
+inline bool is_known_method(std::string_view m, known_methods known) noexcept {
+  if (known != nullptr) {
+    for (const std::string& k : *known)
+      if (m == k) return true;
+    return false;
+  }
+  static constexpr std::string_view defaults[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
+                                                  "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+  for (std::string_view k : defaults)
     if (m == k) return true;
   return false;
 }
 
 // "{method}" or "{method} {target}"; an unknown method is named "HTTP".
-inline tracing::detail::joined_name span_name(std::string_view method, std::string_view route) {
-  return tracing::detail::joined_name(is_known_method(method) ? method : std::string_view("HTTP"), route);
+inline tracing::detail::joined_name span_name(std::string_view method, std::string_view route, known_methods known) {
+  return tracing::detail::joined_name(is_known_method(method, known) ? method : std::string_view("HTTP"), route);
 }
 
 // "HTTP/1.1" -> "1.1"; empty when it is not an HTTP version.
@@ -164,8 +178,8 @@ inline std::string_view request_scheme(const httplib::Request& req) noexcept {
   return "http";
 }
 
-inline void set_method(span& s, std::string_view method) {
-  if (is_known_method(method)) {
+inline void set_method(span& s, std::string_view method, known_methods known) {
+  if (is_known_method(method, known)) {
     s.set_attribute("http.request.method", method);
   } else {
     s.set_attribute("http.request.method", "_OTHER");
@@ -201,8 +215,9 @@ inline request_target split_request_target(std::string_view target) noexcept {
 }
 
 // What is known when a request arrives.
-inline void set_request_attributes(span& s, const httplib::Request& req, std::string_view route) {
-  set_method(s, req.method);
+inline void set_request_attributes(span& s, const httplib::Request& req, std::string_view route,
+                                   known_methods known) {
+  set_method(s, req.method, known);
   const std::string_view scheme = request_scheme(req);
   s.set_attribute("url.scheme", scheme);
   const request_target target = split_request_target(req.target);
@@ -258,8 +273,9 @@ inline void set_server_status(span& s, int status, bool exception_recorded) {
 inline span start_server_span(tracer& t, const httplib::Request& req, std::string_view route) {
   // Without a valid remote context, a new trace: a server thread's current
   // span is never the caller.
-  span s = t.start(span_name(req.method, route).view(), t.extract(req.headers), span_kind::server);
-  if (s.is_recording()) set_request_attributes(s, req, route);
+  const known_methods known = known_methods_of(t);
+  span s = t.start(span_name(req.method, route, known).view(), t.extract(req.headers), span_kind::server);
+  if (s.is_recording()) set_request_attributes(s, req, route, known);
   return s;
 }
 
@@ -323,7 +339,7 @@ inline httplib::Server::Handler traced(tracer& t, std::string route, httplib::Se
     if (detail::active_request* whole = detail::find_active(req)) {
       span& s = whole->server_span;
       if (s.is_recording()) {
-        s.set_name(detail::span_name(req.method, route).view());
+        s.set_name(detail::span_name(req.method, route, detail::known_methods_of(*tp)).view());
         s.set_attribute("http.route", route);
       }
       try {
@@ -499,10 +515,11 @@ class client_span {
     // and g++ 12 -O2 then sees the optional's payload initialised (it warned
     // -Wmaybe-uninitialized about the unset optional's destructor).
     options.parent = t.current_context();
-    span_ = t.start(detail::span_name(method, {}).view(), options);
+    const detail::known_methods known = detail::known_methods_of(t);
+    span_ = t.start(detail::span_name(method, {}, known).view(), options);
     t.inject(span_.context(), headers);
     if (span_.is_recording()) {
-      detail::set_method(span_, method);
+      detail::set_method(span_, method, known);
       path_.assign(path.data(), path.size());
       if (!to_.host.empty()) set_endpoint();
     }
