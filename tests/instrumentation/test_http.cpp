@@ -477,8 +477,12 @@ TEST_CASE("instrument: url.path is the path as sent (percent-encoded); an absolu
   REQUIRE(absolute);
   const auto absolute_default_port = client->Get("http://shop.example");
   REQUIRE(absolute_default_port);
+  const auto upper_case_scheme = client->Get("HTTPS://shop.example/x");  // schemes are case-insensitive
+  REQUIRE(upper_case_scheme);
+  const auto not_a_scheme = client->Get("/a/b://spoofed/");  // origin-form: "/a/b:" is no scheme
+  REQUIRE(not_a_scheme);
   const auto spans = back.spans();
-  REQUIRE(spans.size() == 3);
+  REQUIRE(spans.size() == 5);
   // RFC 3986 path, not httplib's decoded "/path x/a"; the query stays in url.query.
   CHECK(str_attr(spans[0].attributes, "url.path") == "/p%61th%20x/a");
   CHECK(str_attr(spans[0].attributes, "url.query") == "q=1");
@@ -492,6 +496,10 @@ TEST_CASE("instrument: url.path is the path as sent (percent-encoded); an absolu
   CHECK(str_attr(spans[2].attributes, "url.path") == "/");
   CHECK(str_attr(spans[2].attributes, "server.address") == "shop.example");
   CHECK(int_attr(spans[2].attributes, "server.port") == 80);
+  CHECK(str_attr(spans[3].attributes, "url.path") == "/x");
+  CHECK(int_attr(spans[3].attributes, "server.port") == 443);
+  CHECK(str_attr(spans[4].attributes, "url.path") == "/a/b://spoofed/");
+  CHECK(str_attr(spans[4].attributes, "server.address") == "127.0.0.1");
 }
 
 TEST_CASE("instrument: exceptions show as 500 + ERROR, with the message httplib passes on") {

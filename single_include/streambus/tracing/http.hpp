@@ -196,11 +196,29 @@ struct request_target {
   std::string_view path;       // empty when the target has none (e.g. "*")
 };
 
+// RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+inline bool is_uri_scheme(std::string_view s) noexcept {
+  bool ok = !s.empty() && ((s.front() >= 'a' && s.front() <= 'z') || (s.front() >= 'A' && s.front() <= 'Z'));
+  for (char c : s)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+                c == '.');
+  return ok;
+}
+
+// The scheme's default port; schemes are case-insensitive ("HTTPS" is https).
+inline int default_port_of_scheme(std::string_view scheme) noexcept {
+  if (scheme.size() != 5) return 80;
+  const char https[] = "https";
+  for (std::size_t i = 0; i < 5; ++i)
+    if ((scheme[i] | 0x20) != https[i]) return 80;
+  return 443;
+}
+
 inline request_target split_request_target(std::string_view target) noexcept {
   request_target t;
   target = target.substr(0, target.find_first_of("?#"));
   const std::size_t scheme_end = target.find("://");
-  if (!target.empty() && target.front() != '/' && scheme_end != std::string_view::npos) {
+  if (scheme_end != std::string_view::npos && is_uri_scheme(target.substr(0, scheme_end))) {
     t.scheme = target.substr(0, scheme_end);
     const std::string_view rest = target.substr(scheme_end + 3);
     const std::size_t slash = rest.find('/');
@@ -243,7 +261,9 @@ inline void set_request_attributes(span& s, const httplib::Request& req, std::st
     int port = 0;
     split_host_port(!target.authority.empty() ? target.authority : std::string_view(host_header->second), host, port);
     s.set_attribute("server.address", host);
-    s.set_attribute("server.port", port != 0 ? port : default_port(target.authority.empty() ? scheme : target.scheme));
+    s.set_attribute("server.port", port != 0 ? port
+                                              : target.authority.empty() ? default_port(scheme)
+                                                                         : default_port_of_scheme(target.scheme));
   } else if (!req.local_addr.empty()) {
     s.set_attribute("server.address", req.local_addr);
     if (req.local_port > 0) s.set_attribute("server.port", req.local_port);
