@@ -55,7 +55,8 @@ namespace detail {
 
 // The methods reported as they are: the tracer's http_known_methods
 // (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS; the conventions say the list MUST
-// be replaceable), by default RFC 9110's and PATCH. Null: the default.
+// be replaceable), by default RFC 9110's and PATCH. Null for a tracer without
+// settings (disabled): its spans record nothing, so every method passes.
 using known_methods = const std::vector<std::string>*;
 
 inline known_methods known_methods_of(const tracer& t) noexcept {
@@ -64,14 +65,8 @@ inline known_methods known_methods_of(const tracer& t) noexcept {
 }
 
 inline bool is_known_method(std::string_view m, known_methods known) noexcept {
-  if (known != nullptr) {
-    for (const std::string& k : *known)
-      if (m == k) return true;
-    return false;
-  }
-  static constexpr std::string_view defaults[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
-                                                  "OPTIONS", "PATCH", "CONNECT", "TRACE"};
-  for (std::string_view k : defaults)
+  if (known == nullptr) return true;
+  for (const std::string& k : *known)
     if (m == k) return true;
   return false;
 }
@@ -167,7 +162,10 @@ inline std::string path_with_redacted_query(std::string_view path) {
   return out;
 }
 
-inline int default_port(std::string_view scheme) noexcept { return scheme == "https" ? 443 : 80; }
+// Schemes are case-insensitive (RFC 3986): "HTTPS" is https.
+inline int default_port(std::string_view scheme) noexcept {
+  return tracing::detail::config_parse::iequals(scheme, "https") ? 443 : 80;
+}
 
 inline std::string_view request_scheme(const httplib::Request& req) noexcept {
 #if defined(CPPHTTPLIB_OPENSSL_SUPPORT)
@@ -203,15 +201,6 @@ inline bool is_uri_scheme(std::string_view s) noexcept {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
                 c == '.');
   return ok;
-}
-
-// The scheme's default port; schemes are case-insensitive ("HTTPS" is https).
-inline int default_port_of_scheme(std::string_view scheme) noexcept {
-  if (scheme.size() != 5) return 80;
-  const char https[] = "https";
-  for (std::size_t i = 0; i < 5; ++i)
-    if ((scheme[i] | 0x20) != https[i]) return 80;
-  return 443;
 }
 
 inline request_target split_request_target(std::string_view target) noexcept {
@@ -261,9 +250,7 @@ inline void set_request_attributes(span& s, const httplib::Request& req, std::st
     int port = 0;
     split_host_port(!target.authority.empty() ? target.authority : std::string_view(host_header->second), host, port);
     s.set_attribute("server.address", host);
-    s.set_attribute("server.port", port != 0 ? port
-                                              : target.authority.empty() ? default_port(scheme)
-                                                                         : default_port_of_scheme(target.scheme));
+    s.set_attribute("server.port", port != 0 ? port : default_port(target.authority.empty() ? scheme : target.scheme));
   } else if (!req.local_addr.empty()) {
     s.set_attribute("server.address", req.local_addr);
     if (req.local_port > 0) s.set_attribute("server.port", req.local_port);
