@@ -137,6 +137,7 @@ class attribute_value {
   }
 
   /// Assigns a string, reusing this value's string buffer when it already holds one.
+  /// `s` may view this value's own string, not the items of an array it holds.
   void assign_string(std::string_view s) {
     if (auto* str = std::get_if<std::string>(&v_))
       detail::assign_chars(*str, s);
@@ -147,6 +148,8 @@ class attribute_value {
   /// Assigns the array [first, last), converted as the constructors do,
   /// reusing this value's array (and its strings' buffers) when it already
   /// holds one of that type: a recycled span slot then does not allocate.
+  /// As for std::vector::assign, the items must not refer into this value
+  /// (views of its own strings would dangle when the array grows).
   template <class It>
   void assign_array(It first, It last) {
     using item = typename std::iterator_traits<It>::value_type;
