@@ -128,6 +128,10 @@ TEST_CASE("baggage: a malformed member is dropped alone, the rest of the header 
     CHECK(value_of(b, "z") == "2");
     CHECK_FALSE(b.get("k").has_value());
   }
+  // A truncated escape at the very end of the header: the byte after the
+  // view (a hex digit here) is not read.
+  const std::string buffer = "k=%41";
+  CHECK(tr::baggage::from_header(std::string_view(buffer).substr(0, 4)).empty());
 }
 
 TEST_CASE("baggage: empty list elements and an empty header give nothing, not an error") {
@@ -154,6 +158,12 @@ TEST_CASE("baggage: a repeated key keeps its first position and its last value")
   CHECK(b.entries()[0].value == "3");
   CHECK(b.entries()[0].properties == "p");
   CHECK(b.entries()[1].key == "b");
+
+  // The replaced value's bytes are given back exactly: the header budget
+  // (8192) still fits a member that needs every remaining byte.
+  const auto budget = tr::baggage::from_header("a=1,a=2,b=" + std::string(8186, 'x'));
+  CHECK(budget.size() == 2);
+  CHECK(budget.header().size() == 8192);
 }
 
 TEST_CASE("baggage limits: at most 64 members are kept, the first ones") {

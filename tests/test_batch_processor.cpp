@@ -623,6 +623,9 @@ TEST_CASE("spans are exported after the schedule delay without a flush") {
 TEST_CASE("a full batch wakes the export thread before the schedule delay") {
   auto memory = std::make_shared<st::in_memory_exporter>(false);
   auto tracer = make_tracer(memory, options(2048, 8, std::chrono::milliseconds(3600'000)));
+  // Let the export thread fall asleep first: busy, it would take the spans
+  // anyway, and a wake-up that comes one span late would go unseen.
+  std::this_thread::sleep_for(100ms);
   for (int i = 0; i < 8; ++i) {
     auto s = tracer.start("batch");
   }

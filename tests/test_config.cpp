@@ -340,6 +340,13 @@ TEST_CASE("sampler: OTEL_TRACES_SAMPLER and _ARG when code sets neither") {
         0.0);
   CHECK(resolve_env({{"OTEL_TRACES_SAMPLER", "traceidratio"}, {"OTEL_TRACES_SAMPLER_ARG", "0.000123456789"}})
             .sampler.ratio() == 0.000123456789);
+  // Both ends of [0, 1] are ratios: no warning.
+  for (const char* edge : {"0", "1", "1.0"}) {
+    CAPTURE(edge);
+    const auto e = resolve_env({{"OTEL_TRACES_SAMPLER", "traceidratio"}, {"OTEL_TRACES_SAMPLER_ARG", edge}});
+    CHECK(e.sampler.ratio() == (edge[0] == '0' ? 0.0 : 1.0));
+    CHECK_MESSAGE(e.warnings.empty(), all_warnings(e));
+  }
 }
 
 TEST_CASE("sampler: OTEL_TRACES_SAMPLER_ARG is ignored by samplers that take no argument") {

@@ -38,6 +38,10 @@ TEST_CASE("ratio threshold is (1 - ratio) * 2^56") {
   CHECK(st::sampler::trace_id_ratio(0.25).threshold() == 3 * (std::uint64_t{1} << 54));
   CHECK(st::sampler::trace_id_ratio(-3).ratio() == 0.0);
   CHECK(st::sampler::trace_id_ratio(7).ratio() == 1.0);
+  // Just above 1 too: a threshold below 0 would wrap and sample nothing.
+  CHECK(st::sampler::trace_id_ratio(1.5).ratio() == 1.0);
+  CHECK(st::sampler::trace_id_ratio(1.5).threshold() == 0);
+  CHECK(st::sampler::trace_id_ratio(1.0000001).should_sample({}, st::trace_id::from_u64(1, 0)));
 }
 
 TEST_CASE("description() is OpenTelemetry's GetDescription: TraceIdRatioBased{RATIO} and the others") {

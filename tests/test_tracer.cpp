@@ -42,6 +42,24 @@ st::config with_sampler(const char* name, std::optional<double> ratio = std::nul
 
 }  // namespace
 
+TEST_CASE("a root started with an explicit invalid parent or with span_options gets the random flag too") {
+  // These roots take the general path (start_span), not start(name)'s.
+  for (const char* sampler : {"always_on", "always_off"}) {
+    CAPTURE(sampler);
+    st::config cfg;
+    cfg.sampler = sampler;
+    fixture f(cfg);
+    auto explicit_none = f.tracer.start("a", st::span_context{});
+    CHECK(explicit_none.context().valid());
+    CHECK(explicit_none.context().flags().random());
+    st::span_options opts;
+    opts.kind = st::span_kind::client;
+    auto with_options = f.tracer.start("b", opts);
+    CHECK(with_options.context().valid());
+    CHECK(with_options.context().flags().random());
+  }
+}
+
 TEST_CASE("a root span gets fresh non-zero ids, the random flag and timestamps") {
   fixture f;
   const auto before = st::detail::system_now_ns();

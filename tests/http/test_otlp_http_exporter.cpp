@@ -244,7 +244,8 @@ TEST_CASE("otlp/http 429, 502 and 504 without Retry-After are retried with backo
 }
 
 TEST_CASE("otlp/http 400 and 413 are final: not retried, reported with the status message") {
-  for (const int status : {400, 401, 413, 500}) {
+  // 300: only 2xx delivers; a 3xx without Location is a failure like any other.
+  for (const int status : {300, 400, 401, 413, 500}) {
     CAPTURE(status);
     receiver rx([status](std::size_t, const httplib::Request&, httplib::Response& res) {
       res.status = status;
@@ -1012,15 +1013,28 @@ TEST_CASE("otlp/https with a client certificate: a collector that requires mutua
 TEST_CASE("Retry-After: delay-seconds and the three HTTP-date forms") {
   namespace oh = st::detail::otlp_http;
   const std::int64_t t = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
-  CHECK(oh::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == t);
-  CHECK(oh::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == t);
-  CHECK(oh::parse_http_date("Sun Nov  6 08:49:37 1994") == t);
-  CHECK(oh::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT") == 0);
-  CHECK(oh::parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT") == 1835481599);
-  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 08:49:37"));
-  CHECK(!oh::parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"));
-  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 8:49:37 GMT"));
-  CHECK(!oh::parse_http_date(""));
+  const std::int64_t now = 1795824000;  // Sat, 28 Nov 2026 00:00:00 GMT
+  CHECK(oh::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", now) == t);
+  CHECK(oh::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now) == t);
+  CHECK(oh::parse_http_date("Sun Nov  6 08:49:37 1994", now) == t);
+  CHECK(oh::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", now) == 0);
+  CHECK(oh::parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT", now) == 1835481599);
+  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 08:49:37", now));
+  CHECK(!oh::parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT", now));
+  CHECK(!oh::parse_http_date("Sun, 06 Nov 1994 8:49:37 GMT", now));
+  CHECK(!oh::parse_http_date("", now));
+  // RFC 850's two-digit year (RFC 9110 5.6.7): this century's, unless that is
+  // more than 50 years ahead of now; then the latest past year with those digits.
+  CHECK(oh::parse_http_date("Saturday, 06-Nov-60 08:49:37 GMT", now) == 2866956577);  // 2060
+  CHECK(oh::parse_http_date("Friday, 06-Nov-76 08:49:37 GMT", now) == 3371878177);    // 2076: 50 years ahead
+  CHECK(oh::parse_http_date("Sunday, 06-Nov-77 08:49:37 GMT", now) == 247654177);     // 1977, not 2077
+  CHECK(oh::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", t) == t);               // seen in 1994
+  CHECK(oh::year_of_unix_seconds(now) == 2026);
+  CHECK(oh::year_of_unix_seconds(0) == 1970);
+  CHECK(oh::year_of_unix_seconds(-1) == 1969);
+  CHECK(oh::year_of_unix_seconds(1835481599) == 2028);  // the last second of 29 Feb 2028
+  CHECK(oh::year_of_unix_seconds(1861919999) == 2028);  // 31 Dec 2028 23:59:59
+  CHECK(oh::year_of_unix_seconds(1861920000) == 2029);
 
   using ms = std::chrono::milliseconds;
   CHECK(oh::parse_retry_after("120", t) == ms(120000));

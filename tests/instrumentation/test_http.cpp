@@ -219,6 +219,8 @@ TEST_CASE("query redaction: only the listed keys, exactly; empty parameters and 
   CHECK(path_with_redacted_query("/a?sig=1#frag?sig=2") == "/a?sig=REDACTED#frag?sig=2");
   CHECK(path_with_redacted_query("/a") == "/a");
   CHECK(path_with_redacted_query("/a?") == "/a?");
+  CHECK(path_with_redacted_query("/a?x=1#f") == "/a?x=1#f");  // a fragment after a kept query, once
+  CHECK(path_with_redacted_query("/a?x=1&sig=2#f") == "/a?x=1&sig=REDACTED#f");
 }
 
 TEST_CASE("traced handler: tracestate crosses the hop; a request without traceparent starts a new trace") {
@@ -481,8 +483,10 @@ TEST_CASE("instrument: url.path is the path as sent (percent-encoded); an absolu
   REQUIRE(upper_case_scheme);
   const auto not_a_scheme = client->Get("/a/b://spoofed/");  // origin-form: "/a/b:" is no scheme
   REQUIRE(not_a_scheme);
+  const auto credentials = client->Get("http://u:p@ss@shop.example/c");  // '@' in the password too
+  REQUIRE(credentials);
   const auto spans = back.spans();
-  REQUIRE(spans.size() == 5);
+  REQUIRE(spans.size() == 6);
   // RFC 3986 path, not httplib's decoded "/path x/a"; the query stays in url.query.
   CHECK(str_attr(spans[0].attributes, "url.path") == "/p%61th%20x/a");
   CHECK(str_attr(spans[0].attributes, "url.query") == "q=1");
@@ -500,6 +504,9 @@ TEST_CASE("instrument: url.path is the path as sent (percent-encoded); an absolu
   CHECK(int_attr(spans[3].attributes, "server.port") == 443);
   CHECK(str_attr(spans[4].attributes, "url.path") == "/a/b://spoofed/");
   CHECK(str_attr(spans[4].attributes, "server.address") == "127.0.0.1");
+  // The userinfo ends at the last '@' of the authority: no part of it is reported.
+  CHECK(str_attr(spans[5].attributes, "server.address") == "shop.example");
+  CHECK(str_attr(spans[5].attributes, "url.path") == "/c");
 }
 
 TEST_CASE("instrument: exceptions show as 500 + ERROR, with the message httplib passes on") {
@@ -682,6 +689,10 @@ TEST_CASE("endpoint::parse reads what httplib::Client takes") {
   CHECK(v6.host == "::1");
   CHECK(v6.port == 0);
   CHECK(sth::endpoint::parse("HTTPS://api.example.com").scheme == "https");  // schemes are case-insensitive
+  // The userinfo ends at the authority's last '@' (one in the password is not the host's).
+  const auto creds = sth::endpoint::parse("http://u:p@ss@example.com:8080/x");
+  CHECK(creds.host == "example.com");
+  CHECK(creds.port == 8080);
   CHECK_THROWS_AS(sth::endpoint::parse("ftp://files.example.com"), std::invalid_argument);
 }
 

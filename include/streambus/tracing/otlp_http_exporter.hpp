@@ -173,11 +173,21 @@ inline std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noex
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+// The (proleptic Gregorian) year of a time in seconds since the epoch.
+inline std::int64_t year_of_unix_seconds(std::int64_t seconds) noexcept {
+  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
+  std::int64_t y = 1970 + days / 366;  // near the year: a few steps to it
+  while (days_from_civil(y, 1, 1) > days) --y;  // before 1970
+  while (days_from_civil(y + 1, 1, 1) <= days) ++y;
+  return y;
+}
+
 /// An RFC 9110 HTTP-date as seconds since the epoch: IMF-fixdate
 /// ("Sun, 06 Nov 1994 08:49:37 GMT") and the two obsolete forms recipients
 /// must accept, RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime
-/// ("Sun Nov  6 08:49:37 1994"). Empty when it is none of them.
-inline std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept {
+/// ("Sun Nov  6 08:49:37 1994"). Empty when it is none of them. RFC 850's
+/// two-digit year is placed relative to `now_unix_seconds` (below).
+inline std::optional<std::int64_t> parse_http_date(std::string_view text, std::int64_t now_unix_seconds) noexcept {
   static constexpr std::string_view months[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
   // Tokens split at blanks, commas and (for RFC 850) dashes.
@@ -223,8 +233,12 @@ inline std::optional<std::int64_t> parse_http_date(std::string_view text) noexce
       return std::nullopt;
     if (number(tokens[3], 4, 4, year)) {
     } else if (number(tokens[3], 2, 2, year)) {
-      // RFC 9110: a two-digit year more than 50 years ahead is in the past.
-      year += year < 70 ? 2000 : 1900;
+      // RFC 9110: the year in this century, unless that is more than 50
+      // years ahead: then the latest past year with these two digits.
+      const std::int64_t now_year = year_of_unix_seconds(now_unix_seconds);
+      std::int64_t full = now_year - now_year % 100 + year;
+      if (full - now_year > 50) full -= 100;
+      year = static_cast<int>(full);
     } else {
       return std::nullopt;
     }
@@ -259,7 +273,7 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(std::string_vi
     case config_parse::integer_status::invalid:
       break;
   }
-  const auto date = parse_http_date(value);
+  const auto date = parse_http_date(value, now_unix_seconds);
   if (!date) return std::nullopt;
   const std::int64_t wait = std::clamp<std::int64_t>(*date - now_unix_seconds, 0, cap_seconds);
   return std::chrono::milliseconds(wait * 1000);
