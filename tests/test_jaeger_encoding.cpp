@@ -24,20 +24,7 @@ namespace {
 
 // ============================================================ test data
 
-// Owns what a span_batch points to.
-struct batch_fixture {
-  st::resource res;
-  st::instrumentation_scope scope;
-  std::vector<std::unique_ptr<st::span_data>> spans;
-  std::vector<const st::span_data*> pointers;
-
-  st::span_data& add() {
-    spans.push_back(std::make_unique<st::span_data>());
-    pointers.push_back(spans.back().get());
-    return *spans.back();
-  }
-  st::span_batch batch() const { return st::span_batch(res, scope, pointers.data(), pointers.size()); }
-};
+#include "support/batch_fixture.hpp"
 
 st::span_context make_context(std::uint64_t hi, std::uint64_t lo, std::uint64_t sid, std::uint8_t flags,
                               bool remote = false) {
