@@ -189,7 +189,7 @@ void retry_after(std::string_view data) {
   namespace oh = st::detail::otlp_http;
   const auto delay = oh::parse_retry_after(data, 1'700'000'000);
   if (delay) check(delay->count() >= 0, "negative Retry-After delay");
-  (void)oh::parse_http_date(data);
+  (void)oh::parse_http_date(data, 1'700'000'000);
 }
 
 // Arbitrary bytes as span names, attribute keys and values, event names,

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <string>
 
 #include <sys/wait.h>
@@ -1035,6 +1036,11 @@ TEST_CASE("Retry-After: delay-seconds and the three HTTP-date forms") {
   CHECK(oh::year_of_unix_seconds(1835481599) == 2028);  // the last second of 29 Feb 2028
   CHECK(oh::year_of_unix_seconds(1861919999) == 2028);  // 31 Dec 2028 23:59:59
   CHECK(oh::year_of_unix_seconds(1861920000) == 2029);
+  CHECK(oh::year_of_unix_seconds(-86400) == 1969);
+  CHECK(oh::year_of_unix_seconds(-31536001) == 1968);  // 31 Dec 1968 23:59:59
+  // Any clock reading is safe (no overflow: the sanitizer builds run this).
+  CHECK(oh::year_of_unix_seconds(std::numeric_limits<std::int64_t>::max()) > 2026);
+  CHECK(oh::year_of_unix_seconds(std::numeric_limits<std::int64_t>::min()) < 1970);
 
   using ms = std::chrono::milliseconds;
   CHECK(oh::parse_retry_after("120", t) == ms(120000));

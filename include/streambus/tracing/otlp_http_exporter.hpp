@@ -175,9 +175,10 @@ inline std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noex
 
 // The (proleptic Gregorian) year of a time in seconds since the epoch.
 inline std::int64_t year_of_unix_seconds(std::int64_t seconds) noexcept {
-  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
-  std::int64_t y = 1970 + days / 366;  // near the year: a few steps to it
-  while (days_from_civil(y, 1, 1) > days) --y;  // before 1970
+  std::int64_t days = seconds / 86400;
+  if (seconds % 86400 < 0) --days;  // floor, without overflow at the minimum
+  std::int64_t y = 1970 + days * 400 / 146097;  // 146097 days per 400 years: within a year of it
+  while (days_from_civil(y, 1, 1) > days) --y;  // the estimate may be a year off either way
   while (days_from_civil(y + 1, 1, 1) <= days) ++y;
   return y;
 }
