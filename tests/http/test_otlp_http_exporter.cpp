@@ -789,6 +789,10 @@ TEST_CASE("including otlp_http_exporter.hpp registers the exporter name \"otlp\"
 
 // ============================================================ HTTPS
 
+// Debian's cpp-httplib is built with OpenSSL (its pkg-config Cflags define
+// CPPHTTPLIB_OPENSSL_SUPPORT); a build of cpp-httplib without it has no
+// httplib::SSLServer, and the exporter refuses https endpoints instead.
+#if defined(CPPHTTPLIB_OPENSSL_SUPPORT)
 namespace {
 
 // An https receiver on 127.0.0.1 that counts requests; with `client_ca`, one
@@ -1008,6 +1012,17 @@ TEST_CASE("otlp/https with a client certificate: a collector that requires mutua
     CHECK_THROWS_AS(st::otlp_http_exporter{o}, st::config_error);
   }
 }
+#else
+TEST_CASE("otlp/https without TLS support in cpp-httplib is a configuration error") {
+  messages diag;
+  try {
+    st::otlp_http_exporter exporter(options_for("https://127.0.0.1:4318/v1/traces", diag));
+    FAIL("an https endpoint was accepted without CPPHTTPLIB_OPENSSL_SUPPORT");
+  } catch (const st::config_error& e) {
+    CHECK(std::string_view(e.what()).find("CPPHTTPLIB_OPENSSL_SUPPORT") != std::string_view::npos);
+  }
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
 // ============================================================ parsing helpers
 
