@@ -158,6 +158,11 @@ TEST_CASE("tracer lifetime: a current span ended on another thread while its ori
   std::atomic<bool> done{false};
   std::thread ender([&] {
     for (;;) {
+      // `done` is read before taking the spans: once it is set, every span
+      // has been handed over, so an empty take then means none is left. (Read
+      // after the take, a span handed over in between stayed unended: the
+      // check below then failed now and then, 5 short of 122400.)
+      const bool finishing = done.load();
       std::vector<st::span> batch;
       {
         std::lock_guard<std::mutex> lock(mutex);
@@ -165,7 +170,7 @@ TEST_CASE("tracer lifetime: a current span ended on another thread while its ori
       }
       for (auto& s : batch) s.end();  // on another thread than the one it is current on
       if (batch.empty()) {
-        if (done.load()) return;
+        if (finishing) return;
         std::this_thread::yield();
       }
     }
@@ -191,6 +196,7 @@ TEST_CASE("tracer lifetime: a current span ended on another thread while its ori
   }
   done.store(true);
   ender.join();
+  CHECK(handed.empty());
   CHECK(tracer.force_flush());
   const auto stats = tracer.stats();
   CHECK(stats.spans_started == stats.spans_ended);
