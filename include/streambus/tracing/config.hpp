@@ -71,7 +71,8 @@ struct batch_options {
   std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
   std::size_t max_queue_size = 2048;                // OTEL_BSP_MAX_QUEUE_SIZE; per tracing thread
   /// The largest max_queue_size accepted: each tracing thread's queue
-  /// reserves 128 bytes of address space per span it may hold.
+  /// reserves 144 bytes of address space per span it may hold (its byte
+  /// ring's 128 and its return ring's 16).
   static constexpr std::size_t max_queue_size_limit = std::size_t{1} << 24;
   std::size_t max_export_batch_size = 512;          // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
 };

@@ -38,7 +38,10 @@ class spsc_ring {
     std::size_t cap = 2;
     while (cap < min_capacity) cap <<= 1;
     mask_ = cap - 1;
-    slots_ = std::make_unique<T[]>(cap);
+    // Not value-initialised (make_unique would zero every page): a slot is
+    // read only after it was written, so a large ring costs address space
+    // until used.
+    slots_.reset(new T[cap]);
   }
   spsc_ring(const spsc_ring&) = delete;
   spsc_ring& operator=(const spsc_ring&) = delete;
