@@ -17,8 +17,9 @@ namespace light = streambus::tracing::light;
 // `record` records, end it.
 template <class Start, class Record>
 void run(benchmark::State& state, const char* sampler, double ratio, Start start, Record record) {
-  auto tracer = bench::make_tracer(sampler, ratio);
-  bench::warm_up(tracer);
+  bench::pipeline p(sampler, ratio);
+  bench::warm_up(p);
+  st::tracer& tracer = p.tracer;
   bench::pipeline_counter pipe(state, tracer);
   bench::alloc_counter allocs(state);
   for (auto _ : state) {

@@ -22,8 +22,9 @@ namespace st = streambus::tracing;
 }
 
 void run(benchmark::State& state, const char* sampler, double ratio, void (*one_span)(st::tracer&)) {
-  auto tracer = bench::make_tracer(sampler, ratio);
-  bench::warm_up(tracer);
+  bench::pipeline p(sampler, ratio);
+  bench::warm_up(p);
+  st::tracer& tracer = p.tracer;
   bench::pipeline_counter pipe(state, tracer);
   bench::alloc_counter allocs(state);
   for (auto _ : state) one_span(tracer);
