@@ -20,8 +20,8 @@ namespace st = streambus::tracing;
 
 /// Accepts every batch and throws it away: measures the pipeline, not a
 /// network. As cheap as an exporter can be, so the export thread keeps up
-/// wherever the machine lets it. warm_up() can hold it (one relaxed load per
-/// batch otherwise).
+/// wherever the machine lets it. warm_up() can hold it (otherwise it
+/// costs one atomic load per batch).
 class discarding_exporter final : public st::span_exporter {
  public:
   st::export_result export_spans(const st::span_batch& batch) noexcept override {
